@@ -1,0 +1,113 @@
+//===- Compiler.cpp - a checked model to machine code, step by step -------===//
+
+#include "attnc/Compiler.h"
+#include "attnc/Codegen/KernelInterface.h"
+#include "attnc/Codegen/Pipeline.h"
+#include "attnc/MLIRGen.h"
+
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Target/LLVMIR/Export.h"
+#include "llvm/IR/Module.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/ToolOutputFile.h"
+#include "llvm/Target/TargetMachine.h"
+
+using namespace attnc;
+
+std::unique_ptr<mlir::MLIRContext> attnc::createCompilerContext() {
+  mlir::DialectRegistry registry;
+  registerCompilerDialects(registry);
+  auto context = std::make_unique<mlir::MLIRContext>(registry);
+  context->loadAllAvailableDialects();
+  return context;
+}
+
+mlir::LogicalResult attnc::lowerToLLVMDialect(mlir::ModuleOp module) {
+  if (failed(runPipeline(module, buildAttnToLinalgPipeline)))
+    return mlir::failure();
+  return runPipeline(module, buildLinalgToLLVMPipeline);
+}
+
+/// The ABI says no output overlaps another argument, so every kernel pointer
+/// is `noalias` (C `restrict`). The attn.* naming attributes have served
+/// their purpose by now and mean nothing to LLVM.
+static void markArgumentsNoAlias(mlir::ModuleOp module) {
+  module.walk([](mlir::LLVM::LLVMFuncOp func) {
+    if (!func->hasAttr("attn.model"))
+      return;
+    mlir::Builder b(func.getContext());
+    for (unsigned i = 0; i < func.getNumArguments(); ++i)
+      func.setArgAttrs(i, b.getDictionaryAttr(b.getNamedAttr(
+                              mlir::LLVM::LLVMDialect::getNoAliasAttrName(),
+                              b.getUnitAttr())));
+  });
+}
+
+llvm::Expected<std::unique_ptr<llvm::Module>>
+attnc::translateToLLVMIR(mlir::ModuleOp module, const Graph &graph,
+                         llvm::LLVMContext &llvmContext,
+                         llvm::TargetMachine &machine, unsigned optLevel) {
+  markArgumentsNoAlias(module);
+  std::unique_ptr<llvm::Module> llvmModule =
+      mlir::translateModuleToLLVMIR(module, llvmContext, graph.name);
+  if (!llvmModule)
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   "translation to LLVM IR failed");
+  if (llvm::Error err = addKernelInterface(*llvmModule, graph))
+    return std::move(err);
+  optimizeModule(*llvmModule, machine, optLevel);
+  return std::move(llvmModule);
+}
+
+llvm::Error attnc::compileGraph(const Graph &graph,
+                                const llvm::SourceMgr &sourceMgr,
+                                const TargetOptions &target,
+                                llvm::StringRef outputPath, bool sharedLibrary) {
+  auto context = createCompilerContext();
+  std::string diagnostics;
+  llvm::raw_string_ostream diagStream(diagnostics);
+  mlir::ScopedDiagnosticHandler handler(context.get(), [&](mlir::Diagnostic &d) {
+    diagStream << d.getLocation() << ": " << d << "\n";
+    return mlir::success();
+  });
+  auto fail = [&](const llvm::Twine &what) {
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   what + "\n" + diagnostics);
+  };
+  mlir::OwningOpRef<mlir::ModuleOp> module =
+      generateAttnModule(*context, graph, sourceMgr);
+  if (!module)
+    return fail("generating the attn dialect failed");
+  if (failed(lowerToLLVMDialect(*module)))
+    return fail("lowering to the LLVM dialect failed");
+
+  auto machine = createTargetMachine(target);
+  if (!machine)
+    return machine.takeError();
+  llvm::LLVMContext llvmContext;
+  auto llvmModule = translateToLLVMIR(*module, graph, llvmContext, **machine,
+                                      target.optLevel);
+  if (!llvmModule)
+    return llvmModule.takeError();
+
+  std::string objectPath = outputPath.str();
+  if (sharedLibrary)
+    objectPath += ".o";
+  std::error_code ec;
+  llvm::ToolOutputFile object(objectPath, ec, llvm::sys::fs::OF_None);
+  if (ec)
+    return llvm::createStringError(ec, "cannot write '" + objectPath + "'");
+  if (llvm::Error err = emitMachineCode(**llvmModule, **machine,
+                                        OutputKind::Object, object.os()))
+    return err;
+  object.os().flush();
+  if (!sharedLibrary) {
+    object.keep();
+    return llvm::Error::success();
+  }
+  // The temporary object is deleted when `object` goes out of scope.
+  return linkSharedObject(objectPath, outputPath);
+}

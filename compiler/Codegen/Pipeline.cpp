@@ -1,0 +1,76 @@
+//===- Pipeline.cpp - pass pipelines from attn to the LLVM dialect --------===//
+
+#include "attnc/Codegen/Pipeline.h"
+#include "attnc/Passes.h"
+
+#include "attn/AttnDialect.h"
+
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/InitAllPasses.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <mutex>
+
+using namespace mlir;
+
+void attnc::registerCompilerDialects(DialectRegistry &registry) {
+  registry.insert<attn::AttnDialect>();
+  registerAllDialects(registry);
+  registerAllExtensions(registry);
+  registerBuiltinDialectTranslation(registry);
+  registerLLVMDialectTranslation(registry);
+}
+
+void attnc::registerCompilerPasses() {
+  // The pipelines below are parsed from text and need the registry filled;
+  // tools may have registered already, and a second registration is an error.
+  static std::once_flag once;
+  std::call_once(once, [] {
+    registerAllPasses();
+    registerAttncPasses();
+  });
+}
+
+/// Appends a textual pipeline to `pm`. The text is a fixed part of the
+/// compiler, so a parse failure is a bug in attnc, not in the user's model.
+static void addPipeline(OpPassManager &pm, StringRef text) {
+  attnc::registerCompilerPasses();
+  if (failed(parsePassPipeline(text, pm, llvm::errs())))
+    llvm::report_fatal_error("attnc: malformed built-in pass pipeline");
+}
+
+void attnc::buildAttnToLinalgPipeline(OpPassManager &pm) {
+  addPipeline(pm, "convert-attn-to-linalg,attn-expose-c-abi,canonicalize,cse");
+}
+
+void attnc::buildLinalgToLLVMPipeline(OpPassManager &pm) {
+  // Bufferize into the caller's buffers; canonicalize and cse before
+  // dropping equivalent results so no returned buffer survives to be cloned.
+  addPipeline(pm, "one-shot-bufferize,canonicalize,cse,canonicalize,"
+                  "drop-equivalent-buffer-results,buffer-deallocation-pipeline,"
+                  "convert-linalg-to-loops,lower-affine,convert-scf-to-cf,"
+                  "expand-strided-metadata,lower-affine,"
+                  "finalize-memref-to-llvm,convert-math-to-llvm,"
+                  "convert-arith-to-llvm,convert-index-to-llvm,"
+                  "convert-ub-to-llvm,convert-cf-to-llvm,"
+                  // Statically shaped memref arguments become plain pointers:
+                  // the C ABI `int model(const float *x, ..., float *y)`.
+                  "convert-func-to-llvm{use-bare-ptr-memref-call-conv=1},"
+                  "reconcile-unrealized-casts");
+}
+
+LogicalResult attnc::runPipeline(ModuleOp module,
+                                 void (*build)(OpPassManager &)) {
+  PassManager pm(module->getContext());
+  // Only succeeds when the tool registered the pass-manager command-line
+  // options; library users (tests) get a plain pass manager.
+  (void)applyPassManagerCLOptions(pm);
+  (void)applyDefaultTimingPassManagerCLOptions(pm);
+  build(pm);
+  return pm.run(module);
+}

@@ -1,0 +1,253 @@
+//===- AttnToLinalg.cpp - attn operations to linalg on tensors ------------===//
+//
+// The straightforward lowering: every intermediate of attention is a whole
+// tensor. The score tensor is [kv_heads, group, queries, keys], so this path
+// needs O(S^2) memory; it is the correctness baseline that faster lowerings
+// of attn.sdpa are measured against.
+//
+//===----------------------------------------------------------------------===//
+
+#include "attnc/Passes.h"
+
+#include "attn/AttnOps.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/AffineMap.h"
+#include "mlir/Transforms/DialectConversion.h"
+
+#include <limits>
+
+namespace attnc {
+#define GEN_PASS_DEF_CONVERTATTNTOLINALG
+#include "attnc/Passes.h.inc"
+} // namespace attnc
+
+using namespace mlir;
+
+namespace {
+
+/// y = broadcast(b) + x @ w, or x @ w accumulated into zeros without a bias.
+struct LinearToMatmul : OpConversionPattern<attn::LinearOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(attn::LinearOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto type = op.getResult().getType();
+    Value init = rewriter.create<tensor::EmptyOp>(loc, type.getShape(),
+                                                  type.getElementType());
+    Value acc;
+    if (Value bias = adaptor.getBias()) {
+      acc = rewriter
+                .create<linalg::BroadcastOp>(loc, bias, init,
+                                             ArrayRef<int64_t>{0})
+                .getResult()[0];
+    } else {
+      Value zero = rewriter.create<arith::ConstantOp>(
+          loc, rewriter.getF32FloatAttr(0.0f));
+      acc = rewriter.create<linalg::FillOp>(loc, zero, init).getResult(0);
+    }
+    rewriter.replaceOpWithNewOp<linalg::MatmulOp>(
+        op, ValueRange{adaptor.getInput(), adaptor.getWeight()}, ValueRange{acc});
+    return success();
+  }
+};
+
+/// Builds linalg.generic ops over named iteration dimensions.
+class GenericBuilder {
+public:
+  GenericBuilder(OpBuilder &b, Location loc, unsigned numDims)
+      : b(b), loc(loc), numDims(numDims) {}
+
+  AffineMap map(ArrayRef<unsigned> dims) {
+    SmallVector<AffineExpr> exprs;
+    for (unsigned d : dims)
+      exprs.push_back(b.getAffineDimExpr(d));
+    return AffineMap::get(numDims, 0, exprs, b.getContext());
+  }
+
+  Value generic(ValueRange inputs, Value init, ArrayRef<AffineMap> maps,
+                ArrayRef<utils::IteratorType> iterators,
+                function_ref<void(OpBuilder &, Location, ValueRange)> body) {
+    return b
+        .create<linalg::GenericOp>(loc, init.getType(), inputs, init, maps,
+                                   iterators, body)
+        .getResult(0);
+  }
+
+private:
+  OpBuilder &b;
+  Location loc;
+  unsigned numDims;
+};
+
+Value filled(OpBuilder &b, Location loc, ArrayRef<int64_t> shape, float value) {
+  Value init = b.create<tensor::EmptyOp>(loc, shape, b.getF32Type());
+  Value v = b.create<arith::ConstantOp>(loc, b.getF32FloatAttr(value));
+  return b.create<linalg::FillOp>(loc, v, init).getResult(0);
+}
+
+/// attn.sdpa as QK^T, mask, softmax and PV over materialized scores.
+/// Heads are split as [kv_heads (g), group (r)] so that query head
+/// h = g * group + r reads key/value head g with projected-permutation maps.
+struct SdpaToLinalg : OpConversionPattern<attn::SdpaOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(attn::SdpaOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto qType = op.getQuery().getType();
+    auto kType = op.getKey().getType();
+    int64_t S = qType.getDimSize(0), T = kType.getDimSize(0);
+    int64_t G = op.getKvHeads(), R = op.getHeads() / G, D = op.getHeadDim();
+    Type f32 = rewriter.getF32Type();
+    using utils::IteratorType;
+    const IteratorType par = IteratorType::parallel,
+                       red = IteratorType::reduction;
+
+    // q: [S, H*D] -> [S, G, R, D]; k, v: [T, G*D] -> [T, G, D].
+    Value q = rewriter.create<tensor::ExpandShapeOp>(
+        loc, RankedTensorType::get({S, G, R, D}, f32), adaptor.getQuery(),
+        ArrayRef<ReassociationIndices>{{0}, {1, 2, 3}});
+    auto kvType = RankedTensorType::get({T, G, D}, f32);
+    SmallVector<ReassociationIndices> kvAssoc = {{0}, {1, 2}};
+    Value k = rewriter.create<tensor::ExpandShapeOp>(loc, kvType,
+                                                     adaptor.getKey(), kvAssoc);
+    Value v = rewriter.create<tensor::ExpandShapeOp>(
+        loc, kvType, adaptor.getValue(), kvAssoc);
+
+    // scores[g, r, i, j] = sum_d q[i, g, r, d] * k[j, g, d]
+    enum { g, r, i, j, d };
+    GenericBuilder gen5(rewriter, loc, 5);
+    Value scores = gen5.generic(
+        {q, k}, filled(rewriter, loc, {G, R, S, T}, 0.0f),
+        {gen5.map({i, g, r, d}), gen5.map({j, g, d}), gen5.map({g, r, i, j})},
+        {par, par, par, par, red},
+        [](OpBuilder &b, Location l, ValueRange a) {
+          Value prod = b.create<arith::MulFOp>(l, a[0], a[1]);
+          b.create<linalg::YieldOp>(l, ValueRange{
+                                           b.create<arith::AddFOp>(l, a[2], prod)});
+        });
+
+    // logits = scale * scores, or -inf where the mask hides key j from query i.
+    GenericBuilder gen4(rewriter, loc, 4);
+    AffineMap all4 = gen4.map({g, r, i, j});
+    AffineMap rows4 = gen4.map({g, r, i});
+    float scale = op.getScale().convertToFloat();
+    attn::MaskKind mask = op.getMask();
+    int64_t window = op.getWindow().value_or(0);
+    Value logits = gen4.generic(
+        {scores}, rewriter.create<tensor::EmptyOp>(loc, ArrayRef<int64_t>{G, R, S, T}, f32),
+        {all4, all4}, {par, par, par, par},
+        [&](OpBuilder &b, Location l, ValueRange a) {
+          Value scaled = b.create<arith::MulFOp>(
+              l, a[0], b.create<arith::ConstantOp>(l, b.getF32FloatAttr(scale)));
+          if (mask != attn::MaskKind::none) {
+            Value qi = b.create<linalg::IndexOp>(l, i);
+            Value kj = b.create<linalg::IndexOp>(l, j);
+            Value visible = b.create<arith::CmpIOp>(l, arith::CmpIPredicate::sle,
+                                                    kj, qi);
+            if (mask == attn::MaskKind::window) {
+              // key j is one of the last `window` tokens: j > i - window.
+              Value w = b.create<arith::ConstantIndexOp>(l, window);
+              Value inWindow = b.create<arith::CmpIOp>(
+                  l, arith::CmpIPredicate::sgt,
+                  b.create<arith::AddIOp>(l, kj, w), qi);
+              visible = b.create<arith::AndIOp>(l, visible, inWindow);
+            }
+            Value negInf = b.create<arith::ConstantOp>(
+                l, b.getF32FloatAttr(-std::numeric_limits<float>::infinity()));
+            scaled = b.create<arith::SelectOp>(l, visible, scaled, negInf);
+          }
+          b.create<linalg::YieldOp>(l, scaled);
+        });
+
+    // rowMax[g, r, i] = max_j logits
+    Value rowMax = gen4.generic(
+        {logits},
+        filled(rewriter, loc, {G, R, S}, -std::numeric_limits<float>::infinity()),
+        {all4, rows4}, {par, par, par, red},
+        [](OpBuilder &b, Location l, ValueRange a) {
+          b.create<linalg::YieldOp>(
+              l, ValueRange{b.create<arith::MaximumFOp>(l, a[0], a[1])});
+        });
+
+    // weights = exp(logits - rowMax); a row with no visible key is all zero
+    // (its max is -inf, and exp(-inf - -inf) would be NaN).
+    Value weights = gen4.generic(
+        {logits, rowMax},
+        rewriter.create<tensor::EmptyOp>(loc, ArrayRef<int64_t>{G, R, S, T}, f32),
+        {all4, rows4, all4}, {par, par, par, par},
+        [](OpBuilder &b, Location l, ValueRange a) {
+          Value negInf = b.create<arith::ConstantOp>(
+              l, b.getF32FloatAttr(-std::numeric_limits<float>::infinity()));
+          Value empty = b.create<arith::CmpFOp>(l, arith::CmpFPredicate::OEQ,
+                                                a[1], negInf);
+          Value e = b.create<math::ExpOp>(
+              l, b.create<arith::SubFOp>(l, a[0], a[1]));
+          Value zero = b.create<arith::ConstantOp>(l, b.getF32FloatAttr(0.0f));
+          b.create<linalg::YieldOp>(
+              l, ValueRange{b.create<arith::SelectOp>(l, empty, zero, e)});
+        });
+
+    // rowSum[g, r, i] = sum_j weights
+    Value rowSum = gen4.generic(
+        {weights}, filled(rewriter, loc, {G, R, S}, 0.0f), {all4, rows4},
+        {par, par, par, red}, [](OpBuilder &b, Location l, ValueRange a) {
+          b.create<linalg::YieldOp>(
+              l, ValueRange{b.create<arith::AddFOp>(l, a[0], a[1])});
+        });
+
+    // unnormalized[i, g, r, d] = sum_j weights[g, r, i, j] * v[j, g, d]
+    Value unnormalized = gen5.generic(
+        {weights, v}, filled(rewriter, loc, {S, G, R, D}, 0.0f),
+        {gen5.map({g, r, i, j}), gen5.map({j, g, d}), gen5.map({i, g, r, d})},
+        // iteration order (g, r, i, j, d) with j the reduction
+        {par, par, par, red, par},
+        [](OpBuilder &b, Location l, ValueRange a) {
+          Value prod = b.create<arith::MulFOp>(l, a[0], a[1]);
+          b.create<linalg::YieldOp>(l, ValueRange{
+                                           b.create<arith::AddFOp>(l, a[2], prod)});
+        });
+
+    // out = unnormalized / rowSum, 0 for rows with no visible key.
+    enum { oi, og, orr, od };
+    GenericBuilder genOut(rewriter, loc, 4);
+    Value out = genOut.generic(
+        {unnormalized, rowSum},
+        rewriter.create<tensor::EmptyOp>(loc, ArrayRef<int64_t>{S, G, R, D}, f32),
+        {genOut.map({oi, og, orr, od}), genOut.map({og, orr, oi}),
+         genOut.map({oi, og, orr, od})},
+        {par, par, par, par}, [](OpBuilder &b, Location l, ValueRange a) {
+          Value zero = b.create<arith::ConstantOp>(l, b.getF32FloatAttr(0.0f));
+          Value empty = b.create<arith::CmpFOp>(l, arith::CmpFPredicate::OEQ,
+                                                a[1], zero);
+          Value q = b.create<arith::DivFOp>(l, a[0], a[1]);
+          b.create<linalg::YieldOp>(
+              l, ValueRange{b.create<arith::SelectOp>(l, empty, zero, q)});
+        });
+
+    rewriter.replaceOpWithNewOp<tensor::CollapseShapeOp>(
+        op, op.getResult().getType(), out,
+        ArrayRef<ReassociationIndices>{{0}, {1, 2, 3}});
+    return success();
+  }
+};
+
+struct ConvertAttnToLinalgPass
+    : attnc::impl::ConvertAttnToLinalgBase<ConvertAttnToLinalgPass> {
+  void runOnOperation() override {
+    ConversionTarget target(getContext());
+    target.addIllegalDialect<attn::AttnDialect>();
+    target.markUnknownOpDynamicallyLegal([](Operation *) { return true; });
+    RewritePatternSet patterns(&getContext());
+    patterns.add<LinearToMatmul, SdpaToLinalg>(&getContext());
+    if (failed(applyPartialConversion(getOperation(), target,
+                                      std::move(patterns))))
+      signalPassFailure();
+  }
+};
+
+} // namespace

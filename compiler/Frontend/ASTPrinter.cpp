@@ -1,0 +1,81 @@
+//===- ASTPrinter.cpp - canonical .attn text from a ModelAST ----*- C++ -*-===//
+
+#include "attnc/Frontend/AST.h"
+
+#include "llvm/Support/raw_ostream.h"
+
+#include <cstdio>
+
+using namespace attnc;
+
+static void printNumber(double v, llvm::raw_ostream &os) {
+  // %.9g round-trips every float; attributes are stored as float32 anyway.
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.9g", v);
+  std::string s = buf;
+  if (s.find_first_of(".en") == std::string::npos)
+    s += ".0";
+  os << s;
+}
+
+static void printExpr(const Expr &e, llvm::raw_ostream &os) {
+  switch (e.kind) {
+  case Expr::Kind::Name:
+    os << e.name;
+    return;
+  case Expr::Kind::Integer:
+    os << e.intValue;
+    return;
+  case Expr::Kind::Float:
+    printNumber(e.floatValue, os);
+    return;
+  case Expr::Kind::Call:
+    break;
+  }
+  os << e.name << "(";
+  bool first = true;
+  for (const ExprPtr &arg : e.args) {
+    os << (first ? "" : ", ");
+    printExpr(*arg, os);
+    first = false;
+  }
+  for (const KeywordArg &kw : e.keywords) {
+    os << (first ? "" : ", ") << kw.key << " = ";
+    printExpr(*kw.value, os);
+    first = false;
+  }
+  os << ")";
+}
+
+void attnc::printModel(const ModelAST &model, llvm::raw_ostream &os) {
+  os << "model " << model.name << " {\n";
+  os << "  context = " << model.context << "\n";
+  os << "  dtype = " << model.dtype << "\n";
+  for (const Declaration &d : model.declarations) {
+    os << "  " << (d.role == ArgRole::Input ? "input" : "param") << " "
+       << d.name << " : [";
+    for (size_t i = 0; i < d.dims.size(); ++i) {
+      os << (i ? ", " : "");
+      if (d.dims[i].isContext)
+        os << "context";
+      else
+        os << d.dims[i].value;
+    }
+    os << "]\n";
+  }
+  for (const Assignment &a : model.assignments) {
+    os << "  ";
+    for (size_t i = 0; i < a.targets.size(); ++i)
+      os << (i ? ", " : "") << a.targets[i].first;
+    os << " = ";
+    printExpr(*a.value, os);
+    os << "\n";
+  }
+  if (!model.outputs.empty()) {
+    os << "  output ";
+    for (size_t i = 0; i < model.outputs.size(); ++i)
+      os << (i ? ", " : "") << model.outputs[i].name;
+    os << "\n";
+  }
+  os << "}\n";
+}

@@ -1,0 +1,348 @@
+//===- Parser.cpp - recursive descent over .attn tokens ---------*- C++ -*-===//
+//
+//   file        ::= 'model' IDENT '{' item* '}' EOF
+//   item        ::= 'context' '=' INT
+//                 | 'dtype' '=' IDENT
+//                 | ('input' | 'param') IDENT ':' shape
+//                 | 'output' IDENT (',' IDENT)*
+//                 | IDENT (',' IDENT)* '=' expr
+//   shape       ::= '[' dim (',' dim)* ']'
+//   dim         ::= INT | 'context'
+//   expr        ::= IDENT | number | '-' number | IDENT '(' arglist? ')'
+//   arglist     ::= arg (',' arg)*
+//   arg         ::= expr | IDENT '=' expr
+//
+//===----------------------------------------------------------------------===//
+
+#include "attnc/Frontend/Parser.h"
+#include "attnc/Frontend/Lexer.h"
+
+#include "llvm/ADT/StringExtras.h"
+
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+
+using namespace attnc;
+
+namespace {
+
+/// Items of a model body that are words of the language, not names.
+bool isReservedWord(llvm::StringRef s) {
+  return s == "model" || s == "context" || s == "dtype" || s == "input" ||
+         s == "param" || s == "output";
+}
+
+class Parser {
+public:
+  explicit Parser(DiagnosticReporter &diag)
+      : diag(diag),
+        lexer(diag.getSourceMgr()
+                  .getMemoryBuffer(diag.getSourceMgr().getMainFileID())
+                  ->getBuffer(),
+              diag) {
+    advance();
+    advance();
+  }
+
+  std::optional<ModelAST> parseFile();
+
+private:
+  void advance() {
+    tok = peekTok;
+    peekTok = lexer.next();
+  }
+  bool failed() const { return diag.errorCount() != 0; }
+  bool error(llvm::SMLoc loc, const llvm::Twine &message) {
+    if (!failed())
+      diag.error(loc, message);
+    return false;
+  }
+  /// Reports "expected X" at the current token, naming what was found.
+  bool expected(const llvm::Twine &what) {
+    if (tok.is(Token::Kind::Error))
+      return false; // the lexer has reported it
+    std::string found = tok.is(Token::Kind::Eof)
+                            ? std::string("end of file")
+                            : "'" + tok.spelling.str() + "'";
+    return error(tok.loc(), "expected " + what + ", found " + found);
+  }
+  bool consume(Token::Kind kind, const llvm::Twine &what) {
+    if (!tok.is(kind))
+      return expected(what);
+    advance();
+    return true;
+  }
+  bool isWord(llvm::StringRef word) const {
+    return tok.is(Token::Kind::Identifier) && tok.spelling == word;
+  }
+
+  bool parseItem(ModelAST &model);
+  bool parseDeclaration(ModelAST &model, ArgRole role);
+  bool parseOutputs(ModelAST &model);
+  bool parseAssignment(ModelAST &model);
+  bool parseIntegerLiteral(int64_t &value, llvm::StringRef what);
+  ExprPtr parseExpr();
+  bool parseName(std::string &name, llvm::SMLoc &loc, llvm::StringRef what);
+
+  DiagnosticReporter &diag;
+  Lexer lexer;
+  Token tok, peekTok;
+};
+
+} // namespace
+
+bool Parser::parseName(std::string &name, llvm::SMLoc &loc,
+                       llvm::StringRef what) {
+  if (!tok.is(Token::Kind::Identifier))
+    return expected(what);
+  if (isReservedWord(tok.spelling))
+    return error(tok.loc(), "'" + tok.spelling + "' is a reserved word and "
+                            "cannot be used as " + what);
+  name = tok.spelling.str();
+  loc = tok.loc();
+  advance();
+  return true;
+}
+
+bool Parser::parseIntegerLiteral(int64_t &value, llvm::StringRef what) {
+  if (tok.is(Token::Kind::Minus))
+    return error(tok.loc(), what + " must be a positive integer");
+  if (tok.is(Token::Kind::Float))
+    return error(tok.loc(), what + " must be a positive integer, found '" +
+                                tok.spelling + "'");
+  if (!tok.is(Token::Kind::Integer))
+    return expected(what);
+  unsigned long long v;
+  if (llvm::getAsUnsignedInteger(tok.spelling, 10, v) || v > (1ull << 62))
+    return error(tok.loc(), "integer '" + tok.spelling + "' is too large");
+  value = static_cast<int64_t>(v);
+  advance();
+  return true;
+}
+
+std::optional<ModelAST> Parser::parseFile() {
+  ModelAST model;
+  if (tok.is(Token::Kind::Eof) && !failed()) {
+    error(tok.loc(), "empty file: expected 'model NAME { ... }'");
+    return std::nullopt;
+  }
+  if (!isWord("model")) {
+    expected("'model'");
+    return std::nullopt;
+  }
+  model.loc = tok.loc();
+  advance();
+  if (!parseName(model.name, model.loc, "a model name"))
+    return std::nullopt;
+  llvm::SMLoc openLoc = tok.loc();
+  if (!consume(Token::Kind::LBrace, "'{' after the model name"))
+    return std::nullopt;
+  while (!tok.is(Token::Kind::RBrace)) {
+    if (tok.is(Token::Kind::Eof)) {
+      error(tok.loc(), "unterminated model '" + model.name +
+                           "': expected '}' before end of file");
+      diag.note(openLoc, "the model's block opens here");
+      return std::nullopt;
+    }
+    if (!parseItem(model))
+      return std::nullopt;
+  }
+  model.closeLoc = tok.loc();
+  advance();
+  if (!tok.is(Token::Kind::Eof)) {
+    expected("end of file after the model's closing '}'");
+    return std::nullopt;
+  }
+  if (failed())
+    return std::nullopt;
+  return model;
+}
+
+bool Parser::parseItem(ModelAST &model) {
+  if (isWord("context")) {
+    model.contextLoc = tok.loc();
+    advance();
+    if (!consume(Token::Kind::Equal, "'=' after 'context'"))
+      return false;
+    llvm::SMLoc valueLoc = tok.loc();
+    if (!parseIntegerLiteral(model.context, "the context size"))
+      return false;
+    if (model.context == 0)
+      return error(valueLoc, "the context size must be a positive integer");
+    return true;
+  }
+  if (isWord("dtype")) {
+    advance();
+    if (!consume(Token::Kind::Equal, "'=' after 'dtype'"))
+      return false;
+    if (!tok.is(Token::Kind::Identifier))
+      return expected("an element type (f32)");
+    model.dtype = tok.spelling.str();
+    model.dtypeLoc = tok.loc();
+    advance();
+    return true;
+  }
+  if (isWord("input") || isWord("param")) {
+    ArgRole role = isWord("input") ? ArgRole::Input : ArgRole::Param;
+    advance();
+    return parseDeclaration(model, role);
+  }
+  if (isWord("output")) {
+    advance();
+    return parseOutputs(model);
+  }
+  if (tok.is(Token::Kind::Identifier) && !isReservedWord(tok.spelling))
+    return parseAssignment(model);
+  return expected("a declaration (context, dtype, input, param, output) or "
+                  "an assignment 'NAME = ...'");
+}
+
+bool Parser::parseDeclaration(ModelAST &model, ArgRole role) {
+  Declaration decl;
+  decl.role = role;
+  if (!parseName(decl.name, decl.loc,
+                 role == ArgRole::Input ? "an input name" : "a param name"))
+    return false;
+  if (!consume(Token::Kind::Colon, "':' and a shape after '" + decl.name + "'"))
+    return false;
+  if (!consume(Token::Kind::LBracket, "'[' to start the shape of '" +
+                                          decl.name + "'"))
+    return false;
+  do {
+    DimExpr dim;
+    dim.loc = tok.loc();
+    if (isWord("context")) {
+      dim.isContext = true;
+      advance();
+    } else {
+      if (!parseIntegerLiteral(dim.value, "a dimension"))
+        return false;
+      if (dim.value == 0)
+        return error(dim.loc, "a dimension must be a positive integer, found 0");
+    }
+    decl.dims.push_back(dim);
+  } while (tok.is(Token::Kind::Comma) && (advance(), true));
+  if (!consume(Token::Kind::RBracket, "',' or ']' in the shape of '" +
+                                          decl.name + "'"))
+    return false;
+  model.declarations.push_back(std::move(decl));
+  return true;
+}
+
+bool Parser::parseOutputs(ModelAST &model) {
+  do {
+    OutputDecl out;
+    if (!parseName(out.name, out.loc, "an output name"))
+      return false;
+    model.outputs.push_back(std::move(out));
+  } while (tok.is(Token::Kind::Comma) && (advance(), true));
+  return true;
+}
+
+bool Parser::parseAssignment(ModelAST &model) {
+  Assignment assign;
+  do {
+    std::string name;
+    llvm::SMLoc loc;
+    if (!parseName(name, loc, "a name to assign"))
+      return false;
+    assign.targets.emplace_back(std::move(name), loc);
+  } while (tok.is(Token::Kind::Comma) && (advance(), true));
+  if (!consume(Token::Kind::Equal, "'=' after the assigned name"))
+    return false;
+  assign.value = parseExpr();
+  if (!assign.value)
+    return false;
+  model.assignments.push_back(std::move(assign));
+  return true;
+}
+
+ExprPtr Parser::parseExpr() {
+  auto expr = std::make_unique<Expr>();
+  expr->loc = tok.loc();
+  bool negative = false;
+  if (tok.is(Token::Kind::Minus)) {
+    negative = true;
+    advance();
+    if (!tok.is(Token::Kind::Integer) && !tok.is(Token::Kind::Float)) {
+      expected("a number after '-'");
+      return nullptr;
+    }
+  }
+  if (tok.is(Token::Kind::Integer) || tok.is(Token::Kind::Float)) {
+    std::string text = tok.spelling.str();
+    errno = 0;
+    if (tok.is(Token::Kind::Integer)) {
+      expr->kind = Expr::Kind::Integer;
+      unsigned long long v;
+      if (llvm::getAsUnsignedInteger(tok.spelling, 10, v) || v > (1ull << 62)) {
+        error(tok.loc(), "integer '" + tok.spelling + "' is too large");
+        return nullptr;
+      }
+      expr->intValue = negative ? -static_cast<int64_t>(v) : v;
+      expr->floatValue = static_cast<double>(expr->intValue);
+    } else {
+      expr->kind = Expr::Kind::Float;
+      double v = std::strtod(text.c_str(), nullptr);
+      if (errno == ERANGE || !std::isfinite(v)) {
+        error(tok.loc(), "number '" + tok.spelling + "' is out of range");
+        return nullptr;
+      }
+      expr->floatValue = negative ? -v : v;
+    }
+    advance();
+    return expr;
+  }
+  if (!tok.is(Token::Kind::Identifier)) {
+    expected("an expression (a name, a number or a call)");
+    return nullptr;
+  }
+  expr->name = tok.spelling.str();
+  if (isReservedWord(tok.spelling) && tok.spelling != "context") {
+    error(tok.loc(), "'" + tok.spelling + "' is a reserved word and cannot be "
+                                          "used in an expression");
+    return nullptr;
+  }
+  advance();
+  if (!tok.is(Token::Kind::LParen)) {
+    expr->kind = Expr::Kind::Name;
+    return expr;
+  }
+  expr->kind = Expr::Kind::Call;
+  advance();
+  if (!tok.is(Token::Kind::RParen)) {
+    do {
+      if (tok.is(Token::Kind::Identifier) && peekTok.is(Token::Kind::Equal)) {
+        KeywordArg kw;
+        kw.key = tok.spelling.str();
+        kw.loc = tok.loc();
+        advance();
+        advance();
+        kw.value = parseExpr();
+        if (!kw.value)
+          return nullptr;
+        expr->keywords.push_back(std::move(kw));
+        continue;
+      }
+      if (!expr->keywords.empty()) {
+        error(tok.loc(), "positional argument after a keyword argument in '" +
+                             expr->name + "'");
+        return nullptr;
+      }
+      ExprPtr arg = parseExpr();
+      if (!arg)
+        return nullptr;
+      expr->args.push_back(std::move(arg));
+    } while (tok.is(Token::Kind::Comma) && (advance(), true));
+  }
+  if (!consume(Token::Kind::RParen, "',' or ')' in the call to '" +
+                                        expr->name + "'"))
+    return nullptr;
+  return expr;
+}
+
+std::optional<ModelAST> attnc::parseModel(DiagnosticReporter &diag) {
+  Parser parser(diag);
+  return parser.parseFile();
+}

@@ -1,0 +1,84 @@
+//===- ExposeCAbi.cpp - model functions in destination-passing form -------===//
+//
+// The kernel ABI is `int model(const float *in..., float *out...)`: callers own
+// every buffer. Rewriting the tensor function into that form before
+// bufferization lets one-shot bufferization write results straight into the
+// caller's output buffers instead of allocating and returning new ones.
+//
+//===----------------------------------------------------------------------===//
+
+#include "attnc/Passes.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Builders.h"
+
+namespace attnc {
+#define GEN_PASS_DEF_EXPOSECABI
+#include "attnc/Passes.h.inc"
+} // namespace attnc
+
+using namespace mlir;
+
+namespace {
+
+MemRefType memrefFor(Type type) {
+  auto tensor = cast<RankedTensorType>(type);
+  return MemRefType::get(tensor.getShape(), tensor.getElementType());
+}
+
+LogicalResult exposeCAbi(func::FuncOp func) {
+  Block &entry = func.getBody().front();
+  auto ret = cast<func::ReturnOp>(entry.getTerminator());
+  for (Type t : func.getFunctionType().getInputs())
+    if (!isa<RankedTensorType>(t) || !cast<RankedTensorType>(t).hasStaticShape())
+      return func.emitOpError("model arguments must be statically shaped tensors");
+  for (Type t : func.getFunctionType().getResults())
+    if (!isa<RankedTensorType>(t) || !cast<RankedTensorType>(t).hasStaticShape())
+      return func.emitOpError("model results must be statically shaped tensors");
+
+  OpBuilder b(func.getContext());
+  b.setInsertionPointToStart(&entry);
+  for (BlockArgument arg : entry.getArguments()) {
+    Type tensorType = arg.getType();
+    arg.setType(memrefFor(tensorType));
+    // restrict: the caller promises the buffers do not alias one another.
+    auto toTensor = b.create<bufferization::ToTensorOp>(
+        arg.getLoc(), tensorType, arg, /*restrict=*/true, /*writable=*/false);
+    arg.replaceAllUsesExcept(toTensor, toTensor);
+  }
+
+  SmallVector<Attribute> argAttrs;
+  for (unsigned i = 0; i < func.getNumArguments(); ++i)
+    argAttrs.push_back(func.getArgAttrDict(i)
+                           ? Attribute(func.getArgAttrDict(i))
+                           : b.getDictionaryAttr({}));
+  b.setInsertionPoint(ret);
+  for (auto [i, result] : llvm::enumerate(ret.getOperands())) {
+    BlockArgument out =
+        entry.addArgument(memrefFor(result.getType()), ret.getLoc());
+    b.create<bufferization::MaterializeInDestinationOp>(
+        ret.getLoc(), /*result=*/Type(), result, out, /*restrict=*/true,
+        /*writable=*/true);
+    DictionaryAttr attrs = func.getResultAttrDict(i);
+    argAttrs.push_back(attrs ? Attribute(attrs) : b.getDictionaryAttr({}));
+  }
+  Value status = b.create<arith::ConstantIntOp>(ret.getLoc(), 0, 32);
+  b.create<func::ReturnOp>(ret.getLoc(), status);
+  ret.erase();
+
+  func.setFunctionType(
+      b.getFunctionType(entry.getArgumentTypes(), {b.getI32Type()}));
+  func.setAllArgAttrs(argAttrs);
+  func.removeResAttrsAttr();
+  return success();
+}
+
+struct ExposeCAbiPass : attnc::impl::ExposeCAbiBase<ExposeCAbiPass> {
+  void runOnOperation() override {
+    for (auto func : getOperation().getOps<func::FuncOp>())
+      if (func->hasAttr("attn.model") && failed(exposeCAbi(func)))
+        return signalPassFailure();
+  }
+};
+
+} // namespace

@@ -1,0 +1,44 @@
+//===- ObjectEmitter.h - LLVM IR to object code for a target ----*- C++ -*-===//
+
+#ifndef ATTNC_CODEGEN_OBJECTEMITTER_H
+#define ATTNC_CODEGEN_OBJECTEMITTER_H
+
+#include "llvm/Support/Error.h"
+
+#include <memory>
+#include <string>
+
+namespace llvm {
+class Module;
+class TargetMachine;
+class raw_pwrite_stream;
+} // namespace llvm
+
+namespace attnc {
+
+struct TargetOptions {
+  std::string triple; ///< empty: the host's
+  std::string cpu;    ///< empty or "native": the host CPU and its features
+  unsigned optLevel = 3;
+};
+
+llvm::Expected<std::unique_ptr<llvm::TargetMachine>>
+createTargetMachine(const TargetOptions &options);
+
+/// Sets the module's triple and data layout and runs LLVM's default
+/// optimization pipeline for the options' level.
+void optimizeModule(llvm::Module &module, llvm::TargetMachine &machine,
+                    unsigned optLevel);
+
+enum class OutputKind { Object, Assembly };
+llvm::Error emitMachineCode(llvm::Module &module, llvm::TargetMachine &machine,
+                            OutputKind kind, llvm::raw_pwrite_stream &os);
+
+/// Links one object into a shared library with the system C compiler driver
+/// (`cc`, or `$ATTNC_CC`), adding libm for expf.
+llvm::Error linkSharedObject(llvm::StringRef objectPath,
+                             llvm::StringRef outputPath);
+
+} // namespace attnc
+
+#endif // ATTNC_CODEGEN_OBJECTEMITTER_H

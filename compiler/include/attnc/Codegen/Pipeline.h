@@ -1,0 +1,33 @@
+//===- Pipeline.h - pass pipelines from attn to the LLVM dialect -*- C++ -*-===//
+
+#ifndef ATTNC_CODEGEN_PIPELINE_H
+#define ATTNC_CODEGEN_PIPELINE_H
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/Pass/PassManager.h"
+
+namespace mlir {
+class DialectRegistry;
+}
+
+namespace attnc {
+
+/// Every dialect, interface and translation the compiler's pipelines touch.
+void registerCompilerDialects(mlir::DialectRegistry &registry);
+/// attnc's own passes plus upstream ones, so that textual pipelines and
+/// attn-opt can name them.
+void registerCompilerPasses();
+
+/// attn -> linalg on tensors, in the C-ABI (destination-passing) form.
+void buildAttnToLinalgPipeline(mlir::OpPassManager &pm);
+/// linalg on tensors -> LLVM dialect with bare-pointer memref arguments.
+void buildLinalgToLLVMPipeline(mlir::OpPassManager &pm);
+
+/// Runs a pipeline with the command-line pass-manager options applied
+/// (--mlir-print-ir-*, --mlir-timing) when they are registered.
+mlir::LogicalResult runPipeline(mlir::ModuleOp module,
+                                void (*build)(mlir::OpPassManager &));
+
+} // namespace attnc
+
+#endif // ATTNC_CODEGEN_PIPELINE_H

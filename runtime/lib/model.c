@@ -1,0 +1,111 @@
+/*===- model.c - open and run compiled models ---------------------*- C -*-===*/
+
+#define _GNU_SOURCE
+#include "attnc/runtime.h"
+
+#include <dlfcn.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct attn_model {
+  void *library;
+  const attn_kernel_info *info;
+  int (*argv_entry)(void **);
+};
+
+static _Thread_local char last_error[512];
+
+static attn_status fail(attn_status status, const char *format, ...) {
+  va_list ap;
+  va_start(ap, format);
+  vsnprintf(last_error, sizeof last_error, format, ap);
+  va_end(ap);
+  return status;
+}
+
+const char *attn_last_error(void) { return last_error; }
+
+int64_t attn_arg_num_elements(const attn_arg_info *arg) {
+  int64_t n = 1;
+  for (int32_t i = 0; i < arg->rank; ++i)
+    n *= arg->shape[i];
+  return n;
+}
+
+attn_status attn_model_open(const char *path, const char *name,
+                            attn_model **out) {
+  if (!path || !name || !out)
+    return fail(ATTN_ERROR_INVALID_ARGUMENT,
+                "attn_model_open: path, name and out must not be null");
+  *out = NULL;
+  void *library = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+  if (!library)
+    return fail(ATTN_ERROR_NOT_FOUND, "cannot open '%s': %s", path, dlerror());
+  char symbol[256];
+  snprintf(symbol, sizeof symbol, "%s_info", name);
+  const attn_kernel_info *(*info_fn)(void) =
+      (const attn_kernel_info *(*)(void))dlsym(library, symbol);
+  snprintf(symbol, sizeof symbol, "%s_argv", name);
+  int (*argv_fn)(void **) = (int (*)(void **))dlsym(library, symbol);
+  if (!info_fn || !argv_fn) {
+    dlclose(library);
+    return fail(ATTN_ERROR_NOT_FOUND,
+                "'%s' has no model '%s' (symbols %s_info and %s_argv)", path,
+                name, name, name);
+  }
+  const attn_kernel_info *info = info_fn();
+  if (!info || info->abi_version != ATTN_KERNEL_ABI_VERSION) {
+    dlclose(library);
+    return fail(ATTN_ERROR_ABI_MISMATCH,
+                "model '%s' in '%s' has kernel ABI version %u; this runtime "
+                "reads version %u",
+                name, path, info ? info->abi_version : 0u,
+                (unsigned)ATTN_KERNEL_ABI_VERSION);
+  }
+  attn_model *model = malloc(sizeof *model);
+  if (!model) {
+    dlclose(library);
+    return fail(ATTN_ERROR_INVALID_ARGUMENT, "out of memory");
+  }
+  model->library = library;
+  model->info = info;
+  model->argv_entry = argv_fn;
+  *out = model;
+  last_error[0] = '\0';
+  return ATTN_OK;
+}
+
+void attn_model_close(attn_model *model) {
+  if (!model)
+    return;
+  dlclose(model->library);
+  free(model);
+}
+
+const attn_kernel_info *attn_model_info(const attn_model *model) {
+  return model ? model->info : NULL;
+}
+
+attn_status attn_model_run(const attn_model *model, void **args,
+                           size_t num_args) {
+  if (!model || !args)
+    return fail(ATTN_ERROR_INVALID_ARGUMENT,
+                "attn_model_run: model and args must not be null");
+  const attn_kernel_info *info = model->info;
+  if (num_args != (size_t)info->num_args)
+    return fail(ATTN_ERROR_INVALID_ARGUMENT,
+                "model '%s' takes %d arguments, got %zu", info->name,
+                info->num_args, num_args);
+  for (int32_t i = 0; i < info->num_args; ++i)
+    if (!args[i])
+      return fail(ATTN_ERROR_INVALID_ARGUMENT,
+                  "argument '%s' (#%d) of model '%s' is null",
+                  info->args[i].name, i, info->name);
+  int rc = model->argv_entry(args);
+  if (rc != 0)
+    return fail(ATTN_ERROR_KERNEL_FAILED, "model '%s' returned %d", info->name,
+                rc);
+  return ATTN_OK;
+}

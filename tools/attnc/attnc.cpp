@@ -1,0 +1,226 @@
+//===- attnc.cpp - the attnc compiler driver ------------------------------===//
+//
+// attnc model.attn -o model.o   writes model.o and model.h
+// --emit= says how far to lower, in the order of the pipeline (as in the
+// MLIR Toy driver): ast, attn, linalg, llvm-mlir, llvm, asm, obj, header, so.
+//
+//===----------------------------------------------------------------------===//
+
+#include "attnc/Codegen/KernelInterface.h"
+#include "attnc/Codegen/ObjectEmitter.h"
+#include "attnc/Codegen/Pipeline.h"
+#include "attnc/Compiler.h"
+#include "attnc/Frontend/Parser.h"
+#include "attnc/Frontend/Sema.h"
+#include "attnc/MLIRGen.h"
+
+#include "mlir/IR/AsmState.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Support/Timing.h"
+#include "llvm/IR/Module.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/ToolOutputFile.h"
+#include "llvm/Support/WithColor.h"
+#include "llvm/Target/TargetMachine.h"
+
+using namespace llvm;
+using namespace attnc;
+
+namespace {
+
+enum class Emit { Ast, Attn, Linalg, LLVMMLIR, LLVMIR, Asm, Obj, Header, So };
+
+cl::OptionCategory attncCategory("attnc options");
+
+cl::opt<std::string> inputFilename(cl::Positional, cl::desc("<model.attn>"),
+                                   cl::init("-"), cl::cat(attncCategory));
+cl::opt<std::string> outputFilename("o", cl::desc("Output file ('-' for stdout)"),
+                                    cl::value_desc("file"),
+                                    cl::cat(attncCategory));
+cl::opt<Emit> emit(
+    "emit", cl::desc("How far to compile (default: obj)"), cl::init(Emit::Obj),
+    cl::values(clEnumValN(Emit::Ast, "ast", "canonical .attn text after checks"),
+               clEnumValN(Emit::Attn, "attn", "the attn dialect"),
+               clEnumValN(Emit::Linalg, "linalg", "linalg on tensors, C ABI form"),
+               clEnumValN(Emit::LLVMMLIR, "llvm-mlir", "the MLIR LLVM dialect"),
+               clEnumValN(Emit::LLVMIR, "llvm", "optimized LLVM IR"),
+               clEnumValN(Emit::Asm, "asm", "target assembly"),
+               clEnumValN(Emit::Obj, "obj", "object file plus C header"),
+               clEnumValN(Emit::Header, "header", "the C header only"),
+               clEnumValN(Emit::So, "so", "shared library (for attn-run)")),
+    cl::cat(attncCategory));
+cl::opt<std::string> targetTriple("target",
+                                  cl::desc("Target triple (default: host)"),
+                                  cl::cat(attncCategory));
+cl::opt<std::string> targetCpu("mcpu",
+                               cl::desc("Target CPU (default: native)"),
+                               cl::init("native"), cl::cat(attncCategory));
+cl::opt<unsigned> optLevel("O", cl::desc("LLVM optimization level 0-3"),
+                           cl::Prefix, cl::init(3), cl::cat(attncCategory));
+
+const char *defaultExtension(Emit e) {
+  switch (e) {
+  case Emit::Ast: return ".attn";
+  case Emit::Attn:
+  case Emit::Linalg:
+  case Emit::LLVMMLIR: return ".mlir";
+  case Emit::LLVMIR: return ".ll";
+  case Emit::Asm: return ".s";
+  case Emit::Obj: return ".o";
+  case Emit::Header: return ".h";
+  case Emit::So: return ".so";
+  }
+  return ".o";
+}
+
+int fail(const Twine &message) {
+  WithColor::error(errs(), "attnc") << message << "\n";
+  return 1;
+}
+
+std::string outputPath() {
+  if (!outputFilename.empty())
+    return outputFilename;
+  if (inputFilename == "-" || emit <= Emit::LLVMIR)
+    return "-";
+  SmallString<128> path(sys::path::filename(inputFilename));
+  sys::path::replace_extension(path, defaultExtension(emit));
+  return std::string(path);
+}
+
+std::unique_ptr<ToolOutputFile> openOutput(StringRef path, bool binary) {
+  std::error_code ec;
+  auto file = std::make_unique<ToolOutputFile>(
+      path, ec, binary ? sys::fs::OF_None : sys::fs::OF_Text);
+  if (ec) {
+    fail("cannot write '" + path + "': " + ec.message());
+    return nullptr;
+  }
+  return file;
+}
+
+int writeHeader(const Graph &graph, StringRef path) {
+  auto out = openOutput(path, /*binary=*/false);
+  if (!out)
+    return 1;
+  emitKernelHeader(graph, sys::path::filename(inputFilename), out->os());
+  out->keep();
+  return 0;
+}
+
+int compile(const Graph &graph, SourceMgr &sourceMgr) {
+  std::string output = outputPath();
+  if (emit == Emit::Header)
+    return writeHeader(graph, output);
+
+  auto context = createCompilerContext();
+  mlir::SourceMgrDiagnosticHandler diagHandler(sourceMgr, context.get());
+  mlir::OwningOpRef<mlir::ModuleOp> module =
+      generateAttnModule(*context, graph, sourceMgr);
+  if (!module)
+    return 1;
+  auto printModule = [&]() {
+    auto out = openOutput(output, /*binary=*/false);
+    if (!out)
+      return 1;
+    module->print(out->os());
+    out->os() << "\n";
+    out->keep();
+    return 0;
+  };
+  if (emit == Emit::Attn)
+    return printModule();
+  if (failed(runPipeline(*module, buildAttnToLinalgPipeline)))
+    return 1;
+  if (emit == Emit::Linalg)
+    return printModule();
+  if (failed(runPipeline(*module, buildLinalgToLLVMPipeline)))
+    return 1;
+  if (emit == Emit::LLVMMLIR)
+    return printModule();
+
+  attnc::TargetOptions target{targetTriple, targetCpu, optLevel};
+  auto machine = createTargetMachine(target);
+  if (!machine)
+    return fail(toString(machine.takeError()));
+  LLVMContext llvmContext;
+  auto llvmModule =
+      translateToLLVMIR(*module, graph, llvmContext, **machine, optLevel);
+  if (!llvmModule)
+    return fail(toString(llvmModule.takeError()));
+  if (emit == Emit::LLVMIR) {
+    auto out = openOutput(output, /*binary=*/false);
+    if (!out)
+      return 1;
+    (*llvmModule)->print(out->os(), nullptr);
+    out->keep();
+    return 0;
+  }
+
+  std::string objectPath = emit == Emit::So ? output + ".o" : output;
+  auto out = openOutput(objectPath, emit != Emit::Asm);
+  if (!out)
+    return 1;
+  if (Error err = emitMachineCode(**llvmModule, **machine,
+                                  emit == Emit::Asm ? OutputKind::Assembly
+                                                    : OutputKind::Object,
+                                  out->os()))
+    return fail(toString(std::move(err)));
+  out->os().flush();
+  if (emit == Emit::So) {
+    // The object is only an intermediate here; ToolOutputFile removes it.
+    if (Error err = linkSharedObject(objectPath, output))
+      return fail(toString(std::move(err)));
+    return 0;
+  }
+  out->keep();
+  if (emit == Emit::Obj && output != "-") {
+    SmallString<128> header(output);
+    sys::path::replace_extension(header, ".h");
+    return writeHeader(graph, header);
+  }
+  return 0;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  InitLLVM init(argc, argv);
+  mlir::registerAsmPrinterCLOptions();
+  mlir::registerMLIRContextCLOptions();
+  mlir::registerPassManagerCLOptions();
+  mlir::registerDefaultTimingManagerCLOptions();
+  cl::HideUnrelatedOptions({&attncCategory});
+  cl::ParseCommandLineOptions(argc, argv,
+                              "attnc: compile a .attn attention block\n");
+
+  ErrorOr<std::unique_ptr<MemoryBuffer>> file =
+      MemoryBuffer::getFileOrSTDIN(inputFilename, /*IsText=*/true);
+  if (std::error_code ec = file.getError())
+    return fail("cannot read '" + inputFilename + "': " + ec.message());
+  SourceMgr sourceMgr;
+  sourceMgr.AddNewSourceBuffer(std::move(*file), SMLoc());
+  DiagnosticReporter diag(sourceMgr);
+
+  std::optional<ModelAST> ast = parseModel(diag);
+  if (!ast)
+    return 1;
+  std::optional<Graph> graph = checkModel(*ast, diag);
+  if (!graph)
+    return 1;
+  if (emit == Emit::Ast) {
+    auto out = openOutput(outputPath(), /*binary=*/false);
+    if (!out)
+      return 1;
+    printModel(*ast, out->os());
+    out->keep();
+    return 0;
+  }
+  return compile(*graph, sourceMgr);
+}

@@ -194,7 +194,8 @@ bool Checker::evaluateLinear(const Expr &call, std::vector<ValueId> &results) {
   if (!evaluateTensor(*call.args[0], x) || !checkRank(x, 2, call, "input") ||
       !evaluateTensor(*call.args[1], w) || !checkRank(w, 2, call, "weight"))
     return false;
-  const Shape &xs = graph.shapeOf(x.value), &ws = graph.shapeOf(w.value);
+  // Copies: evaluating further operands appends values and may reallocate.
+  const Shape xs = graph.shapeOf(x.value), ws = graph.shapeOf(w.value);
   if (xs[1] != ws[0])
     return error(w.loc, "shape mismatch in 'linear': weight " + w.description +
                             " is " + shapeToString(ws) + " but input " +
@@ -205,7 +206,7 @@ bool Checker::evaluateLinear(const Expr &call, std::vector<ValueId> &results) {
   if (call.args.size() == 3) {
     if (!evaluateTensor(*call.args[2], b) || !checkRank(b, 1, call, "bias"))
       return false;
-    const Shape &bs = graph.shapeOf(b.value);
+    const Shape bs = graph.shapeOf(b.value);
     if (bs[0] != ws[1])
       return error(b.loc, "shape mismatch in 'linear': bias " + b.description +
                               " is " + shapeToString(bs) + " but weight " +
@@ -227,7 +228,7 @@ bool Checker::evaluateSplit(const Expr &call, std::vector<ValueId> &results) {
   if (!evaluateTensor(*call.args[0], t) || !checkRank(t, 2, call, "operand") ||
       !integerArg(*call.args[1], "the number of parts", parts))
     return false;
-  const Shape &ts = graph.shapeOf(t.value);
+  const Shape ts = graph.shapeOf(t.value);
   if (parts <= 0 || ts[1] % parts != 0)
     return error(call.args[1]->loc,
                  "'split' cannot cut " + t.description + " of shape " +
@@ -255,8 +256,8 @@ bool Checker::evaluateAttention(const Expr &call,
       !evaluateTensor(*call.args[1], k) || !checkRank(k, 2, call, "key") ||
       !evaluateTensor(*call.args[2], v) || !checkRank(v, 2, call, "value"))
     return false;
-  const Shape &qs = graph.shapeOf(q.value), &ks = graph.shapeOf(k.value),
-              &vs = graph.shapeOf(v.value);
+  const Shape qs = graph.shapeOf(q.value), ks = graph.shapeOf(k.value),
+              vs = graph.shapeOf(v.value);
   GraphOp op;
   op.kind = GraphOp::Kind::Attention;
   op.loc = call.loc;

@@ -1,9 +1,13 @@
 //===- attn-run.cpp - run a compiled model and check it against the reference ===//
 //
-// attn-run --model model.attn model.so
-// Fills every input and param from a seed, runs the kernel through the
-// runtime, runs the double-precision reference on the same data, and prints
-// the error of every output. Exits 1 when any output exceeds the tolerance.
+//   attn-run --model m.attn m.so             run the kernel, check every output
+//   attn-run --model m.attn --write-inputs D write the seeded inputs to D/NAME.bin
+//   attn-run --model m.attn --check-outputs D check D/NAME.bin written by an app
+//
+// Inputs and params come from a seed, so an application linking the object
+// directly can be checked against the same double-precision reference: it
+// reads the files from --write-inputs and writes its outputs for
+// --check-outputs. Files are raw little-endian float32, row-major.
 //
 //===----------------------------------------------------------------------===//
 
@@ -16,10 +20,13 @@
 #include "llvm/Support/Format.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/WithColor.h"
 
 #include <algorithm>
 #include <chrono>
+#include <cstring>
 
 using namespace llvm;
 using namespace attnc;
@@ -27,10 +34,10 @@ using namespace attnc;
 namespace {
 
 cl::OptionCategory runCategory("attn-run options");
-cl::opt<std::string> libraryPath(cl::Positional, cl::Required,
+cl::opt<std::string> libraryPath(cl::Positional, cl::Optional,
                                  cl::desc("<model.so>"), cl::cat(runCategory));
 cl::opt<std::string> modelPath("model", cl::Required,
-                               cl::desc("The .attn source the library was "
+                               cl::desc("The .attn source the kernel was "
                                         "compiled from (for the reference)"),
                                cl::value_desc("model.attn"), cl::cat(runCategory));
 cl::opt<uint64_t> seed("seed", cl::desc("Seed for the random inputs"),
@@ -42,10 +49,23 @@ cl::opt<double> tolerance(
     cl::init(1e-4), cl::cat(runCategory));
 cl::opt<unsigned> repeat("repeat", cl::desc("Runs to time (median reported)"),
                          cl::init(5), cl::cat(runCategory));
+cl::opt<std::string> writeInputsDir(
+    "write-inputs", cl::desc("Write every input and param to DIR/NAME.bin"),
+    cl::value_desc("DIR"), cl::cat(runCategory));
+cl::opt<std::string> checkOutputsDir(
+    "check-outputs",
+    cl::desc("Check DIR/NAME.bin of every output instead of running a library"),
+    cl::value_desc("DIR"), cl::cat(runCategory));
 
 int fail(const Twine &message) {
   WithColor::error(errs(), "attn-run") << message << "\n";
   return 1;
+}
+
+std::string binPath(StringRef dir, StringRef name) {
+  SmallString<256> path(dir);
+  sys::path::append(path, name + ".bin");
+  return std::string(path);
 }
 
 /// The kernel must have been compiled from this model: same arguments, in
@@ -71,6 +91,97 @@ bool matchesModel(const attn_kernel_info &info, const Graph &graph) {
   return true;
 }
 
+int writeInputs(const Graph &graph,
+                const std::vector<std::vector<float>> &inputs) {
+  if (std::error_code ec = sys::fs::create_directories(writeInputsDir))
+    return fail("cannot create '" + writeInputsDir + "': " + ec.message());
+  size_t next = 0;
+  for (const KernelArg &arg : graph.args) {
+    if (arg.role == ArgRole::Output)
+      continue;
+    std::string path = binPath(writeInputsDir, arg.name);
+    std::error_code ec;
+    ToolOutputFile out(path, ec, sys::fs::OF_None);
+    if (ec)
+      return fail("cannot write '" + path + "': " + ec.message());
+    const std::vector<float> &data = inputs[next++];
+    out.os().write(reinterpret_cast<const char *>(data.data()),
+                   data.size() * sizeof(float));
+    out.keep();
+  }
+  outs() << "wrote " << next << " inputs of model " << graph.name << " to "
+         << writeInputsDir << "\n";
+  return 0;
+}
+
+/// Reads the outputs an application wrote, checking each file's size.
+bool readOutputs(const Graph &graph, std::vector<std::vector<float>> &outputs) {
+  for (const KernelArg &arg : graph.args) {
+    if (arg.role != ArgRole::Output)
+      continue;
+    std::string path = binPath(checkOutputsDir, arg.name);
+    auto file = MemoryBuffer::getFile(path, /*IsText=*/false);
+    if (std::error_code ec = file.getError()) {
+      fail("cannot read output '" + arg.name + "' from '" + path +
+           "': " + ec.message());
+      return false;
+    }
+    size_t want = numElements(arg.shape) * sizeof(float);
+    if ((*file)->getBufferSize() != want) {
+      fail("'" + path + "' has " + Twine((*file)->getBufferSize()) +
+           " bytes; output '" + arg.name + "' " + shapeToString(arg.shape) +
+           " needs " + Twine(want));
+      return false;
+    }
+    outputs.emplace_back(numElements(arg.shape));
+    std::memcpy(outputs.back().data(), (*file)->getBufferStart(), want);
+  }
+  return true;
+}
+
+/// Runs the library's kernel `repeat` times; returns the median milliseconds
+/// or a negative number after reporting an error.
+double runLibrary(const Graph &graph, std::vector<std::vector<float>> &inputs,
+                  std::vector<std::vector<float>> &outputs) {
+  // dlopen searches the library path for a bare file name; a user means the
+  // file in the current directory.
+  SmallString<256> library(libraryPath);
+  sys::fs::make_absolute(library);
+  attn_model *model = nullptr;
+  if (attn_model_open(library.c_str(), graph.name.c_str(), &model) != ATTN_OK)
+    return fail(attn_last_error()), -1;
+  if (!matchesModel(*attn_model_info(model), graph))
+    return attn_model_close(model), -1;
+
+  // Pointers into `outputs` are taken as it fills, so it must not reallocate.
+  outputs.reserve(graph.args.size());
+  std::vector<void *> args;
+  size_t nextInput = 0;
+  for (const KernelArg &arg : graph.args) {
+    if (arg.role == ArgRole::Output) {
+      outputs.emplace_back(numElements(arg.shape), 0.0f);
+      args.push_back(outputs.back().data());
+    } else {
+      args.push_back(inputs[nextInput++].data());
+    }
+  }
+  std::vector<double> millis;
+  for (unsigned r = 0; r < std::max(1u, unsigned(repeat)); ++r) {
+    auto start = std::chrono::steady_clock::now();
+    if (attn_model_run(model, args.data(), args.size()) != ATTN_OK) {
+      fail(attn_last_error());
+      attn_model_close(model);
+      return -1;
+    }
+    millis.push_back(std::chrono::duration<double, std::milli>(
+                         std::chrono::steady_clock::now() - start)
+                         .count());
+  }
+  attn_model_close(model);
+  std::sort(millis.begin(), millis.end());
+  return millis[millis.size() / 2];
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -79,6 +190,11 @@ int main(int argc, char **argv) {
   cl::ParseCommandLineOptions(argc, argv,
                               "attn-run: run a compiled model and check it "
                               "against the reference\n");
+  int modes = !libraryPath.empty() + !writeInputsDir.empty() +
+              !checkOutputsDir.empty();
+  if (modes != 1)
+    return fail("give exactly one of: a library to run, --write-inputs DIR, "
+                "--check-outputs DIR");
 
   auto file = MemoryBuffer::getFileOrSTDIN(modelPath, /*IsText=*/true);
   if (std::error_code ec = file.getError())
@@ -90,56 +206,36 @@ int main(int argc, char **argv) {
   if (!graph)
     return 1;
 
-  // dlopen searches the library path for a bare file name; a user means the
-  // file in the current directory.
-  SmallString<256> library(libraryPath);
-  sys::fs::make_absolute(library);
-  attn_model *model = nullptr;
-  if (attn_model_open(library.c_str(), graph->name.c_str(), &model) != ATTN_OK)
-    return fail(attn_last_error());
-  const attn_kernel_info *info = attn_model_info(model);
-  if (!matchesModel(*info, *graph)) {
-    attn_model_close(model);
-    return 1;
-  }
-
   std::vector<std::vector<float>> inputs = makeRandomArguments(*graph, seed);
-  std::vector<std::vector<float>> outputs;
-  // Pointers into `outputs` are taken as it fills, so it must not reallocate.
-  outputs.reserve(graph->args.size());
-  std::vector<void *> args;
-  std::vector<RefTensor> refInputs;
-  size_t nextInput = 0;
-  for (const KernelArg &arg : graph->args) {
-    if (arg.role == ArgRole::Output) {
-      outputs.emplace_back(numElements(arg.shape), 0.0f);
-      args.push_back(outputs.back().data());
-      continue;
-    }
-    std::vector<float> &data = inputs[nextInput++];
-    args.push_back(data.data());
-    refInputs.push_back({arg.shape, std::vector<double>(data.begin(), data.end())});
-  }
-  std::vector<double> millis;
-  for (unsigned r = 0; r < std::max(1u, unsigned(repeat)); ++r) {
-    auto start = std::chrono::steady_clock::now();
-    if (attn_model_run(model, args.data(), args.size()) != ATTN_OK) {
-      std::string message = attn_last_error();
-      attn_model_close(model);
-      return fail(message);
-    }
-    millis.push_back(std::chrono::duration<double, std::milli>(
-                         std::chrono::steady_clock::now() - start)
-                         .count());
-  }
-  std::sort(millis.begin(), millis.end());
+  if (!writeInputsDir.empty())
+    return writeInputs(*graph, inputs);
 
+  std::vector<std::vector<float>> outputs;
+  double medianMillis = -1;
+  if (!checkOutputsDir.empty()) {
+    if (!readOutputs(*graph, outputs))
+      return 1;
+  } else {
+    medianMillis = runLibrary(*graph, inputs, outputs);
+    if (medianMillis < 0)
+      return 1;
+  }
+
+  std::vector<RefTensor> refInputs;
+  size_t next = 0;
+  for (const KernelArg &arg : graph->args)
+    if (arg.role != ArgRole::Output) {
+      const std::vector<float> &data = inputs[next++];
+      refInputs.push_back({arg.shape, std::vector<double>(data.begin(), data.end())});
+    }
   std::vector<RefTensor> expected = interpret(*graph, refInputs);
+
   outs() << "model " << graph->name << " (" << modelPath << "), context "
          << graph->context << ", " << graph->args.size() << " arguments, seed "
          << seed << "\n";
-  outs() << "kernel time: " << format("%.3f", millis[millis.size() / 2])
-         << " ms (median of " << millis.size() << " runs)\n";
+  if (medianMillis >= 0)
+    outs() << "kernel time: " << format("%.3f", medianMillis)
+           << " ms (median of " << std::max(1u, unsigned(repeat)) << " runs)\n";
   bool ok = true;
   size_t o = 0;
   for (const KernelArg &arg : graph->args) {
@@ -156,7 +252,6 @@ int main(int argc, char **argv) {
            << (pass ? "ok" : "FAILED") << "\n";
     ++o;
   }
-  attn_model_close(model);
   outs() << (ok ? "PASS" : "FAIL") << "\n";
   return ok ? 0 : 1;
 }

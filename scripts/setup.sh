@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs every Debian package attnc needs (a no-op when all are present),
+# then configures and builds into ${ATTNC_BUILD_DIR:-build}.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+build="${ATTNC_BUILD_DIR:-$root/build}"
+
+packages=(
+  build-essential binutils cmake ninja-build ccache
+  llvm-19-dev llvm-19-tools libmlir-19-dev mlir-19-tools clang-19
+  libgtest-dev libbenchmark-dev
+  python3 python3-numpy python3-pytest
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  sudo_cmd=()
+  [ "$(id -u)" -ne 0 ] && sudo_cmd=(sudo)
+  "${sudo_cmd[@]}" apt-get update -q
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -q "${packages[@]}"
+fi
+
+cmake -G Ninja -S "$root" -B "$build" \
+  -DCMAKE_BUILD_TYPE="${ATTNC_BUILD_TYPE:-Release}" \
+  -DMLIR_DIR="${MLIR_DIR:-/usr/lib/llvm-19/lib/cmake/mlir}"
+cmake --build "$build"

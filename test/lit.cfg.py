@@ -1,0 +1,19 @@
+# lit configuration for attnc.
+import os
+
+import lit.formats
+
+config.name = "attnc"
+config.test_format = lit.formats.ShTest(execute_external=True)
+# .attn files are tests when they carry RUN lines ('#' starts an .attn comment).
+config.suffixes = [".attn", ".mlir", ".test"]
+config.excludes = ["Inputs", "CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.attnc_obj_root, "test")
+
+config.environment["PATH"] = os.pathsep.join(
+    [config.attnc_tools_dir, config.llvm_tools_dir, config.environment.get("PATH", os.environ["PATH"])]
+)
+config.substitutions.append(("%attnc_src", config.attnc_src_root))
+config.substitutions.append(("%runtime_include", os.path.join(config.attnc_src_root, "runtime", "include")))
+config.substitutions.append(("%cc", config.c_compiler))

@@ -1,0 +1,106 @@
+//===- RuntimeTest.cpp - the runtime's loading and argument checks --------===//
+
+#include "TestModels.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+using namespace attnc;
+using namespace attnc::test;
+
+namespace {
+
+const char *kTinyModel = R"(model tiny {
+  context = 4
+  input x : [4, 8]
+  param w : [8, 24]
+  q, k, v = split(linear(x, w), 3)
+  y = attention(q, k, v, heads = 2, mask = causal)
+  output y
+})";
+
+class RuntimeTest : public testing::Test {
+protected:
+  static void SetUpTestSuite() {
+    std::string error;
+    compiled = CompiledModel::compile(kTinyModel, error).release();
+    ASSERT_TRUE(compiled) << error;
+  }
+  static void TearDownTestSuite() { delete compiled; }
+  static CompiledModel *compiled;
+};
+CompiledModel *RuntimeTest::compiled = nullptr;
+
+TEST_F(RuntimeTest, MetadataDescribesEveryArgument) {
+  const attn_kernel_info *info = attn_model_info(compiled->model());
+  ASSERT_NE(info, nullptr);
+  EXPECT_EQ(info->abi_version, unsigned(ATTN_KERNEL_ABI_VERSION));
+  EXPECT_STREQ(info->name, "tiny");
+  EXPECT_EQ(info->context, 4);
+  ASSERT_EQ(info->num_args, 3);
+  const char *names[] = {"x", "w", "y"};
+  int roles[] = {ATTN_ARG_INPUT, ATTN_ARG_PARAM, ATTN_ARG_OUTPUT};
+  int64_t shapes[][2] = {{4, 8}, {8, 24}, {4, 8}};
+  for (int i = 0; i < 3; ++i) {
+    const attn_arg_info &a = info->args[i];
+    EXPECT_STREQ(a.name, names[i]);
+    EXPECT_EQ(a.role, roles[i]);
+    EXPECT_EQ(a.dtype, ATTN_DTYPE_F32);
+    ASSERT_EQ(a.rank, 2);
+    EXPECT_EQ(a.shape[0], shapes[i][0]);
+    EXPECT_EQ(a.shape[1], shapes[i][1]);
+    EXPECT_EQ(attn_arg_num_elements(&a), shapes[i][0] * shapes[i][1]);
+  }
+}
+
+TEST_F(RuntimeTest, MissingLibraryIsReportedWithItsPath) {
+  attn_model *m = nullptr;
+  EXPECT_EQ(attn_model_open("/nonexistent/model.so", "tiny", &m),
+            ATTN_ERROR_NOT_FOUND);
+  EXPECT_EQ(m, nullptr);
+  EXPECT_NE(std::string(attn_last_error()).find("/nonexistent/model.so"),
+            std::string::npos)
+      << attn_last_error();
+}
+
+TEST_F(RuntimeTest, WrongModelNameNamesTheSymbols) {
+  attn_model *m = nullptr;
+  EXPECT_EQ(attn_model_open(compiled->libraryPath().c_str(), "other", &m),
+            ATTN_ERROR_NOT_FOUND);
+  EXPECT_NE(std::string(attn_last_error()).find("other_info"), std::string::npos)
+      << attn_last_error();
+}
+
+TEST_F(RuntimeTest, WrongArgumentCountIsRejected) {
+  float x[32] = {0}, w[192] = {0}, y[32];
+  void *args[] = {x, w, y};
+  EXPECT_EQ(attn_model_run(compiled->model(), args, 2),
+            ATTN_ERROR_INVALID_ARGUMENT);
+  EXPECT_NE(std::string(attn_last_error()).find("takes 3 arguments, got 2"),
+            std::string::npos)
+      << attn_last_error();
+}
+
+TEST_F(RuntimeTest, NullArgumentIsNamed) {
+  float x[32] = {0}, y[32];
+  void *args[] = {x, nullptr, y};
+  EXPECT_EQ(attn_model_run(compiled->model(), args, 3),
+            ATTN_ERROR_INVALID_ARGUMENT);
+  EXPECT_NE(std::string(attn_last_error()).find("argument 'w' (#1)"),
+            std::string::npos)
+      << attn_last_error();
+}
+
+TEST_F(RuntimeTest, NestedCallsCompileAndRun) {
+  std::vector<std::vector<float>> inputs =
+      makeRandomArguments(compiled->graph(), 3);
+  std::string error;
+  auto got = compiled->run(inputs, error);
+  ASSERT_TRUE(error.empty()) << error;
+  auto want = referenceOutputs(compiled->graph(), inputs);
+  ErrorStats s = compareToReference(got[0].data(), want[0]);
+  EXPECT_LE(s.maxRel, 1e-5);
+}
+
+} // namespace

@@ -1,0 +1,89 @@
+//===- TestModels.cpp - compile .attn text into a loaded kernel -----------===//
+
+#include "TestModels.h"
+
+#include "attnc/Compiler.h"
+#include "attnc/Frontend/Sema.h"
+
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace attnc;
+using namespace attnc::test;
+
+std::optional<Graph> attnc::test::checkText(const std::string &text,
+                                            llvm::SourceMgr &sm,
+                                            std::string &diagnostics) {
+  sm.AddNewSourceBuffer(llvm::MemoryBuffer::getMemBufferCopy(text, "test.attn"),
+                        llvm::SMLoc());
+  llvm::raw_string_ostream os(diagnostics);
+  DiagnosticReporter diag(sm, &os);
+  return loadModel(diag);
+}
+
+std::unique_ptr<CompiledModel> CompiledModel::compile(const std::string &text,
+                                                      std::string &error) {
+  std::unique_ptr<CompiledModel> m(new CompiledModel());
+  m->graph_ = checkText(text, m->sourceMgr_, error);
+  if (!m->graph_)
+    return nullptr;
+  llvm::SmallString<128> path;
+  if (std::error_code ec =
+          llvm::sys::fs::createTemporaryFile("attnc-test", "so", path)) {
+    error = "cannot create a temporary file: " + ec.message();
+    return nullptr;
+  }
+  m->path_ = std::string(path);
+  if (llvm::Error err = compileGraph(*m->graph_, m->sourceMgr_, TargetOptions(),
+                                     m->path_, /*sharedLibrary=*/true)) {
+    error = llvm::toString(std::move(err));
+    return nullptr;
+  }
+  if (attn_model_open(m->path_.c_str(), m->graph_->name.c_str(), &m->model_) !=
+      ATTN_OK) {
+    error = attn_last_error();
+    return nullptr;
+  }
+  return m;
+}
+
+CompiledModel::~CompiledModel() {
+  attn_model_close(model_);
+  if (!path_.empty())
+    llvm::sys::fs::remove(path_);
+}
+
+std::vector<std::vector<float>>
+CompiledModel::run(std::vector<std::vector<float>> &inputs,
+                   std::string &error) const {
+  std::vector<std::vector<float>> outputs;
+  outputs.reserve(graph_->args.size());
+  std::vector<void *> args;
+  size_t next = 0;
+  for (const KernelArg &arg : graph_->args) {
+    if (arg.role == ArgRole::Output) {
+      // NaN-filled, so an element the kernel forgets to write cannot pass.
+      outputs.emplace_back(numElements(arg.shape), __builtin_nanf(""));
+      args.push_back(outputs.back().data());
+    } else {
+      args.push_back(inputs[next++].data());
+    }
+  }
+  if (attn_model_run(model_, args.data(), args.size()) != ATTN_OK)
+    error = attn_last_error();
+  return outputs;
+}
+
+std::vector<RefTensor>
+attnc::test::referenceOutputs(const Graph &graph,
+                              const std::vector<std::vector<float>> &inputs) {
+  std::vector<RefTensor> refInputs;
+  size_t next = 0;
+  for (const KernelArg &arg : graph.args)
+    if (arg.role != ArgRole::Output) {
+      const std::vector<float> &data = inputs[next++];
+      refInputs.push_back({arg.shape, std::vector<double>(data.begin(), data.end())});
+    }
+  return interpret(graph, refInputs);
+}

@@ -1,0 +1,52 @@
+//===- TestModels.h - compile .attn text into a loaded kernel ---*- C++ -*-===//
+
+#ifndef ATTNC_TEST_TESTMODELS_H
+#define ATTNC_TEST_TESTMODELS_H
+
+#include "attnc/Frontend/Graph.h"
+#include "attnc/Reference/Interpreter.h"
+#include "attnc/runtime.h"
+
+#include "llvm/Support/SourceMgr.h"
+
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace attnc::test {
+
+/// Parses and checks `text`; diagnostics are appended to `diagnostics`.
+std::optional<Graph> checkText(const std::string &text, llvm::SourceMgr &sm,
+                               std::string &diagnostics);
+
+/// A model compiled to a temporary shared library and opened through the
+/// runtime; the library file is removed when this goes away.
+class CompiledModel {
+public:
+  static std::unique_ptr<CompiledModel> compile(const std::string &text,
+                                                std::string &error);
+  ~CompiledModel();
+
+  const Graph &graph() const { return *graph_; }
+  attn_model *model() const { return model_; }
+  const std::string &libraryPath() const { return path_; }
+
+  /// Runs the kernel on `inputs` (one per input/param, ABI order) and returns
+  /// the outputs; `error` is set if the runtime reports a failure.
+  std::vector<std::vector<float>>
+  run(std::vector<std::vector<float>> &inputs, std::string &error) const;
+
+private:
+  llvm::SourceMgr sourceMgr_;
+  std::optional<Graph> graph_;
+  std::string path_;
+  attn_model *model_ = nullptr;
+};
+
+/// Reference outputs for float inputs.
+std::vector<RefTensor> referenceOutputs(const Graph &graph,
+                                        const std::vector<std::vector<float>> &inputs);
+
+} // namespace attnc::test
+
+#endif // ATTNC_TEST_TESTMODELS_H

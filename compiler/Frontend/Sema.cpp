@@ -62,8 +62,24 @@ private:
 
 } // namespace
 
+/// Model and argument names become C identifiers in the generated header.
+static bool isCKeyword(llvm::StringRef s) {
+  static const char *const keywords[] = {
+      "auto", "break", "case", "char", "const", "continue", "default", "do",
+      "double", "else", "enum", "extern", "float", "for", "goto", "if",
+      "inline", "int", "long", "register", "restrict", "return", "short",
+      "signed", "sizeof", "static", "struct", "switch", "typedef", "union",
+      "unsigned", "void", "volatile", "while", "_Bool", "_Complex",
+      "_Imaginary", "_Alignas", "_Alignof", "_Atomic", "_Generic",
+      "_Noreturn", "_Static_assert", "_Thread_local", "bool", "true", "false"};
+  return llvm::is_contained(keywords, s);
+}
+
 bool Checker::declare(const std::string &name, llvm::SMLoc loc, ValueId value,
                       bool isArgument) {
+  if (isArgument && isCKeyword(name))
+    return error(loc, "'" + name + "' is a C keyword and cannot name a kernel "
+                      "argument in the generated header");
   auto [it, inserted] = symbols.try_emplace(name, Symbol{value, loc, isArgument});
   if (inserted)
     return true;
@@ -346,6 +362,11 @@ bool Checker::evaluateAttention(const Expr &call,
 std::optional<Graph> Checker::run() {
   graph.name = model.name;
   graph.context = model.context;
+  if (isCKeyword(model.name)) {
+    error(model.loc, "'" + model.name + "' is a C keyword and cannot name the "
+                     "kernel function");
+    return std::nullopt;
+  }
   if (model.context <= 0) {
     error(model.loc, "model '" + model.name +
                          "' has no 'context = N': the fixed context size is "
@@ -395,6 +416,11 @@ std::optional<Graph> Checker::run() {
     auto it = symbols.find(out.name);
     if (it == symbols.end()) {
       error(out.loc, "output '" + out.name + "' is not defined");
+      return std::nullopt;
+    }
+    if (isCKeyword(out.name)) {
+      error(out.loc, "'" + out.name + "' is a C keyword and cannot name a "
+                     "kernel argument in the generated header");
       return std::nullopt;
     }
     if (it->second.isArgument) {

@@ -1,0 +1,75 @@
+// --attn-expose-c-abi turns a function marked `attn.model` into the kernel ABI
+//   int model(const float *in..., float *out...)
+// i.e. (memref inputs..., memref outputs...) -> i32 in destination-passing
+// style. Functions without `attn.model` are not touched.
+
+// RUN: attn-opt %s --attn-expose-c-abi | FileCheck %s
+
+// The arguments keep their position and their {attn.name, attn.role}
+// attributes but become memrefs; the result becomes a trailing output memref
+// carrying the attributes the result had, and the function returns an i32
+// status. The function attributes (attn.model, attn.context) stay.
+// CHECK-LABEL: func.func @block(
+// CHECK-SAME:    %[[X:[a-zA-Z0-9_]+]]: memref<16x32xf32> {attn.name = "x", attn.role = "input"},
+// CHECK-SAME:    %[[W:[a-zA-Z0-9_]+]]: memref<32x32xf32> {attn.name = "w", attn.role = "param"},
+// CHECK-SAME:    %[[B:[a-zA-Z0-9_]+]]: memref<32xf32> {attn.name = "b", attn.role = "param"},
+// CHECK-SAME:    %[[Y:[a-zA-Z0-9_]+]]: memref<16x32xf32> {attn.name = "y", attn.role = "output"})
+// CHECK-SAME:    -> i32
+// CHECK-SAME:    attributes {attn.context = 16 : i64, attn.model}
+func.func @block(%x: tensor<16x32xf32> {attn.name = "x", attn.role = "input"},
+                 %w: tensor<32x32xf32> {attn.name = "w", attn.role = "param"},
+                 %b: tensor<32xf32> {attn.name = "b", attn.role = "param"})
+    -> (tensor<16x32xf32> {attn.name = "y", attn.role = "output"})
+    attributes {attn.model, attn.context = 16 : i64} {
+  // Every input is read through a tensor view of the caller's buffer;
+  // `restrict` records that the caller's buffers do not alias one another.
+  // The views are not writable: the kernel never writes its inputs.
+  // CHECK-NEXT: %[[XT:.+]] = bufferization.to_tensor %[[X]] restrict : memref<16x32xf32>
+  // CHECK-NEXT: %[[WT:.+]] = bufferization.to_tensor %[[W]] restrict : memref<32x32xf32>
+  // CHECK-NEXT: %[[BT:.+]] = bufferization.to_tensor %[[B]] restrict : memref<32xf32>
+  // The body now uses the views instead of the old tensor arguments.
+  // CHECK-NEXT: %[[R:.+]] = attn.linear %[[XT]], %[[WT]], %[[BT]]
+  %y = attn.linear %x, %w, %b
+      : (tensor<16x32xf32>, tensor<32x32xf32>, tensor<32xf32>) -> tensor<16x32xf32>
+  // The returned value is written into the output buffer...
+  // CHECK-NEXT: bufferization.materialize_in_destination %[[R]] in restrict writable %[[Y]] : (tensor<16x32xf32>, memref<16x32xf32>) -> ()
+  // ... and the function returns the status 0.
+  // CHECK-NEXT: %[[OK:.+]] = arith.constant 0 : i32
+  // CHECK-NEXT: return %[[OK]] : i32
+  // CHECK-NEXT: }
+  return %y : tensor<16x32xf32>
+}
+
+// Several results become several output buffers, appended in result order.
+// An argument or result without attributes gets an empty dictionary, which is
+// not printed. Returning an input directly copies it into the output.
+// CHECK-LABEL: func.func @two_outputs(
+// CHECK-SAME:    %[[A:[a-zA-Z0-9_]+]]: memref<4xf32>,
+// CHECK-SAME:    %[[OUT0:[a-zA-Z0-9_]+]]: memref<4xf32>,
+// CHECK-SAME:    %[[OUT1:[a-zA-Z0-9_]+]]: memref<4xf32> {attn.name = "z", attn.role = "output"})
+// CHECK-SAME:    -> i32 attributes {attn.model}
+func.func @two_outputs(%a: tensor<4xf32>)
+    -> (tensor<4xf32>, tensor<4xf32> {attn.name = "z", attn.role = "output"})
+    attributes {attn.model} {
+  // CHECK-NEXT: %[[AT:.+]] = bufferization.to_tensor %[[A]] restrict : memref<4xf32>
+  // CHECK-NEXT: %[[E:.+]] = math.exp %[[AT]] : tensor<4xf32>
+  %e = math.exp %a : tensor<4xf32>
+  // CHECK-NEXT: bufferization.materialize_in_destination %[[E]] in restrict writable %[[OUT0]]
+  // CHECK-NEXT: bufferization.materialize_in_destination %[[AT]] in restrict writable %[[OUT1]]
+  // CHECK-NEXT: %[[OK:.+]] = arith.constant 0 : i32
+  // CHECK-NEXT: return %[[OK]] : i32
+  return %e, %a : tensor<4xf32>, tensor<4xf32>
+}
+
+// No `attn.model`: the signature, the attributes and the body are unchanged.
+// CHECK-LABEL: func.func @helper(
+// CHECK-SAME:    %[[X:[a-zA-Z0-9_]+]]: tensor<16x32xf32> {attn.name = "x", attn.role = "input"})
+// CHECK-SAME:    -> (tensor<16x32xf32> {attn.name = "y", attn.role = "output"})
+// CHECK-NOT:     bufferization
+// CHECK-NEXT:    %[[E:.+]] = math.exp %[[X]] : tensor<16x32xf32>
+// CHECK-NEXT:    return %[[E]] : tensor<16x32xf32>
+func.func @helper(%x: tensor<16x32xf32> {attn.name = "x", attn.role = "input"})
+    -> (tensor<16x32xf32> {attn.name = "y", attn.role = "output"}) {
+  %e = math.exp %x : tensor<16x32xf32>
+  return %e : tensor<16x32xf32>
+}

@@ -38,6 +38,7 @@ Token Lexer::make(Token::Kind kind, const char *start) {
 
 Token Lexer::lexError(const char *start, const llvm::Twine &message) {
   diag.error(llvm::SMLoc::getFromPointer(start), message);
+  hadError = true;
   return make(Token::Kind::Error, start);
 }
 
@@ -80,6 +81,9 @@ Token Lexer::lexNumber(const char *start) {
 }
 
 Token Lexer::next() {
+  // One bad byte is one error: after it, the parser only unwinds.
+  if (hadError)
+    return make(Token::Kind::Error, cur);
   const char *end = buffer.end();
   for (;;) {
     while (cur != end && (*cur == ' ' || *cur == '\t' || *cur == '\n' ||

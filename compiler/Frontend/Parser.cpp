@@ -42,15 +42,28 @@ public:
                   ->getBuffer(),
               diag) {
     advance();
-    advance();
   }
 
   std::optional<ModelAST> parseFile();
 
 private:
+  /// Tokens are lexed only when the parser looks at them, so diagnostics
+  /// come out in source order and a lexer error is never reported ahead of a
+  /// syntax error before it.
   void advance() {
-    tok = peekTok;
-    peekTok = lexer.next();
+    if (peeked) {
+      tok = peekTok;
+      peeked = false;
+    } else {
+      tok = lexer.next();
+    }
+  }
+  const Token &peek() {
+    if (!peeked) {
+      peekTok = lexer.next();
+      peeked = true;
+    }
+    return peekTok;
   }
   bool failed() const { return diag.errorCount() != 0; }
   bool error(llvm::SMLoc loc, const llvm::Twine &message) {
@@ -88,6 +101,7 @@ private:
   DiagnosticReporter &diag;
   Lexer lexer;
   Token tok, peekTok;
+  bool peeked = false;
 };
 
 } // namespace
@@ -133,7 +147,8 @@ std::optional<ModelAST> Parser::parseFile() {
   }
   model.loc = tok.loc();
   advance();
-  if (!parseName(model.name, model.loc, "a model name"))
+  llvm::SMLoc nameLoc;
+  if (!parseName(model.name, nameLoc, "a model name"))
     return std::nullopt;
   llvm::SMLoc openLoc = tok.loc();
   if (!consume(Token::Kind::LBrace, "'{' after the model name"))
@@ -160,7 +175,17 @@ std::optional<ModelAST> Parser::parseFile() {
 }
 
 bool Parser::parseItem(ModelAST &model) {
+  if (tok.is(Token::Kind::Identifier) && isReservedWord(tok.spelling) &&
+      tok.spelling != "context" && tok.spelling != "dtype" &&
+      peek().is(Token::Kind::Equal))
+    return error(tok.loc(), "'" + tok.spelling +
+                                "' is a reserved word and cannot be assigned");
   if (isWord("context")) {
+    if (model.contextLoc.isValid()) {
+      error(tok.loc(), "'context' is given twice");
+      diag.note(model.contextLoc, "first given here");
+      return false;
+    }
     model.contextLoc = tok.loc();
     advance();
     if (!consume(Token::Kind::Equal, "'=' after 'context'"))
@@ -173,6 +198,11 @@ bool Parser::parseItem(ModelAST &model) {
     return true;
   }
   if (isWord("dtype")) {
+    if (model.dtypeLoc.isValid()) {
+      error(tok.loc(), "'dtype' is given twice");
+      diag.note(model.dtypeLoc, "first given here");
+      return false;
+    }
     advance();
     if (!consume(Token::Kind::Equal, "'=' after 'dtype'"))
       return false;
@@ -313,7 +343,7 @@ ExprPtr Parser::parseExpr() {
   advance();
   if (!tok.is(Token::Kind::RParen)) {
     do {
-      if (tok.is(Token::Kind::Identifier) && peekTok.is(Token::Kind::Equal)) {
+      if (tok.is(Token::Kind::Identifier) && peek().is(Token::Kind::Equal)) {
         KeywordArg kw;
         kw.key = tok.spelling.str();
         kw.loc = tok.loc();

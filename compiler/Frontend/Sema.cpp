@@ -162,6 +162,8 @@ bool Checker::evaluateTensor(const Expr &expr, Operand &operand) {
   if (expr.kind == Expr::Kind::Integer || expr.kind == Expr::Kind::Float)
     return error(expr.loc, "expected a tensor, found a number");
   if (expr.kind == Expr::Kind::Name) {
+    if (expr.name == "context")
+      return error(expr.loc, "'context' is the context size, not a tensor");
     auto it = symbols.find(expr.name);
     if (it == symbols.end())
       return error(expr.loc, "use of undefined name '" + expr.name + "'");
@@ -277,7 +279,8 @@ bool Checker::evaluateAttention(const Expr &call,
   GraphOp op;
   op.kind = GraphOp::Kind::Attention;
   op.loc = call.loc;
-  const KeywordArg *headsKw = nullptr;
+  const KeywordArg *headsKw = nullptr, *kvHeadsKw = nullptr;
+  bool scaleGiven = false;
   for (const KeywordArg &kw : call.keywords) {
     if (kw.key == "heads" || kw.key == "kv_heads") {
       int64_t n;
@@ -286,8 +289,7 @@ bool Checker::evaluateAttention(const Expr &call,
       if (n <= 0)
         return error(kw.value->loc, "'" + kw.key + "' must be positive");
       (kw.key == "heads" ? op.heads : op.kvHeads) = n;
-      if (kw.key == "heads")
-        headsKw = &kw;
+      (kw.key == "heads" ? headsKw : kvHeadsKw) = &kw;
     } else if (kw.key == "mask") {
       const Expr &m = *kw.value;
       if (m.kind == Expr::Kind::Name && m.name == "none") {
@@ -313,7 +315,13 @@ bool Checker::evaluateAttention(const Expr &call,
       const Expr &s = *kw.value;
       if (s.kind != Expr::Kind::Float && s.kind != Expr::Kind::Integer)
         return error(s.loc, "'scale' must be a number");
+      // The kernel computes in f32: the scale must survive the conversion.
+      float asF32 = static_cast<float>(s.floatValue);
+      if (!(s.floatValue > 0) || asF32 == 0 || std::isinf(asF32))
+        return error(s.loc, "'scale' must be a positive number within the "
+                            "range of f32 (about 1e-38 to 3e38)");
       op.scale = s.floatValue;
+      scaleGiven = true;
     }
   }
   if (!headsKw)
@@ -327,7 +335,7 @@ bool Checker::evaluateAttention(const Expr &call,
                      std::to_string(qs[1]) + " (query " + q.description +
                      " is " + shapeToString(qs) + ")");
   if (op.heads % op.kvHeads != 0)
-    return error(call.loc, "kv_heads = " + std::to_string(op.kvHeads) +
+    return error(kvHeadsKw ? kvHeadsKw->value->loc : call.loc, "kv_heads = " + std::to_string(op.kvHeads) +
                                " does not divide heads = " +
                                std::to_string(op.heads));
   int64_t headDim = qs[1] / op.heads;
@@ -350,7 +358,7 @@ bool Checker::evaluateAttention(const Expr &call,
                             k.description + " is " + shapeToString(ks) +
                             " and query " + q.description + " is " +
                             shapeToString(qs));
-  if (op.scale == 0)
+  if (!scaleGiven)
     op.scale = 1.0 / std::sqrt(static_cast<double>(headDim));
   op.operands = {q.value, k.value, v.value};
   op.results = {graph.addValue(qs)};
@@ -423,9 +431,16 @@ std::optional<Graph> Checker::run() {
                      "kernel argument in the generated header");
       return std::nullopt;
     }
-    if (it->second.isArgument) {
-      error(out.loc, "output '" + out.name +
-                         "' is an input or param; an output must be computed");
+    const KernelArg *aliased = nullptr;
+    for (const KernelArg &arg : graph.args)
+      if (arg.role != ArgRole::Output && arg.value == it->second.value)
+        aliased = &arg;
+    if (aliased) {
+      error(out.loc, "output '" + out.name + "' is " +
+                         (out.name == aliased->name
+                              ? std::string("an input or param")
+                              : "the same tensor as '" + aliased->name + "'") +
+                         "; an output must be computed");
       return std::nullopt;
     }
     if (!outputNames.try_emplace(out.name, out.loc).second) {
@@ -442,6 +457,10 @@ std::optional<Graph> Checker::run() {
       diag.warning(decl.loc, "'" + decl.name +
                                  "' is declared but never used; it stays in "
                                  "the kernel's signature");
+  for (const Assignment &assign : model.assignments)
+    for (const auto &[name, loc] : assign.targets)
+      if (!symbols.lookup(name).used)
+        diag.warning(loc, "'" + name + "' is computed but never used");
   return std::move(graph);
 }
 

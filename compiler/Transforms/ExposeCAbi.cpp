@@ -27,8 +27,16 @@ MemRefType memrefFor(Type type) {
 }
 
 LogicalResult exposeCAbi(func::FuncOp func) {
+  if (func.isExternal())
+    return func.emitOpError("marked attn.model must have a body");
+  // MLIRGen emits straight-line model bodies; control flow would need every
+  // return rewritten and is not part of the language.
+  if (!func.getBody().hasOneBlock())
+    return func.emitOpError("marked attn.model must have a single block");
   Block &entry = func.getBody().front();
-  auto ret = cast<func::ReturnOp>(entry.getTerminator());
+  auto ret = dyn_cast<func::ReturnOp>(entry.getTerminator());
+  if (!ret)
+    return func.emitOpError("marked attn.model must end in func.return");
   for (Type t : func.getFunctionType().getInputs())
     if (!isa<RankedTensorType>(t) || !cast<RankedTensorType>(t).hasStaticShape())
       return func.emitOpError("model arguments must be statically shaped tensors");

@@ -52,6 +52,7 @@ private:
   llvm::StringRef buffer;
   const char *cur;
   DiagnosticReporter &diag;
+  bool hadError = false;
 };
 
 const char *tokenKindName(Token::Kind kind);

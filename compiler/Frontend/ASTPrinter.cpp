@@ -18,8 +18,34 @@ static void printNumber(double v, llvm::raw_ostream &os) {
   os << s;
 }
 
+static int precedence(const Expr &e) {
+  if (e.kind != Expr::Kind::Binary)
+    return 3;
+  return e.name == "+" || e.name == "-" ? 1 : 2;
+}
+
+static void printExpr(const Expr &e, llvm::raw_ostream &os);
+
+/// Parenthesizes an operand that binds more loosely than its operator, and a
+/// right operand of equal precedence, since `a - (b - c)` != `a - b - c`.
+static void printOperand(const Expr &operand, int parentPrecedence,
+                         bool isRight, llvm::raw_ostream &os) {
+  int p = precedence(operand);
+  bool parens = p < parentPrecedence || (isRight && p == parentPrecedence);
+  if (parens)
+    os << "(";
+  printExpr(operand, os);
+  if (parens)
+    os << ")";
+}
+
 static void printExpr(const Expr &e, llvm::raw_ostream &os) {
   switch (e.kind) {
+  case Expr::Kind::Binary:
+    printOperand(*e.args[0], precedence(e), /*isRight=*/false, os);
+    os << " " << e.name << " ";
+    printOperand(*e.args[1], precedence(e), /*isRight=*/true, os);
+    return;
   case Expr::Kind::Name:
     os << e.name;
     return;
@@ -47,7 +73,28 @@ static void printExpr(const Expr &e, llvm::raw_ostream &os) {
   os << ")";
 }
 
+static void printAssignment(const Assignment &a, llvm::raw_ostream &os) {
+  os << "  ";
+  for (size_t i = 0; i < a.targets.size(); ++i)
+    os << (i ? ", " : "") << a.targets[i].first;
+  os << " = ";
+  printExpr(*a.value, os);
+  os << "\n";
+}
+
 void attnc::printModel(const ModelAST &model, llvm::raw_ostream &os) {
+  for (const BlockDef &b : model.blocks) {
+    os << "block " << b.name << "(";
+    for (size_t i = 0; i < b.params.size(); ++i)
+      os << (i ? ", " : "") << b.params[i].first;
+    os << ") {\n";
+    for (const Assignment &a : b.assignments)
+      printAssignment(a, os);
+    os << "  return ";
+    for (size_t i = 0; i < b.returns.size(); ++i)
+      os << (i ? ", " : "") << b.returns[i].name;
+    os << "\n}\n\n";
+  }
   os << "model " << model.name << " {\n";
   os << "  context = " << model.context << "\n";
   os << "  dtype = " << model.dtype << "\n";
@@ -63,14 +110,8 @@ void attnc::printModel(const ModelAST &model, llvm::raw_ostream &os) {
     }
     os << "]\n";
   }
-  for (const Assignment &a : model.assignments) {
-    os << "  ";
-    for (size_t i = 0; i < a.targets.size(); ++i)
-      os << (i ? ", " : "") << a.targets[i].first;
-    os << " = ";
-    printExpr(*a.value, os);
-    os << "\n";
-  }
+  for (const Assignment &a : model.assignments)
+    printAssignment(a, os);
   if (!model.outputs.empty()) {
     os << "  output ";
     for (size_t i = 0; i < model.outputs.size(); ++i)

@@ -25,6 +25,9 @@ const char *attnc::tokenKindName(Token::Kind kind) {
   case Token::Kind::Colon: return "':'";
   case Token::Kind::Equal: return "'='";
   case Token::Kind::Minus: return "'-'";
+  case Token::Kind::Plus: return "'+'";
+  case Token::Kind::Star: return "'*'";
+  case Token::Kind::Slash: return "'/'";
   }
   return "token";
 }
@@ -121,6 +124,9 @@ Token Lexer::next() {
   case ':': return make(Token::Kind::Colon, start);
   case '=': return make(Token::Kind::Equal, start);
   case '-': return make(Token::Kind::Minus, start);
+  case '+': return make(Token::Kind::Plus, start);
+  case '*': return make(Token::Kind::Star, start);
+  case '/': return make(Token::Kind::Slash, start);
   default:
     break;
   }

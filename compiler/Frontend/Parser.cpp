@@ -1,14 +1,20 @@
 //===- Parser.cpp - recursive descent over .attn tokens ---------*- C++ -*-===//
 //
-//   file        ::= 'model' IDENT '{' item* '}' EOF
+//   file        ::= block* 'model' IDENT '{' item* '}' EOF
+//   block       ::= 'block' IDENT '(' [IDENT (',' IDENT)*] ')'
+//                   '{' assignment* 'return' IDENT (',' IDENT)* '}'
 //   item        ::= 'context' '=' INT
 //                 | 'dtype' '=' IDENT
 //                 | ('input' | 'param') IDENT ':' shape
 //                 | 'output' IDENT (',' IDENT)*
-//                 | IDENT (',' IDENT)* '=' expr
+//                 | assignment
+//   assignment  ::= IDENT (',' IDENT)* '=' expr
 //   shape       ::= '[' dim (',' dim)* ']'
 //   dim         ::= INT | 'context'
-//   expr        ::= IDENT | number | '-' number | IDENT '(' arglist? ')'
+//   expr        ::= term (('+' | '-') term)*
+//   term        ::= unary (('*' | '/') unary)*
+//   unary       ::= '-' unary | primary
+//   primary     ::= IDENT | number | IDENT '(' arglist? ')' | '(' expr ')'
 //   arglist     ::= arg (',' arg)*
 //   arg         ::= expr | IDENT '=' expr
 //
@@ -30,7 +36,7 @@ namespace {
 /// Items of a model body that are words of the language, not names.
 bool isReservedWord(llvm::StringRef s) {
   return s == "model" || s == "context" || s == "dtype" || s == "input" ||
-         s == "param" || s == "output";
+         s == "param" || s == "output" || s == "block" || s == "return";
 }
 
 class Parser {
@@ -93,9 +99,15 @@ private:
   bool parseItem(ModelAST &model);
   bool parseDeclaration(ModelAST &model, ArgRole role);
   bool parseOutputs(ModelAST &model);
-  bool parseAssignment(ModelAST &model);
+  bool parseAssignment(std::vector<Assignment> &assignments);
+  bool parseBlock(ModelAST &model);
   bool parseIntegerLiteral(int64_t &value, llvm::StringRef what);
   ExprPtr parseExpr();
+  ExprPtr parseTerm();
+  ExprPtr parseUnary();
+  ExprPtr parsePrimary();
+  ExprPtr makeBinary(llvm::StringRef op, llvm::SMLoc loc, ExprPtr lhs,
+                     ExprPtr rhs);
   bool parseName(std::string &name, llvm::SMLoc &loc, llvm::StringRef what);
 
   DiagnosticReporter &diag;
@@ -141,8 +153,11 @@ std::optional<ModelAST> Parser::parseFile() {
     error(tok.loc(), "empty file: expected 'model NAME { ... }'");
     return std::nullopt;
   }
+  while (isWord("block"))
+    if (!parseBlock(model))
+      return std::nullopt;
   if (!isWord("model")) {
-    expected("'model'");
+    expected(model.blocks.empty() ? "'model'" : "'block' or 'model'");
     return std::nullopt;
   }
   model.loc = tok.loc();
@@ -223,7 +238,9 @@ bool Parser::parseItem(ModelAST &model) {
     return parseOutputs(model);
   }
   if (tok.is(Token::Kind::Identifier) && !isReservedWord(tok.spelling))
-    return parseAssignment(model);
+    return parseAssignment(model.assignments);
+  if (isWord("block"))
+    return error(tok.loc(), "blocks are defined before 'model', not inside it");
   return expected("a declaration (context, dtype, input, param, output) or "
                   "an assignment 'NAME = ...'");
 }
@@ -270,7 +287,58 @@ bool Parser::parseOutputs(ModelAST &model) {
   return true;
 }
 
-bool Parser::parseAssignment(ModelAST &model) {
+bool Parser::parseBlock(ModelAST &model) {
+  BlockDef block;
+  advance(); // 'block'
+  if (!parseName(block.name, block.loc, "a block name"))
+    return false;
+  if (!consume(Token::Kind::LParen, "'(' and the block's parameters"))
+    return false;
+  if (!tok.is(Token::Kind::RParen)) {
+    do {
+      std::string name;
+      llvm::SMLoc loc;
+      if (!parseName(name, loc, "a parameter name"))
+        return false;
+      block.params.emplace_back(std::move(name), loc);
+    } while (tok.is(Token::Kind::Comma) && (advance(), true));
+  }
+  if (!consume(Token::Kind::RParen, "',' or ')' after the parameters of '" +
+                                        block.name + "'"))
+    return false;
+  llvm::SMLoc openLoc = tok.loc();
+  if (!consume(Token::Kind::LBrace, "'{' to open block '" + block.name + "'"))
+    return false;
+  while (!isWord("return")) {
+    if (tok.is(Token::Kind::Eof) || tok.is(Token::Kind::RBrace)) {
+      if (!failed()) {
+        error(tok.loc(), "block '" + block.name +
+                             "' must end with 'return NAME[, NAME...]'");
+        diag.note(openLoc, "the block opens here");
+      }
+      return false;
+    }
+    if (!tok.is(Token::Kind::Identifier) || isReservedWord(tok.spelling))
+      return expected("an assignment 'NAME = ...' or 'return' in block '" +
+                      block.name + "'");
+    if (!parseAssignment(block.assignments))
+      return false;
+  }
+  advance(); // 'return'
+  do {
+    OutputDecl ret;
+    if (!parseName(ret.name, ret.loc, "a returned name"))
+      return false;
+    block.returns.push_back(std::move(ret));
+  } while (tok.is(Token::Kind::Comma) && (advance(), true));
+  if (!consume(Token::Kind::RBrace, "'}' after the return of block '" +
+                                        block.name + "'"))
+    return false;
+  model.blocks.push_back(std::move(block));
+  return true;
+}
+
+bool Parser::parseAssignment(std::vector<Assignment> &assignments) {
   Assignment assign;
   do {
     std::string name;
@@ -284,21 +352,82 @@ bool Parser::parseAssignment(ModelAST &model) {
   assign.value = parseExpr();
   if (!assign.value)
     return false;
-  model.assignments.push_back(std::move(assign));
+  assignments.push_back(std::move(assign));
   return true;
 }
 
+ExprPtr Parser::makeBinary(llvm::StringRef op, llvm::SMLoc loc, ExprPtr lhs,
+                           ExprPtr rhs) {
+  auto expr = std::make_unique<Expr>();
+  expr->kind = Expr::Kind::Binary;
+  expr->loc = loc;
+  expr->name = op.str();
+  expr->args.push_back(std::move(lhs));
+  expr->args.push_back(std::move(rhs));
+  return expr;
+}
+
 ExprPtr Parser::parseExpr() {
+  ExprPtr lhs = parseTerm();
+  while (lhs && (tok.is(Token::Kind::Plus) || tok.is(Token::Kind::Minus))) {
+    llvm::StringRef op = tok.spelling;
+    llvm::SMLoc loc = tok.loc();
+    advance();
+    ExprPtr rhs = parseTerm();
+    if (!rhs)
+      return nullptr;
+    lhs = makeBinary(op, loc, std::move(lhs), std::move(rhs));
+  }
+  return lhs;
+}
+
+ExprPtr Parser::parseTerm() {
+  ExprPtr lhs = parseUnary();
+  while (lhs && (tok.is(Token::Kind::Star) || tok.is(Token::Kind::Slash))) {
+    llvm::StringRef op = tok.spelling;
+    llvm::SMLoc loc = tok.loc();
+    advance();
+    ExprPtr rhs = parseUnary();
+    if (!rhs)
+      return nullptr;
+    lhs = makeBinary(op, loc, std::move(lhs), std::move(rhs));
+  }
+  return lhs;
+}
+
+ExprPtr Parser::parseUnary() {
+  if (!tok.is(Token::Kind::Minus))
+    return parsePrimary();
+  llvm::SMLoc loc = tok.loc();
+  advance();
+  ExprPtr operand = parseUnary();
+  if (!operand)
+    return nullptr;
+  // A negative literal stays a literal, so `scale = -0.5` reads as a number.
+  if (operand->kind == Expr::Kind::Integer ||
+      operand->kind == Expr::Kind::Float) {
+    operand->intValue = -operand->intValue;
+    operand->floatValue = -operand->floatValue;
+    operand->loc = loc;
+    return operand;
+  }
+  auto minusOne = std::make_unique<Expr>();
+  minusOne->kind = Expr::Kind::Integer;
+  minusOne->loc = loc;
+  minusOne->intValue = -1;
+  minusOne->floatValue = -1;
+  return makeBinary("*", loc, std::move(minusOne), std::move(operand));
+}
+
+ExprPtr Parser::parsePrimary() {
   auto expr = std::make_unique<Expr>();
   expr->loc = tok.loc();
-  bool negative = false;
-  if (tok.is(Token::Kind::Minus)) {
-    negative = true;
+  if (tok.is(Token::Kind::LParen)) {
     advance();
-    if (!tok.is(Token::Kind::Integer) && !tok.is(Token::Kind::Float)) {
-      expected("a number after '-'");
+    ExprPtr inner = parseExpr();
+    if (!inner || !consume(Token::Kind::RParen, "')' to close '('"))
       return nullptr;
-    }
+    return inner;
   }
   if (tok.is(Token::Kind::Integer) || tok.is(Token::Kind::Float)) {
     std::string text = tok.spelling.str();
@@ -310,7 +439,7 @@ ExprPtr Parser::parseExpr() {
         error(tok.loc(), "integer '" + tok.spelling + "' is too large");
         return nullptr;
       }
-      expr->intValue = negative ? -static_cast<int64_t>(v) : v;
+      expr->intValue = static_cast<int64_t>(v);
       expr->floatValue = static_cast<double>(expr->intValue);
     } else {
       expr->kind = Expr::Kind::Float;
@@ -319,7 +448,7 @@ ExprPtr Parser::parseExpr() {
         error(tok.loc(), "number '" + tok.spelling + "' is out of range");
         return nullptr;
       }
-      expr->floatValue = negative ? -v : v;
+      expr->floatValue = v;
     }
     advance();
     return expr;

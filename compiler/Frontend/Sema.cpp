@@ -1,66 +1,15 @@
-//===- Sema.cpp - names, attributes and shapes of a .attn model -*- C++ -*-===//
+//===- Sema.cpp - names, scopes, blocks and arithmetic of a model ---------===//
 
-#include "attnc/Frontend/Sema.h"
+#include "Checker.h"
+
 #include "attnc/Frontend/Parser.h"
 
-#include "llvm/ADT/StringMap.h"
+#include "llvm/ADT/STLExtras.h"
 
 #include <cmath>
 
 using namespace attnc;
-
-namespace {
-
-struct Symbol {
-  ValueId value;
-  llvm::SMLoc loc;
-  bool isArgument = false;
-  bool used = false;
-};
-
-/// A tensor operand of a call, with the words a diagnostic uses for it.
-struct Operand {
-  ValueId value;
-  std::string description; // "'x'" or "the result of linear"
-  llvm::SMLoc loc;
-};
-
-class Checker {
-public:
-  Checker(const ModelAST &model, DiagnosticReporter &diag)
-      : model(model), diag(diag) {}
-  std::optional<Graph> run();
-
-private:
-  bool error(llvm::SMLoc loc, const llvm::Twine &message) {
-    diag.error(loc, message);
-    return false;
-  }
-  bool declare(const std::string &name, llvm::SMLoc loc, ValueId value,
-               bool isArgument);
-  bool resolveShape(const Declaration &decl, Shape &shape);
-  /// Evaluates a call or name to its result values, appending operations.
-  bool evaluate(const Expr &expr, std::vector<ValueId> &results);
-  bool evaluateTensor(const Expr &expr, Operand &operand);
-  bool checkArity(const Expr &call, size_t minArgs, size_t maxArgs,
-                  const char *signature);
-  bool checkKeywords(const Expr &call,
-                     std::initializer_list<llvm::StringRef> allowed);
-  bool checkRank(const Operand &op, size_t rank, const Expr &call,
-                 llvm::StringRef role);
-  bool integerArg(const Expr &e, llvm::StringRef what, int64_t &value);
-
-  bool evaluateLinear(const Expr &call, std::vector<ValueId> &results);
-  bool evaluateSplit(const Expr &call, std::vector<ValueId> &results);
-  bool evaluateAttention(const Expr &call, std::vector<ValueId> &results);
-
-  const ModelAST &model;
-  DiagnosticReporter &diag;
-  Graph graph;
-  llvm::StringMap<Symbol> symbols;
-};
-
-} // namespace
+using namespace attnc::sema;
 
 /// Model and argument names become C identifiers in the generated header.
 static bool isCKeyword(llvm::StringRef s) {
@@ -75,12 +24,24 @@ static bool isCKeyword(llvm::StringRef s) {
   return llvm::is_contained(keywords, s);
 }
 
-bool Checker::declare(const std::string &name, llvm::SMLoc loc, ValueId value,
-                      bool isArgument) {
+static const char *kOperationNames =
+    "linear, split, attention, matmul, transpose, softmax, mask, split_heads, "
+    "merge_heads, rope, layer_norm, rms_norm, gelu, silu, relu, mul";
+
+bool Checker::error(llvm::SMLoc loc, const llvm::Twine &message) {
+  diag.error(loc, message);
+  // Inside a block, say which call (of possibly several) went wrong.
+  for (auto it = callStack.rbegin(); it != callStack.rend(); ++it)
+    diag.note(it->first, "in the call to block '" + it->second + "' here");
+  return false;
+}
+
+bool Checker::declare(Scope &scope, const std::string &name, llvm::SMLoc loc,
+                      ValueId value, bool isArgument) {
   if (isArgument && isCKeyword(name))
     return error(loc, "'" + name + "' is a C keyword and cannot name a kernel "
                       "argument in the generated header");
-  auto [it, inserted] = symbols.try_emplace(name, Symbol{value, loc, isArgument});
+  auto [it, inserted] = scope.try_emplace(name, Symbol{value, loc, isArgument});
   if (inserted)
     return true;
   error(loc, "redefinition of '" + name + "'");
@@ -135,15 +96,24 @@ bool Checker::checkKeywords(const Expr &call,
   return true;
 }
 
-bool Checker::checkRank(const Operand &op, size_t rank, const Expr &call,
-                        llvm::StringRef role) {
-  const Shape &s = graph.shapeOf(op.value);
-  if (s.size() == rank)
+const KeywordArg *Checker::keyword(const Expr &call, llvm::StringRef key) const {
+  for (const KeywordArg &kw : call.keywords)
+    if (kw.key == key)
+      return &kw;
+  return nullptr;
+}
+
+bool Checker::checkRank(const Operand &op, std::initializer_list<size_t> ranks,
+                        const Expr &call, llvm::StringRef role) {
+  Shape s = graph.shapeOf(op.value);
+  if (llvm::is_contained(ranks, s.size()))
     return true;
+  std::string want;
+  for (size_t r : ranks)
+    want += (want.empty() ? "" : " or ") + std::to_string(r);
   return error(op.loc, "'" + call.name + "' expects its " + role + " " +
-                           op.description + " to have rank " +
-                           std::to_string(rank) + ", but it has shape " +
-                           shapeToString(s));
+                           op.description + " to have rank " + want +
+                           ", but it has shape " + shapeToString(s));
 }
 
 bool Checker::integerArg(const Expr &e, llvm::StringRef what, int64_t &value) {
@@ -157,20 +127,80 @@ bool Checker::integerArg(const Expr &e, llvm::StringRef what, int64_t &value) {
   return true;
 }
 
+bool Checker::isNumeric(const Expr &e) const {
+  switch (e.kind) {
+  case Expr::Kind::Integer:
+  case Expr::Kind::Float:
+    return true;
+  case Expr::Kind::Binary:
+    return isNumeric(*e.args[0]) && isNumeric(*e.args[1]);
+  case Expr::Kind::Name:
+  case Expr::Kind::Call:
+    return false;
+  }
+  return false;
+}
+
+bool Checker::evaluateNumber(const Expr &e, double &value,
+                             llvm::StringRef what) {
+  switch (e.kind) {
+  case Expr::Kind::Integer:
+  case Expr::Kind::Float:
+    value = e.floatValue;
+    return true;
+  case Expr::Kind::Binary: {
+    double a, b;
+    if (!evaluateNumber(*e.args[0], a, what) ||
+        !evaluateNumber(*e.args[1], b, what))
+      return false;
+    if (e.name == "/" && b == 0)
+      return error(e.loc, "division by zero");
+    value = e.name == "+"   ? a + b
+            : e.name == "-" ? a - b
+            : e.name == "*" ? a * b
+                            : a / b;
+    if (!std::isfinite(value))
+      return error(e.loc, "this number is out of range");
+    return true;
+  }
+  case Expr::Kind::Name:
+  case Expr::Kind::Call:
+    break;
+  }
+  return error(e.loc, what + " must be a number");
+}
+
+ValueId Checker::addOp(GraphOp op, Shape resultShape) {
+  return addOp(std::move(op), std::vector<Shape>{std::move(resultShape)})[0];
+}
+
+std::vector<ValueId> Checker::addOp(GraphOp op,
+                                    const std::vector<Shape> &resultShapes) {
+  op.results.clear();
+  for (const Shape &shape : resultShapes)
+    op.results.push_back(graph.addValue(shape));
+  graph.ops.push_back(std::move(op));
+  return graph.ops.back().results;
+}
+
 bool Checker::evaluateTensor(const Expr &expr, Operand &operand) {
   operand.loc = expr.loc;
-  if (expr.kind == Expr::Kind::Integer || expr.kind == Expr::Kind::Float)
+  if (isNumeric(expr))
     return error(expr.loc, "expected a tensor, found a number");
   if (expr.kind == Expr::Kind::Name) {
     if (expr.name == "context")
       return error(expr.loc, "'context' is the context size, not a tensor");
-    auto it = symbols.find(expr.name);
-    if (it == symbols.end())
+    auto it = scope->find(expr.name);
+    if (it == scope->end())
       return error(expr.loc, "use of undefined name '" + expr.name + "'");
     it->second.used = true;
     operand.value = it->second.value;
     operand.description = "'" + expr.name + "'";
     return true;
+  }
+  if (expr.kind == Expr::Kind::Binary) {
+    operand.description = "the result of '" + expr.name + "'";
+    return evaluateBinary(expr, operand.value);
   }
   std::vector<ValueId> results;
   if (!evaluate(expr, results))
@@ -184,6 +214,125 @@ bool Checker::evaluateTensor(const Expr &expr, Operand &operand) {
   return true;
 }
 
+bool Checker::elementwise(GraphOp::Kind kind, const Operand &a,
+                          const Operand &b, llvm::SMLoc loc,
+                          llvm::StringRef what, ValueId &result) {
+  Shape as = graph.shapeOf(a.value), bs = graph.shapeOf(b.value);
+  const Shape &big = as.size() >= bs.size() ? as : bs;
+  const Shape &small = as.size() >= bs.size() ? bs : as;
+  if (!std::equal(small.begin(), small.end(), big.end() - small.size()))
+    return error(loc, "shape mismatch in '" + what + "': " + a.description +
+                          " is " + shapeToString(as) + " and " +
+                          b.description + " is " + shapeToString(bs) +
+                          "; expected equal shapes, or one the trailing "
+                          "dimensions of the other");
+  GraphOp op;
+  op.kind = kind;
+  op.loc = loc;
+  op.operands = {a.value, b.value};
+  result = addOp(std::move(op), big);
+  return true;
+}
+
+bool Checker::evaluateBinary(const Expr &expr, ValueId &result) {
+  const Expr &lhs = *expr.args[0], &rhs = *expr.args[1];
+  bool lhsNumber = isNumeric(lhs), rhsNumber = isNumeric(rhs);
+  llvm::StringRef op = expr.name;
+  if (lhsNumber || rhsNumber) {
+    // A number scales a tensor; it is never broadcast-added.
+    if (op == "+" || op == "-")
+      return error(expr.loc, "'" + op + "' between a tensor and a number is "
+                                        "not supported; only '*' and '/' "
+                                        "take a number");
+    if (op == "/" && lhsNumber)
+      return error(expr.loc, "dividing a number by a tensor is not supported");
+    const Expr &numberExpr = lhsNumber ? lhs : rhs;
+    const Expr &tensorExpr = lhsNumber ? rhs : lhs;
+    double factor;
+    Operand t;
+    if (!evaluateNumber(numberExpr, factor, "the factor") || !evaluateTensor(tensorExpr, t))
+      return false;
+    if (op == "/") {
+      if (factor == 0)
+        return error(numberExpr.loc, "division by zero");
+      factor = 1.0 / factor;
+    }
+    float asF32 = static_cast<float>(factor);
+    if (std::isinf(asF32) || (factor != 0 && asF32 == 0))
+      return error(numberExpr.loc, "the factor is outside the range of f32");
+    GraphOp scale;
+    scale.kind = GraphOp::Kind::Scale;
+    scale.loc = expr.loc;
+    scale.operands = {t.value};
+    scale.scale = factor;
+    result = addOp(std::move(scale), graph.shapeOf(t.value));
+    return true;
+  }
+  if (op == "/")
+    return error(expr.loc, "dividing tensors elementwise is not supported; "
+                           "divide by a number");
+  Operand a, b;
+  if (!evaluateTensor(lhs, a) || !evaluateTensor(rhs, b))
+    return false;
+  GraphOp::Kind kind = op == "+"   ? GraphOp::Kind::Add
+                       : op == "-" ? GraphOp::Kind::Sub
+                                   : GraphOp::Kind::Mul;
+  return elementwise(kind, a, b, expr.loc, op, result);
+}
+
+bool Checker::evaluateBlockCall(const BlockDef &block, const Expr &call,
+                                std::vector<ValueId> &results) {
+  if (!call.keywords.empty())
+    return error(call.keywords.front().loc,
+                 "block '" + block.name + "' takes no keyword arguments");
+  if (call.args.size() != block.params.size())
+    return error(call.loc, "block '" + block.name + "' takes " +
+                               std::to_string(block.params.size()) +
+                               " arguments, got " +
+                               std::to_string(call.args.size()));
+  if (llvm::any_of(callStack, [&](const auto &c) { return c.second == block.name; }))
+    return error(call.loc, "block '" + block.name + "' calls itself");
+  std::vector<ValueId> arguments;
+  for (const ExprPtr &arg : call.args) {
+    Operand op;
+    if (!evaluateTensor(*arg, op))
+      return false;
+    arguments.push_back(op.value);
+  }
+  // The body sees its parameters and the blocks defined before it, nothing
+  // of the caller.
+  Scope local;
+  Scope *callerScope = scope;
+  llvm::StringMap<const BlockDef *> callerBlocks = visibleBlocks;
+  visibleBlocks.clear();
+  for (const BlockDef &b : model.blocks) {
+    if (&b == &block)
+      break;
+    visibleBlocks[b.name] = &b;
+  }
+  callStack.emplace_back(call.loc, block.name);
+  scope = &local;
+  bool ok = true;
+  for (size_t i = 0; ok && i < block.params.size(); ++i)
+    ok = declare(local, block.params[i].first, block.params[i].second,
+                 arguments[i], /*isArgument=*/false);
+  for (size_t i = 0; ok && i < block.assignments.size(); ++i)
+    ok = assign(block.assignments[i]);
+  for (size_t i = 0; ok && i < block.returns.size(); ++i) {
+    auto it = local.find(block.returns[i].name);
+    if (it == local.end())
+      ok = error(block.returns[i].loc, "block '" + block.name +
+                                           "' returns undefined name '" +
+                                           block.returns[i].name + "'");
+    else
+      results.push_back(it->second.value);
+  }
+  scope = callerScope;
+  visibleBlocks = std::move(callerBlocks);
+  callStack.pop_back();
+  return ok;
+}
+
 bool Checker::evaluate(const Expr &expr, std::vector<ValueId> &results) {
   if (expr.kind != Expr::Kind::Call) {
     Operand op;
@@ -192,178 +341,57 @@ bool Checker::evaluate(const Expr &expr, std::vector<ValueId> &results) {
     results.push_back(op.value);
     return true;
   }
-  if (expr.name == "linear")
-    return evaluateLinear(expr, results);
-  if (expr.name == "split")
-    return evaluateSplit(expr, results);
-  if (expr.name == "attention")
-    return evaluateAttention(expr, results);
+  using Handler = bool (Checker::*)(const Expr &, std::vector<ValueId> &);
+  static const std::pair<const char *, Handler> handlers[] = {
+      {"linear", &Checker::evaluateLinear},
+      {"split", &Checker::evaluateSplit},
+      {"attention", &Checker::evaluateAttention},
+      {"matmul", &Checker::evaluateMatmul},
+      {"transpose", &Checker::evaluateTranspose},
+      {"softmax", &Checker::evaluateSoftmax},
+      {"mask", &Checker::evaluateMask},
+      {"split_heads", &Checker::evaluateSplitHeads},
+      {"merge_heads", &Checker::evaluateMergeHeads},
+      {"rope", &Checker::evaluateRope},
+      {"layer_norm", &Checker::evaluateNorm},
+      {"rms_norm", &Checker::evaluateNorm},
+      {"gelu", &Checker::evaluateActivation},
+      {"silu", &Checker::evaluateActivation},
+      {"relu", &Checker::evaluateActivation},
+      {"mul", &Checker::evaluateMul},
+  };
+  if (const BlockDef *block = visibleBlocks.lookup(expr.name))
+    return evaluateBlockCall(*block, expr, results);
+  for (const auto &[name, handler] : handlers)
+    if (expr.name == name)
+      return (this->*handler)(expr, results);
+  std::string blocks;
+  for (const auto &entry : visibleBlocks)
+    blocks += ", " + entry.first().str();
   return error(expr.loc, "unknown operation '" + expr.name +
-                             "'; expected one of linear, split, attention");
+                             "'; expected one of " + kOperationNames +
+                             (blocks.empty() ? "" : " or a block (" +
+                                                        blocks.substr(2) + ")"));
 }
 
-bool Checker::evaluateLinear(const Expr &call, std::vector<ValueId> &results) {
-  if (!checkArity(call, 2, 3, "linear(x, w[, b])") || !checkKeywords(call, {}))
+bool Checker::assign(const Assignment &assignment) {
+  std::vector<ValueId> results;
+  if (!evaluate(*assignment.value, results))
     return false;
-  GraphOp op;
-  op.kind = GraphOp::Kind::Linear;
-  op.loc = call.loc;
-  Operand x, w, b;
-  if (!evaluateTensor(*call.args[0], x) || !checkRank(x, 2, call, "input") ||
-      !evaluateTensor(*call.args[1], w) || !checkRank(w, 2, call, "weight"))
-    return false;
-  // Copies: evaluating further operands appends values and may reallocate.
-  const Shape xs = graph.shapeOf(x.value), ws = graph.shapeOf(w.value);
-  if (xs[1] != ws[0])
-    return error(w.loc, "shape mismatch in 'linear': weight " + w.description +
-                            " is " + shapeToString(ws) + " but input " +
-                            x.description + " is " + shapeToString(xs) +
-                            "; expected " + std::to_string(xs[1]) +
-                            " weight rows (weights are [in, out])");
-  op.operands = {x.value, w.value};
-  if (call.args.size() == 3) {
-    if (!evaluateTensor(*call.args[2], b) || !checkRank(b, 1, call, "bias"))
+  if (results.size() != assignment.targets.size()) {
+    std::string what = assignment.value->kind == Expr::Kind::Call
+                           ? "'" + assignment.value->name + "'"
+                           : std::string("the expression");
+    return error(assignment.targets.front().second,
+                 std::to_string(assignment.targets.size()) +
+                     " name(s) assigned from " + what + ", which gives " +
+                     std::to_string(results.size()) + " value(s)");
+  }
+  for (size_t i = 0; i < results.size(); ++i)
+    if (!declare(*scope, assignment.targets[i].first,
+                 assignment.targets[i].second, results[i],
+                 /*isArgument=*/false))
       return false;
-    const Shape bs = graph.shapeOf(b.value);
-    if (bs[0] != ws[1])
-      return error(b.loc, "shape mismatch in 'linear': bias " + b.description +
-                              " is " + shapeToString(bs) + " but weight " +
-                              w.description + " is " + shapeToString(ws) +
-                              "; expected [" + std::to_string(ws[1]) + "]");
-    op.operands.push_back(b.value);
-  }
-  op.results = {graph.addValue({xs[0], ws[1]})};
-  results = op.results;
-  graph.ops.push_back(std::move(op));
-  return true;
-}
-
-bool Checker::evaluateSplit(const Expr &call, std::vector<ValueId> &results) {
-  if (!checkArity(call, 2, 2, "split(t, parts)") || !checkKeywords(call, {}))
-    return false;
-  Operand t;
-  int64_t parts;
-  if (!evaluateTensor(*call.args[0], t) || !checkRank(t, 2, call, "operand") ||
-      !integerArg(*call.args[1], "the number of parts", parts))
-    return false;
-  const Shape ts = graph.shapeOf(t.value);
-  if (parts <= 0 || ts[1] % parts != 0)
-    return error(call.args[1]->loc,
-                 "'split' cannot cut " + t.description + " of shape " +
-                     shapeToString(ts) + " into " + std::to_string(parts) +
-                     " equal column blocks; expected a positive divisor of " +
-                     std::to_string(ts[1]));
-  GraphOp op;
-  op.kind = GraphOp::Kind::Split;
-  op.loc = call.loc;
-  op.operands = {t.value};
-  for (int64_t i = 0; i < parts; ++i)
-    op.results.push_back(graph.addValue({ts[0], ts[1] / parts}));
-  results = op.results;
-  graph.ops.push_back(std::move(op));
-  return true;
-}
-
-bool Checker::evaluateAttention(const Expr &call,
-                                std::vector<ValueId> &results) {
-  if (!checkArity(call, 3, 3, "attention(q, k, v, heads = H, ...)") ||
-      !checkKeywords(call, {"heads", "kv_heads", "mask", "scale"}))
-    return false;
-  Operand q, k, v;
-  if (!evaluateTensor(*call.args[0], q) || !checkRank(q, 2, call, "query") ||
-      !evaluateTensor(*call.args[1], k) || !checkRank(k, 2, call, "key") ||
-      !evaluateTensor(*call.args[2], v) || !checkRank(v, 2, call, "value"))
-    return false;
-  const Shape qs = graph.shapeOf(q.value), ks = graph.shapeOf(k.value),
-              vs = graph.shapeOf(v.value);
-  GraphOp op;
-  op.kind = GraphOp::Kind::Attention;
-  op.loc = call.loc;
-  const KeywordArg *headsKw = nullptr, *kvHeadsKw = nullptr;
-  bool scaleGiven = false;
-  for (const KeywordArg &kw : call.keywords) {
-    if (kw.key == "heads" || kw.key == "kv_heads") {
-      int64_t n;
-      if (!integerArg(*kw.value, "'" + kw.key + "'", n))
-        return false;
-      if (n <= 0)
-        return error(kw.value->loc, "'" + kw.key + "' must be positive");
-      (kw.key == "heads" ? op.heads : op.kvHeads) = n;
-      (kw.key == "heads" ? headsKw : kvHeadsKw) = &kw;
-    } else if (kw.key == "mask") {
-      const Expr &m = *kw.value;
-      if (m.kind == Expr::Kind::Name && m.name == "none") {
-        op.mask = MaskKind::None;
-      } else if (m.kind == Expr::Kind::Name && m.name == "causal") {
-        op.mask = MaskKind::Causal;
-      } else if (m.kind == Expr::Kind::Call && m.name == "window") {
-        if (m.args.size() != 1 || !m.keywords.empty())
-          return error(m.loc, "'window' takes one argument: the number of "
-                              "tokens a query sees, itself included");
-        if (!integerArg(*m.args[0], "the window size", op.window))
-          return false;
-        if (op.window <= 0 || op.window > model.context)
-          return error(m.args[0]->loc,
-                       "window(" + std::to_string(op.window) +
-                           ") must be between 1 and the context size " +
-                           std::to_string(model.context));
-        op.mask = MaskKind::Window;
-      } else {
-        return error(m.loc, "unknown mask; expected none, causal or window(N)");
-      }
-    } else if (kw.key == "scale") {
-      const Expr &s = *kw.value;
-      if (s.kind != Expr::Kind::Float && s.kind != Expr::Kind::Integer)
-        return error(s.loc, "'scale' must be a number");
-      // The kernel computes in f32: the scale must survive the conversion.
-      float asF32 = static_cast<float>(s.floatValue);
-      if (!(s.floatValue > 0) || asF32 == 0 || std::isinf(asF32))
-        return error(s.loc, "'scale' must be a positive number within the "
-                            "range of f32 (about 1e-38 to 3e38)");
-      op.scale = s.floatValue;
-      scaleGiven = true;
-    }
-  }
-  if (!headsKw)
-    return error(call.loc, "'attention' needs 'heads = H'");
-  if (op.kvHeads == 0)
-    op.kvHeads = op.heads;
-  if (qs[1] % op.heads != 0)
-    return error(headsKw->value->loc,
-                 "heads = " + std::to_string(op.heads) +
-                     " does not divide the query width " +
-                     std::to_string(qs[1]) + " (query " + q.description +
-                     " is " + shapeToString(qs) + ")");
-  if (op.heads % op.kvHeads != 0)
-    return error(kvHeadsKw ? kvHeadsKw->value->loc : call.loc, "kv_heads = " + std::to_string(op.kvHeads) +
-                               " does not divide heads = " +
-                               std::to_string(op.heads));
-  int64_t headDim = qs[1] / op.heads;
-  if (ks[1] != op.kvHeads * headDim)
-    return error(k.loc, "shape mismatch in 'attention': key " + k.description +
-                            " is " + shapeToString(ks) + " but query " +
-                            q.description + " is " + shapeToString(qs) +
-                            "; expected " + std::to_string(op.kvHeads * headDim) +
-                            " key columns (kv_heads x head_dim = " +
-                            std::to_string(op.kvHeads) + " x " +
-                            std::to_string(headDim) + ")");
-  if (vs != ks)
-    return error(v.loc, "shape mismatch in 'attention': value " +
-                            v.description + " is " + shapeToString(vs) +
-                            " but key " + k.description + " is " +
-                            shapeToString(ks) + "; expected equal shapes");
-  if (op.mask != MaskKind::None && ks[0] != qs[0])
-    return error(k.loc, "a " + std::string(maskKindName(op.mask)) +
-                            " mask needs as many keys as queries, but key " +
-                            k.description + " is " + shapeToString(ks) +
-                            " and query " + q.description + " is " +
-                            shapeToString(qs));
-  if (!scaleGiven)
-    op.scale = 1.0 / std::sqrt(static_cast<double>(headDim));
-  op.operands = {q.value, k.value, v.value};
-  op.results = {graph.addValue(qs)};
-  results = op.results;
-  graph.ops.push_back(std::move(op));
   return true;
 }
 
@@ -389,31 +417,27 @@ std::optional<Graph> Checker::run() {
                         : "is unknown; expected f32"));
     return std::nullopt;
   }
+  llvm::StringMap<llvm::SMLoc> blockNames;
+  for (const BlockDef &b : model.blocks) {
+    if (!blockNames.try_emplace(b.name, b.loc).second) {
+      error(b.loc, "redefinition of block '" + b.name + "'");
+      diag.note(blockNames[b.name], "first defined here");
+      return std::nullopt;
+    }
+    visibleBlocks[b.name] = &b;
+  }
   for (const Declaration &decl : model.declarations) {
     Shape shape;
     if (!resolveShape(decl, shape))
       return std::nullopt;
     ValueId v = graph.addValue(shape);
-    if (!declare(decl.name, decl.loc, v, /*isArgument=*/true))
+    if (!declare(modelScope, decl.name, decl.loc, v, /*isArgument=*/true))
       return std::nullopt;
     graph.args.push_back({decl.name, decl.role, v, shape});
   }
-  for (const Assignment &assign : model.assignments) {
-    std::vector<ValueId> results;
-    if (!evaluate(*assign.value, results))
+  for (const Assignment &assignment : model.assignments)
+    if (!assign(assignment))
       return std::nullopt;
-    if (results.size() != assign.targets.size()) {
-      error(assign.targets.front().second,
-            std::to_string(assign.targets.size()) + " name(s) assigned from '" +
-                assign.value->name + "', which gives " +
-                std::to_string(results.size()) + " value(s)");
-      return std::nullopt;
-    }
-    for (size_t i = 0; i < results.size(); ++i)
-      if (!declare(assign.targets[i].first, assign.targets[i].second,
-                   results[i], /*isArgument=*/false))
-        return std::nullopt;
-  }
   if (model.outputs.empty()) {
     error(model.closeLoc, "model '" + model.name +
                               "' has no output; add 'output NAME' before '}'");
@@ -421,8 +445,8 @@ std::optional<Graph> Checker::run() {
   }
   llvm::StringMap<llvm::SMLoc> outputNames;
   for (const OutputDecl &out : model.outputs) {
-    auto it = symbols.find(out.name);
-    if (it == symbols.end()) {
+    auto it = modelScope.find(out.name);
+    if (it == modelScope.end()) {
       error(out.loc, "output '" + out.name + "' is not defined");
       return std::nullopt;
     }
@@ -448,18 +472,17 @@ std::optional<Graph> Checker::run() {
       return std::nullopt;
     }
     it->second.used = true;
-    graph.args.push_back(
-        {out.name, ArgRole::Output, it->second.value,
-         graph.shapeOf(it->second.value)});
+    graph.args.push_back({out.name, ArgRole::Output, it->second.value,
+                          graph.shapeOf(it->second.value)});
   }
   for (const Declaration &decl : model.declarations)
-    if (!symbols.lookup(decl.name).used)
+    if (!modelScope.lookup(decl.name).used)
       diag.warning(decl.loc, "'" + decl.name +
                                  "' is declared but never used; it stays in "
                                  "the kernel's signature");
-  for (const Assignment &assign : model.assignments)
-    for (const auto &[name, loc] : assign.targets)
-      if (!symbols.lookup(name).used)
+  for (const Assignment &assignment : model.assignments)
+    for (const auto &[name, loc] : assignment.targets)
+      if (!modelScope.lookup(name).used)
         diag.warning(loc, "'" + name + "' is computed but never used");
   return std::move(graph);
 }

@@ -73,12 +73,20 @@ private:
 void Generator::emit(const GraphOp &op) {
   Location l = loc(op.loc);
   auto operand = [&](unsigned i) { return values[op.operands[i]]; };
+  Type resultType = op.kind == GraphOp::Kind::Split ? Type()
+                                                    : tensorType(op.results[0]);
+  Value result;
+  auto f32 = [&](double v) { return builder.getF32FloatAttr(static_cast<float>(v)); };
+  auto maskWindow = [&]() {
+    return op.mask == MaskKind::Window ? builder.getI64IntegerAttr(op.window)
+                                       : IntegerAttr();
+  };
   switch (op.kind) {
   case GraphOp::Kind::Linear: {
     Value bias = op.operands.size() == 3 ? operand(2) : Value();
-    values[op.results[0]] = builder.create<attn::LinearOp>(
-        l, tensorType(op.results[0]), operand(0), operand(1), bias);
-    return;
+    result = builder.create<attn::LinearOp>(l, resultType, operand(0),
+                                            operand(1), bias);
+    break;
   }
   case GraphOp::Kind::Split: {
     const Shape &in = graph.shapeOf(op.operands[0]);
@@ -93,18 +101,84 @@ void Generator::emit(const GraphOp &op) {
     return;
   }
   case GraphOp::Kind::Attention: {
-    IntegerAttr window =
-        op.mask == MaskKind::Window ? builder.getI64IntegerAttr(op.window)
-                                    : IntegerAttr();
-    values[op.results[0]] = builder.create<attn::SdpaOp>(
-        l, tensorType(op.results[0]), operand(0), operand(1), operand(2),
+    unsigned next = 3;
+    Value bias = op.hasBias ? operand(next++) : Value();
+    Value alibi = op.hasAlibi ? operand(next++) : Value();
+    result = builder.create<attn::SdpaOp>(
+        l, resultType, operand(0), operand(1), operand(2), bias, alibi,
         builder.getI64IntegerAttr(op.heads),
         builder.getI64IntegerAttr(op.kvHeads),
         attn::MaskKindAttr::get(builder.getContext(), toDialect(op.mask)),
-        window, builder.getF32FloatAttr(static_cast<float>(op.scale)));
-    return;
+        maskWindow(), f32(op.scale));
+    break;
   }
+  case GraphOp::Kind::MatMul:
+    result = builder.create<attn::MatmulOp>(l, resultType, operand(0), operand(1));
+    break;
+  case GraphOp::Kind::Transpose:
+    result = builder.create<attn::TransposeOp>(l, resultType, operand(0));
+    break;
+  case GraphOp::Kind::Scale:
+    result = builder.create<attn::ScaleOp>(l, operand(0), f32(op.scale));
+    break;
+  case GraphOp::Kind::Mask:
+    result = builder.create<attn::MaskOp>(
+        l, operand(0),
+        attn::MaskKindAttr::get(builder.getContext(), toDialect(op.mask)),
+        maskWindow());
+    break;
+  case GraphOp::Kind::Softmax:
+    result = builder.create<attn::SoftmaxOp>(l, operand(0),
+                                             builder.getI64IntegerAttr(op.axis));
+    break;
+  case GraphOp::Kind::SplitHeads:
+    result = builder.create<attn::SplitHeadsOp>(
+        l, resultType, operand(0), builder.getI64IntegerAttr(op.heads));
+    break;
+  case GraphOp::Kind::MergeHeads:
+    result = builder.create<attn::MergeHeadsOp>(l, resultType, operand(0));
+    break;
+  case GraphOp::Kind::Rope:
+    result = builder.create<attn::RopeOp>(
+        l, operand(0), builder.getI64IntegerAttr(op.headDim), f32(op.base),
+        attn::RopeStyleAttr::get(builder.getContext(),
+                                 op.ropeStyle == RopeStyle::Half
+                                     ? attn::RopeStyle::half
+                                     : attn::RopeStyle::interleaved));
+    break;
+  case GraphOp::Kind::LayerNorm:
+    result = builder.create<attn::LayerNormOp>(l, resultType, operand(0),
+                                               operand(1), operand(2), f32(op.eps));
+    break;
+  case GraphOp::Kind::RmsNorm:
+    result = builder.create<attn::RmsNormOp>(l, resultType, operand(0),
+                                             operand(1), f32(op.eps));
+    break;
+  case GraphOp::Kind::Add:
+    result = builder.create<attn::AddOp>(l, resultType, operand(0), operand(1));
+    break;
+  case GraphOp::Kind::Sub:
+    result = builder.create<attn::SubOp>(l, resultType, operand(0), operand(1));
+    break;
+  case GraphOp::Kind::Mul:
+    result = builder.create<attn::MulOp>(l, resultType, operand(0), operand(1));
+    break;
+  case GraphOp::Kind::Gelu:
+    result = builder.create<attn::GeluOp>(
+        l, operand(0),
+        attn::GeluApproximationAttr::get(builder.getContext(),
+                                         op.geluTanh
+                                             ? attn::GeluApproximation::tanh
+                                             : attn::GeluApproximation::none));
+    break;
+  case GraphOp::Kind::Silu:
+    result = builder.create<attn::SiluOp>(l, operand(0));
+    break;
+  case GraphOp::Kind::Relu:
+    result = builder.create<attn::ReluOp>(l, operand(0));
+    break;
   }
+  values[op.results[0]] = result;
 }
 
 OwningOpRef<ModuleOp> Generator::run() {

@@ -2,8 +2,10 @@
 
 #include "attnc/Reference/Interpreter.h"
 
+#include <algorithm>
 #include <cassert>
 #include <cmath>
+#include <cstdlib>
 #include <limits>
 #include <random>
 
@@ -16,11 +18,17 @@ static RefTensor makeTensor(Shape shape) {
   return t;
 }
 
-/// y[i, o] = sum_k x[i, k] * w[k, o] + b[o]
+static constexpr double kNegInf = -std::numeric_limits<double>::infinity();
+
+/// y[i, o] = sum_k x[i, k] * w[k, o] + b[o]; leading dims of x are rows.
 static RefTensor linear(const RefTensor &x, const RefTensor &w,
                         const RefTensor *b) {
-  int64_t rows = x.shape[0], in = x.shape[1], out = w.shape[1];
-  RefTensor y = makeTensor({rows, out});
+  int64_t in = x.shape.back(), out = w.shape[1];
+  int64_t rows = numElements(x.shape) / in;
+  assert(w.shape[0] == in && "linear: weight rows");
+  Shape shape = x.shape;
+  shape.back() = out;
+  RefTensor y = makeTensor(shape);
   for (int64_t i = 0; i < rows; ++i)
     for (int64_t o = 0; o < out; ++o) {
       double acc = b ? b->data[o] : 0.0;
@@ -31,15 +39,20 @@ static RefTensor linear(const RefTensor &x, const RefTensor &w,
   return y;
 }
 
+/// Block `part` of `parts` equal blocks along the last dimension.
 static RefTensor columnBlock(const RefTensor &t, int64_t part, int64_t parts) {
-  int64_t rows = t.shape[0], cols = t.shape[1], width = cols / parts;
-  RefTensor r = makeTensor({rows, width});
+  int64_t cols = t.shape.back(), rows = numElements(t.shape) / cols;
+  int64_t width = cols / parts;
+  Shape shape = t.shape;
+  shape.back() = width;
+  RefTensor r = makeTensor(shape);
   for (int64_t i = 0; i < rows; ++i)
     for (int64_t c = 0; c < width; ++c)
       r.data[i * width + c] = t.data[i * cols + part * width + c];
   return r;
 }
 
+/// Whether the mask kind of `op` lets query/row i see key/column j.
 static bool keyVisible(const GraphOp &op, int64_t i, int64_t j) {
   switch (op.mask) {
   case MaskKind::None: return true;
@@ -50,35 +63,44 @@ static bool keyVisible(const GraphOp &op, int64_t i, int64_t j) {
 }
 
 /// Materializes every score row and applies a textbook softmax.
+/// q: [S, heads*D], k/v: [T, kvHeads*D], bias: [S, T], alibi: [heads].
 static RefTensor attention(const GraphOp &op, const RefTensor &q,
-                           const RefTensor &k, const RefTensor &v) {
+                           const RefTensor &k, const RefTensor &v,
+                           const RefTensor *bias, const RefTensor *alibi) {
   int64_t queries = q.shape[0], keys = k.shape[0];
   int64_t headDim = q.shape[1] / op.heads;
   int64_t groupSize = op.heads / op.kvHeads;
   int64_t qCols = q.shape[1], kCols = k.shape[1];
+  assert(!bias || (bias->shape == Shape{queries, keys}));
+  assert(!alibi || (alibi->shape == Shape{op.heads}));
   RefTensor out = makeTensor(q.shape);
   std::vector<double> scores(keys);
   for (int64_t h = 0; h < op.heads; ++h) {
     int64_t g = h / groupSize;
     for (int64_t i = 0; i < queries; ++i) {
-      double maxScore = -std::numeric_limits<double>::infinity();
+      double maxScore = kNegInf;
       for (int64_t j = 0; j < keys; ++j) {
         if (!keyVisible(op, i, j)) {
-          scores[j] = -std::numeric_limits<double>::infinity();
+          scores[j] = kNegInf;
           continue;
         }
         double dot = 0;
         for (int64_t d = 0; d < headDim; ++d)
           dot += q.data[i * qCols + h * headDim + d] *
                  k.data[j * kCols + g * headDim + d];
-        scores[j] = dot * op.scale;
-        maxScore = std::max(maxScore, scores[j]);
+        double s = dot * op.scale;
+        if (bias)
+          s += bias->data[i * keys + j];
+        if (alibi)
+          s -= alibi->data[h] * static_cast<double>(std::llabs(i - j));
+        scores[j] = s;
+        maxScore = std::max(maxScore, s);
       }
-      if (std::isinf(maxScore))
+      if (maxScore == kNegInf)
         continue; // no visible key: the row stays zero
       double sum = 0;
       for (int64_t j = 0; j < keys; ++j) {
-        scores[j] = std::exp(scores[j] - maxScore);
+        scores[j] = std::exp(scores[j] - maxScore); // exp(-inf) == 0
         sum += scores[j];
       }
       for (int64_t d = 0; d < headDim; ++d) {
@@ -90,6 +112,233 @@ static RefTensor attention(const GraphOp &op, const RefTensor &q,
     }
   }
   return out;
+}
+
+/// [M,K]x[K,N] -> [M,N], or [B,M,K]x[B,K,N] -> [B,M,N].
+static RefTensor matmul(const RefTensor &a, const RefTensor &b) {
+  size_t rank = a.shape.size();
+  assert((rank == 2 || rank == 3) && b.shape.size() == rank);
+  int64_t batch = rank == 3 ? a.shape[0] : 1;
+  int64_t m = a.shape[rank - 2], kk = a.shape[rank - 1], n = b.shape[rank - 1];
+  assert(b.shape[rank - 2] == kk && "matmul: contraction size");
+  assert((rank == 2 || b.shape[0] == batch) && "matmul: batch size");
+  Shape shape = rank == 3 ? Shape{batch, m, n} : Shape{m, n};
+  RefTensor c = makeTensor(shape);
+  for (int64_t bi = 0; bi < batch; ++bi)
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t j = 0; j < n; ++j) {
+        double acc = 0;
+        for (int64_t p = 0; p < kk; ++p)
+          acc += a.data[(bi * m + i) * kk + p] * b.data[(bi * kk + p) * n + j];
+        c.data[(bi * m + i) * n + j] = acc;
+      }
+  return c;
+}
+
+/// Swaps the last two dimensions; leading dims are a batch.
+static RefTensor transpose(const RefTensor &t) {
+  size_t rank = t.shape.size();
+  assert(rank >= 2);
+  int64_t rows = t.shape[rank - 2], cols = t.shape[rank - 1];
+  int64_t batch = numElements(t.shape) / (rows * cols);
+  Shape shape = t.shape;
+  std::swap(shape[rank - 2], shape[rank - 1]);
+  RefTensor r = makeTensor(shape);
+  for (int64_t b = 0; b < batch; ++b)
+    for (int64_t i = 0; i < rows; ++i)
+      for (int64_t j = 0; j < cols; ++j)
+        r.data[(b * cols + j) * rows + i] = t.data[(b * rows + i) * cols + j];
+  return r;
+}
+
+static RefTensor scaleBy(const RefTensor &t, double factor) {
+  RefTensor r = t;
+  for (double &x : r.data)
+    x *= factor;
+  return r;
+}
+
+/// Sets hidden (i, j) of every [S, T] matrix in the last two dims to -inf.
+static RefTensor applyMask(const GraphOp &op, const RefTensor &t) {
+  size_t rank = t.shape.size();
+  assert(rank >= 2);
+  int64_t rows = t.shape[rank - 2], cols = t.shape[rank - 1];
+  int64_t batch = numElements(t.shape) / (rows * cols);
+  RefTensor r = t;
+  for (int64_t b = 0; b < batch; ++b)
+    for (int64_t i = 0; i < rows; ++i)
+      for (int64_t j = 0; j < cols; ++j)
+        if (!keyVisible(op, i, j))
+          r.data[(b * rows + i) * cols + j] = kNegInf;
+  return r;
+}
+
+/// Stable softmax along `axis`; a slice that is all -inf becomes zeros.
+static RefTensor softmax(const RefTensor &t, int64_t axis) {
+  assert(axis >= 0 && axis < static_cast<int64_t>(t.shape.size()));
+  int64_t outer = 1, inner = 1, len = t.shape[axis];
+  for (int64_t d = 0; d < axis; ++d)
+    outer *= t.shape[d];
+  for (size_t d = axis + 1; d < t.shape.size(); ++d)
+    inner *= t.shape[d];
+  RefTensor r = makeTensor(t.shape);
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t in = 0; in < inner; ++in) {
+      auto at = [&](int64_t a) { return (o * len + a) * inner + in; };
+      double maxVal = kNegInf;
+      for (int64_t a = 0; a < len; ++a)
+        maxVal = std::max(maxVal, t.data[at(a)]);
+      if (maxVal == kNegInf)
+        continue; // every element hidden: the slice stays zero
+      double sum = 0;
+      for (int64_t a = 0; a < len; ++a)
+        sum += std::exp(t.data[at(a)] - maxVal);
+      for (int64_t a = 0; a < len; ++a)
+        r.data[at(a)] = std::exp(t.data[at(a)] - maxVal) / sum;
+    }
+  return r;
+}
+
+/// [S, H*D] -> [H, S, D]
+static RefTensor splitHeads(const RefTensor &t, int64_t heads) {
+  assert(t.shape.size() == 2 && t.shape[1] % heads == 0);
+  int64_t seq = t.shape[0], width = t.shape[1], d = width / heads;
+  RefTensor r = makeTensor({heads, seq, d});
+  for (int64_t h = 0; h < heads; ++h)
+    for (int64_t s = 0; s < seq; ++s)
+      for (int64_t c = 0; c < d; ++c)
+        r.data[(h * seq + s) * d + c] = t.data[s * width + h * d + c];
+  return r;
+}
+
+/// [H, S, D] -> [S, H*D]
+static RefTensor mergeHeads(const RefTensor &t) {
+  assert(t.shape.size() == 3);
+  int64_t heads = t.shape[0], seq = t.shape[1], d = t.shape[2];
+  int64_t width = heads * d;
+  RefTensor r = makeTensor({seq, width});
+  for (int64_t h = 0; h < heads; ++h)
+    for (int64_t s = 0; s < seq; ++s)
+      for (int64_t c = 0; c < d; ++c)
+        r.data[s * width + h * d + c] = t.data[(h * seq + s) * d + c];
+  return r;
+}
+
+/// Rotary embedding. The last dim is split into heads of `headDim` features;
+/// the position of an element is its index along dim -2; leading dims (if
+/// any) are a batch, e.g. the head dim of [H, S, D].
+static RefTensor rope(const GraphOp &op, const RefTensor &t) {
+  size_t rank = t.shape.size();
+  assert(rank >= 2);
+  int64_t seq = t.shape[rank - 2], width = t.shape[rank - 1];
+  int64_t d = op.headDim, half = d / 2;
+  assert(d > 0 && d % 2 == 0 && width % d == 0 && "rope: head width");
+  int64_t batch = numElements(t.shape) / (seq * width);
+  RefTensor r = t;
+  for (int64_t b = 0; b < batch; ++b)
+    for (int64_t s = 0; s < seq; ++s) {
+      int64_t rowBase = (b * seq + s) * width;
+      for (int64_t h = 0; h < width / d; ++h)
+        for (int64_t p = 0; p < half; ++p) {
+          double theta = static_cast<double>(s) *
+                         std::pow(op.base, -2.0 * static_cast<double>(p) /
+                                               static_cast<double>(d));
+          double c = std::cos(theta), sn = std::sin(theta);
+          int64_t i1, i2;
+          if (op.ropeStyle == RopeStyle::Half) {
+            i1 = p;
+            i2 = p + half;
+          } else {
+            i1 = 2 * p;
+            i2 = 2 * p + 1;
+          }
+          i1 += rowBase + h * d;
+          i2 += rowBase + h * d;
+          double x1 = t.data[i1], x2 = t.data[i2];
+          r.data[i1] = x1 * c - x2 * sn;
+          r.data[i2] = x1 * sn + x2 * c;
+        }
+    }
+  return r;
+}
+
+/// (x - mean) / sqrt(var + eps) * gamma + beta over the last dim, biased var.
+static RefTensor layerNorm(const RefTensor &x, const RefTensor &gamma,
+                           const RefTensor &beta, double eps) {
+  int64_t e = x.shape.back(), rows = numElements(x.shape) / e;
+  assert(numElements(gamma.shape) == e && numElements(beta.shape) == e);
+  RefTensor r = makeTensor(x.shape);
+  for (int64_t i = 0; i < rows; ++i) {
+    const double *row = &x.data[i * e];
+    double mean = 0;
+    for (int64_t c = 0; c < e; ++c)
+      mean += row[c];
+    mean /= static_cast<double>(e);
+    double var = 0;
+    for (int64_t c = 0; c < e; ++c)
+      var += (row[c] - mean) * (row[c] - mean);
+    var /= static_cast<double>(e);
+    double inv = 1.0 / std::sqrt(var + eps);
+    for (int64_t c = 0; c < e; ++c)
+      r.data[i * e + c] = (row[c] - mean) * inv * gamma.data[c] + beta.data[c];
+  }
+  return r;
+}
+
+/// x / sqrt(mean(x^2) + eps) * gamma over the last dim.
+static RefTensor rmsNorm(const RefTensor &x, const RefTensor &gamma,
+                         double eps) {
+  int64_t e = x.shape.back(), rows = numElements(x.shape) / e;
+  assert(numElements(gamma.shape) == e);
+  RefTensor r = makeTensor(x.shape);
+  for (int64_t i = 0; i < rows; ++i) {
+    const double *row = &x.data[i * e];
+    double sq = 0;
+    for (int64_t c = 0; c < e; ++c)
+      sq += row[c] * row[c];
+    double inv = 1.0 / std::sqrt(sq / static_cast<double>(e) + eps);
+    for (int64_t c = 0; c < e; ++c)
+      r.data[i * e + c] = row[c] * inv * gamma.data[c];
+  }
+  return r;
+}
+
+/// Whether `small` is a suffix of `big`.
+static bool isSuffix(const Shape &small, const Shape &big) {
+  if (small.size() > big.size())
+    return false;
+  return std::equal(small.begin(), small.end(),
+                    big.end() - static_cast<std::ptrdiff_t>(small.size()));
+}
+
+/// Elementwise a (op) b; the operand of smaller shape (a suffix of the other)
+/// repeats along the leading dims of the larger one.
+template <typename Fn>
+static RefTensor binary(const RefTensor &a, const RefTensor &b, Fn fn) {
+  bool aBig = isSuffix(b.shape, a.shape);
+  assert((aBig || isSuffix(a.shape, b.shape)) && "binary: shapes");
+  RefTensor r = makeTensor(aBig ? a.shape : b.shape);
+  int64_t na = static_cast<int64_t>(a.data.size());
+  int64_t nb = static_cast<int64_t>(b.data.size());
+  for (int64_t i = 0; i < static_cast<int64_t>(r.data.size()); ++i)
+    r.data[i] = fn(a.data[i % na], b.data[i % nb]);
+  return r;
+}
+
+template <typename Fn> static RefTensor unary(const RefTensor &t, Fn fn) {
+  RefTensor r = makeTensor(t.shape);
+  for (size_t i = 0; i < t.data.size(); ++i)
+    r.data[i] = fn(t.data[i]);
+  return r;
+}
+
+static double gelu(double x, bool tanhForm) {
+  if (tanhForm) {
+    const double pi = std::acos(-1.0);
+    const double c = std::sqrt(2.0 / pi);
+    return 0.5 * x * (1.0 + std::tanh(c * (x + 0.044715 * x * x * x)));
+  }
+  return 0.5 * x * (1.0 + std::erf(x / std::sqrt(2.0)));
 }
 
 std::vector<RefTensor>
@@ -104,23 +353,81 @@ attnc::interpret(const Graph &graph, const std::vector<RefTensor> &arguments) {
     values[arg.value] = arguments[next++];
   }
   for (const GraphOp &op : graph.ops) {
+    auto in = [&](size_t i) -> const RefTensor & {
+      assert(i < op.operands.size() && "missing operand");
+      return values[op.operands[i]];
+    };
+    RefTensor &result = values[op.results[0]];
     switch (op.kind) {
     case GraphOp::Kind::Linear:
-      values[op.results[0]] =
-          linear(values[op.operands[0]], values[op.operands[1]],
-                 op.operands.size() == 3 ? &values[op.operands[2]] : nullptr);
+      result = linear(in(0), in(1), op.operands.size() == 3 ? &in(2) : nullptr);
       break;
     case GraphOp::Kind::Split:
       for (size_t p = 0; p < op.results.size(); ++p)
-        values[op.results[p]] =
-            columnBlock(values[op.operands[0]], p, op.results.size());
+        values[op.results[p]] = columnBlock(in(0), p, op.results.size());
       break;
-    case GraphOp::Kind::Attention:
-      values[op.results[0]] =
-          attention(op, values[op.operands[0]], values[op.operands[1]],
-                    values[op.operands[2]]);
+    case GraphOp::Kind::Attention: {
+      const RefTensor *bias = op.hasBias ? &in(3) : nullptr;
+      const RefTensor *alibi = op.hasAlibi ? &in(op.operands.size() - 1) : nullptr;
+      assert(op.operands.size() == 3u + op.hasBias + op.hasAlibi);
+      result = attention(op, in(0), in(1), in(2), bias, alibi);
       break;
     }
+    case GraphOp::Kind::MatMul:
+      result = matmul(in(0), in(1));
+      break;
+    case GraphOp::Kind::Transpose:
+      result = transpose(in(0));
+      break;
+    case GraphOp::Kind::Scale:
+      result = scaleBy(in(0), op.scale);
+      break;
+    case GraphOp::Kind::Mask:
+      result = applyMask(op, in(0));
+      break;
+    case GraphOp::Kind::Softmax:
+      result = softmax(in(0), op.axis);
+      break;
+    case GraphOp::Kind::SplitHeads:
+      result = splitHeads(in(0), op.heads);
+      break;
+    case GraphOp::Kind::MergeHeads:
+      result = mergeHeads(in(0));
+      break;
+    case GraphOp::Kind::Rope:
+      result = rope(op, in(0));
+      break;
+    case GraphOp::Kind::LayerNorm:
+      result = layerNorm(in(0), in(1), in(2), op.eps);
+      break;
+    case GraphOp::Kind::RmsNorm:
+      result = rmsNorm(in(0), in(1), op.eps);
+      break;
+    case GraphOp::Kind::Add:
+      result = binary(in(0), in(1), [](double a, double b) { return a + b; });
+      break;
+    case GraphOp::Kind::Sub:
+      result = binary(in(0), in(1), [](double a, double b) { return a - b; });
+      break;
+    case GraphOp::Kind::Mul:
+      result = binary(in(0), in(1), [](double a, double b) { return a * b; });
+      break;
+    case GraphOp::Kind::Gelu: {
+      bool tanhForm = op.geluTanh;
+      result = unary(in(0), [=](double x) { return gelu(x, tanhForm); });
+      break;
+    }
+    case GraphOp::Kind::Silu:
+      result = unary(in(0), [](double x) { return x / (1.0 + std::exp(-x)); });
+      break;
+    case GraphOp::Kind::Relu:
+      result = unary(in(0), [](double x) { return x < 0.0 ? 0.0 : x; });
+      break;
+    }
+#ifndef NDEBUG
+    for (ValueId r : op.results)
+      assert(values[r].shape == graph.shapeOf(r) && "result shape");
+#endif
   }
   std::vector<RefTensor> outputs;
   for (const KernelArg &arg : graph.args)

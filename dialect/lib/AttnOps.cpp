@@ -4,6 +4,7 @@
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/OpImplementation.h"
+#include "mlir/IR/PatternMatch.h"
 #include "llvm/ADT/STLExtras.h"
 
 using namespace mlir;
@@ -95,5 +96,223 @@ LogicalResult SdpaOp::verify() {
                                       : "window size given without mask = window");
   if (getScale().isNaN() || getScale().isInfinity())
     return emitOpError() << "scale must be finite";
+  if (Value bias = getBias()) {
+    auto b = cast<RankedTensorType>(bias.getType());
+    if (b.getDimSize(0) != q.getDimSize(0) || b.getDimSize(1) != k.getDimSize(0))
+      return emitOpError() << "bias has shape " << shapeString(b)
+                           << "; expected [" << q.getDimSize(0) << ", "
+                           << k.getDimSize(0) << "] (queries x keys)";
+  }
+  if (Value alibi = getAlibi()) {
+    auto a = cast<RankedTensorType>(alibi.getType());
+    if (a.getDimSize(0) != heads)
+      return emitOpError() << "alibi has shape " << shapeString(a)
+                           << "; expected one slope per head, [" << heads << "]";
+  }
   return success();
 }
+
+//===----------------------------------------------------------------------===//
+// Attention written out by hand
+//===----------------------------------------------------------------------===//
+
+LogicalResult MatmulOp::verify() {
+  auto a = getLhs().getType(), b = getRhs().getType();
+  auto r = getResult().getType();
+  if (a.getRank() != b.getRank() || r.getRank() != a.getRank())
+    return emitOpError() << "operands have shapes " << shapeString(a) << " and "
+                         << shapeString(b) << "; expected equal ranks";
+  int64_t rank = a.getRank();
+  if (rank == 3 && a.getDimSize(0) != b.getDimSize(0))
+    return emitOpError() << "batch sizes differ: " << shapeString(a) << " and "
+                         << shapeString(b);
+  if (a.getDimSize(rank - 1) != b.getDimSize(rank - 2))
+    return emitOpError() << "inner dimensions differ: " << shapeString(a)
+                         << " times " << shapeString(b);
+  SmallVector<int64_t> want(a.getShape());
+  want.back() = b.getDimSize(rank - 1);
+  if (r.getShape() != ArrayRef<int64_t>(want))
+    return emitOpError() << "result has shape " << shapeString(r)
+                         << "; expected " << shapeString(RankedTensorType::get(want, r.getElementType()));
+  return success();
+}
+
+LogicalResult TransposeOp::verify() {
+  auto a = getInput().getType(), r = getResult().getType();
+  SmallVector<int64_t> want(a.getShape());
+  if (want.size() >= 2)
+    std::swap(want[want.size() - 1], want[want.size() - 2]);
+  if (r.getShape() != ArrayRef<int64_t>(want))
+    return emitOpError() << "result has shape " << shapeString(r)
+                         << "; expected " << shapeString(RankedTensorType::get(want, r.getElementType()));
+  return success();
+}
+
+OpFoldResult TransposeOp::fold(FoldAdaptor) {
+  // transpose(transpose(x)) == x
+  if (auto inner = getInput().getDefiningOp<TransposeOp>())
+    return inner.getInput();
+  return {};
+}
+
+OpFoldResult ScaleOp::fold(FoldAdaptor) {
+  if (getFactor().isExactlyValue(1.0))
+    return getInput();
+  return {};
+}
+
+namespace {
+/// scale(scale(x, a), b) -> scale(x, a * b)
+struct MergeConsecutiveScales : OpRewritePattern<ScaleOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ScaleOp op,
+                                PatternRewriter &rewriter) const override {
+    auto inner = op.getInput().getDefiningOp<ScaleOp>();
+    if (!inner)
+      return failure();
+    float factor = inner.getFactor().convertToFloat() *
+                   op.getFactor().convertToFloat();
+    rewriter.replaceOpWithNewOp<ScaleOp>(op, inner.getInput(),
+                                         rewriter.getF32FloatAttr(factor));
+    return success();
+  }
+};
+} // namespace
+
+void ScaleOp::getCanonicalizationPatterns(RewritePatternSet &results,
+                                          MLIRContext *context) {
+  results.add<MergeConsecutiveScales>(context);
+}
+
+LogicalResult MaskOp::verify() {
+  auto t = getInput().getType();
+  if (t.getRank() < 2)
+    return emitOpError() << "input has shape " << shapeString(t)
+                         << "; expected at least [queries, keys]";
+  bool isWindow = getKind() == MaskKind::window;
+  if (isWindow != getWindow().has_value())
+    return emitOpError() << (isWindow ? "mask window needs a window size"
+                                      : "window size given without window");
+  return success();
+}
+
+OpFoldResult MaskOp::fold(FoldAdaptor) {
+  if (getKind() == MaskKind::none)
+    return getInput();
+  return {};
+}
+
+LogicalResult SoftmaxOp::verify() {
+  if (getAxis() >= getInput().getType().getRank())
+    return emitOpError() << "axis " << getAxis() << " is out of range for shape "
+                         << shapeString(getInput().getType());
+  return success();
+}
+
+LogicalResult SplitHeadsOp::verify() {
+  auto a = getInput().getType(), r = getResult().getType();
+  int64_t heads = getHeads();
+  if (a.getDimSize(1) % heads != 0)
+    return emitOpError() << "heads = " << heads << " does not divide the width "
+                         << a.getDimSize(1) << " of " << shapeString(a);
+  int64_t want[] = {heads, a.getDimSize(0), a.getDimSize(1) / heads};
+  if (r.getShape() != ArrayRef<int64_t>(want))
+    return emitOpError() << "result has shape " << shapeString(r)
+                         << "; expected [" << want[0] << ", " << want[1]
+                         << ", " << want[2] << "]";
+  return success();
+}
+
+LogicalResult MergeHeadsOp::verify() {
+  auto a = getInput().getType(), r = getResult().getType();
+  int64_t want[] = {a.getDimSize(1), a.getDimSize(0) * a.getDimSize(2)};
+  if (r.getShape() != ArrayRef<int64_t>(want))
+    return emitOpError() << "result has shape " << shapeString(r)
+                         << "; expected [" << want[0] << ", " << want[1] << "]";
+  return success();
+}
+
+OpFoldResult MergeHeadsOp::fold(FoldAdaptor) {
+  // merge_heads(split_heads(x)) == x
+  if (auto split = getInput().getDefiningOp<SplitHeadsOp>())
+    if (split.getInput().getType() == getResult().getType())
+      return split.getInput();
+  return {};
+}
+
+//===----------------------------------------------------------------------===//
+// Around attention
+//===----------------------------------------------------------------------===//
+
+LogicalResult RopeOp::verify() {
+  auto t = getInput().getType();
+  int64_t width = t.getDimSize(t.getRank() - 1), headDim = getHeadDim();
+  if (width % headDim != 0)
+    return emitOpError() << "head_dim = " << headDim
+                         << " does not divide the width " << width << " of "
+                         << shapeString(t);
+  if (t.getRank() == 3 && width != headDim)
+    return emitOpError() << "a [heads, tokens, head_dim] input " << shapeString(t)
+                         << " needs head_dim = " << width;
+  if (headDim % 2 != 0)
+    return emitOpError() << "head_dim = " << headDim
+                         << " is odd; rotary embedding rotates pairs";
+  if (!(getBase().convertToFloat() > 1.0f))
+    return emitOpError() << "base must be greater than 1";
+  return success();
+}
+
+static LogicalResult verifyNormParam(Operation *op, Value param, StringRef name,
+                                     RankedTensorType input) {
+  auto p = cast<RankedTensorType>(param.getType());
+  if (p.getDimSize(0) != input.getDimSize(1))
+    return op->emitOpError() << name << " has shape " << shapeString(p)
+                             << "; expected [" << input.getDimSize(1)
+                             << "] to match the input " << shapeString(input);
+  return success();
+}
+
+static LogicalResult verifyEps(Operation *op, APFloat eps) {
+  if (!(eps.convertToFloat() > 0.0f) || eps.isInfinity())
+    return op->emitOpError() << "eps must be a positive finite number";
+  return success();
+}
+
+LogicalResult LayerNormOp::verify() {
+  if (getResult().getType() != getInput().getType())
+    return emitOpError() << "result type must equal the input type";
+  if (failed(verifyNormParam(*this, getGamma(), "gamma", getInput().getType())) ||
+      failed(verifyNormParam(*this, getBeta(), "beta", getInput().getType())))
+    return failure();
+  return verifyEps(*this, getEps());
+}
+
+LogicalResult RmsNormOp::verify() {
+  if (getResult().getType() != getInput().getType())
+    return emitOpError() << "result type must equal the input type";
+  if (failed(verifyNormParam(*this, getGamma(), "gamma", getInput().getType())))
+    return failure();
+  return verifyEps(*this, getEps());
+}
+
+/// The shape of `lhs op rhs`: equal shapes, or one a suffix of the other.
+static LogicalResult verifyBroadcast(Operation *op) {
+  auto a = cast<RankedTensorType>(op->getOperand(0).getType());
+  auto b = cast<RankedTensorType>(op->getOperand(1).getType());
+  auto r = cast<RankedTensorType>(op->getResult(0).getType());
+  ArrayRef<int64_t> big = a.getRank() >= b.getRank() ? a.getShape() : b.getShape();
+  ArrayRef<int64_t> small = a.getRank() >= b.getRank() ? b.getShape() : a.getShape();
+  if (big.take_back(small.size()) != small)
+    return op->emitOpError() << "operands have shapes " << shapeString(a)
+                             << " and " << shapeString(b)
+                             << "; expected equal shapes or one a suffix of "
+                                "the other";
+  if (r.getShape() != big)
+    return op->emitOpError() << "result has shape " << shapeString(r)
+                             << "; expected the larger operand's shape";
+  return success();
+}
+
+LogicalResult AddOp::verify() { return verifyBroadcast(*this); }
+LogicalResult SubOp::verify() { return verifyBroadcast(*this); }
+LogicalResult MulOp::verify() { return verifyBroadcast(*this); }

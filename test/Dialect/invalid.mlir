@@ -205,7 +205,7 @@ func.func @sdpa_size_with_causal(%q: tensor<16x32xf32>) -> tensor<16x32xf32> {
 // The same check in the generic form, with mask = none (0).
 func.func @sdpa_size_with_none_generic(%q: tensor<16x32xf32>) -> tensor<16x32xf32> {
   // expected-error @+1 {{'attn.sdpa' op window size given without mask = window}}
-  %0 = "attn.sdpa"(%q, %q, %q) <{heads = 4 : i64, kv_heads = 4 : i64, mask = 0 : i32, scale = 2.500000e-01 : f32, window = 4 : i64}> : (tensor<16x32xf32>, tensor<16x32xf32>, tensor<16x32xf32>) -> tensor<16x32xf32>
+  %0 = "attn.sdpa"(%q, %q, %q) <{operandSegmentSizes = array<i32: 1, 1, 1, 0, 0>, heads = 4 : i64, kv_heads = 4 : i64, mask = 0 : i32, scale = 2.500000e-01 : f32, window = 4 : i64}> : (tensor<16x32xf32>, tensor<16x32xf32>, tensor<16x32xf32>) -> tensor<16x32xf32>
   return %0 : tensor<16x32xf32>
 }
 
@@ -315,7 +315,7 @@ func.func @sdpa_zero_window(%q: tensor<16x32xf32>) -> tensor<16x32xf32> {
 // is rejected.
 func.func @sdpa_f64_scale(%q: tensor<16x32xf32>) -> tensor<16x32xf32> {
   // expected-error @+1 {{'attn.sdpa' op attribute 'scale' failed to satisfy constraint: 32-bit float attribute}}
-  %0 = "attn.sdpa"(%q, %q, %q) <{heads = 4 : i64, kv_heads = 4 : i64, mask = 0 : i32, scale = 2.500000e-01 : f64}> : (tensor<16x32xf32>, tensor<16x32xf32>, tensor<16x32xf32>) -> tensor<16x32xf32>
+  %0 = "attn.sdpa"(%q, %q, %q) <{operandSegmentSizes = array<i32: 1, 1, 1, 0, 0>, heads = 4 : i64, kv_heads = 4 : i64, mask = 0 : i32, scale = 2.500000e-01 : f64}> : (tensor<16x32xf32>, tensor<16x32xf32>, tensor<16x32xf32>) -> tensor<16x32xf32>
   return %0 : tensor<16x32xf32>
 }
 
@@ -324,7 +324,7 @@ func.func @sdpa_f64_scale(%q: tensor<16x32xf32>) -> tensor<16x32xf32> {
 // The scale is required; attnc always computes one.
 func.func @sdpa_missing_scale(%q: tensor<16x32xf32>) -> tensor<16x32xf32> {
   // expected-error @+1 {{'attn.sdpa' op requires attribute 'scale'}}
-  %0 = "attn.sdpa"(%q, %q, %q) <{heads = 4 : i64, kv_heads = 4 : i64, mask = 0 : i32}> : (tensor<16x32xf32>, tensor<16x32xf32>, tensor<16x32xf32>) -> tensor<16x32xf32>
+  %0 = "attn.sdpa"(%q, %q, %q) <{operandSegmentSizes = array<i32: 1, 1, 1, 0, 0>, heads = 4 : i64, kv_heads = 4 : i64, mask = 0 : i32}> : (tensor<16x32xf32>, tensor<16x32xf32>, tensor<16x32xf32>) -> tensor<16x32xf32>
   return %0 : tensor<16x32xf32>
 }
 
@@ -342,7 +342,7 @@ func.func @sdpa_unknown_mask(%q: tensor<16x32xf32>) -> tensor<16x32xf32> {
 // Out-of-range mask case in the generic form (0..2 are none/causal/window).
 func.func @sdpa_mask_out_of_range(%q: tensor<16x32xf32>) -> tensor<16x32xf32> {
   // expected-error @+1 {{Invalid attribute `mask` in property conversion: 3 : i32}}
-  %0 = "attn.sdpa"(%q, %q, %q) <{heads = 4 : i64, kv_heads = 4 : i64, mask = 3 : i32, scale = 2.500000e-01 : f32}> : (tensor<16x32xf32>, tensor<16x32xf32>, tensor<16x32xf32>) -> tensor<16x32xf32>
+  %0 = "attn.sdpa"(%q, %q, %q) <{operandSegmentSizes = array<i32: 1, 1, 1, 0, 0>, heads = 4 : i64, kv_heads = 4 : i64, mask = 3 : i32, scale = 2.500000e-01 : f32}> : (tensor<16x32xf32>, tensor<16x32xf32>, tensor<16x32xf32>) -> tensor<16x32xf32>
   return %0 : tensor<16x32xf32>
 }
 

@@ -65,7 +65,7 @@ void PrintTo(const BlockCase &c, std::ostream *os) { *os << caseName(c); }
 std::string blockSource(const BlockCase &c) {
   int64_t headDim = c.width / c.heads, kvWidth = c.kvHeads * headDim;
   std::ostringstream os;
-  os << "model block {\n  context = " << c.context << "\n  dtype = f32\n";
+  os << "model attention_block {\n  context = " << c.context << "\n  dtype = f32\n";
   os << "  input x : [context, " << c.width << "]\n";
   std::string b = c.bias ? ", b_" : "";
   if (c.fusedQkv) {

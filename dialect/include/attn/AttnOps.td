@@ -5,6 +5,7 @@
 
 include "attn/AttnDialect.td"
 include "attn/AttnEnums.td"
+include "mlir/Interfaces/InferTypeOpInterface.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
 
 def Attn_F32Matrix : 2DTensorOf<[F32]>;
@@ -40,7 +41,7 @@ def Attn_LinearOp : Attn_Op<"linear", [Pure]> {
 // attn.sdpa
 //===----------------------------------------------------------------------===//
 
-def Attn_SdpaOp : Attn_Op<"sdpa", [Pure]> {
+def Attn_SdpaOp : Attn_Op<"sdpa", [Pure, AttrSizedOperandSegments]> {
   let summary = "multi-head scaled dot-product attention";
   let description = [{
     For every query head `h` and query token `i`:
@@ -54,6 +55,11 @@ def Attn_SdpaOp : Attn_Op<"sdpa", [Pure]> {
     `none` (all), `causal` (key `j <= i`), `window` (key `i - window < j <= i`,
     the last `window` tokens). A query that sees no key yields zeros.
 
+    Two optional operands add to the scaled scores before the softmax:
+    `bias` (`[queries, keys]`, an additive mask shared by all heads, with
+    `-inf` for hidden keys) and `alibi` (`[heads]` slopes: head `h` adds
+    `-alibi[h] * |i - j|`).
+
     ```mlir
     %o = attn.sdpa %q, %k, %v heads = 4 kv_heads = 4 mask = causal
            scale = 1.250000e-01
@@ -63,6 +69,8 @@ def Attn_SdpaOp : Attn_Op<"sdpa", [Pure]> {
   }];
   let arguments = (ins Attn_F32Matrix:$query, Attn_F32Matrix:$key,
                        Attn_F32Matrix:$value,
+                       Optional<Attn_F32Matrix>:$bias,
+                       Optional<Attn_F32Vector>:$alibi,
                        ConfinedAttr<I64Attr, [IntPositive]>:$heads,
                        ConfinedAttr<I64Attr, [IntPositive]>:$kv_heads,
                        Attn_MaskKindAttr:$mask,
@@ -70,7 +78,8 @@ def Attn_SdpaOp : Attn_Op<"sdpa", [Pure]> {
                        F32Attr:$scale);
   let results = (outs Attn_F32Matrix:$result);
   let assemblyFormat = [{
-    $query `,` $key `,` $value `heads` `=` $heads `kv_heads` `=` $kv_heads
+    $query `,` $key `,` $value (`bias` $bias^)? (`alibi` $alibi^)?
+    `heads` `=` $heads `kv_heads` `=` $kv_heads
     `mask` `=` $mask (`window` `=` $window^)? `scale` `=` $scale attr-dict
     `:` functional-type(operands, results)
   }];
@@ -80,6 +89,249 @@ def Attn_SdpaOp : Attn_Op<"sdpa", [Pure]> {
     }
   }];
   let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Attention written out by hand
+//===----------------------------------------------------------------------===//
+
+def Attn_F32Tensor2or3 : TensorRankOf<[F32], [2, 3]>;
+
+def Attn_MatmulOp : Attn_Op<"matmul", [Pure]> {
+  let summary = "matrix product, batched over a leading dimension";
+  let description = [{
+    `[M, K] x [K, N] -> [M, N]`, or `[B, M, K] x [B, K, N] -> [B, M, N]` for
+    per-head products after `attn.split_heads`.
+
+    ```mlir
+    %s = attn.matmul %q, %kt
+        : (tensor<4x16x8xf32>, tensor<4x8x16xf32>) -> tensor<4x16x16xf32>
+    ```
+  }];
+  let arguments = (ins Attn_F32Tensor2or3:$lhs, Attn_F32Tensor2or3:$rhs);
+  let results = (outs Attn_F32Tensor2or3:$result);
+  let assemblyFormat = "$lhs `,` $rhs attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+def Attn_TransposeOp : Attn_Op<"transpose", [Pure]> {
+  let summary = "swap the last two dimensions";
+  let description = [{
+    `[M, N] -> [N, M]`, or `[B, M, N] -> [B, N, M]`. Two transposes in a row
+    cancel.
+
+    ```mlir
+    %kt = attn.transpose %k : (tensor<4x16x8xf32>) -> tensor<4x8x16xf32>
+    ```
+  }];
+  let arguments = (ins Attn_F32Tensor2or3:$input);
+  let results = (outs Attn_F32Tensor2or3:$result);
+  let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+def Attn_ScaleOp : Attn_Op<"scale", [Pure, SameOperandsAndResultType]> {
+  let summary = "multiply every element by a constant";
+  let description = [{
+    `x * factor`; the language's `x * s` and `x / s` for a number `s`. A
+    factor of 1 folds away and consecutive scales merge into one.
+
+    ```mlir
+    %s = attn.scale %scores by 1.250000e-01 : tensor<4x16x16xf32>
+    ```
+  }];
+  let arguments = (ins RankedTensorOf<[F32]>:$input, F32Attr:$factor);
+  let results = (outs RankedTensorOf<[F32]>:$result);
+  let assemblyFormat = "$input `by` $factor attr-dict `:` type($input)";
+  let hasFolder = 1;
+  let hasCanonicalizer = 1;
+}
+
+def Attn_MaskOp : Attn_Op<"mask", [Pure, SameOperandsAndResultType]> {
+  let summary = "hide scores a query may not see";
+  let description = [{
+    Over the last two dimensions `[queries, keys]`, sets element `(i, j)` to
+    `-inf` where the mask hides key `j` from query `i`: `causal` hides
+    `j > i`, `window` also hides `j <= i - window`. `none` hides nothing and
+    folds away.
+
+    ```mlir
+    %m = attn.mask %s causal : tensor<4x16x16xf32>
+    ```
+  }];
+  let arguments = (ins RankedTensorOf<[F32]>:$input, Attn_MaskKindAttr:$kind,
+                       OptionalAttr<ConfinedAttr<I64Attr, [IntPositive]>>:$window);
+  let results = (outs RankedTensorOf<[F32]>:$result);
+  let assemblyFormat = "$input $kind (`window` `=` $window^)? attr-dict `:` type($input)";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+def Attn_SoftmaxOp : Attn_Op<"softmax", [Pure, SameOperandsAndResultType]> {
+  let summary = "numerically stable softmax along one dimension";
+  let description = [{
+    `exp(x - max) / sum(exp(x - max))` along `axis` (non-negative here; the
+    language's negative axes are resolved before). A slice whose elements
+    are all `-inf` becomes all zeros.
+
+    ```mlir
+    %p = attn.softmax %s axis = 2 : tensor<4x16x16xf32>
+    ```
+  }];
+  let arguments = (ins RankedTensorOf<[F32]>:$input,
+                       ConfinedAttr<I64Attr, [IntNonNegative]>:$axis);
+  let results = (outs RankedTensorOf<[F32]>:$result);
+  let assemblyFormat = "$input `axis` `=` $axis attr-dict `:` type($input)";
+  let hasVerifier = 1;
+}
+
+def Attn_SplitHeadsOp : Attn_Op<"split_heads", [Pure]> {
+  let summary = "[tokens, heads * head_dim] -> [heads, tokens, head_dim]";
+  let description = [{
+    Head `h` is the column block `[h * head_dim, (h + 1) * head_dim)`.
+
+    ```mlir
+    %qh = attn.split_heads %q heads = 4
+        : (tensor<16x32xf32>) -> tensor<4x16x8xf32>
+    ```
+  }];
+  let arguments = (ins Attn_F32Matrix:$input,
+                       ConfinedAttr<I64Attr, [IntPositive]>:$heads);
+  let results = (outs 3DTensorOf<[F32]>:$result);
+  let assemblyFormat = "$input `heads` `=` $heads attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+def Attn_MergeHeadsOp : Attn_Op<"merge_heads", [Pure]> {
+  let summary = "[heads, tokens, head_dim] -> [tokens, heads * head_dim]";
+  let description = [{
+    The inverse of `attn.split_heads`; the pair folds away.
+
+    ```mlir
+    %o = attn.merge_heads %oh : (tensor<4x16x8xf32>) -> tensor<16x32xf32>
+    ```
+  }];
+  let arguments = (ins 3DTensorOf<[F32]>:$input);
+  let results = (outs Attn_F32Matrix:$result);
+  let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Around attention
+//===----------------------------------------------------------------------===//
+
+def Attn_RopeOp : Attn_Op<"rope", [Pure, SameOperandsAndResultType]> {
+  let summary = "rotary position embedding";
+  let description = [{
+    Rotates pairs of features of every head by an angle proportional to the
+    token's position (dimension `-2`): pair `p` of a head of width `D` turns
+    by `position * base^(-2p / D)`. `half` pairs feature `p` with
+    `p + D/2` (Llama, GPT-NeoX); `interleaved` pairs `2p` with `2p + 1`
+    (GPT-J). Heads are `head_dim`-wide column blocks of the last dimension.
+
+    ```mlir
+    %r = attn.rope %q head_dim = 8 base = 1.000000e+04 style = half
+        : tensor<16x32xf32>
+    ```
+  }];
+  let arguments = (ins Attn_F32Tensor2or3:$input,
+                       ConfinedAttr<I64Attr, [IntPositive]>:$head_dim,
+                       F32Attr:$base, Attn_RopeStyleAttr:$style);
+  let results = (outs Attn_F32Tensor2or3:$result);
+  let assemblyFormat = [{
+    $input `head_dim` `=` $head_dim `base` `=` $base `style` `=` $style
+    attr-dict `:` type($input)
+  }];
+  let hasVerifier = 1;
+}
+
+def Attn_LayerNormOp : Attn_Op<"layer_norm", [Pure]> {
+  let summary = "layer normalization over the last dimension";
+  let description = [{
+    `(x - mean) / sqrt(var + eps) * gamma + beta`, with the biased variance.
+
+    ```mlir
+    %n = attn.layer_norm %x, %g, %b eps = 9.99999974E-6
+        : (tensor<16x32xf32>, tensor<32xf32>, tensor<32xf32>) -> tensor<16x32xf32>
+    ```
+  }];
+  let arguments = (ins Attn_F32Matrix:$input, Attn_F32Vector:$gamma,
+                       Attn_F32Vector:$beta, F32Attr:$eps);
+  let results = (outs Attn_F32Matrix:$result);
+  let assemblyFormat = "$input `,` $gamma `,` $beta `eps` `=` $eps attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+def Attn_RmsNormOp : Attn_Op<"rms_norm", [Pure]> {
+  let summary = "root-mean-square normalization over the last dimension";
+  let description = [{
+    `x / sqrt(mean(x^2) + eps) * gamma`.
+
+    ```mlir
+    %n = attn.rms_norm %x, %g eps = 9.99999997E-7
+        : (tensor<16x32xf32>, tensor<32xf32>) -> tensor<16x32xf32>
+    ```
+  }];
+  let arguments = (ins Attn_F32Matrix:$input, Attn_F32Vector:$gamma, F32Attr:$eps);
+  let results = (outs Attn_F32Matrix:$result);
+  let assemblyFormat = "$input `,` $gamma `eps` `=` $eps attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+class Attn_BinaryOp<string mnemonic, string what> : Attn_Op<mnemonic, [Pure]> {
+  let summary = "elementwise " # what # " with trailing broadcast";
+  let description = [{
+    Both shapes are equal, or one is a suffix of the other and is repeated
+    along the leading dimensions (a bias row added to every token).
+
+    ```mlir
+    %y = attn.}] # mnemonic # [{ %x, %r
+        : (tensor<16x32xf32>, tensor<16x32xf32>) -> tensor<16x32xf32>
+    ```
+  }];
+  let arguments = (ins RankedTensorOf<[F32]>:$lhs, RankedTensorOf<[F32]>:$rhs);
+  let results = (outs RankedTensorOf<[F32]>:$result);
+  let assemblyFormat = "$lhs `,` $rhs attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+def Attn_AddOp : Attn_BinaryOp<"add", "sum">;
+def Attn_SubOp : Attn_BinaryOp<"sub", "difference">;
+def Attn_MulOp : Attn_BinaryOp<"mul", "product">;
+
+class Attn_UnaryOp<string mnemonic, string formula> :
+    Attn_Op<mnemonic, [Pure, SameOperandsAndResultType]> {
+  let summary = "elementwise " # formula;
+  let description = [{
+    ```mlir
+    %y = attn.}] # mnemonic # [{ %x : tensor<16x32xf32>
+    ```
+  }];
+  let arguments = (ins RankedTensorOf<[F32]>:$input);
+  let results = (outs RankedTensorOf<[F32]>:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+}
+
+def Attn_SiluOp : Attn_UnaryOp<"silu", "x * sigmoid(x)">;
+def Attn_ReluOp : Attn_UnaryOp<"relu", "max(x, 0)">;
+
+def Attn_GeluOp : Attn_Op<"gelu", [Pure, SameOperandsAndResultType]> {
+  let summary = "elementwise GELU";
+  let description = [{
+    `none`: `x * (1 + erf(x / sqrt(2))) / 2`. `tanh`: the approximation
+    `x * (1 + tanh(sqrt(2/pi) * (x + 0.044715 x^3))) / 2` that GPT-2 uses.
+
+    ```mlir
+    %y = attn.gelu %x approximate = tanh : tensor<16x32xf32>
+    ```
+  }];
+  let arguments = (ins RankedTensorOf<[F32]>:$input,
+                       Attn_GeluApproximationAttr:$approximate);
+  let results = (outs RankedTensorOf<[F32]>:$result);
+  let assemblyFormat = "$input `approximate` `=` $approximate attr-dict `:` type($input)";
 }
 
 #endif // ATTN_OPS

@@ -30,7 +30,9 @@ struct KeywordArg {
 };
 
 struct Expr {
-  enum class Kind { Name, Integer, Float, Call };
+  /// Binary: `name` holds the operator ("+", "-", "*", "/"), args the two
+  /// operands.
+  enum class Kind { Name, Integer, Float, Call, Binary };
   Kind kind;
   llvm::SMLoc loc;
   std::string name; ///< Name, or the callee of a Call.
@@ -67,7 +69,18 @@ struct OutputDecl {
   llvm::SMLoc loc;
 };
 
+/// `block NAME(params) { assignments  return names }`: a piece of model
+/// that can be called like an operation, e.g. once per layer.
+struct BlockDef {
+  std::string name;
+  llvm::SMLoc loc;
+  std::vector<std::pair<std::string, llvm::SMLoc>> params;
+  std::vector<Assignment> assignments;
+  std::vector<OutputDecl> returns;
+};
+
 struct ModelAST {
+  std::vector<BlockDef> blocks;
   std::string name;
   llvm::SMLoc loc;
   int64_t context = 0;

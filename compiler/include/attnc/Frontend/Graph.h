@@ -28,21 +28,51 @@ using ValueId = unsigned;
 enum class MaskKind { None, Causal, Window };
 const char *maskKindName(MaskKind kind);
 
+enum class RopeStyle { Half, Interleaved };
+
+/// One operation of the checked model. Operands and results are value ids;
+/// which attribute fields mean something depends on the kind.
 struct GraphOp {
-  enum class Kind { Linear, Split, Attention };
+  enum class Kind {
+    Linear,     ///< (x, w[, b]): x @ w + b
+    Split,      ///< (t): `results.size()` equal column blocks, in order
+    Attention,  ///< (q, k, v[, bias][, alibi]): heads, kvHeads, mask, window,
+                ///< scale, hasBias, hasAlibi
+    MatMul,     ///< (a, b): [M,K]x[K,N] or batched [B,M,K]x[B,K,N]
+    Transpose,  ///< (t): swap the last two dimensions
+    Scale,      ///< (t): t * scale
+    Mask,       ///< (s): mask (Causal or Window) over the last two dims
+    Softmax,    ///< (s): along `axis` (non-negative)
+    SplitHeads, ///< (t): [S, heads*D] -> [heads, S, D]
+    MergeHeads, ///< (t): [H, S, D] -> [S, H*D]
+    Rope,       ///< (t): headDim, base, ropeStyle; position = dim -2
+    LayerNorm,  ///< (x, gamma, beta): eps, over the last dim
+    RmsNorm,    ///< (x, gamma): eps, over the last dim
+    Add,        ///< (a, b): elementwise, the smaller shape a suffix of the other
+    Sub,        ///< (a, b): as Add
+    Mul,        ///< (a, b): as Add
+    Gelu,       ///< (t): erf form, or the tanh approximation if geluTanh
+    Silu,       ///< (t): t * sigmoid(t)
+    Relu,       ///< (t): max(t, 0)
+  };
   Kind kind;
   llvm::SMLoc loc;
   std::vector<ValueId> operands;
   std::vector<ValueId> results;
 
-  // linear: operands (x, w[, b]).
-  // split: one operand, results are equal column blocks in order.
-  // attention: operands (q, k, v).
   int64_t heads = 0;
   int64_t kvHeads = 0;
   MaskKind mask = MaskKind::None;
   int64_t window = 0;
   double scale = 0;
+  bool hasBias = false;  ///< attention: operand 3 is an additive [S, T] mask
+  bool hasAlibi = false; ///< attention: the last operand is [heads] slopes
+  int64_t axis = 0;
+  int64_t headDim = 0;
+  double base = 10000;
+  RopeStyle ropeStyle = RopeStyle::Half;
+  double eps = 0;
+  bool geluTanh = false;
 };
 
 /// An argument of the compiled kernel, in ABI order: inputs and params in

@@ -26,6 +26,9 @@ struct Token {
     Colon,
     Equal,
     Minus,
+    Plus,
+    Star,
+    Slash,
   };
   Kind kind = Kind::Eof;
   llvm::StringRef spelling;

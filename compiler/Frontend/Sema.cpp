@@ -134,8 +134,11 @@ bool Checker::isNumeric(const Expr &e) const {
     return true;
   case Expr::Kind::Binary:
     return isNumeric(*e.args[0]) && isNumeric(*e.args[1]);
-  case Expr::Kind::Name:
   case Expr::Kind::Call:
+    // sqrt(64), so that a scale can be written as it is derived.
+    return e.name == "sqrt" && e.args.size() == 1 && e.keywords.empty() &&
+           isNumeric(*e.args[0]);
+  case Expr::Kind::Name:
     return false;
   }
   return false;
@@ -163,8 +166,18 @@ bool Checker::evaluateNumber(const Expr &e, double &value,
       return error(e.loc, "this number is out of range");
     return true;
   }
-  case Expr::Kind::Name:
   case Expr::Kind::Call:
+    if (isNumeric(e)) {
+      double x;
+      if (!evaluateNumber(*e.args[0], x, what))
+        return false;
+      if (x < 0)
+        return error(e.loc, "sqrt of a negative number");
+      value = std::sqrt(x);
+      return true;
+    }
+    break;
+  case Expr::Kind::Name:
     break;
   }
   return error(e.loc, what + " must be a number");

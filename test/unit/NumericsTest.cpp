@@ -103,25 +103,7 @@ std::string blockSource(const BlockCase &c) {
 class AttentionBlockTest : public testing::TestWithParam<BlockCase> {};
 
 TEST_P(AttentionBlockTest, MatchesReference) {
-  std::string source = blockSource(GetParam());
-  std::string error;
-  auto compiled = CompiledModel::compile(source, error);
-  ASSERT_TRUE(compiled) << error << "\nmodel:\n" << source;
-
-  for (uint64_t seed : {1u, 2u}) {
-    std::vector<std::vector<float>> inputs =
-        makeRandomArguments(compiled->graph(), seed);
-    std::vector<RefTensor> want = referenceOutputs(compiled->graph(), inputs);
-    std::vector<std::vector<float>> got = compiled->run(inputs, error);
-    ASSERT_TRUE(error.empty()) << error;
-    ASSERT_EQ(got.size(), want.size());
-    for (size_t o = 0; o < got.size(); ++o) {
-      ErrorStats s = compareToReference(got[o].data(), want[o]);
-      EXPECT_TRUE(s.allFinite) << "output " << o << " has NaN or Inf";
-      EXPECT_LE(s.l2Rel, 1e-5) << "seed " << seed << "\n" << source;
-      EXPECT_LE(s.maxRel, 1e-4) << "seed " << seed << "\n" << source;
-    }
-  }
+  expectMatchesReference(blockSource(GetParam()));
 }
 
 INSTANTIATE_TEST_SUITE_P(

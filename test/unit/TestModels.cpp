@@ -9,6 +9,8 @@
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <gtest/gtest.h>
+
 using namespace attnc;
 using namespace attnc::test;
 
@@ -86,4 +88,39 @@ attnc::test::referenceOutputs(const Graph &graph,
       refInputs.push_back({arg.shape, std::vector<double>(data.begin(), data.end())});
     }
   return interpret(graph, refInputs);
+}
+
+void attnc::test::expectMatchesReference(const std::string &source,
+                                         double l2Tolerance,
+                                         double maxTolerance,
+                                         std::initializer_list<uint64_t> seeds) {
+  std::string error;
+  auto compiled = CompiledModel::compile(source, error);
+  ASSERT_TRUE(compiled) << error << "\nmodel:\n" << source;
+  for (uint64_t seed : seeds) {
+    std::vector<std::vector<float>> inputs =
+        makeRandomArguments(compiled->graph(), seed);
+    std::vector<RefTensor> want = referenceOutputs(compiled->graph(), inputs);
+    std::vector<std::vector<float>> got = compiled->run(inputs, error);
+    ASSERT_TRUE(error.empty()) << error;
+    ASSERT_EQ(got.size(), want.size());
+    for (size_t o = 0; o < got.size(); ++o) {
+      ErrorStats s = compareToReference(got[o].data(), want[o]);
+      EXPECT_TRUE(s.allFinite) << "output " << o << " has NaN or Inf\n" << source;
+      EXPECT_LE(s.l2Rel, l2Tolerance) << "output " << o << ", seed " << seed
+                                      << "\n" << source;
+      EXPECT_LE(s.maxRel, maxTolerance) << "output " << o << ", seed " << seed
+                                        << "\n" << source;
+    }
+  }
+}
+
+std::string attnc::test::readSourceFile(const std::string &relativePath) {
+  std::string path = std::string(ATTNC_SOURCE_DIR) + "/" + relativePath;
+  auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/true);
+  if (!buffer) {
+    ADD_FAILURE() << "cannot read " << path;
+    return "";
+  }
+  return (*buffer)->getBuffer().str();
 }

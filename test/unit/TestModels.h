@@ -43,6 +43,18 @@ private:
   attn_model *model_ = nullptr;
 };
 
+/// Compiles `source`, runs it on seeded random inputs and checks every output
+/// against the reference: L2 error <= l2Tolerance of the output's L2 norm and
+/// max error <= maxTolerance of its largest magnitude (see NumericsTest.cpp
+/// for why these bounds). Reports failures through gtest.
+void expectMatchesReference(const std::string &source,
+                            double l2Tolerance = 1e-5,
+                            double maxTolerance = 1e-4,
+                            std::initializer_list<uint64_t> seeds = {1, 2});
+
+/// The text of a file under the source tree, e.g. "examples/gpt2_block.attn".
+std::string readSourceFile(const std::string &relativePath);
+
 /// Reference outputs for float inputs.
 std::vector<RefTensor> referenceOutputs(const Graph &graph,
                                         const std::vector<std::vector<float>> &inputs);

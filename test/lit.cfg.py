@@ -15,5 +15,6 @@ config.environment["PATH"] = os.pathsep.join(
     [config.attnc_tools_dir, config.llvm_tools_dir, config.environment.get("PATH", os.environ["PATH"])]
 )
 config.substitutions.append(("%attnc_src", config.attnc_src_root))
+config.substitutions.append(("%attnc_obj", config.attnc_obj_root))
 config.substitutions.append(("%runtime_include", os.path.join(config.attnc_src_root, "runtime", "include")))
 config.substitutions.append(("%cc", config.c_compiler))

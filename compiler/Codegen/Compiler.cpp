@@ -26,7 +26,8 @@ std::unique_ptr<mlir::MLIRContext> attnc::createCompilerContext() {
 }
 
 mlir::LogicalResult attnc::lowerToLLVMDialect(mlir::ModuleOp module) {
-  if (failed(runPipeline(module, buildAttnToLinalgPipeline)))
+  if (failed(runPipeline(module, buildAttnOptimizationPipeline)) ||
+      failed(runPipeline(module, buildAttnToLinalgPipeline)))
     return mlir::failure();
   return runPipeline(module, buildLinalgToLLVMPipeline);
 }
@@ -91,7 +92,7 @@ llvm::Error attnc::compileGraph(const Graph &graph,
   auto llvmModule = translateToLLVMIR(*module, graph, llvmContext, **machine,
                                       target.optLevel);
   if (!llvmModule)
-    return llvmModule.takeError();
+    return fail(llvm::toString(llvmModule.takeError()));
 
   std::string objectPath = outputPath.str();
   if (sharedLibrary)

@@ -44,6 +44,14 @@ static void addPipeline(OpPassManager &pm, StringRef text) {
     llvm::report_fatal_error("attnc: malformed built-in pass pipeline");
 }
 
+void attnc::buildAttnOptimizationPipeline(OpPassManager &pm) {
+  // The first canonicalize removes scale-by-1, mask none and double
+  // transposes and merges consecutive scales, so the fusion sees the
+  // canonical chain; the second canonicalize and cse clean up whatever the
+  // fusion exposes.
+  addPipeline(pm, "canonicalize,attn-fuse-sdpa,canonicalize,cse");
+}
+
 void attnc::buildAttnToLinalgPipeline(OpPassManager &pm) {
   addPipeline(pm, "convert-attn-to-linalg,attn-expose-c-abi,canonicalize,cse");
 }
@@ -55,7 +63,11 @@ void attnc::buildLinalgToLLVMPipeline(OpPassManager &pm) {
                   "drop-equivalent-buffer-results,buffer-deallocation-pipeline,"
                   "convert-linalg-to-loops,lower-affine,convert-scf-to-cf,"
                   "expand-strided-metadata,lower-affine,"
-                  "finalize-memref-to-llvm,convert-math-to-llvm,"
+                  "finalize-memref-to-llvm,"
+                  // What has no LLVM intrinsic (erf, tanh) becomes a libm
+                  // call (-lm); math-to-libm rejects ops it cannot map, so
+                  // it runs after math-to-llvm has taken the rest.
+                  "convert-math-to-llvm,convert-math-to-libm,"
                   "convert-arith-to-llvm,convert-index-to-llvm,"
                   "convert-ub-to-llvm,convert-cf-to-llvm,"
                   // Statically shaped memref arguments become plain pointers:

@@ -11,6 +11,7 @@
 #include "attnc/Frontend/Sema.h"
 
 #include "llvm/ADT/StringMap.h"
+#include "llvm/ADT/StringSet.h"
 
 #include <optional>
 
@@ -97,6 +98,7 @@ private:
   Scope *scope = &modelScope;
   /// Blocks a call may name: those defined before the one being checked.
   llvm::StringMap<const BlockDef *> visibleBlocks;
+  llvm::StringSet<> calledBlocks;
   /// Call sites of the blocks being expanded, innermost last.
   std::vector<std::pair<llvm::SMLoc, std::string>> callStack;
 };

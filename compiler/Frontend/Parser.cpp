@@ -103,6 +103,7 @@ private:
   bool parseBlock(ModelAST &model);
   bool parseIntegerLiteral(int64_t &value, llvm::StringRef what);
   ExprPtr parseExpr();
+  ExprPtr parseSum();
   ExprPtr parseTerm();
   ExprPtr parseUnary();
   ExprPtr parsePrimary();
@@ -114,6 +115,7 @@ private:
   Lexer lexer;
   Token tok, peekTok;
   bool peeked = false;
+  unsigned nesting = 0;
 };
 
 } // namespace
@@ -362,12 +364,32 @@ ExprPtr Parser::makeBinary(llvm::StringRef op, llvm::SMLoc loc, ExprPtr lhs,
   expr->kind = Expr::Kind::Binary;
   expr->loc = loc;
   expr->name = op.str();
+  expr->depth = std::max(lhs->depth, rhs->depth) + 1;
+  if (expr->depth > kMaxExprDepth) {
+    error(loc, "expression is nested more than " + llvm::Twine(kMaxExprDepth) +
+                   " levels deep; split it with intermediate names");
+    return nullptr;
+  }
   expr->args.push_back(std::move(lhs));
   expr->args.push_back(std::move(rhs));
   return expr;
 }
 
 ExprPtr Parser::parseExpr() {
+  // Parentheses, calls and unary minus recurse; bound the recursion.
+  if (++nesting > kMaxExprDepth) {
+    --nesting;
+    error(tok.loc(), "expression is nested more than " +
+                         llvm::Twine(kMaxExprDepth) +
+                         " levels deep; split it with intermediate names");
+    return nullptr;
+  }
+  ExprPtr result = parseSum();
+  --nesting;
+  return result;
+}
+
+ExprPtr Parser::parseSum() {
   ExprPtr lhs = parseTerm();
   while (lhs && (tok.is(Token::Kind::Plus) || tok.is(Token::Kind::Minus))) {
     llvm::StringRef op = tok.spelling;
@@ -400,7 +422,14 @@ ExprPtr Parser::parseUnary() {
     return parsePrimary();
   llvm::SMLoc loc = tok.loc();
   advance();
+  if (++nesting > kMaxExprDepth) {
+    --nesting;
+    error(loc, "expression is nested more than " + llvm::Twine(kMaxExprDepth) +
+                   " levels deep; split it with intermediate names");
+    return nullptr;
+  }
   ExprPtr operand = parseUnary();
+  --nesting;
   if (!operand)
     return nullptr;
   // A negative literal stays a literal, so `scale = -0.5` reads as a number.
@@ -498,6 +527,10 @@ ExprPtr Parser::parsePrimary() {
   if (!consume(Token::Kind::RParen, "',' or ')' in the call to '" +
                                         expr->name + "'"))
     return nullptr;
+  for (const ExprPtr &arg : expr->args)
+    expr->depth = std::max(expr->depth, arg->depth + 1);
+  for (const KeywordArg &kw : expr->keywords)
+    expr->depth = std::max(expr->depth, kw.value->depth + 1);
   return expr;
 }
 

@@ -5,6 +5,7 @@
 #include "attnc/Frontend/Parser.h"
 
 #include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/StringExtras.h"
 
 #include <cmath>
 
@@ -73,7 +74,8 @@ bool Checker::checkArity(const Expr &call, size_t minArgs, size_t maxArgs,
                          : std::to_string(minArgs) + " or " +
                                std::to_string(maxArgs);
   return error(call.loc, "'" + call.name + "' takes " + expectedCount +
-                             " arguments, got " + std::to_string(n) +
+                             (maxArgs == 1 ? " argument" : " arguments") +
+                             ", got " + std::to_string(n) +
                              "; expected " + signature);
 }
 
@@ -139,7 +141,8 @@ bool Checker::isNumeric(const Expr &e) const {
     return e.name == "sqrt" && e.args.size() == 1 && e.keywords.empty() &&
            isNumeric(*e.args[0]);
   case Expr::Kind::Name:
-    return false;
+    // The context size is a number in arithmetic: `1 / sqrt(context)`.
+    return e.name == "context";
   }
   return false;
 }
@@ -178,6 +181,10 @@ bool Checker::evaluateNumber(const Expr &e, double &value,
     }
     break;
   case Expr::Kind::Name:
+    if (e.name == "context") {
+      value = static_cast<double>(model.context);
+      return true;
+    }
     break;
   }
   return error(e.loc, what + " must be a number");
@@ -198,6 +205,8 @@ std::vector<ValueId> Checker::addOp(GraphOp op,
 
 bool Checker::evaluateTensor(const Expr &expr, Operand &operand) {
   operand.loc = expr.loc;
+  if (expr.kind == Expr::Kind::Name && expr.name == "context")
+    return error(expr.loc, "'context' is the context size, not a tensor");
   if (isNumeric(expr))
     return error(expr.loc, "expected a tensor, found a number");
   if (expr.kind == Expr::Kind::Name) {
@@ -323,6 +332,7 @@ bool Checker::evaluateBlockCall(const BlockDef &block, const Expr &call,
       break;
     visibleBlocks[b.name] = &b;
   }
+  calledBlocks.insert(block.name);
   callStack.emplace_back(call.loc, block.name);
   scope = &local;
   bool ok = true;
@@ -378,9 +388,20 @@ bool Checker::evaluate(const Expr &expr, std::vector<ValueId> &results) {
   for (const auto &[name, handler] : handlers)
     if (expr.name == name)
       return (this->*handler)(expr, results);
-  std::string blocks;
+  if (expr.name == "sqrt")
+    return error(expr.loc, "'sqrt' applies to numbers only");
+  for (const BlockDef &b : model.blocks)
+    if (b.name == expr.name)
+      return error(expr.loc, "block '" + expr.name +
+                                 "' is not visible here: a block may call "
+                                 "only blocks defined before it");
+  std::vector<std::string> names;
   for (const auto &entry : visibleBlocks)
-    blocks += ", " + entry.first().str();
+    names.push_back(entry.first().str());
+  llvm::sort(names);
+  std::string blocks;
+  for (const std::string &n : names)
+    blocks += ", " + n;
   return error(expr.loc, "unknown operation '" + expr.name +
                              "'; expected one of " + kOperationNames +
                              (blocks.empty() ? "" : " or a block (" +
@@ -432,6 +453,12 @@ std::optional<Graph> Checker::run() {
   }
   llvm::StringMap<llvm::SMLoc> blockNames;
   for (const BlockDef &b : model.blocks) {
+    if (llvm::is_contained(llvm::split(kOperationNames, ", "), b.name) ||
+        b.name == "window" || b.name == "sqrt") {
+      error(b.loc, "block '" + b.name + "' has the name of a built-in "
+                   "operation");
+      return std::nullopt;
+    }
     if (!blockNames.try_emplace(b.name, b.loc).second) {
       error(b.loc, "redefinition of block '" + b.name + "'");
       diag.note(blockNames[b.name], "first defined here");
@@ -497,6 +524,12 @@ std::optional<Graph> Checker::run() {
     for (const auto &[name, loc] : assignment.targets)
       if (!modelScope.lookup(name).used)
         diag.warning(loc, "'" + name + "' is computed but never used");
+  // A block is checked with the shapes of each call, so an uncalled one
+  // has not been checked at all.
+  for (const BlockDef &b : model.blocks)
+    if (!calledBlocks.count(b.name))
+      diag.warning(b.loc, "block '" + b.name +
+                              "' is never called, so it is not checked");
   return std::move(graph);
 }
 

@@ -166,7 +166,7 @@ bool Checker::evaluateAttention(const Expr &call,
         return false;
       Shape bs = shapeOf(bias);
       if (bs != Shape{qs[0], ks[0]})
-        return error(m.loc, "the additive mask " + bias.description + " is " +
+        return error(m.loc, "the additive mask (" + bias.description + ") is " +
                                 shapeToString(bs) + "; expected [" +
                                 std::to_string(qs[0]) + ", " +
                                 std::to_string(ks[0]) + "] (queries x keys)");
@@ -288,8 +288,11 @@ bool Checker::evaluateMask(const Expr &call, std::vector<ValueId> &results) {
   if (m.kind != Expr::Kind::Call && m.kind != Expr::Kind::Name)
     return error(m.loc, "'mask' takes causal or window(N)");
   if (m.kind == Expr::Kind::Name && m.name != "none" && m.name != "causal")
-    return error(m.loc, "'mask' takes causal or window(N); add an additive "
-                        "mask tensor with '+'");
+    return error(m.loc, isDefined(m.name)
+                            ? "'mask' takes none, causal or window(N); add an "
+                              "additive mask tensor with '+'"
+                            : "unknown mask '" + m.name +
+                                  "'; expected none, causal or window(N)");
   if (!maskKind(m, op.mask, op.window))
     return false;
   Shape shape = shapeOf(s);
@@ -314,8 +317,10 @@ bool Checker::evaluateSplitHeads(const Expr &call, std::vector<ValueId> &results
   GraphOp op = makeOp(GraphOp::Kind::SplitHeads, call, {t.value});
   if (!integerArg(*kw->value, "'heads'", op.heads))
     return false;
+  if (op.heads <= 0)
+    return error(kw->value->loc, "'heads' must be positive");
   Shape s = shapeOf(t);
-  if (op.heads <= 0 || s[1] % op.heads != 0)
+  if (s[1] % op.heads != 0)
     return error(kw->value->loc, "heads = " + std::to_string(op.heads) +
                                      " does not divide the width " +
                                      std::to_string(s[1]) + " of " +
@@ -355,7 +360,9 @@ bool Checker::evaluateRope(const Expr &call, std::vector<ValueId> &results) {
     int64_t heads;
     if (!integerArg(*headsKw->value, "'heads'", heads))
       return false;
-    if (heads <= 0 || s[1] % heads != 0)
+    if (heads <= 0)
+      return error(headsKw->value->loc, "'heads' must be positive");
+    if (s[1] % heads != 0)
       return error(headsKw->value->loc,
                    "heads = " + std::to_string(heads) +
                        " does not divide the width " + std::to_string(s[1]) +
@@ -373,8 +380,10 @@ bool Checker::evaluateRope(const Expr &call, std::vector<ValueId> &results) {
   if (const KeywordArg *kw = keyword(call, "base")) {
     if (!evaluateNumber(*kw->value, op.base, "'base'"))
       return false;
-    if (!(op.base > 1) || std::isinf(static_cast<float>(op.base)))
-      return error(kw->value->loc, "'base' must be a number greater than 1");
+    float asF32 = static_cast<float>(op.base);
+    if (!(asF32 > 1) || std::isinf(asF32))
+      return error(kw->value->loc, "'base' must be a number greater than 1 "
+                                   "within the range of f32");
   }
   if (const KeywordArg *kw = keyword(call, "style")) {
     const Expr &e = *kw->value;
@@ -432,7 +441,9 @@ bool Checker::evaluateNorm(const Expr &call, std::vector<ValueId> &results) {
 
 bool Checker::evaluateActivation(const Expr &call, std::vector<ValueId> &results) {
   bool isGelu = call.name == "gelu";
-  if (!checkArity(call, 1, 1, isGelu ? "gelu(x, approximate = none)" : "one tensor"))
+  std::string signature =
+      isGelu ? "gelu(x, approximate = none)" : call.name + "(x)";
+  if (!checkArity(call, 1, 1, signature.c_str()))
     return false;
   if (isGelu ? !checkKeywords(call, {"approximate"}) : !checkKeywords(call, {}))
     return false;

@@ -24,18 +24,7 @@ static std::string shapeString(ShapedType type) {
   return s + "]";
 }
 
-static LogicalResult requireStatic(Operation *op, Value v, StringRef name) {
-  if (cast<ShapedType>(v.getType()).hasStaticShape())
-    return success();
-  return op->emitOpError() << name << " must have a static shape";
-}
-
 LogicalResult LinearOp::verify() {
-  for (auto [v, name] : {std::pair<Value, StringRef>{getInput(), "input"},
-                         {getWeight(), "weight"},
-                         {getResult(), "result"}})
-    if (failed(requireStatic(*this, v, name)))
-      return failure();
   auto x = getInput().getType(), w = getWeight().getType();
   auto y = getResult().getType();
   if (x.getDimSize(1) != w.getDimSize(0))
@@ -45,8 +34,6 @@ LogicalResult LinearOp::verify() {
                          << " weight rows, one per input feature";
   if (Value b = getBias()) {
     auto bt = cast<RankedTensorType>(b.getType());
-    if (failed(requireStatic(*this, b, "bias")))
-      return failure();
     if (bt.getDimSize(0) != w.getDimSize(1))
       return emitOpError() << "bias has shape " << shapeString(bt)
                            << " but weight has shape " << shapeString(w)
@@ -60,12 +47,6 @@ LogicalResult LinearOp::verify() {
 }
 
 LogicalResult SdpaOp::verify() {
-  for (auto [v, name] : {std::pair<Value, StringRef>{getQuery(), "query"},
-                         {getKey(), "key"},
-                         {getValue(), "value"},
-                         {getResult(), "result"}})
-    if (failed(requireStatic(*this, v, name)))
-      return failure();
   auto q = getQuery().getType(), k = getKey().getType();
   auto v = getValue().getType(), r = getResult().getType();
   int64_t heads = getHeads(), kvHeads = getKvHeads();
@@ -119,9 +100,12 @@ LogicalResult SdpaOp::verify() {
 LogicalResult MatmulOp::verify() {
   auto a = getLhs().getType(), b = getRhs().getType();
   auto r = getResult().getType();
-  if (a.getRank() != b.getRank() || r.getRank() != a.getRank())
+  if (a.getRank() != b.getRank())
     return emitOpError() << "operands have shapes " << shapeString(a) << " and "
                          << shapeString(b) << "; expected equal ranks";
+  if (r.getRank() != a.getRank())
+    return emitOpError() << "result has shape " << shapeString(r)
+                         << "; expected rank " << a.getRank();
   int64_t rank = a.getRank();
   if (rank == 3 && a.getDimSize(0) != b.getDimSize(0))
     return emitOpError() << "batch sizes differ: " << shapeString(a) << " and "
@@ -153,6 +137,12 @@ OpFoldResult TransposeOp::fold(FoldAdaptor) {
   if (auto inner = getInput().getDefiningOp<TransposeOp>())
     return inner.getInput();
   return {};
+}
+
+LogicalResult ScaleOp::verify() {
+  if (getFactor().isNaN() || getFactor().isInfinity())
+    return emitOpError() << "factor must be finite";
+  return success();
 }
 
 OpFoldResult ScaleOp::fold(FoldAdaptor) {
@@ -257,8 +247,8 @@ LogicalResult RopeOp::verify() {
   if (headDim % 2 != 0)
     return emitOpError() << "head_dim = " << headDim
                          << " is odd; rotary embedding rotates pairs";
-  if (!(getBase().convertToFloat() > 1.0f))
-    return emitOpError() << "base must be greater than 1";
+  if (!(getBase().convertToFloat() > 1.0f) || getBase().isInfinity())
+    return emitOpError() << "base must be finite and greater than 1";
   return success();
 }
 

@@ -46,7 +46,7 @@ cl::opt<std::string> outputFilename("o", cl::desc("Output file ('-' for stdout)"
 cl::opt<Emit> emit(
     "emit", cl::desc("How far to compile (default: obj)"), cl::init(Emit::Obj),
     cl::values(clEnumValN(Emit::Ast, "ast", "canonical .attn text after checks"),
-               clEnumValN(Emit::Attn, "attn", "the attn dialect"),
+               clEnumValN(Emit::Attn, "attn", "the attn dialect after fusion and canonicalization"),
                clEnumValN(Emit::Linalg, "linalg", "linalg on tensors, C ABI form"),
                clEnumValN(Emit::LLVMMLIR, "llvm-mlir", "the MLIR LLVM dialect"),
                clEnumValN(Emit::LLVMIR, "llvm", "optimized LLVM IR"),
@@ -134,6 +134,10 @@ int compile(const Graph &graph, SourceMgr &sourceMgr) {
     out->keep();
     return 0;
   };
+  // --emit=attn shows the attn dialect after its own passes: attention
+  // written by hand appears fused, as the backends see it.
+  if (failed(runPipeline(*module, buildAttnOptimizationPipeline)))
+    return 1;
   if (emit == Emit::Attn)
     return printModule();
   if (failed(runPipeline(*module, buildAttnToLinalgPipeline)))

@@ -1,11 +1,19 @@
 //===- AttnToLinalg.cpp - attn operations to linalg on tensors ------------===//
 //
+// The pass convert-attn-to-linalg and the lowering of the two fused ops,
+// attn.linear and attn.sdpa. The other attn ops lower in the pattern files
+// beside this one (see LoweringUtils.h); all of them produce linalg on
+// tensors (linalg.generic and named ops, tensor.expand_shape /
+// collapse_shape, arith, math).
+//
 // The straightforward lowering: every intermediate of attention is a whole
 // tensor. The score tensor is [kv_heads, group, queries, keys], so this path
 // needs O(S^2) memory; it is the correctness baseline that faster lowerings
 // of attn.sdpa are measured against.
 //
 //===----------------------------------------------------------------------===//
+
+#include "LoweringUtils.h"
 
 #include "attnc/Passes.h"
 
@@ -15,14 +23,13 @@
 #include "mlir/IR/AffineMap.h"
 #include "mlir/Transforms/DialectConversion.h"
 
-#include <limits>
-
 namespace attnc {
 #define GEN_PASS_DEF_CONVERTATTNTOLINALG
 #include "attnc/Passes.h.inc"
 } // namespace attnc
 
 using namespace mlir;
+using namespace attnc::lowering;
 
 namespace {
 
@@ -53,40 +60,6 @@ struct LinearToMatmul : OpConversionPattern<attn::LinearOp> {
     return success();
   }
 };
-
-/// Builds linalg.generic ops over named iteration dimensions.
-class GenericBuilder {
-public:
-  GenericBuilder(OpBuilder &b, Location loc, unsigned numDims)
-      : b(b), loc(loc), numDims(numDims) {}
-
-  AffineMap map(ArrayRef<unsigned> dims) {
-    SmallVector<AffineExpr> exprs;
-    for (unsigned d : dims)
-      exprs.push_back(b.getAffineDimExpr(d));
-    return AffineMap::get(numDims, 0, exprs, b.getContext());
-  }
-
-  Value generic(ValueRange inputs, Value init, ArrayRef<AffineMap> maps,
-                ArrayRef<utils::IteratorType> iterators,
-                function_ref<void(OpBuilder &, Location, ValueRange)> body) {
-    return b
-        .create<linalg::GenericOp>(loc, init.getType(), inputs, init, maps,
-                                   iterators, body)
-        .getResult(0);
-  }
-
-private:
-  OpBuilder &b;
-  Location loc;
-  unsigned numDims;
-};
-
-Value filled(OpBuilder &b, Location loc, ArrayRef<int64_t> shape, float value) {
-  Value init = b.create<tensor::EmptyOp>(loc, shape, b.getF32Type());
-  Value v = b.create<arith::ConstantOp>(loc, b.getF32FloatAttr(value));
-  return b.create<linalg::FillOp>(loc, v, init).getResult(0);
-}
 
 /// attn.sdpa as QK^T, mask, softmax and PV over materialized scores.
 /// Heads are split as [kv_heads (g), group (r)] so that query head
@@ -131,32 +104,52 @@ struct SdpaToLinalg : OpConversionPattern<attn::SdpaOp> {
                                            b.create<arith::AddFOp>(l, a[2], prod)});
         });
 
-    // logits = scale * scores, or -inf where the mask hides key j from query i.
+    // logits[g, r, i, j] = scale * scores + bias[i, j] - alibi[g*R + r] * |i - j|,
+    // or -inf where the mask hides key j from query i. bias and alibi are
+    // optional; query head h = g * R + r reads slope alibi[h].
     GenericBuilder gen4(rewriter, loc, 4);
     AffineMap all4 = gen4.map({g, r, i, j});
     AffineMap rows4 = gen4.map({g, r, i});
     float scale = op.getScale().convertToFloat();
     attn::MaskKind mask = op.getMask();
     int64_t window = op.getWindow().value_or(0);
+    SmallVector<Value> logitInputs = {scores};
+    SmallVector<AffineMap> logitMaps = {all4};
+    Value bias = adaptor.getBias(), alibi = adaptor.getAlibi();
+    if (bias) {
+      logitInputs.push_back(bias);
+      logitMaps.push_back(gen4.map({i, j}));
+    }
+    if (alibi) {
+      logitInputs.push_back(alibi);
+      logitMaps.push_back(gen4.mapOf(rewriter.getAffineDimExpr(g) * R +
+                                     rewriter.getAffineDimExpr(r)));
+    }
+    logitMaps.push_back(all4);
     Value logits = gen4.generic(
-        {scores}, rewriter.create<tensor::EmptyOp>(loc, ArrayRef<int64_t>{G, R, S, T}, f32),
-        {all4, all4}, {par, par, par, par},
+        logitInputs, emptyF32(rewriter, loc, {G, R, S, T}), logitMaps,
+        {par, par, par, par},
         [&](OpBuilder &b, Location l, ValueRange a) {
           Value scaled = b.create<arith::MulFOp>(
               l, a[0], b.create<arith::ConstantOp>(l, b.getF32FloatAttr(scale)));
-          if (mask != attn::MaskKind::none) {
-            Value qi = b.create<linalg::IndexOp>(l, i);
-            Value kj = b.create<linalg::IndexOp>(l, j);
-            Value visible = b.create<arith::CmpIOp>(l, arith::CmpIPredicate::sle,
-                                                    kj, qi);
-            if (mask == attn::MaskKind::window) {
-              // key j is one of the last `window` tokens: j > i - window.
-              Value w = b.create<arith::ConstantIndexOp>(l, window);
-              Value inWindow = b.create<arith::CmpIOp>(
-                  l, arith::CmpIPredicate::sgt,
-                  b.create<arith::AddIOp>(l, kj, w), qi);
-              visible = b.create<arith::AndIOp>(l, visible, inWindow);
-            }
+          unsigned next = 1;
+          if (bias)
+            scaled = b.create<arith::AddFOp>(l, scaled, a[next++]);
+          Value qi, kj;
+          if (mask != attn::MaskKind::none || alibi) {
+            qi = b.create<linalg::IndexOp>(l, i);
+            kj = b.create<linalg::IndexOp>(l, j);
+          }
+          if (alibi) {
+            // distance = |i - j| as f32 (exact below 2^24 tokens).
+            Value diff = b.create<arith::IndexCastOp>(
+                l, b.getI64Type(), b.create<arith::SubIOp>(l, qi, kj));
+            Value dist = b.create<math::AbsFOp>(
+                l, b.create<arith::SIToFPOp>(l, b.getF32Type(), diff));
+            Value penalty = b.create<arith::MulFOp>(l, a[next++], dist);
+            scaled = b.create<arith::SubFOp>(l, scaled, penalty);
+          }
+          if (Value visible = keyVisible(b, l, mask, window, qi, kj)) {
             Value negInf = b.create<arith::ConstantOp>(
                 l, b.getF32FloatAttr(-std::numeric_limits<float>::infinity()));
             scaled = b.create<arith::SelectOp>(l, visible, scaled, negInf);
@@ -243,7 +236,12 @@ struct ConvertAttnToLinalgPass
     target.addIllegalDialect<attn::AttnDialect>();
     target.markUnknownOpDynamicallyLegal([](Operation *) { return true; });
     RewritePatternSet patterns(&getContext());
-    patterns.add<LinearToMatmul, SdpaToLinalg>(&getContext());
+    populateAttentionPatterns(patterns);
+    populateHeadsPatterns(patterns);
+    populateSoftmaxMaskPatterns(patterns);
+    populateElementwisePatterns(patterns);
+    populateNormPatterns(patterns);
+    populateRopePatterns(patterns);
     if (failed(applyPartialConversion(getOperation(), target,
                                       std::move(patterns))))
       signalPassFailure();
@@ -251,3 +249,7 @@ struct ConvertAttnToLinalgPass
 };
 
 } // namespace
+
+void attnc::lowering::populateAttentionPatterns(RewritePatternSet &patterns) {
+  patterns.add<LinearToMatmul, SdpaToLinalg>(patterns.getContext());
+}

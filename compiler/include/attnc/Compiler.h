@@ -26,7 +26,7 @@ namespace attnc {
 /// An MLIRContext with every dialect the pipelines need registered.
 std::unique_ptr<mlir::MLIRContext> createCompilerContext();
 
-/// attn dialect -> LLVM dialect, in place. Diagnostics go to the context.
+/// attn dialect -> LLVM dialect, in place, attn-level optimizations first. Diagnostics go to the context.
 mlir::LogicalResult lowerToLLVMDialect(mlir::ModuleOp module);
 
 /// LLVM dialect -> optimized LLVM IR for `machine`, with the kernel's

@@ -36,4 +36,41 @@ def ExposeCAbi : Pass<"attn-expose-c-abi", "mlir::ModuleOp"> {
   ];
 }
 
+def FuseSdpa : Pass<"attn-fuse-sdpa"> {
+  let summary = "Recognise attention written out by hand and fuse it into attn.sdpa";
+  let description = [{
+    Rewrites the chain the frontend emits for hand-written attention,
+
+    ```
+    split_heads(q|k|v) -> matmul(qh, transpose(kh)) -> scale* -> mask?
+      -> add(bias)? -> softmax(last axis) -> matmul(p, vh) -> merge_heads
+    ```
+
+    (or the same without split/merge heads, all rank 2) into one `attn.sdpa`
+    with `heads = kv_heads = H` (1 for the rank-2 form), the mask of the
+    `attn.mask` ops (`none` without one), `scale` = the product of every
+    positive factor applied to q, k or the scores before the bias is added
+    (1.0 without any) and `bias` = the `[queries, keys]` tensor added to the
+    scores. Chains that only look similar are left as they are: softmax over
+    another axis, a scale after the softmax or after the bias, a
+    non-positive scale, a multiplicative mask, a missing or misplaced
+    transpose, mismatched heads, or an intermediate value with a user outside
+    the chain. FuseSdpa.cpp lists every refusal with its reason.
+
+    The pass touches nothing but the chains it fuses (no folding, no DCE);
+    run `canonicalize` before it so that `scale by 1`, `mask none` and double
+    transposes are gone and consecutive scales are merged.
+  }];
+  let options = [
+    Option<"reportRefusals", "report-refusals", "bool", /*default=*/"false",
+           "Emit a remark on every attention-like chain that is not fused, "
+           "saying why">
+  ];
+  let statistics = [
+    Statistic<"numFused", "num-fused", "Chains fused into attn.sdpa">,
+    Statistic<"numRefused", "num-refused",
+              "Attention-like chains left unfused">
+  ];
+}
+
 #endif // ATTNC_PASSES

@@ -8,8 +8,17 @@ include "attn/AttnEnums.td"
 include "mlir/Interfaces/InferTypeOpInterface.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
 
-def Attn_F32Matrix : 2DTensorOf<[F32]>;
-def Attn_F32Vector : 1DTensorOf<[F32]>;
+// Models are compiled for one fixed context size: every tensor has a static
+// shape, and the types say so.
+class Attn_StaticF32Tensor<list<int> ranks, string rankWords>
+    : RankedTensorOf<[F32], [HasAnyRankOfPred<ranks>, HasStaticShapePred],
+                     "statically shaped " # rankWords # " tensor">;
+def Attn_F32Matrix : Attn_StaticF32Tensor<[2], "2D">;
+def Attn_F32Vector : Attn_StaticF32Tensor<[1], "1D">;
+def Attn_F32Tensor3 : Attn_StaticF32Tensor<[3], "3D">;
+def Attn_F32Tensor2or3 : Attn_StaticF32Tensor<[2, 3], "2D or 3D">;
+def Attn_F32Tensor : RankedTensorOf<[F32], [HasStaticShapePred],
+                                    "statically shaped tensor">;
 
 //===----------------------------------------------------------------------===//
 // attn.linear
@@ -95,7 +104,6 @@ def Attn_SdpaOp : Attn_Op<"sdpa", [Pure, AttrSizedOperandSegments]> {
 // Attention written out by hand
 //===----------------------------------------------------------------------===//
 
-def Attn_F32Tensor2or3 : TensorRankOf<[F32], [2, 3]>;
 
 def Attn_MatmulOp : Attn_Op<"matmul", [Pure]> {
   let summary = "matrix product, batched over a leading dimension";
@@ -141,9 +149,10 @@ def Attn_ScaleOp : Attn_Op<"scale", [Pure, SameOperandsAndResultType]> {
     %s = attn.scale %scores by 1.250000e-01 : tensor<4x16x16xf32>
     ```
   }];
-  let arguments = (ins RankedTensorOf<[F32]>:$input, F32Attr:$factor);
-  let results = (outs RankedTensorOf<[F32]>:$result);
+  let arguments = (ins Attn_F32Tensor:$input, F32Attr:$factor);
+  let results = (outs Attn_F32Tensor:$result);
   let assemblyFormat = "$input `by` $factor attr-dict `:` type($input)";
+  let hasVerifier = 1;
   let hasFolder = 1;
   let hasCanonicalizer = 1;
 }
@@ -160,9 +169,9 @@ def Attn_MaskOp : Attn_Op<"mask", [Pure, SameOperandsAndResultType]> {
     %m = attn.mask %s causal : tensor<4x16x16xf32>
     ```
   }];
-  let arguments = (ins RankedTensorOf<[F32]>:$input, Attn_MaskKindAttr:$kind,
+  let arguments = (ins Attn_F32Tensor:$input, Attn_MaskKindAttr:$kind,
                        OptionalAttr<ConfinedAttr<I64Attr, [IntPositive]>>:$window);
-  let results = (outs RankedTensorOf<[F32]>:$result);
+  let results = (outs Attn_F32Tensor:$result);
   let assemblyFormat = "$input $kind (`window` `=` $window^)? attr-dict `:` type($input)";
   let hasVerifier = 1;
   let hasFolder = 1;
@@ -179,9 +188,9 @@ def Attn_SoftmaxOp : Attn_Op<"softmax", [Pure, SameOperandsAndResultType]> {
     %p = attn.softmax %s axis = 2 : tensor<4x16x16xf32>
     ```
   }];
-  let arguments = (ins RankedTensorOf<[F32]>:$input,
+  let arguments = (ins Attn_F32Tensor:$input,
                        ConfinedAttr<I64Attr, [IntNonNegative]>:$axis);
-  let results = (outs RankedTensorOf<[F32]>:$result);
+  let results = (outs Attn_F32Tensor:$result);
   let assemblyFormat = "$input `axis` `=` $axis attr-dict `:` type($input)";
   let hasVerifier = 1;
 }
@@ -198,7 +207,7 @@ def Attn_SplitHeadsOp : Attn_Op<"split_heads", [Pure]> {
   }];
   let arguments = (ins Attn_F32Matrix:$input,
                        ConfinedAttr<I64Attr, [IntPositive]>:$heads);
-  let results = (outs 3DTensorOf<[F32]>:$result);
+  let results = (outs Attn_F32Tensor3:$result);
   let assemblyFormat = "$input `heads` `=` $heads attr-dict `:` functional-type(operands, results)";
   let hasVerifier = 1;
 }
@@ -212,7 +221,7 @@ def Attn_MergeHeadsOp : Attn_Op<"merge_heads", [Pure]> {
     %o = attn.merge_heads %oh : (tensor<4x16x8xf32>) -> tensor<16x32xf32>
     ```
   }];
-  let arguments = (ins 3DTensorOf<[F32]>:$input);
+  let arguments = (ins Attn_F32Tensor3:$input);
   let results = (outs Attn_F32Matrix:$result);
   let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
   let hasVerifier = 1;
@@ -292,8 +301,8 @@ class Attn_BinaryOp<string mnemonic, string what> : Attn_Op<mnemonic, [Pure]> {
         : (tensor<16x32xf32>, tensor<16x32xf32>) -> tensor<16x32xf32>
     ```
   }];
-  let arguments = (ins RankedTensorOf<[F32]>:$lhs, RankedTensorOf<[F32]>:$rhs);
-  let results = (outs RankedTensorOf<[F32]>:$result);
+  let arguments = (ins Attn_F32Tensor:$lhs, Attn_F32Tensor:$rhs);
+  let results = (outs Attn_F32Tensor:$result);
   let assemblyFormat = "$lhs `,` $rhs attr-dict `:` functional-type(operands, results)";
   let hasVerifier = 1;
 }
@@ -310,8 +319,8 @@ class Attn_UnaryOp<string mnemonic, string formula> :
     %y = attn.}] # mnemonic # [{ %x : tensor<16x32xf32>
     ```
   }];
-  let arguments = (ins RankedTensorOf<[F32]>:$input);
-  let results = (outs RankedTensorOf<[F32]>:$result);
+  let arguments = (ins Attn_F32Tensor:$input);
+  let results = (outs Attn_F32Tensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($input)";
 }
 
@@ -328,9 +337,9 @@ def Attn_GeluOp : Attn_Op<"gelu", [Pure, SameOperandsAndResultType]> {
     %y = attn.gelu %x approximate = tanh : tensor<16x32xf32>
     ```
   }];
-  let arguments = (ins RankedTensorOf<[F32]>:$input,
+  let arguments = (ins Attn_F32Tensor:$input,
                        Attn_GeluApproximationAttr:$approximate);
-  let results = (outs RankedTensorOf<[F32]>:$result);
+  let results = (outs Attn_F32Tensor:$result);
   let assemblyFormat = "$input `approximate` `=` $approximate attr-dict `:` type($input)";
 }
 

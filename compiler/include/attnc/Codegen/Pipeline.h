@@ -18,6 +18,10 @@ void registerCompilerDialects(mlir::DialectRegistry &registry);
 /// attn-opt can name them.
 void registerCompilerPasses();
 
+/// attn -> attn: canonicalize, fuse attention written out by hand into
+/// attn.sdpa (attn-fuse-sdpa), canonicalize and cse. Run it before
+/// buildAttnToLinalgPipeline, which does not include it.
+void buildAttnOptimizationPipeline(mlir::OpPassManager &pm);
 /// attn -> linalg on tensors, in the C-ABI (destination-passing) form.
 void buildAttnToLinalgPipeline(mlir::OpPassManager &pm);
 /// linalg on tensors -> LLVM dialect with bare-pointer memref arguments.

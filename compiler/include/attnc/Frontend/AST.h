@@ -40,7 +40,13 @@ struct Expr {
   double floatValue = 0;
   std::vector<ExprPtr> args;
   std::vector<KeywordArg> keywords;
+  /// Height of this subtree; the parser bounds it so that every recursive
+  /// walk over expressions has bounded stack depth.
+  unsigned depth = 1;
 };
+
+/// The deepest expression the parser accepts.
+constexpr unsigned kMaxExprDepth = 256;
 
 /// A dimension written in a shape: a literal or the word `context`.
 struct DimExpr {

@@ -1,0 +1,166 @@
+//===- LoweringUtils.h - shared helpers of convert-attn-to-linalg -*- C++ -*-===//
+//
+// Private to compiler/Conversion/AttnToLinalg: the linalg.generic builder the
+// patterns share, small constant/tensor helpers, and the populate functions
+// of the pattern files the pass collects.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTNC_CONVERSION_ATTNTOLINALG_LOWERINGUTILS_H
+#define ATTNC_CONVERSION_ATTNTOLINALG_LOWERINGUTILS_H
+
+#include "attn/AttnOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/AffineMap.h"
+#include "mlir/Transforms/DialectConversion.h"
+
+#include <limits>
+
+namespace attnc::lowering {
+
+constexpr float kNegInf = -std::numeric_limits<float>::infinity();
+
+/// Builds linalg.generic ops over named iteration dimensions.
+class GenericBuilder {
+public:
+  GenericBuilder(mlir::OpBuilder &b, mlir::Location loc, unsigned numDims)
+      : b(b), loc(loc), numDims(numDims) {}
+
+  /// (d0, ..., dn-1) -> (d[dims[0]], d[dims[1]], ...)
+  mlir::AffineMap map(llvm::ArrayRef<unsigned> dims) {
+    llvm::SmallVector<mlir::AffineExpr> exprs;
+    for (unsigned d : dims)
+      exprs.push_back(b.getAffineDimExpr(d));
+    return mapOf(exprs);
+  }
+  mlir::AffineMap mapOf(llvm::ArrayRef<mlir::AffineExpr> exprs) {
+    return mlir::AffineMap::get(numDims, 0, exprs, b.getContext());
+  }
+  /// (d0, ..., dn-1) -> (d0, ..., dn-1)
+  mlir::AffineMap identity() {
+    return mlir::AffineMap::getMultiDimIdentityMap(numDims, b.getContext());
+  }
+  /// The last `rank` dimensions: (d0, ..., dn-1) -> (dn-rank, ..., dn-1).
+  mlir::AffineMap trailing(unsigned rank) {
+    return identity().getMinorSubMap(rank);
+  }
+  /// Every dimension but `dim`: the map of a reduction's result.
+  mlir::AffineMap allBut(unsigned dim) {
+    return identity().dropResult(dim);
+  }
+  /// All parallel, or parallel but `reductionDim`.
+  llvm::SmallVector<mlir::utils::IteratorType>
+  iterators(std::optional<unsigned> reductionDim = std::nullopt) {
+    llvm::SmallVector<mlir::utils::IteratorType> its(
+        numDims, mlir::utils::IteratorType::parallel);
+    if (reductionDim)
+      its[*reductionDim] = mlir::utils::IteratorType::reduction;
+    return its;
+  }
+
+  mlir::Value
+  generic(mlir::ValueRange inputs, mlir::Value init,
+          llvm::ArrayRef<mlir::AffineMap> maps,
+          llvm::ArrayRef<mlir::utils::IteratorType> iterators,
+          llvm::function_ref<void(mlir::OpBuilder &, mlir::Location,
+                                  mlir::ValueRange)>
+              body) {
+    return b
+        .create<mlir::linalg::GenericOp>(loc, init.getType(), inputs, init,
+                                         maps, iterators, body)
+        .getResult(0);
+  }
+
+private:
+  mlir::OpBuilder &b;
+  mlir::Location loc;
+  unsigned numDims;
+};
+
+/// An f32 constant.
+inline mlir::Value f32Const(mlir::OpBuilder &b, mlir::Location loc,
+                            float value) {
+  return b.create<mlir::arith::ConstantOp>(loc, b.getF32FloatAttr(value));
+}
+
+/// tensor.empty of f32.
+inline mlir::Value emptyF32(mlir::OpBuilder &b, mlir::Location loc,
+                            llvm::ArrayRef<int64_t> shape) {
+  return b.create<mlir::tensor::EmptyOp>(loc, shape, b.getF32Type());
+}
+
+/// An f32 tensor filled with `value` (the init of a reduction).
+inline mlir::Value filled(mlir::OpBuilder &b, mlir::Location loc,
+                          llvm::ArrayRef<int64_t> shape, float value) {
+  mlir::Value init = emptyF32(b, loc, shape);
+  mlir::Value v = f32Const(b, loc, value);
+  return b.create<mlir::linalg::FillOp>(loc, v, init).getResult(0);
+}
+
+/// out = body(inputs...) elementwise; every input has the result's shape.
+inline mlir::Value
+mapElementwise(mlir::OpBuilder &b, mlir::Location loc, mlir::ValueRange inputs,
+               mlir::RankedTensorType type,
+               llvm::function_ref<mlir::Value(mlir::OpBuilder &, mlir::Location,
+                                              mlir::ValueRange)>
+                   body) {
+  GenericBuilder gen(b, loc, type.getRank());
+  llvm::SmallVector<mlir::AffineMap> maps(inputs.size() + 1, gen.identity());
+  return gen.generic(inputs, emptyF32(b, loc, type.getShape()), maps,
+                     gen.iterators(),
+                     [&](mlir::OpBuilder &nb, mlir::Location l,
+                         mlir::ValueRange args) {
+                       mlir::Value v = body(nb, l, args.drop_back());
+                       nb.create<mlir::linalg::YieldOp>(l, v);
+                     });
+}
+
+/// Whether key `j` is visible to query `i` (both `index` values):
+///   causal: j <= i;  window: j <= i and j + window > i (j > i - window
+///   without a negative index). Null for MaskKind::none (all visible).
+inline mlir::Value keyVisible(mlir::OpBuilder &b, mlir::Location l,
+                              mlir::attn::MaskKind mask, int64_t window,
+                              mlir::Value i, mlir::Value j) {
+  using mlir::arith::CmpIPredicate;
+  if (mask == mlir::attn::MaskKind::none)
+    return {};
+  mlir::Value visible =
+      b.create<mlir::arith::CmpIOp>(l, CmpIPredicate::sle, j, i);
+  if (mask == mlir::attn::MaskKind::window) {
+    mlir::Value w = b.create<mlir::arith::ConstantIndexOp>(l, window);
+    mlir::Value inWindow = b.create<mlir::arith::CmpIOp>(
+        l, CmpIPredicate::sgt, b.create<mlir::arith::AddIOp>(l, j, w), i);
+    visible = b.create<mlir::arith::AndIOp>(l, visible, inWindow);
+  }
+  return visible;
+}
+
+/// The lowering handles statically shaped tensors only (the language has no
+/// dynamic shapes, and the C ABI passes bare pointers).
+inline mlir::LogicalResult
+requireStaticShapes(mlir::Operation *op, mlir::ConversionPatternRewriter &rw) {
+  auto isStatic = [](mlir::Type t) {
+    auto shaped = llvm::dyn_cast<mlir::ShapedType>(t);
+    return shaped && shaped.hasStaticShape();
+  };
+  if (!llvm::all_of(op->getOperandTypes(), isStatic) ||
+      !llvm::all_of(op->getResultTypes(), isStatic))
+    return rw.notifyMatchFailure(op, "expected statically shaped tensors");
+  return mlir::success();
+}
+
+// The pattern files; each adds its OpConversionPatterns.
+void populateAttentionPatterns(mlir::RewritePatternSet &patterns);   // AttnToLinalg.cpp
+void populateElementwisePatterns(mlir::RewritePatternSet &patterns); // ElementwiseToLinalg.cpp
+void populateNormPatterns(mlir::RewritePatternSet &patterns);        // NormsToLinalg.cpp
+void populateSoftmaxMaskPatterns(mlir::RewritePatternSet &patterns); // SoftmaxMaskToLinalg.cpp
+void populateHeadsPatterns(mlir::RewritePatternSet &patterns);       // HeadsToLinalg.cpp
+void populateRopePatterns(mlir::RewritePatternSet &patterns);        // RopeToLinalg.cpp
+
+} // namespace attnc::lowering
+
+#endif // ATTNC_CONVERSION_ATTNTOLINALG_LOWERINGUTILS_H

@@ -25,8 +25,13 @@ std::unique_ptr<mlir::MLIRContext> attnc::createCompilerContext() {
   return context;
 }
 
-mlir::LogicalResult attnc::lowerToLLVMDialect(mlir::ModuleOp module) {
-  if (failed(runPipeline(module, buildAttnOptimizationPipeline)) ||
+mlir::LogicalResult
+attnc::lowerToLLVMDialect(mlir::ModuleOp module,
+                          const AttnOptimizationOptions &options) {
+  if (failed(runPipeline(module,
+                         [&](mlir::OpPassManager &pm) {
+                           buildAttnOptimizationPipeline(pm, options);
+                         })) ||
       failed(runPipeline(module, buildAttnToLinalgPipeline)))
     return mlir::failure();
   return runPipeline(module, buildLinalgToLLVMPipeline);
@@ -66,7 +71,8 @@ attnc::translateToLLVMIR(mlir::ModuleOp module, const Graph &graph,
 llvm::Error attnc::compileGraph(const Graph &graph,
                                 const llvm::SourceMgr &sourceMgr,
                                 const TargetOptions &target,
-                                llvm::StringRef outputPath, bool sharedLibrary) {
+                                llvm::StringRef outputPath, bool sharedLibrary,
+                                const AttnOptimizationOptions &options) {
   auto context = createCompilerContext();
   std::string diagnostics;
   llvm::raw_string_ostream diagStream(diagnostics);
@@ -82,7 +88,7 @@ llvm::Error attnc::compileGraph(const Graph &graph,
       generateAttnModule(*context, graph, sourceMgr);
   if (!module)
     return fail("generating the attn dialect failed");
-  if (failed(lowerToLLVMDialect(*module)))
+  if (failed(lowerToLLVMDialect(*module, options)))
     return fail("lowering to the LLVM dialect failed");
 
   auto machine = createTargetMachine(target);

@@ -44,12 +44,20 @@ static void addPipeline(OpPassManager &pm, StringRef text) {
     llvm::report_fatal_error("attnc: malformed built-in pass pipeline");
 }
 
-void attnc::buildAttnOptimizationPipeline(OpPassManager &pm) {
+void attnc::buildAttnOptimizationPipeline(
+    OpPassManager &pm, const AttnOptimizationOptions &options) {
   // The first canonicalize removes scale-by-1, mask none and double
   // transposes and merges consecutive scales, so the fusion sees the
   // canonical chain; the second canonicalize and cse clean up whatever the
   // fusion exposes.
-  addPipeline(pm, "canonicalize,attn-fuse-sdpa,canonicalize,cse");
+  std::string chooseTiles = "attn-choose-tiles";
+  if (!options.tiles.empty()) {
+    chooseTiles += "{tile-sizes=";
+    llvm::raw_string_ostream os(chooseTiles);
+    llvm::interleave(options.tiles, os, ",");
+    os << "}";
+  }
+  addPipeline(pm, "canonicalize,attn-fuse-sdpa,canonicalize,cse," + chooseTiles);
 }
 
 void attnc::buildAttnToLinalgPipeline(OpPassManager &pm) {
@@ -76,8 +84,9 @@ void attnc::buildLinalgToLLVMPipeline(OpPassManager &pm) {
                   "reconcile-unrealized-casts");
 }
 
-LogicalResult attnc::runPipeline(ModuleOp module,
-                                 void (*build)(OpPassManager &)) {
+LogicalResult
+attnc::runPipeline(ModuleOp module,
+                   llvm::function_ref<void(OpPassManager &)> build) {
   PassManager pm(module->getContext());
   // Only succeeds when the tool registered the pass-manager command-line
   // options; library users (tests) get a plain pass manager.

@@ -210,7 +210,7 @@ std::string optimizedAttn(const std::string &source) {
   auto context = createCompilerContext();
   auto module = generateAttnModule(*context, *graph, sm);
   EXPECT_TRUE(module);
-  EXPECT_TRUE(succeeded(runPipeline(*module, buildAttnOptimizationPipeline)));
+  EXPECT_TRUE(succeeded(runPipeline(*module, [](mlir::OpPassManager &pm) { buildAttnOptimizationPipeline(pm); })));
   std::string text;
   llvm::raw_string_ostream os(text);
   module->print(os);

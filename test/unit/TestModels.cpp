@@ -24,8 +24,9 @@ std::optional<Graph> attnc::test::checkText(const std::string &text,
   return loadModel(diag);
 }
 
-std::unique_ptr<CompiledModel> CompiledModel::compile(const std::string &text,
-                                                      std::string &error) {
+std::unique_ptr<CompiledModel>
+CompiledModel::compile(const std::string &text, std::string &error,
+                       const AttnOptimizationOptions &options) {
   std::unique_ptr<CompiledModel> m(new CompiledModel());
   m->graph_ = checkText(text, m->sourceMgr_, error);
   if (!m->graph_)
@@ -38,7 +39,8 @@ std::unique_ptr<CompiledModel> CompiledModel::compile(const std::string &text,
   }
   m->path_ = std::string(path);
   if (llvm::Error err = compileGraph(*m->graph_, m->sourceMgr_, TargetOptions(),
-                                     m->path_, /*sharedLibrary=*/true)) {
+                                     m->path_, /*sharedLibrary=*/true,
+                                     options)) {
     error = llvm::toString(std::move(err));
     return nullptr;
   }
@@ -93,9 +95,10 @@ attnc::test::referenceOutputs(const Graph &graph,
 void attnc::test::expectMatchesReference(const std::string &source,
                                          double l2Tolerance,
                                          double maxTolerance,
-                                         std::initializer_list<uint64_t> seeds) {
+                                         std::initializer_list<uint64_t> seeds,
+                                         const AttnOptimizationOptions &options) {
   std::string error;
-  auto compiled = CompiledModel::compile(source, error);
+  auto compiled = CompiledModel::compile(source, error, options);
   ASSERT_TRUE(compiled) << error << "\nmodel:\n" << source;
   for (uint64_t seed : seeds) {
     std::vector<std::vector<float>> inputs =

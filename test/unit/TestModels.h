@@ -3,6 +3,7 @@
 #ifndef ATTNC_TEST_TESTMODELS_H
 #define ATTNC_TEST_TESTMODELS_H
 
+#include "attnc/Codegen/Pipeline.h"
 #include "attnc/Frontend/Graph.h"
 #include "attnc/Reference/Interpreter.h"
 #include "attnc/runtime.h"
@@ -23,8 +24,9 @@ std::optional<Graph> checkText(const std::string &text, llvm::SourceMgr &sm,
 /// runtime; the library file is removed when this goes away.
 class CompiledModel {
 public:
-  static std::unique_ptr<CompiledModel> compile(const std::string &text,
-                                                std::string &error);
+  static std::unique_ptr<CompiledModel>
+  compile(const std::string &text, std::string &error,
+          const AttnOptimizationOptions &options = {});
   ~CompiledModel();
 
   const Graph &graph() const { return *graph_; }
@@ -50,7 +52,8 @@ private:
 void expectMatchesReference(const std::string &source,
                             double l2Tolerance = 1e-5,
                             double maxTolerance = 1e-4,
-                            std::initializer_list<uint64_t> seeds = {1, 2});
+                            std::initializer_list<uint64_t> seeds = {1, 2},
+                            const AttnOptimizationOptions &options = {});
 
 /// The text of a file under the source tree, e.g. "examples/gpt2_block.attn".
 std::string readSourceFile(const std::string &relativePath);

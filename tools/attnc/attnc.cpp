@@ -61,8 +61,13 @@ cl::opt<std::string> targetTriple("target",
 cl::opt<std::string> targetCpu("mcpu",
                                cl::desc("Target CPU (default: native)"),
                                cl::init("native"), cl::cat(attncCategory));
-cl::opt<unsigned> optLevel("O", cl::desc("LLVM optimization level 0-3"),
-                           cl::Prefix, cl::init(3), cl::cat(attncCategory));
+cl::list<int64_t> tiles(
+    "tile",
+    cl::desc("Query and key tile lengths of attention, e.g. --tile=64,32 "
+             "(default: chosen from the shape; --emit=attn shows the choice)"),
+    cl::value_desc("Tq,Tk"), cl::CommaSeparated, cl::cat(attncCategory));
+cl::opt<unsigned> optLevel("O", cl::desc("LLVM optimization level 0-3 (default 2)"),
+                           cl::Prefix, cl::init(2), cl::cat(attncCategory));
 
 const char *defaultExtension(Emit e) {
   switch (e) {
@@ -136,7 +141,13 @@ int compile(const Graph &graph, SourceMgr &sourceMgr) {
   };
   // --emit=attn shows the attn dialect after its own passes: attention
   // written by hand appears fused, as the backends see it.
-  if (failed(runPipeline(*module, buildAttnOptimizationPipeline)))
+  if (!tiles.empty() && tiles.size() != 2)
+    return fail("--tile takes two lengths, queries and keys: --tile=Tq,Tk");
+  AttnOptimizationOptions options;
+  options.tiles.assign(tiles.begin(), tiles.end());
+  if (failed(runPipeline(*module, [&](mlir::OpPassManager &pm) {
+        buildAttnOptimizationPipeline(pm, options);
+      })))
     return 1;
   if (emit == Emit::Attn)
     return printModule();

@@ -237,6 +237,7 @@ struct ConvertAttnToLinalgPass
     target.markUnknownOpDynamicallyLegal([](Operation *) { return true; });
     RewritePatternSet patterns(&getContext());
     populateAttentionPatterns(patterns);
+    populateFlashAttentionPatterns(patterns);
     populateHeadsPatterns(patterns);
     populateSoftmaxMaskPatterns(patterns);
     populateElementwisePatterns(patterns);

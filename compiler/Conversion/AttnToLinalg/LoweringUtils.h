@@ -46,7 +46,10 @@ public:
   }
   /// The last `rank` dimensions: (d0, ..., dn-1) -> (dn-rank, ..., dn-1).
   mlir::AffineMap trailing(unsigned rank) {
-    return identity().getMinorSubMap(rank);
+    llvm::SmallVector<unsigned> dims;
+    for (unsigned d = numDims - rank; d < numDims; ++d)
+      dims.push_back(d);
+    return map(dims); // (d0, ..., dn-1) -> () for a rank-0 operand
   }
   /// Every dimension but `dim`: the map of a reduction's result.
   mlir::AffineMap allBut(unsigned dim) {
@@ -160,6 +163,7 @@ void populateNormPatterns(mlir::RewritePatternSet &patterns);        // NormsToL
 void populateSoftmaxMaskPatterns(mlir::RewritePatternSet &patterns); // SoftmaxMaskToLinalg.cpp
 void populateHeadsPatterns(mlir::RewritePatternSet &patterns);       // HeadsToLinalg.cpp
 void populateRopePatterns(mlir::RewritePatternSet &patterns);        // RopeToLinalg.cpp
+void populateFlashAttentionPatterns(mlir::RewritePatternSet &patterns); // SdpaToFlash.cpp
 
 } // namespace attnc::lowering
 

@@ -9,6 +9,7 @@
 #define ATTNC_COMPILER_H
 
 #include "attnc/Codegen/ObjectEmitter.h"
+#include "attnc/Codegen/Pipeline.h"
 #include "attnc/Frontend/Graph.h"
 
 #include "mlir/IR/BuiltinOps.h"
@@ -26,8 +27,11 @@ namespace attnc {
 /// An MLIRContext with every dialect the pipelines need registered.
 std::unique_ptr<mlir::MLIRContext> createCompilerContext();
 
-/// attn dialect -> LLVM dialect, in place, attn-level optimizations first. Diagnostics go to the context.
-mlir::LogicalResult lowerToLLVMDialect(mlir::ModuleOp module);
+/// attn dialect -> LLVM dialect, in place, attn-level optimizations first.
+/// Diagnostics go to the context.
+mlir::LogicalResult
+lowerToLLVMDialect(mlir::ModuleOp module,
+                   const AttnOptimizationOptions &options = {});
 
 /// LLVM dialect -> optimized LLVM IR for `machine`, with the kernel's
 /// NAME_info and NAME_argv entry points added.
@@ -40,7 +44,8 @@ translateToLLVMIR(mlir::ModuleOp module, const Graph &graph,
 /// library when `sharedLibrary` is set. Used by tests and embedders.
 llvm::Error compileGraph(const Graph &graph, const llvm::SourceMgr &sourceMgr,
                          const TargetOptions &target, llvm::StringRef outputPath,
-                         bool sharedLibrary);
+                         bool sharedLibrary,
+                         const AttnOptimizationOptions &options = {});
 
 } // namespace attnc
 

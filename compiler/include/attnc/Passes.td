@@ -8,14 +8,24 @@ include "mlir/Pass/PassBase.td"
 def ConvertAttnToLinalg : Pass<"convert-attn-to-linalg", "mlir::ModuleOp"> {
   let summary = "Lower attn operations to linalg and tensor operations";
   let description = [{
-    `attn.linear` becomes a bias broadcast followed by `linalg.matmul`.
-    `attn.sdpa` becomes linalg.generic operations over a materialized score
-    tensor per head group: QK^T, scale and mask, a numerically stable softmax
-    (row max subtracted before exp; rows with no visible key give 0), and PV.
+    Every attn operation becomes linalg and tensor operations on tensors.
+    `attn.linear` is a bias broadcast followed by `linalg.matmul`; norms,
+    rope, softmax, masks and the elementwise operations are
+    `linalg.generic`s; `split_heads`/`merge_heads` are reshapes and
+    transposes.
+
+    `attn.sdpa` carrying `attn.tiles` (see `attn-choose-tiles`) becomes a
+    flash-attention loop nest (`scf.for` over head groups, heads, query tiles
+    and the visible key tiles) with a running max, running sum and rescaled
+    accumulator: O(S * D) memory, key tiles hidden by a causal or window mask
+    never visited, rows that see no key give 0. Without `attn.tiles` it
+    becomes a materialized score tensor per head group: QK^T, scale and
+    mask, a numerically stable softmax, and PV.
   }];
   let dependentDialects = [
     "mlir::arith::ArithDialect", "mlir::linalg::LinalgDialect",
-    "mlir::math::MathDialect", "mlir::tensor::TensorDialect"
+    "mlir::math::MathDialect", "mlir::scf::SCFDialect",
+    "mlir::tensor::TensorDialect"
   ];
 }
 
@@ -70,6 +80,23 @@ def FuseSdpa : Pass<"attn-fuse-sdpa"> {
     Statistic<"numFused", "num-fused", "Chains fused into attn.sdpa">,
     Statistic<"numRefused", "num-refused",
               "Attention-like chains left unfused">
+  ];
+}
+
+def ChooseTiles : Pass<"attn-choose-tiles", "mlir::ModuleOp"> {
+  let summary = "Choose the tile sizes of every attn.sdpa, recorded as attn.tiles";
+  let description = [{
+    The one place where attention tile sizes are decided. Each `attn.sdpa`
+    without an `attn.tiles` attribute gets `attn.tiles = array<i64: Tq, Tk>`
+    (query and key tile lengths), which the lowering then follows: ops with
+    tiles become a flash-attention loop nest with O(S * D) memory, ops
+    without keep the materialized lowering. The heuristic takes the largest
+    of 64, 32 and 16 that divides both sequence lengths; `tile-sizes`
+    overrides it for experiments (`attnc --tile=Tq,Tk`).
+  }];
+  let options = [
+    ListOption<"tileSizes", "tile-sizes", "int64_t",
+               "Query and key tile lengths to use instead of the heuristic">
   ];
 }
 

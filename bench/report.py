@@ -1,0 +1,123 @@
+#!/usr/bin/env python3
+"""Markdown tables from attn-bench JSON output.
+
+    attn-bench --benchmark_repetitions=3 --benchmark_report_aggregates_only=true \
+               --benchmark_out=run1.json --benchmark_out_format=json
+    python3 bench/report.py run1.json [run2.json ...]
+
+Takes the `median` aggregate of every benchmark in every file; with several
+files, each number is the median over the files of those medians, and
+`spread` is (max - min) / median of the GFLOP/s over the files. Prints the
+context (CPU, peak, library kernels), a table with one row per benchmark and
+a table of attnc's ratios (baseline time / attnc time: > 1 means attnc is
+faster).
+"""
+
+import json
+import re
+import statistics
+import sys
+
+SUFFIX = re.compile(r"/(iterations:\d+|manual_time|real_time|repeats:\d+|min_time:[0-9.]+)")
+
+
+def clean(name):
+    return SUFFIX.sub("", name)
+
+
+def load(paths):
+    runs, context = [], None
+    for path in paths:
+        with open(path) as f:
+            data = json.load(f)
+        context = context or data.get("context", {})
+        medians = {}
+        for b in data["benchmarks"]:
+            if b.get("run_type") == "aggregate" and b.get("aggregate_name") != "median":
+                continue
+            if b.get("error_occurred"):
+                continue
+            medians[clean(b["run_name"] if "run_name" in b else b["name"])] = b
+        runs.append(medians)
+    return runs, context
+
+
+def combine(runs, name, key):
+    values = [r[name][key] for r in runs if name in r and key in r[name]]
+    return statistics.median(values) if values else None
+
+
+def fmt(x, digits=1):
+    if x is None:
+        return ""
+    if abs(x) >= 100:
+        return f"{x:.0f}"
+    return f"{x:.{digits}f}"
+
+
+def main(paths):
+    runs, ctx = load(paths)
+    names = []
+    for r in runs:
+        for n in r:
+            if n not in names:
+                names.append(n)
+
+    print(f"Date: {ctx.get('date', '?')}; host {ctx.get('host_name', '?')}, "
+          f"{ctx.get('num_cpus', '?')} CPUs; {len(runs)} run(s), "
+          "medians of 3 repetitions each")
+    for key in ("fma_peak_isa", "fma_peak_gflops_t1", "fma_peak_gflops_t2",
+                "attnc_threads", "openblas", "onednn"):
+        if key in ctx:
+            print(f"- {key}: {ctx[key]}")
+    print()
+
+    multi = len(runs) > 1
+    head = ["benchmark", "ms", "GFLOP/s", "useful GFLOP/s", "% peak", "max abs err", "RSS MB"]
+    if multi:
+        head.insert(3, "spread")
+    print("| " + " | ".join(head) + " |")
+    print("|" + "---|" * len(head))
+    for n in names:
+        t = combine(runs, n, "real_time")
+        unit = next((r[n].get("time_unit") for r in runs if n in r), "ms")
+        if t is not None and unit == "ns":
+            t /= 1e6
+        elif t is not None and unit == "us":
+            t /= 1e3
+        elif t is not None and unit == "s":
+            t *= 1e3
+        g = combine(runs, n, "GFLOPs")
+        row = [n, fmt(t, 2), fmt(g), fmt(combine(runs, n, "useful_GFLOPs")),
+               fmt(combine(runs, n, "pct_peak")),
+               "" if combine(runs, n, "err") is None else f"{combine(runs, n, 'err'):.1e}",
+               fmt(combine(runs, n, "rss_MB"), 0)]
+        if multi:
+            vals = [r[n]["GFLOPs"] for r in runs if n in r and "GFLOPs" in r[n]]
+            row.insert(3, f"{100 * (max(vals) - min(vals)) / statistics.median(vals):.0f}%"
+                       if len(vals) > 1 else "")
+        print("| " + " | ".join(row) + " |")
+    print()
+
+    ratio_keys = ["vs_naive_t1", "vs_openblas_t1", "vs_openblas_t2",
+                  "vs_onednn_t1", "vs_onednn_t2"]
+    attnc = [n for n in names if "/attnc/" in n]
+    print("attnc (1 thread) speed relative to each baseline: baseline time / "
+          "attnc time (> 1: attnc faster).")
+    print()
+    head = ["case", "attnc GFLOP/s", "% peak"] + [k[3:].replace("_t", " t") for k in ratio_keys]
+    print("| " + " | ".join(head) + " |")
+    print("|" + "---|" * len(head))
+    for n in attnc:
+        row = [n.replace("/attnc/t1", ""), fmt(combine(runs, n, "GFLOPs")),
+               fmt(combine(runs, n, "pct_peak"))]
+        for k in ratio_keys:
+            v = combine(runs, n, k)
+            row.append("" if v is None else f"{v:.3f}")
+        print("| " + " | ".join(row) + " |")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) < 2:
+        sys.exit(__doc__)
+    main(sys.argv[1:])

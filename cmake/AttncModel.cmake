@@ -1,0 +1,166 @@
+# AttncModel.cmake: compile .attn models into static libraries at build time,
+# in the manner of Halide's add_halide_library.
+#
+#   attnc_add_model(<name> SOURCE <file.attn>
+#                   [EXCLUDE_FROM_ALL]      # as for add_library
+#                   [OUTPUT_DIR <dir>]
+#                   [MCPU <cpu>]            # attnc --mcpu (default: native)
+#                   [TARGET_TRIPLE <triple>] # attnc --target (default: host)
+#                   [OPT_LEVEL <0-3>]       # attnc -O (default: attnc's, 3)
+#                   [COMPILER <target-or-path>]
+#                   [FLAGS <attnc args>...]
+#                   [DEPENDS <files-or-targets>...]
+#                   [OBJECT_VAR <var>] [HEADER_VAR <var>])
+#
+# At build time runs `attnc <file.attn> -o <dir>/<name>.o`, which writes
+# <dir>/<name>.o and <dir>/<name>.h (<dir> defaults to the current binary
+# directory), and defines a STATIC library target <name> holding that object.
+# Linking to <name> adds <dir> to the include path and links libm (the kernels
+# call expf), so a consumer just does
+#
+#   attnc_add_model(gpt2_block SOURCE gpt2_block.attn)
+#   target_link_libraries(app PRIVATE gpt2_block)
+#   // app.c: #include "gpt2_block.h"
+#
+# The C functions are named after the `model` line in the file (see
+# docs/abi.md), not after <name>; keeping the two equal is the simple rule.
+# The header and object are rebuilt when the .attn file, anything in DEPENDS
+# or the compiler changes, and compiling a consumer waits for the header.
+#
+# Which compiler runs, first match wins: COMPILER (a CMake target or a path);
+# the cache variable ATTNC_COMPILER (a path, to benchmark or use another build
+# of attnc); the in-tree target `attnc`; an imported target `attnc::attnc`;
+# `attnc` on the PATH.
+#
+# The target gets the properties ATTNC_SOURCE, ATTNC_OBJECT and ATTNC_HEADER
+# (absolute paths); OBJECT_VAR / HEADER_VAR also return the last two.
+
+include_guard(GLOBAL)
+
+set(ATTNC_COMPILER "" CACHE FILEPATH
+    "attnc executable for attnc_add_model (empty: the in-tree attnc target)")
+
+function(_attnc_resolve_compiler out_exe out_dep requested)
+  set(dep "")
+  if(requested)
+    if(TARGET ${requested})
+      set(exe "$<TARGET_FILE:${requested}>")
+      set(dep ${requested})
+    else()
+      set(exe "${requested}")
+    endif()
+  elseif(ATTNC_COMPILER)
+    set(exe "${ATTNC_COMPILER}")
+  elseif(TARGET attnc)
+    set(exe "$<TARGET_FILE:attnc>")
+    set(dep attnc)
+  elseif(TARGET attnc::attnc)
+    set(exe "$<TARGET_FILE:attnc::attnc>")
+    set(dep attnc::attnc)
+  else()
+    find_program(ATTNC_EXECUTABLE attnc)
+    if(NOT ATTNC_EXECUTABLE)
+      message(FATAL_ERROR "attnc_add_model: no attnc compiler: build it in "
+                          "this project, pass COMPILER or set ATTNC_COMPILER")
+    endif()
+    set(exe "${ATTNC_EXECUTABLE}")
+  endif()
+  # A plain path is still a dependency, so a rebuilt compiler recompiles.
+  if(NOT dep AND IS_ABSOLUTE "${exe}")
+    set(dep "${exe}")
+  endif()
+  set(${out_exe} "${exe}" PARENT_SCOPE)
+  set(${out_dep} "${dep}" PARENT_SCOPE)
+endfunction()
+
+function(attnc_add_model name)
+  set(options EXCLUDE_FROM_ALL)
+  set(one_value SOURCE OUTPUT_DIR MCPU TARGET_TRIPLE OPT_LEVEL COMPILER
+                OBJECT_VAR HEADER_VAR)
+  set(multi_value FLAGS DEPENDS)
+  cmake_parse_arguments(PARSE_ARGV 1 ARG "${options}" "${one_value}" "${multi_value}")
+
+  if(ARG_UNPARSED_ARGUMENTS)
+    message(FATAL_ERROR "attnc_add_model(${name}): unknown arguments: ${ARG_UNPARSED_ARGUMENTS}")
+  endif()
+  if(NOT ARG_SOURCE)
+    message(FATAL_ERROR "attnc_add_model(${name}): SOURCE <file.attn> is required")
+  endif()
+  if(NOT name MATCHES "^[A-Za-z_][A-Za-z0-9_]*$")
+    message(FATAL_ERROR "attnc_add_model(${name}): the name must be a C identifier "
+                        "(it names the object, the header and the target)")
+  endif()
+  if(TARGET ${name})
+    message(FATAL_ERROR "attnc_add_model(${name}): a target named '${name}' already exists")
+  endif()
+
+  get_filename_component(source "${ARG_SOURCE}" ABSOLUTE
+                         BASE_DIR "${CMAKE_CURRENT_SOURCE_DIR}")
+  if(ARG_OUTPUT_DIR)
+    get_filename_component(outdir "${ARG_OUTPUT_DIR}" ABSOLUTE
+                           BASE_DIR "${CMAKE_CURRENT_BINARY_DIR}")
+  else()
+    set(outdir "${CMAKE_CURRENT_BINARY_DIR}")
+  endif()
+  set(object "${outdir}/${name}${CMAKE_C_OUTPUT_EXTENSION}")
+  if(NOT CMAKE_C_OUTPUT_EXTENSION)
+    set(object "${outdir}/${name}.o")
+  endif()
+  # attnc writes the header next to the object, with the extension replaced.
+  set(header "${outdir}/${name}.h")
+
+  _attnc_resolve_compiler(compiler compiler_dep "${ARG_COMPILER}")
+
+  set(args "${source}" -o "${object}")
+  if(ARG_MCPU)
+    list(APPEND args "--mcpu=${ARG_MCPU}")
+  endif()
+  if(ARG_TARGET_TRIPLE)
+    list(APPEND args "--target=${ARG_TARGET_TRIPLE}")
+  endif()
+  if(NOT "${ARG_OPT_LEVEL}" STREQUAL "")
+    if(NOT ARG_OPT_LEVEL MATCHES "^[0-3]$")
+      message(FATAL_ERROR "attnc_add_model(${name}): OPT_LEVEL must be 0-3")
+    endif()
+    list(APPEND args "-O${ARG_OPT_LEVEL}")
+  endif()
+  list(APPEND args ${ARG_FLAGS})
+
+  file(MAKE_DIRECTORY "${outdir}")
+  add_custom_command(
+    OUTPUT "${object}" "${header}"
+    COMMAND ${compiler} ${args}
+    DEPENDS "${source}" ${compiler_dep} ${ARG_DEPENDS}
+    WORKING_DIRECTORY "${outdir}"
+    COMMENT "attnc: compiling ${name} from ${ARG_SOURCE}"
+    VERBATIM COMMAND_EXPAND_LISTS)
+
+  set_source_files_properties("${object}" PROPERTIES
+    EXTERNAL_OBJECT TRUE GENERATED TRUE)
+  set_source_files_properties("${header}" PROPERTIES
+    HEADER_FILE_ONLY TRUE GENERATED TRUE)
+
+  # The header is a source of the library so that every consumer's compile
+  # is ordered after the custom command that writes it.
+  set(exclude "")
+  if(ARG_EXCLUDE_FROM_ALL)
+    set(exclude EXCLUDE_FROM_ALL)
+  endif()
+  add_library(${name} STATIC ${exclude} "${object}" "${header}")
+  set_target_properties(${name} PROPERTIES
+    LINKER_LANGUAGE C
+    ATTNC_SOURCE "${source}"
+    ATTNC_OBJECT "${object}"
+    ATTNC_HEADER "${header}")
+  target_include_directories(${name} PUBLIC "$<BUILD_INTERFACE:${outdir}>")
+  if(UNIX AND NOT APPLE)
+    target_link_libraries(${name} PUBLIC m)
+  endif()
+
+  if(ARG_OBJECT_VAR)
+    set(${ARG_OBJECT_VAR} "${object}" PARENT_SCOPE)
+  endif()
+  if(ARG_HEADER_VAR)
+    set(${ARG_HEADER_VAR} "${header}" PARENT_SCOPE)
+  endif()
+endfunction()

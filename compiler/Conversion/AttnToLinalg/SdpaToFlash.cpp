@@ -1,0 +1,342 @@
+//===- SdpaToFlash.cpp - attn.sdpa as tiled online softmax ----------------===//
+//
+// Flash attention: for every query head and query tile, walk the key tiles
+// the mask leaves visible, keeping a running row max m, a running row sum l
+// and an unnormalized accumulator acc:
+//
+//   s     = (scale * q_tile) k_tile^T  (+ bias, - alibi |i - j|, -inf masked)
+//   m'    = max(m, rowmax(s))
+//   p     = exp(s - m')
+//   alpha = exp(m - m')                 rescales what was summed before
+//   l'    = alpha * l + rowsum(p)
+//   acc'  = alpha * acc + p v_tile
+//   out   = acc / l                     (0 for a row that saw no key)
+//
+// Only [tile, tile] scores and [tile, head_dim] accumulators exist at any
+// time, so memory is O(S * D), and key tiles entirely hidden by a causal or
+// window mask are never visited. The pattern applies to ops that carry the
+// `attn.tiles` attribute chosen by attn-choose-tiles; the others keep the
+// materialized lowering in AttnToLinalg.cpp.
+//
+//===----------------------------------------------------------------------===//
+
+#include "LoweringUtils.h"
+
+#include "mlir/Dialect/SCF/IR/SCF.h"
+
+using namespace mlir;
+using namespace attnc::lowering;
+
+namespace {
+
+using utils::IteratorType;
+constexpr IteratorType par = IteratorType::parallel;
+constexpr IteratorType red = IteratorType::reduction;
+
+Value indexConst(OpBuilder &b, Location l, int64_t v) {
+  return b.create<arith::ConstantIndexOp>(l, v);
+}
+
+/// exp(x - m) for a running max m that is -inf while nothing was visible;
+/// then the result is 0 instead of exp(-inf - -inf) = NaN.
+Value guardedExp(OpBuilder &b, Location l, Value x, Value m) {
+  Value isEmpty = b.create<arith::CmpFOp>(l, arith::CmpFPredicate::OEQ, m,
+                                          f32Const(b, l, kNegInf));
+  Value e = b.create<math::ExpOp>(l, b.create<arith::SubFOp>(l, x, m));
+  return b.create<arith::SelectOp>(l, isEmpty, f32Const(b, l, 0.0f), e);
+}
+
+struct SdpaToFlash : OpConversionPattern<attn::SdpaOp> {
+  SdpaToFlash(MLIRContext *ctx)
+      : OpConversionPattern<attn::SdpaOp>(ctx, /*benefit=*/2) {}
+
+  LogicalResult
+  matchAndRewrite(attn::SdpaOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto tiles = op->getAttrOfType<DenseI64ArrayAttr>("attn.tiles");
+    if (!tiles || tiles.size() != 2)
+      return rewriter.notifyMatchFailure(op, "no attn.tiles chosen");
+    Location loc = op.getLoc();
+    auto qType = op.getQuery().getType();
+    int64_t S = qType.getDimSize(0), T = op.getKey().getType().getDimSize(0);
+    int64_t G = op.getKvHeads(), R = op.getHeads() / G, D = op.getHeadDim();
+    int64_t Tq = tiles[0], Tk = tiles[1];
+    if (Tq <= 0 || Tk <= 0 || S % Tq != 0 || T % Tk != 0)
+      return rewriter.notifyMatchFailure(op, "tiles must divide the lengths");
+    Type f32 = rewriter.getF32Type();
+    OpBuilder &b = rewriter;
+
+    // q: [S, H*D] -> [S, G, R, D]; k, v: [T, G*D] -> [T, G, D];
+    // k transposed once per call to [G, D, T] so that score rows are
+    // contiguous in the key index.
+    Value q = b.create<tensor::ExpandShapeOp>(
+        loc, RankedTensorType::get({S, G, R, D}, f32), adaptor.getQuery(),
+        ArrayRef<ReassociationIndices>{{0}, {1, 2, 3}});
+    SmallVector<ReassociationIndices> kvAssoc = {{0}, {1, 2}};
+    auto kvType = RankedTensorType::get({T, G, D}, f32);
+    Value k = b.create<tensor::ExpandShapeOp>(loc, kvType, adaptor.getKey(),
+                                              kvAssoc);
+    Value v = b.create<tensor::ExpandShapeOp>(loc, kvType, adaptor.getValue(),
+                                              kvAssoc);
+    Value kT = b.create<linalg::TransposeOp>(loc, k, emptyF32(b, loc, {G, D, T}),
+                                             ArrayRef<int64_t>{1, 2, 0})
+                   .getResult()[0];
+
+    float scale = op.getScale().convertToFloat();
+    attn::MaskKind mask = op.getMask();
+    int64_t window = op.getWindow().value_or(0);
+    Value bias = adaptor.getBias(), alibi = adaptor.getAlibi();
+
+    Value c0 = indexConst(b, loc, 0), c1 = indexConst(b, loc, 1);
+    Value out = emptyF32(b, loc, {S, G, R, D});
+    auto gLoop = b.create<scf::ForOp>(loc, c0, indexConst(b, loc, G), c1,
+                                      ValueRange{out});
+    b.setInsertionPointToStart(gLoop.getBody());
+    Value gIv = gLoop.getInductionVar();
+    auto rLoop = b.create<scf::ForOp>(loc, c0, indexConst(b, loc, R), c1,
+                                      gLoop.getRegionIterArgs());
+    b.setInsertionPointToStart(rLoop.getBody());
+    Value rIv = rLoop.getInductionVar();
+    auto qLoop = b.create<scf::ForOp>(loc, c0, indexConst(b, loc, S / Tq), c1,
+                                      rLoop.getRegionIterArgs());
+    b.setInsertionPointToStart(qLoop.getBody());
+    Value qt = qLoop.getInductionVar();
+    Value qRow0 = b.create<arith::MulIOp>(loc, qt, indexConst(b, loc, Tq));
+
+    // The query tile, pre-multiplied by the scale: [Tq, D].
+    auto tileType = RankedTensorType::get({Tq, D}, f32);
+    Value qTile = b.create<tensor::ExtractSliceOp>(
+        loc, tileType, q, ValueRange{qRow0, gIv, rIv, c0}, ValueRange{},
+        ValueRange{},
+        b.getDenseI64ArrayAttr({ShapedType::kDynamic, ShapedType::kDynamic,
+                                ShapedType::kDynamic, ShapedType::kDynamic}),
+        b.getDenseI64ArrayAttr({Tq, 1, 1, D}),
+        b.getDenseI64ArrayAttr({1, 1, 1, 1}));
+    qTile = mapElementwise(b, loc, {qTile}, tileType,
+                           [&](OpBuilder &nb, Location l, ValueRange a) {
+                             return nb.create<arith::MulFOp>(
+                                 l, a[0], f32Const(nb, l, scale));
+                           });
+
+    // Key tiles [kLo, kHi): causal and window masks hide whole tiles.
+    Value kLo = c0, kHi = indexConst(b, loc, T / Tk);
+    if (mask != attn::MaskKind::none) {
+      // The last query of the tile sees keys up to qRow0 + Tq - 1.
+      Value lastKeyTile = b.create<arith::DivUIOp>(
+          loc, b.create<arith::AddIOp>(loc, qRow0, indexConst(b, loc, Tq - 1)),
+          indexConst(b, loc, Tk));
+      kHi = b.create<arith::MinUIOp>(
+          loc, kHi, b.create<arith::AddIOp>(loc, lastKeyTile, c1));
+    }
+    if (mask == attn::MaskKind::window) {
+      // The first query of the tile sees keys from qRow0 - window + 1.
+      Value first = b.create<arith::SubIOp>(
+          loc, b.create<arith::AddIOp>(loc, qRow0, c1),
+          indexConst(b, loc, window));
+      Value firstClamped = b.create<arith::MaxSIOp>(loc, first, c0);
+      kLo = b.create<arith::DivUIOp>(loc, firstClamped, indexConst(b, loc, Tk));
+    }
+
+    Value m0 = filled(b, loc, {Tq}, kNegInf);
+    Value l0 = filled(b, loc, {Tq}, 0.0f);
+    Value acc0 = filled(b, loc, {Tq, D}, 0.0f);
+    auto kLoop = b.create<scf::ForOp>(loc, kLo, kHi, c1,
+                                      ValueRange{m0, l0, acc0});
+    b.setInsertionPointToStart(kLoop.getBody());
+    {
+      Value kt = kLoop.getInductionVar();
+      Value mOld = kLoop.getRegionIterArgs()[0];
+      Value lOld = kLoop.getRegionIterArgs()[1];
+      Value accOld = kLoop.getRegionIterArgs()[2];
+      Value kCol0 = b.create<arith::MulIOp>(loc, kt, indexConst(b, loc, Tk));
+      auto dyn = ShapedType::kDynamic;
+      Value kTile = b.create<tensor::ExtractSliceOp>(
+          loc, RankedTensorType::get({D, Tk}, f32), kT,
+          ValueRange{gIv, c0, kCol0}, ValueRange{}, ValueRange{},
+          b.getDenseI64ArrayAttr({dyn, dyn, dyn}),
+          b.getDenseI64ArrayAttr({1, D, Tk}), b.getDenseI64ArrayAttr({1, 1, 1}));
+      Value vTile = b.create<tensor::ExtractSliceOp>(
+          loc, RankedTensorType::get({Tk, D}, f32), v,
+          ValueRange{kCol0, gIv, c0}, ValueRange{}, ValueRange{},
+          b.getDenseI64ArrayAttr({dyn, dyn, dyn}),
+          b.getDenseI64ArrayAttr({Tk, 1, D}), b.getDenseI64ArrayAttr({1, 1, 1}));
+
+      // s[i, j] = sum_d q[i, d] kT[d, j], loops (i, d, j): j innermost and
+      // contiguous.
+      GenericBuilder gen3(b, loc, 3);
+      enum { i3, d3, j3 };
+      Value s = gen3.generic(
+          {qTile, kTile}, filled(b, loc, {Tq, Tk}, 0.0f),
+          {gen3.map({i3, d3}), gen3.map({d3, j3}), gen3.map({i3, j3})},
+          {par, red, par}, [](OpBuilder &nb, Location l, ValueRange a) {
+            Value prod = nb.create<arith::MulFOp>(l, a[0], a[1]);
+            nb.create<linalg::YieldOp>(
+                l, ValueRange{nb.create<arith::AddFOp>(l, a[2], prod)});
+          });
+
+      // + bias, - alibi |i - j|, -inf where masked; positions are absolute.
+      GenericBuilder gen2(b, loc, 2);
+      SmallVector<Value> inputs = {s};
+      SmallVector<AffineMap> maps = {gen2.identity()};
+      if (bias) {
+        inputs.push_back(b.create<tensor::ExtractSliceOp>(
+            loc, RankedTensorType::get({Tq, Tk}, f32), bias,
+            ValueRange{qRow0, kCol0}, ValueRange{}, ValueRange{},
+            b.getDenseI64ArrayAttr({dyn, dyn}),
+            b.getDenseI64ArrayAttr({Tq, Tk}), b.getDenseI64ArrayAttr({1, 1})));
+        maps.push_back(gen2.identity());
+      }
+      Value slope;
+      if (alibi) {
+        Value h = b.create<arith::AddIOp>(
+            loc, b.create<arith::MulIOp>(loc, gIv, indexConst(b, loc, R)), rIv);
+        slope = b.create<tensor::ExtractOp>(loc, alibi, ValueRange{h});
+      }
+      maps.push_back(gen2.identity());
+      bool needsPositions = mask != attn::MaskKind::none || alibi;
+      Value logits = gen2.generic(
+          inputs, emptyF32(b, loc, {Tq, Tk}), maps, {par, par},
+          [&](OpBuilder &nb, Location l, ValueRange a) {
+            Value x = a[0];
+            if (bias)
+              x = nb.create<arith::AddFOp>(l, x, a[1]);
+            if (needsPositions) {
+              Value i = nb.create<arith::AddIOp>(
+                  l, nb.create<linalg::IndexOp>(l, 0), qRow0);
+              Value j = nb.create<arith::AddIOp>(
+                  l, nb.create<linalg::IndexOp>(l, 1), kCol0);
+              if (alibi) {
+                Value diff = nb.create<arith::SubIOp>(l, i, j);
+                Value absDiff = nb.create<arith::MaxSIOp>(
+                    l, diff, nb.create<arith::SubIOp>(l, j, i));
+                Value dist = nb.create<arith::SIToFPOp>(
+                    l, nb.getF32Type(),
+                    nb.create<arith::IndexCastOp>(l, nb.getI64Type(), absDiff));
+                x = nb.create<arith::SubFOp>(
+                    l, x, nb.create<arith::MulFOp>(l, slope, dist));
+              }
+              if (Value visible = keyVisible(nb, l, mask, window, i, j))
+                x = nb.create<arith::SelectOp>(l, visible, x,
+                                               f32Const(nb, l, kNegInf));
+            }
+            nb.create<linalg::YieldOp>(l, x);
+          });
+
+      // Every loop-carried value is updated in place (its old value is the
+      // `outs` of the op that produces the new one), so bufferization keeps
+      // m, l and acc in one buffer each for the whole key loop.
+      //
+      // m' = max(m, rowmax(logits)) and alpha = exp(m - m') in one pass over
+      // the rows; alpha is 1 while nothing was visible (l and acc are 0).
+      auto rowType = RankedTensorType::get({Tq}, f32);
+      Value tileMax = gen2.generic(
+          {logits}, filled(b, loc, {Tq}, kNegInf),
+          {gen2.identity(), gen2.map({0})}, {par, red},
+          [](OpBuilder &nb, Location l, ValueRange a) {
+            nb.create<linalg::YieldOp>(
+                l, ValueRange{nb.create<arith::MaximumFOp>(l, a[0], a[1])});
+          });
+      GenericBuilder gen1(b, loc, 1);
+      auto rowUpdate = b.create<linalg::GenericOp>(
+          loc, TypeRange{rowType, rowType}, ValueRange{tileMax},
+          ValueRange{mOld, b.create<tensor::EmptyOp>(loc, ArrayRef<int64_t>{Tq},
+                                                     f32)},
+          ArrayRef<AffineMap>{gen1.identity(), gen1.identity(),
+                              gen1.identity()},
+          ArrayRef<IteratorType>{par},
+          [](OpBuilder &nb, Location l, ValueRange a) {
+            Value mNew = nb.create<arith::MaximumFOp>(l, a[0], a[1]);
+            Value isEmpty = nb.create<arith::CmpFOp>(
+                l, arith::CmpFPredicate::OEQ, mNew, f32Const(nb, l, kNegInf));
+            Value e = nb.create<math::ExpOp>(
+                l, nb.create<arith::SubFOp>(l, a[1], mNew));
+            Value alpha = nb.create<arith::SelectOp>(
+                l, isEmpty, f32Const(nb, l, 1.0f), e);
+            nb.create<linalg::YieldOp>(l, ValueRange{mNew, alpha});
+          });
+      Value mNew = rowUpdate.getResult(0), alpha = rowUpdate.getResult(1);
+      // p = exp(logits - m')
+      Value p = gen2.generic(
+          {logits, mNew}, emptyF32(b, loc, {Tq, Tk}),
+          {gen2.identity(), gen2.map({0}), gen2.identity()}, {par, par},
+          [](OpBuilder &nb, Location l, ValueRange a) {
+            nb.create<linalg::YieldOp>(l, guardedExp(nb, l, a[0], a[1]));
+          });
+      // l' = alpha * l + rowsum(p)
+      Value lScaled = gen1.generic(
+          {alpha}, lOld, {gen1.identity(), gen1.identity()}, {par},
+          [](OpBuilder &nb, Location l, ValueRange a) {
+            nb.create<linalg::YieldOp>(
+                l, ValueRange{nb.create<arith::MulFOp>(l, a[0], a[1])});
+          });
+      Value lNew = gen2.generic(
+          {p}, lScaled, {gen2.identity(), gen2.map({0})}, {par, red},
+          [](OpBuilder &nb, Location l, ValueRange a) {
+            nb.create<linalg::YieldOp>(
+                l, ValueRange{nb.create<arith::AddFOp>(l, a[0], a[1])});
+          });
+      // acc' = alpha * acc + p v, loops (i, j, d): d innermost and contiguous.
+      Value accScaled = gen2.generic(
+          {alpha}, accOld, {gen2.map({0}), gen2.identity()}, {par, par},
+          [](OpBuilder &nb, Location l, ValueRange a) {
+            nb.create<linalg::YieldOp>(
+                l, ValueRange{nb.create<arith::MulFOp>(l, a[0], a[1])});
+          });
+      enum { i3b, j3b, d3b };
+      Value accNew = gen3.generic(
+          {p, vTile}, accScaled,
+          {gen3.map({i3b, j3b}), gen3.map({j3b, d3b}), gen3.map({i3b, d3b})},
+          {par, red, par}, [](OpBuilder &nb, Location l, ValueRange a) {
+            Value prod = nb.create<arith::MulFOp>(l, a[0], a[1]);
+            nb.create<linalg::YieldOp>(
+                l, ValueRange{nb.create<arith::AddFOp>(l, a[2], prod)});
+          });
+      b.create<scf::YieldOp>(loc, ValueRange{mNew, lNew, accNew});
+    }
+    b.setInsertionPointAfter(kLoop);
+
+    // out = acc / l, 0 for rows that saw no key, written straight into the
+    // output tile (destination-passing style, so no copy of a strided tile).
+    auto dyn = ShapedType::kDynamic;
+    auto outTileOffsets = b.getDenseI64ArrayAttr({dyn, dyn, dyn, dyn});
+    auto outTileSizes = b.getDenseI64ArrayAttr({Tq, 1, 1, D});
+    auto unitStrides = b.getDenseI64ArrayAttr({1, 1, 1, 1});
+    Value outTile = b.create<tensor::ExtractSliceOp>(
+        loc, tileType, qLoop.getRegionIterArgs()[0],
+        ValueRange{qRow0, gIv, rIv, c0}, ValueRange{}, ValueRange{},
+        outTileOffsets, outTileSizes, unitStrides);
+    GenericBuilder gen2(b, loc, 2);
+    Value normalized = gen2.generic(
+        {kLoop.getResult(2), kLoop.getResult(1)}, outTile,
+        {gen2.identity(), gen2.map({0}), gen2.identity()}, {par, par},
+        [](OpBuilder &nb, Location l, ValueRange a) {
+          Value zero = f32Const(nb, l, 0.0f);
+          Value empty =
+              nb.create<arith::CmpFOp>(l, arith::CmpFPredicate::OEQ, a[1], zero);
+          Value quotient = nb.create<arith::DivFOp>(l, a[0], a[1]);
+          nb.create<linalg::YieldOp>(
+              l, ValueRange{nb.create<arith::SelectOp>(l, empty, zero, quotient)});
+        });
+    Value updated = b.create<tensor::InsertSliceOp>(
+        loc, normalized, qLoop.getRegionIterArgs()[0],
+        ValueRange{qRow0, gIv, rIv, c0}, ValueRange{}, ValueRange{},
+        outTileOffsets, outTileSizes, unitStrides);
+    b.create<scf::YieldOp>(loc, updated);
+    b.setInsertionPointAfter(qLoop);
+    b.create<scf::YieldOp>(loc, qLoop.getResults());
+    b.setInsertionPointAfter(rLoop);
+    b.create<scf::YieldOp>(loc, rLoop.getResults());
+    b.setInsertionPointAfter(gLoop);
+
+    rewriter.replaceOpWithNewOp<tensor::CollapseShapeOp>(
+        op, op.getResult().getType(), gLoop.getResult(0),
+        ArrayRef<ReassociationIndices>{{0}, {1, 2, 3}});
+    return success();
+  }
+};
+
+} // namespace
+
+void attnc::lowering::populateFlashAttentionPatterns(RewritePatternSet &patterns) {
+  patterns.add<SdpaToFlash>(patterns.getContext());
+}

@@ -1,0 +1,70 @@
+//===- ChooseTiles.cpp - tile sizes of attention, decided in one place ----===//
+//
+// Recording the choice as an attribute before lowering (as IREE records a
+// lowering_config) lets `attnc --emit=attn` show why a kernel looks as it
+// does and lets tests pin it.
+//
+//===----------------------------------------------------------------------===//
+
+#include "attnc/Passes.h"
+
+#include "attn/AttnOps.h"
+
+#include "mlir/IR/Builders.h"
+
+namespace attnc {
+#define GEN_PASS_DEF_CHOOSETILES
+#include "attnc/Passes.h.inc"
+} // namespace attnc
+
+using namespace mlir;
+
+namespace {
+
+/// Largest candidate dividing both lengths; 0 if none does. 64 x 64 score
+/// tiles (16 KiB) with their [64, D] accumulators stay in L1/L2.
+int64_t heuristicTile(int64_t queries, int64_t keys) {
+  for (int64_t t : {64, 32, 16})
+    if (queries % t == 0 && keys % t == 0)
+      return t;
+  return 0;
+}
+
+struct ChooseTilesPass : attnc::impl::ChooseTilesBase<ChooseTilesPass> {
+  using ChooseTilesBase::ChooseTilesBase;
+
+  void runOnOperation() override {
+    if (!tileSizes.empty() && tileSizes.size() != 2) {
+      getOperation().emitError("tile-sizes takes two values: query and key "
+                               "tile lengths");
+      return signalPassFailure();
+    }
+    WalkResult result = getOperation().walk([&](attn::SdpaOp op) {
+      if (op->hasAttr("attn.tiles"))
+        return WalkResult::advance();
+      int64_t queries = op.getQuery().getType().getDimSize(0);
+      int64_t keys = op.getKey().getType().getDimSize(0);
+      int64_t tq, tk;
+      if (!tileSizes.empty()) {
+        tq = tileSizes[0];
+        tk = tileSizes[1];
+        if (tq <= 0 || tk <= 0 || queries % tq != 0 || keys % tk != 0) {
+          op.emitError() << "tile sizes " << tq << "x" << tk
+                         << " must be positive and divide the " << queries
+                         << " queries and " << keys << " keys";
+          return WalkResult::interrupt();
+        }
+      } else {
+        tq = tk = heuristicTile(queries, keys);
+        if (tq == 0)
+          return WalkResult::advance();
+      }
+      op->setAttr("attn.tiles", Builder(op).getDenseI64ArrayAttr({tq, tk}));
+      return WalkResult::advance();
+    });
+    if (result.wasInterrupted())
+      signalPassFailure();
+  }
+};
+
+} // namespace

@@ -1,0 +1,68 @@
+// attn.sdpa with attn.tiles = [Tq, Tk] lowers to flash attention: loops over
+// key/value head groups, heads in a group, query tiles and the key tiles the
+// mask leaves visible, carrying a running row max m, row sum l and an
+// unnormalized [Tq, D] accumulator. No [S, T] score tensor exists; the
+// largest score tile is [Tq, Tk].
+//
+// Here S = 256, H = 4, G = 2 (two heads per group), D = 8, tiles 64 x 32,
+// window(40): query tile t (rows 64t .. 64t+63) visits key tiles
+//   from max(64t - 39, 0) / 32   (the window's first key)
+//   to   min((64t + 63) / 32 + 1, 8)  (past the diagonal: causal)
+
+// RUN: attn-opt %s --convert-attn-to-linalg --canonicalize | FileCheck %s
+
+// CHECK-LABEL: func.func @window
+// CHECK-NOT: tensor<256x256xf32>
+// The key is transposed once per call so score rows are contiguous.
+// CHECK: linalg.transpose {{.*}} permutation = [1, 2, 0]
+// CHECK: scf.for %[[G:.+]] = %c0 to %c2
+// CHECK: scf.for %[[R:.+]] = %c0 to %c2
+// CHECK: scf.for %[[QT:.+]] = %c0 to %c4
+// CHECK: %[[ROW0:.+]] = arith.muli %[[QT]], %c64
+// CHECK: %[[LASTQ:.+]] = arith.addi %[[ROW0]], %c63
+// CHECK: %[[LASTKT:.+]] = arith.divui %[[LASTQ]], %c32
+// CHECK: %[[KHI0:.+]] = arith.addi %[[LASTKT]], %c1
+// CHECK: %[[KHI:.+]] = arith.minui %[[KHI0]], %c8
+// CHECK: %[[FIRST:.+]] = arith.addi %[[ROW0]], %c-39
+// CHECK: %[[FIRSTC:.+]] = arith.maxsi %[[FIRST]], %c0
+// CHECK: %[[KLO:.+]] = arith.divui %[[FIRSTC]], %c32
+// CHECK: scf.for %{{.+}} = %[[KLO]] to %[[KHI]] step %c1 iter_args(%[[M:.+]] = %{{.+}}, %[[L:.+]] = %{{.+}}, %[[ACC:.+]] = %{{.+}}) -> (tensor<64xf32>, tensor<64xf32>, tensor<64x8xf32>)
+// Scores of one tile: [64, 8] x [8, 32].
+// CHECK: linalg.generic {{.*}} ins(%{{.+}}, %{{.+}} : tensor<64x8xf32>, tensor<8x32xf32>) outs(%{{.+}} : tensor<64x32xf32>)
+// The mask, in the tile, at absolute positions.
+// CHECK: arith.cmpi sle
+// CHECK: arith.cmpi sgt
+// CHECK: arith.select {{.*}} : f32
+// m' and alpha = exp(m - m') update m in place.
+// CHECK: %[[MA:.+]]:2 = linalg.generic {{.*}} outs(%[[M]], %{{.+}} : tensor<64xf32>, tensor<64xf32>)
+// CHECK: arith.maximumf
+// CHECK: math.exp
+// p = exp(s - m')
+// CHECK: linalg.generic {{.*}} ins(%{{.+}}, %[[MA]]#0 : tensor<64x32xf32>, tensor<64xf32>)
+// l' = alpha * l + rowsum(p), in place
+// CHECK: linalg.generic {{.*}} ins(%[[MA]]#1 : tensor<64xf32>) outs(%[[L]] : tensor<64xf32>)
+// CHECK: iterator_types = ["parallel", "reduction"]
+// acc' = alpha * acc + p v, in place
+// CHECK: linalg.generic {{.*}} ins(%[[MA]]#1 : tensor<64xf32>) outs(%[[ACC]] : tensor<64x8xf32>)
+// CHECK: linalg.generic {{.*}} ins(%{{.+}}, %{{.+}} : tensor<64x32xf32>, tensor<32x8xf32>) outs(%{{.+}} : tensor<64x8xf32>)
+// CHECK: scf.yield %[[MA]]#0
+// acc / l, 0 where l = 0, written into the output tile.
+// CHECK: arith.divf
+// CHECK: tensor.insert_slice {{.*}} [64, 1, 1, 8]
+// CHECK: tensor.collapse_shape {{.*}} into tensor<256x32xf32>
+func.func @window(%q: tensor<256x32xf32>, %k: tensor<256x16xf32>, %v: tensor<256x16xf32>) -> tensor<256x32xf32> {
+  %o = attn.sdpa %q, %k, %v heads = 4 kv_heads = 2 mask = window window = 40 scale = 0.125 {attn.tiles = array<i64: 64, 32>}
+      : (tensor<256x32xf32>, tensor<256x16xf32>, tensor<256x16xf32>) -> tensor<256x32xf32>
+  return %o : tensor<256x32xf32>
+}
+
+// Without a mask every key tile is visited: 0 to T / Tk.
+// CHECK-LABEL: func.func @unmasked
+// CHECK: scf.for %{{.+}} = %c0 to %c4 step %c1 iter_args
+// CHECK-NOT: arith.cmpi
+// CHECK: return
+func.func @unmasked(%q: tensor<128x16xf32>) -> tensor<128x16xf32> {
+  %o = attn.sdpa %q, %q, %q heads = 2 kv_heads = 2 mask = none scale = 0.125 {attn.tiles = array<i64: 32, 32>}
+      : (tensor<128x16xf32>, tensor<128x16xf32>, tensor<128x16xf32>) -> tensor<128x16xf32>
+  return %o : tensor<128x16xf32>
+}

@@ -1,0 +1,43 @@
+// attn-choose-tiles records the attention tile sizes on each attn.sdpa as
+// attn.tiles = [query tile, key tile]; the lowering follows the attribute.
+// The heuristic takes the largest of 64, 32, 16 dividing both lengths and
+// leaves ops it cannot tile alone (they keep the materialized lowering).
+
+// RUN: attn-opt %s --attn-choose-tiles | FileCheck %s
+
+// CHECK-LABEL: func.func @long
+// CHECK: attn.sdpa {{.*}} {attn.tiles = array<i64: 64, 64>}
+func.func @long(%q: tensor<256x64xf32>) -> tensor<256x64xf32> {
+  %o = attn.sdpa %q, %q, %q heads = 2 kv_heads = 2 mask = causal scale = 0.125
+      : (tensor<256x64xf32>, tensor<256x64xf32>, tensor<256x64xf32>) -> tensor<256x64xf32>
+  return %o : tensor<256x64xf32>
+}
+
+// 96 = 3 * 32: 64 does not divide it.
+// CHECK-LABEL: func.func @ninety_six
+// CHECK: attn.sdpa {{.*}} {attn.tiles = array<i64: 32, 32>}
+func.func @ninety_six(%q: tensor<96x64xf32>) -> tensor<96x64xf32> {
+  %o = attn.sdpa %q, %q, %q heads = 2 kv_heads = 2 mask = none scale = 0.125
+      : (tensor<96x64xf32>, tensor<96x64xf32>, tensor<96x64xf32>) -> tensor<96x64xf32>
+  return %o : tensor<96x64xf32>
+}
+
+// 33 tokens: no candidate divides, so no tiles.
+// CHECK-LABEL: func.func @odd
+// CHECK: attn.sdpa
+// CHECK-NOT: attn.tiles
+// CHECK: return
+func.func @odd(%q: tensor<33x64xf32>) -> tensor<33x64xf32> {
+  %o = attn.sdpa %q, %q, %q heads = 2 kv_heads = 2 mask = none scale = 0.125
+      : (tensor<33x64xf32>, tensor<33x64xf32>, tensor<33x64xf32>) -> tensor<33x64xf32>
+  return %o : tensor<33x64xf32>
+}
+
+// A choice already made (by hand, or by an earlier run) is kept.
+// CHECK-LABEL: func.func @pinned
+// CHECK: attn.sdpa {{.*}} {attn.tiles = array<i64: 8, 16>}
+func.func @pinned(%q: tensor<64x64xf32>) -> tensor<64x64xf32> {
+  %o = attn.sdpa %q, %q, %q heads = 2 kv_heads = 2 mask = none scale = 0.125 {attn.tiles = array<i64: 8, 16>}
+      : (tensor<64x64xf32>, tensor<64x64xf32>, tensor<64x64xf32>) -> tensor<64x64xf32>
+  return %o : tensor<64x64xf32>
+}

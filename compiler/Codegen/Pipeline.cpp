@@ -65,11 +65,22 @@ void attnc::buildAttnToLinalgPipeline(OpPassManager &pm) {
 }
 
 void attnc::buildLinalgToLLVMPipeline(OpPassManager &pm) {
-  // Bufferize into the caller's buffers; canonicalize and cse before
-  // dropping equivalent results so no returned buffer survives to be cloned.
-  addPipeline(pm, "one-shot-bufferize,canonicalize,cse,canonicalize,"
+  // Register tiles and vectors first, on tensors, so tiling is destination
+  // passing and bufferizes in place. Bufferize into the caller's buffers;
+  // canonicalize and cse before dropping equivalent results so no returned
+  // buffer survives to be cloned. Matrix products become register-blocked
+  // micro-kernels once they are buffers.
+  addPipeline(pm, "func.func(attn-vectorize,canonicalize,cse),"
+                  "one-shot-bufferize,canonicalize,cse,canonicalize,"
+                  "func.func(attn-contraction-microkernel,attn-hoist-vector-transfers),"
+                  "canonicalize,"
                   "drop-equivalent-buffer-results,buffer-deallocation-pipeline,"
-                  "convert-linalg-to-loops,lower-affine,convert-scf-to-cf,"
+                  "convert-linalg-to-loops,"
+                  "convert-vector-to-scf{full-unroll=true},"
+                  "lower-affine,convert-scf-to-cf,"
+                  // Before memref lowering: transfers it cannot turn into
+                  // vector loads become memref.loads.
+                  "convert-vector-to-llvm{reassociate-fp-reductions=true},"
                   "expand-strided-metadata,lower-affine,"
                   "finalize-memref-to-llvm,"
                   // What has no LLVM intrinsic (erf, tanh) becomes a libm

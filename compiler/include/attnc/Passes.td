@@ -100,4 +100,53 @@ def ChooseTiles : Pass<"attn-choose-tiles", "mlir::ModuleOp"> {
   ];
 }
 
+def Vectorize : Pass<"attn-vectorize", "mlir::func::FuncOp"> {
+  let summary = "Tile linalg ops to vector registers and vectorize them";
+  let description = [{
+    Runs on linalg on tensors, before bufferization. Each statically shaped
+    linalg op but the contractions (see `attn-contraction-microkernel`) is
+    tiled to register size and vectorized: reductions along a row's
+    contiguous dimension a whole row at a time (16 elements per step for
+    rows longer than 256), everything else to 16 lanes along the output's
+    innermost dimension. Multi-reductions, transposes and transfers are
+    lowered to the forms the LLVM x86 backend handles, and `exp`, `tanh`
+    and `erf` to polynomial approximations. An op the vectorizer cannot
+    handle keeps its scalar loops.
+  }];
+  let dependentDialects = [
+    "mlir::arith::ArithDialect", "mlir::math::MathDialect",
+    "mlir::scf::SCFDialect", "mlir::tensor::TensorDialect",
+    "mlir::vector::VectorDialect"
+  ];
+}
+
+def ContractionMicrokernel : Pass<"attn-contraction-microkernel",
+                                  "mlir::func::FuncOp"> {
+  let summary = "Matrix products on buffers as register-blocked FMA loops";
+  let description = [{
+    Every `C[m, n] += A[m, k] * B[k, n]` linalg op on statically shaped f32
+    buffers (`linalg.matmul`, the score and value products of attention)
+    whose B and C rows are contiguous becomes an outer-product micro-kernel:
+    16-lane (or 8-lane) column blocks of C, 8 rows at a time held in vector
+    registers across the whole k loop, one vector load of B and 8
+    broadcast-FMAs per step. Column blocks are the outer loop so the panel
+    of B stays in cache.
+  }];
+  let dependentDialects = [
+    "mlir::arith::ArithDialect", "mlir::memref::MemRefDialect",
+    "mlir::scf::SCFDialect", "mlir::vector::VectorDialect"
+  ];
+}
+
+def HoistVectorTransfers : Pass<"attn-hoist-vector-transfers",
+                                "mlir::func::FuncOp"> {
+  let summary = "Keep loop-carried vector tiles in registers";
+  let description = [{
+    After bufferization, moves vector reads and writes of the same buffer
+    slice out of the loops that do not change it (the accumulator block of
+    a contraction across its reduction loop), so the block stays in
+    registers.
+  }];
+}
+
 #endif // ATTNC_PASSES

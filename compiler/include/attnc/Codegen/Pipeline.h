@@ -35,7 +35,8 @@ void buildAttnOptimizationPipeline(mlir::OpPassManager &pm,
                                    const AttnOptimizationOptions &options = {});
 /// attn -> linalg on tensors, in the C-ABI (destination-passing) form.
 void buildAttnToLinalgPipeline(mlir::OpPassManager &pm);
-/// linalg on tensors -> LLVM dialect with bare-pointer memref arguments.
+/// linalg on tensors -> vectorized register tiles (attn-vectorize) -> buffers
+/// -> LLVM dialect with bare-pointer memref arguments.
 void buildLinalgToLLVMPipeline(mlir::OpPassManager &pm);
 
 /// Runs a pipeline with the command-line pass-manager options applied

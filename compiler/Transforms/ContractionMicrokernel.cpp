@@ -1,0 +1,187 @@
+//===- ContractionMicrokernel.cpp - register-blocked matrix products ------===//
+//
+// Every C[m, n] += A[m, k] * B[k, n] on buffers (linalg.matmul, and the
+// generics of attention: Q K^T, P V) becomes the classic outer-product
+// micro-kernel:
+//
+//   for n0 in 0..N step W            (W = 16 lanes, a zmm register)
+//     for m0 in 0..M step R          (R = 8 rows)
+//       acc[0..R) = C[m0 + r, n0 : n0 + W]          kept in registers
+//       for k in 0..K
+//         b = B[k, n0 : n0 + W]                      one vector load
+//         acc[r] = fma(broadcast(A[m0 + r, k]), b, acc[r])   R FMAs
+//       C[m0 + r, n0 : n0 + W] = acc[r]
+//
+// n0 is outermost so the K x W panel of B stays in cache while every row
+// block of A streams past it. The generic linalg vectorizer does not reach
+// this form on MLIR 19 (it broadcasts B across the row dimension and the
+// contraction lowering then goes element by element), hence this pass.
+// Contractions of other shapes keep their linalg form (scalar loops).
+//
+//===----------------------------------------------------------------------===//
+
+#include "attnc/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Linalg/IR/LinalgInterfaces.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/PatternMatch.h"
+
+namespace attnc {
+#define GEN_PASS_DEF_CONTRACTIONMICROKERNEL
+#include "attnc/Passes.h.inc"
+} // namespace attnc
+
+using namespace mlir;
+
+namespace {
+
+constexpr int64_t kMaxRows = 8;
+
+/// The operands of C[m, n] += A[m, k] * B[k, n], in that layout.
+struct MatmulShape {
+  Value a, b, c;
+  int64_t m, n, k;
+};
+
+bool isDim(AffineExpr e, unsigned pos) {
+  auto d = dyn_cast<AffineDimExpr>(e);
+  return d && d.getPosition() == pos;
+}
+
+/// Whether `map` is exactly (d_first, d_second).
+bool mapsTo(AffineMap map, unsigned first, unsigned second) {
+  return map.getNumResults() == 2 && isDim(map.getResult(0), first) &&
+         isDim(map.getResult(1), second);
+}
+
+bool hasUnitInnerStride(Value memref) {
+  auto type = dyn_cast<MemRefType>(memref.getType());
+  if (!type || !type.hasStaticShape() || !type.getElementType().isF32())
+    return false;
+  SmallVector<int64_t> strides;
+  int64_t offset;
+  return succeeded(getStridesAndOffset(type, strides, offset)) &&
+         strides.back() == 1;
+}
+
+std::optional<MatmulShape> matchMatmul(linalg::LinalgOp op) {
+  if (!op.hasPureBufferSemantics() || op.getNumDpsInputs() != 2 ||
+      op.getNumDpsInits() != 1 || !linalg::isaContractionOpInterface(op))
+    return std::nullopt;
+  FailureOr<linalg::ContractionDimensions> dims =
+      linalg::inferContractionDims(op);
+  if (failed(dims) || !dims->batch.empty() || dims->m.size() != 1 ||
+      dims->n.size() != 1 || dims->k.size() != 1)
+    return std::nullopt;
+  unsigned m = dims->m[0], n = dims->n[0], k = dims->k[0];
+  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+  MatmulShape shape;
+  if (mapsTo(maps[0], m, k) && mapsTo(maps[1], k, n)) {
+    shape.a = op.getDpsInputOperand(0)->get();
+    shape.b = op.getDpsInputOperand(1)->get();
+  } else if (mapsTo(maps[1], m, k) && mapsTo(maps[0], k, n)) {
+    shape.a = op.getDpsInputOperand(1)->get();
+    shape.b = op.getDpsInputOperand(0)->get();
+  } else {
+    return std::nullopt;
+  }
+  if (!mapsTo(maps[2], m, n))
+    return std::nullopt;
+  shape.c = op.getDpsInitOperand(0)->get();
+  // isaContractionOpInterface checked that the body is acc + a * b.
+  if (!llvm::all_of(ValueRange{shape.a, shape.b, shape.c}, [](Value v) {
+        auto t = dyn_cast<MemRefType>(v.getType());
+        return t && t.hasStaticShape() && t.getElementType().isF32();
+      }))
+    return std::nullopt;
+  if (!hasUnitInnerStride(shape.b) || !hasUnitInnerStride(shape.c))
+    return std::nullopt;
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  shape.m = ranges[m];
+  shape.n = ranges[n];
+  shape.k = ranges[k];
+  return shape;
+}
+
+/// The widest vector (16 or 8 lanes) dividing n; 0 if neither does.
+int64_t vectorWidth(int64_t n) {
+  for (int64_t w : {16, 8})
+    if (n % w == 0)
+      return w;
+  return 0;
+}
+
+int64_t rowsDividing(int64_t m) {
+  int64_t r = kMaxRows;
+  while (r > 1 && m % r != 0)
+    --r;
+  return r;
+}
+
+void emitMicrokernel(RewriterBase &rewriter, Location loc,
+                     const MatmulShape &s, int64_t width) {
+  OpBuilder &b = rewriter;
+  int64_t rows = rowsDividing(s.m);
+  auto vecType = VectorType::get({width}, b.getF32Type());
+  auto idx = [&](int64_t v) -> Value {
+    return b.create<arith::ConstantIndexOp>(loc, v);
+  };
+  Value c0 = idx(0), c1 = idx(1);
+  auto nLoop = b.create<scf::ForOp>(loc, c0, idx(s.n), idx(width));
+  b.setInsertionPointToStart(nLoop.getBody());
+  Value n0 = nLoop.getInductionVar();
+  auto mLoop = b.create<scf::ForOp>(loc, c0, idx(s.m), idx(rows));
+  b.setInsertionPointToStart(mLoop.getBody());
+  Value m0 = mLoop.getInductionVar();
+
+  SmallVector<Value> rowIndex, acc;
+  for (int64_t r = 0; r < rows; ++r) {
+    rowIndex.push_back(r == 0 ? m0 : b.create<arith::AddIOp>(loc, m0, idx(r)));
+    acc.push_back(b.create<vector::LoadOp>(loc, vecType, s.c,
+                                           ValueRange{rowIndex[r], n0}));
+  }
+  auto kLoop = b.create<scf::ForOp>(loc, c0, idx(s.k), c1, acc);
+  b.setInsertionPointToStart(kLoop.getBody());
+  {
+    Value k = kLoop.getInductionVar();
+    Value bRow = b.create<vector::LoadOp>(loc, vecType, s.b, ValueRange{k, n0});
+    SmallVector<Value> next;
+    for (int64_t r = 0; r < rows; ++r) {
+      Value a = b.create<memref::LoadOp>(loc, s.a, ValueRange{rowIndex[r], k});
+      Value aBroadcast = b.create<vector::BroadcastOp>(loc, vecType, a);
+      next.push_back(b.create<vector::FMAOp>(loc, aBroadcast, bRow,
+                                             kLoop.getRegionIterArgs()[r]));
+    }
+    b.create<scf::YieldOp>(loc, next);
+  }
+  b.setInsertionPointAfter(kLoop);
+  for (int64_t r = 0; r < rows; ++r)
+    b.create<vector::StoreOp>(loc, kLoop.getResult(r), s.c,
+                              ValueRange{rowIndex[r], n0});
+}
+
+struct ContractionMicrokernelPass
+    : attnc::impl::ContractionMicrokernelBase<ContractionMicrokernelPass> {
+  void runOnOperation() override {
+    SmallVector<std::pair<linalg::LinalgOp, MatmulShape>> matches;
+    getOperation()->walk([&](linalg::LinalgOp op) {
+      if (std::optional<MatmulShape> shape = matchMatmul(op))
+        matches.push_back({op, *shape});
+    });
+    IRRewriter rewriter(&getContext());
+    for (auto &[op, shape] : matches) {
+      int64_t width = vectorWidth(shape.n);
+      if (width == 0)
+        continue;
+      rewriter.setInsertionPoint(op);
+      emitMicrokernel(rewriter, op.getLoc(), shape, width);
+      rewriter.eraseOp(op);
+    }
+  }
+};
+
+} // namespace

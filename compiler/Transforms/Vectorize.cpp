@@ -1,0 +1,198 @@
+//===- Vectorize.cpp - register tiles for every linalg op -----------------===//
+//
+// Tiles each statically shaped linalg op on tensors to the size of a few
+// vector registers and vectorizes the tile, then lowers the vector ops to
+// the forms LLVM turns into AVX-512 code:
+//
+//   row reductions (softmax max/sum, norms): a whole row (up to 256
+//     elements, else 16 per step), reduced horizontally.
+//   everything else (elementwise, broadcasts, masks, transposes): 16 lanes
+//     along the output's innermost dimension.
+//
+// Contractions (matmul, QK^T, PV) are left to attn-contraction-microkernel,
+// which runs on buffers.
+//
+// exp, tanh and erf become polynomial approximations on vectors instead of
+// one libm call per lane. Ops that cannot be vectorized keep their scalar
+// loops (convert-linalg-to-loops), so this pass only ever changes speed.
+//
+//===----------------------------------------------------------------------===//
+
+#include "attnc/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Linalg/IR/LinalgInterfaces.h"
+#include "mlir/Dialect/Linalg/Transforms/Hoisting.h"
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Math/Transforms/Approximation.h"
+#include "mlir/Dialect/Math/Transforms/Passes.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/Dialect/Vector/Transforms/LoweringPatterns.h"
+#include "mlir/Dialect/Vector/Transforms/VectorRewritePatterns.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+namespace attnc {
+#define GEN_PASS_DEF_VECTORIZE
+#define GEN_PASS_DEF_HOISTVECTORTRANSFERS
+#include "attnc/Passes.h.inc"
+} // namespace attnc
+
+using namespace mlir;
+
+namespace {
+
+/// Lanes of one f32 vector register (zmm); wider vectors are split by LLVM.
+constexpr int64_t kLanes = 16;
+/// Rows up to this length are reduced as one vector (LLVM splits it into
+/// registers and reduces them as a tree).
+constexpr int64_t kMaxWholeRow = 256;
+
+/// The largest power of two <= limit that divides n (1 if n is odd).
+int64_t divisorUpTo(int64_t n, int64_t limit) {
+  int64_t t = limit;
+  while (t > 1 && n % t != 0)
+    t /= 2;
+  return t;
+}
+
+/// The loop dimension an operand's innermost (contiguous) index uses, if it
+/// is a plain dimension.
+std::optional<unsigned> innermostLoopDim(linalg::LinalgOp op,
+                                         OpOperand &operand) {
+  AffineMap map = op.getMatchingIndexingMap(&operand);
+  if (map.getNumResults() == 0)
+    return std::nullopt;
+  if (auto dim = dyn_cast<AffineDimExpr>(map.getResults().back()))
+    return dim.getPosition();
+  return std::nullopt;
+}
+
+struct TilePlan {
+  SmallVector<int64_t> sizes;       ///< 0: not tiled (the whole range)
+  SmallVector<int64_t> interchange; ///< parallel loops, then reductions
+};
+
+/// Register tiles for `op`, or nothing when it is not worth vectorizing.
+std::optional<TilePlan> planTiles(linalg::LinalgOp op) {
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  if (ranges.empty() || llvm::any_of(ranges, ShapedType::isDynamic))
+    return std::nullopt;
+  SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
+  unsigned n = ranges.size();
+  SmallVector<int64_t> tiles(n, 1);
+  auto isReduction = [&](unsigned d) {
+    return iterators[d] == utils::IteratorType::reduction;
+  };
+
+  std::optional<unsigned> outDim =
+      op.getNumDpsInits() ? innermostLoopDim(op, *op.getDpsInitOperand(0))
+                          : std::nullopt;
+  std::optional<unsigned> inDim =
+      op.getNumDpsInputs() ? innermostLoopDim(op, *op.getDpsInputOperand(0))
+                           : std::nullopt;
+  // Contractions are attn-contraction-microkernel's, after bufferization.
+  if (linalg::isaContractionOpInterface(op))
+    return std::nullopt;
+  unsigned vectorDim;
+  if (inDim && isReduction(*inDim)) {
+    // A reduction along the rows' contiguous dimension: a row at a time,
+    // whole (one horizontal reduction) unless it is long.
+    vectorDim = *inDim;
+    tiles[vectorDim] = ranges[vectorDim] <= kMaxWholeRow
+                           ? ranges[vectorDim]
+                           : divisorUpTo(ranges[vectorDim], kLanes);
+  } else if (outDim) {
+    vectorDim = *outDim;
+    tiles[vectorDim] = divisorUpTo(ranges[vectorDim], kLanes);
+  } else {
+    return std::nullopt;
+  }
+  if (tiles[vectorDim] < 4)
+    return std::nullopt; // too narrow to pay for itself
+
+  TilePlan plan;
+  for (unsigned d = 0; d < n; ++d)
+    plan.sizes.push_back(tiles[d] == ranges[d] ? 0 : tiles[d]);
+  for (unsigned d = 0; d < n; ++d)
+    if (!isReduction(d))
+      plan.interchange.push_back(d);
+  for (unsigned d = 0; d < n; ++d)
+    if (isReduction(d))
+      plan.interchange.push_back(d);
+  return plan;
+}
+
+/// Tiles `op` by `plan` and vectorizes the tile; leaves `op` alone on
+/// failure.
+void tileAndVectorize(RewriterBase &rewriter, linalg::LinalgOp op,
+                      const TilePlan &plan) {
+  if (failed(linalg::vectorizeOpPrecondition(op)))
+    return;
+  Operation *tile = op;
+  if (llvm::any_of(plan.sizes, [](int64_t s) { return s != 0; })) {
+    scf::SCFTilingOptions options;
+    options.setTileSizes(
+        getAsIndexOpFoldResult(rewriter.getContext(), plan.sizes));
+    options.setInterchange(plan.interchange);
+    rewriter.setInsertionPoint(op);
+    FailureOr<scf::SCFTilingResult> tiled = scf::tileUsingSCF(
+        rewriter, cast<TilingInterface>(op.getOperation()), options);
+    if (failed(tiled) || tiled->tiledOps.size() != 1)
+      return;
+    rewriter.replaceOp(op, tiled->replacements);
+    tile = tiled->tiledOps.front();
+  }
+  rewriter.setInsertionPoint(tile);
+  // On failure the tiled op stays: scalar loops inside the tile loops.
+  (void)linalg::vectorize(rewriter, tile);
+}
+
+struct VectorizePass : attnc::impl::VectorizeBase<VectorizePass> {
+  void runOnOperation() override {
+    func::FuncOp func = getOperation();
+    MLIRContext *ctx = &getContext();
+    SmallVector<linalg::LinalgOp> candidates;
+    func.walk([&](linalg::LinalgOp op) {
+      if (op.hasPureTensorSemantics())
+        candidates.push_back(op);
+    });
+    IRRewriter rewriter(ctx);
+    for (linalg::LinalgOp op : candidates)
+      if (std::optional<TilePlan> plan = planTiles(op))
+        tileAndVectorize(rewriter, op, *plan);
+
+    // Vector ops into the forms LLVM's x86 backend handles well.
+    RewritePatternSet patterns(ctx);
+    vector::populateVectorMultiReductionLoweringPatterns(
+        patterns, vector::VectorMultiReductionLowering::InnerReduction);
+    vector::populateVectorTransferPermutationMapLoweringPatterns(patterns);
+    vector::populateVectorBroadcastLoweringPatterns(patterns);
+    vector::populateVectorShapeCastLoweringPatterns(patterns);
+    vector::populateVectorTransposeLoweringPatterns(
+        patterns, vector::VectorTransformsOptions());
+    vector::populateCastAwayVectorLeadingOneDimPatterns(patterns);
+    vector::TransferReadOp::getCanonicalizationPatterns(patterns, ctx);
+    vector::TransferWriteOp::getCanonicalizationPatterns(patterns, ctx);
+    vector::BroadcastOp::getCanonicalizationPatterns(patterns, ctx);
+    populateMathPolynomialApproximationPatterns(patterns);
+    if (failed(applyPatternsAndFoldGreedily(func, std::move(patterns))))
+      return signalPassFailure();
+  }
+};
+
+struct HoistVectorTransfersPass
+    : attnc::impl::HoistVectorTransfersBase<HoistVectorTransfersPass> {
+  void runOnOperation() override {
+    linalg::hoistRedundantVectorTransfers(getOperation());
+  }
+};
+
+} // namespace

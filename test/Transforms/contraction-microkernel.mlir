@@ -1,0 +1,64 @@
+// Matrix products on buffers become outer-product micro-kernels: 16-lane
+// column blocks outermost, 8 rows of C held in vector registers across the
+// whole k loop, one vector load of B and 8 broadcast-FMAs per k.
+
+// RUN: attn-opt %s --pass-pipeline='builtin.module(func.func(attn-contraction-microkernel,canonicalize))' | FileCheck %s
+
+// CHECK-LABEL: func.func @matmul
+// CHECK-NOT: linalg.matmul
+// CHECK: scf.for %[[N0:.+]] = %c0 to %c32 step %c16
+// CHECK: scf.for %[[M0:.+]] = %c0 to %c16 step %c8
+// CHECK-COUNT-8: vector.load %arg2[%{{.+}}, %[[N0]]] : memref<16x32xf32>, vector<16xf32>
+// CHECK: scf.for %[[K:.+]] = %c0 to %c8 step %c1 iter_args({{.*}}) -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
+// CHECK: vector.load %arg1[%[[K]], %[[N0]]] : memref<8x32xf32>, vector<16xf32>
+// CHECK-COUNT-8: vector.fma
+// CHECK: scf.yield
+// CHECK-COUNT-8: vector.store {{.*}} %arg2[%{{.+}}, %[[N0]]]
+func.func @matmul(%a: memref<16x8xf32>, %b: memref<8x32xf32>, %c: memref<16x32xf32>) {
+  linalg.matmul ins(%a, %b : memref<16x8xf32>, memref<8x32xf32>) outs(%c : memref<16x32xf32>)
+  return
+}
+
+// The score product of attention, s[i, j] += q[i, d] * kT[d, j], written as
+// a generic with loops (i, d, j) over strided tiles; 6 rows do not fill 8,
+// so the row block is the largest divisor, 6 (a single block, whose loop
+// canonicalization removes); 24 columns take 8 lanes.
+// CHECK-LABEL: func.func @scores
+// CHECK-NOT: linalg.generic
+// CHECK: scf.for %{{.+}} = %c0 to %c24 step %c8
+// CHECK-COUNT-6: vector.load %arg2
+// CHECK: scf.for %{{.+}} = %c0 to %c4 step %c1 iter_args
+// CHECK: vector.load %arg1{{.*}} : memref<4x24xf32, strided<[128, 1], offset: ?>>, vector<8xf32>
+// CHECK-COUNT-6: vector.fma {{.*}} : vector<8xf32>
+func.func @scores(%q: memref<6x4xf32, strided<[64, 1], offset: ?>>,
+                  %kt: memref<4x24xf32, strided<[128, 1], offset: ?>>,
+                  %s: memref<6x24xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(i, d, j) -> (i, d)>,
+                                   affine_map<(i, d, j) -> (d, j)>,
+                                   affine_map<(i, d, j) -> (i, j)>],
+                  iterator_types = ["parallel", "reduction", "parallel"]}
+      ins(%q, %kt : memref<6x4xf32, strided<[64, 1], offset: ?>>, memref<4x24xf32, strided<[128, 1], offset: ?>>)
+      outs(%s : memref<6x24xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %p = arith.mulf %a, %b : f32
+    %r = arith.addf %acc, %p : f32
+    linalg.yield %r : f32
+  }
+  return
+}
+
+// Columns that fill no 8-lane vector, and B read down its columns, keep the
+// linalg op (it becomes scalar loops later).
+// CHECK-LABEL: func.func @narrow
+// CHECK: linalg.matmul
+func.func @narrow(%a: memref<16x8xf32>, %b: memref<8x12xf32>, %c: memref<16x12xf32>) {
+  linalg.matmul ins(%a, %b : memref<16x8xf32>, memref<8x12xf32>) outs(%c : memref<16x12xf32>)
+  return
+}
+
+// CHECK-LABEL: func.func @transposed_b
+// CHECK: linalg.matmul_transpose_b
+func.func @transposed_b(%a: memref<16x8xf32>, %b: memref<32x8xf32>, %c: memref<16x32xf32>) {
+  linalg.matmul_transpose_b ins(%a, %b : memref<16x8xf32>, memref<32x8xf32>) outs(%c : memref<16x32xf32>)
+  return
+}

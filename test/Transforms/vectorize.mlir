@@ -1,0 +1,58 @@
+// attn-vectorize: register tiles for linalg on tensors. Row reductions read
+// a whole row as one vector and reduce it horizontally; elementwise ops work
+// on 16 lanes along the innermost dimension; exp becomes a polynomial on
+// vectors (no libm call per lane); contractions are left for
+// attn-contraction-microkernel.
+
+// RUN: attn-opt %s --pass-pipeline='builtin.module(func.func(attn-vectorize,canonicalize))' | FileCheck %s
+
+// CHECK-LABEL: func.func @row_max
+// CHECK: scf.for %[[I:.+]] = %c0 to %c4 step %c1
+// CHECK: vector.transfer_read {{.*}} : tensor<1x64xf32>, vector<64xf32>
+// CHECK: vector.reduction <maximumf>, {{.*}} : vector<64xf32> into f32
+func.func @row_max(%x: tensor<4x64xf32>) -> tensor<4xf32> {
+  %init = tensor.empty() : tensor<4xf32>
+  %m = linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i)>], iterator_types = ["parallel", "reduction"]} ins(%x : tensor<4x64xf32>) outs(%init : tensor<4xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %r = arith.maximumf %in, %out : f32
+    linalg.yield %r : f32
+  } -> tensor<4xf32>
+  return %m : tensor<4xf32>
+}
+
+// CHECK-LABEL: func.func @exp
+// CHECK: scf.for {{.*}} = %c0 to %c4 step %c1
+// CHECK: scf.for {{.*}} = %c0 to %c64 step %c16
+// CHECK: vector.transfer_read {{.*}} vector<16xf32>
+// CHECK-NOT: math.exp
+// CHECK: math.fma {{.*}} : vector<16xf32>
+// CHECK: vector.transfer_write {{.*}} : vector<16xf32>, tensor<1x16xf32>
+func.func @exp(%x: tensor<4x64xf32>) -> tensor<4x64xf32> {
+  %init = tensor.empty() : tensor<4x64xf32>
+  %e = linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i, j)>], iterator_types = ["parallel", "parallel"]} ins(%x : tensor<4x64xf32>) outs(%init : tensor<4x64xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %r = math.exp %in : f32
+    linalg.yield %r : f32
+  } -> tensor<4x64xf32>
+  return %e : tensor<4x64xf32>
+}
+
+// CHECK-LABEL: func.func @matmul
+// CHECK: linalg.matmul
+func.func @matmul(%a: tensor<16x8xf32>, %b: tensor<8x32xf32>, %c: tensor<16x32xf32>) -> tensor<16x32xf32> {
+  %r = linalg.matmul ins(%a, %b : tensor<16x8xf32>, tensor<8x32xf32>) outs(%c : tensor<16x32xf32>) -> tensor<16x32xf32>
+  return %r : tensor<16x32xf32>
+}
+
+// Three columns are too few lanes to vectorize: left as is.
+// CHECK-LABEL: func.func @narrow
+// CHECK: linalg.generic
+func.func @narrow(%x: tensor<4x3xf32>) -> tensor<4x3xf32> {
+  %init = tensor.empty() : tensor<4x3xf32>
+  %e = linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i, j)>], iterator_types = ["parallel", "parallel"]} ins(%x : tensor<4x3xf32>) outs(%init : tensor<4x3xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %r = arith.negf %in : f32
+    linalg.yield %r : f32
+  } -> tensor<4x3xf32>
+  return %e : tensor<4x3xf32>
+}

@@ -4,13 +4,14 @@
 // generics of attention: Q K^T, P V) becomes the classic outer-product
 // micro-kernel:
 //
-//   for n0 in 0..N step W            (W = 16 lanes, a zmm register)
+//   for n0 in 0..N step V*W          (W = 16 lanes, a zmm register;
+//                                     V = 2 vectors per row when N allows)
 //     for m0 in 0..M step R          (R = 8 rows)
-//       acc[0..R) = C[m0 + r, n0 : n0 + W]          kept in registers
+//       acc[r][v] = C[m0 + r, n0 + v*W : ...]       kept in registers
 //       for k in 0..K
-//         b = B[k, n0 : n0 + W]                      one vector load
-//         acc[r] = fma(broadcast(A[m0 + r, k]), b, acc[r])   R FMAs
-//       C[m0 + r, n0 : n0 + W] = acc[r]
+//         b[v] = B[k, n0 + v*W : ...]                V vector loads
+//         acc[r][v] = fma(broadcast(A[m0 + r, k]), b[v], acc[r][v])
+//       C[m0 + r, n0 + v*W : ...] = acc[r][v]
 //
 // n0 is outermost so the K x W panel of B stays in cache while every row
 // block of A streams past it. The generic linalg vectorizer does not reach
@@ -122,46 +123,65 @@ int64_t rowsDividing(int64_t m) {
   return r;
 }
 
+/// Vectors per row of the register block: two (32 columns, 16 accumulators)
+/// halve the loads of A per FMA and leave enough independent FMAs to cover
+/// their latency; one when the columns do not allow two.
+int64_t vectorsPerRow(int64_t n, int64_t width) {
+  return n % (2 * width) == 0 ? 2 : 1;
+}
+
 void emitMicrokernel(RewriterBase &rewriter, Location loc,
                      const MatmulShape &s, int64_t width) {
   OpBuilder &b = rewriter;
   int64_t rows = rowsDividing(s.m);
+  int64_t perRow = vectorsPerRow(s.n, width);
   auto vecType = VectorType::get({width}, b.getF32Type());
   auto idx = [&](int64_t v) -> Value {
     return b.create<arith::ConstantIndexOp>(loc, v);
   };
   Value c0 = idx(0), c1 = idx(1);
-  auto nLoop = b.create<scf::ForOp>(loc, c0, idx(s.n), idx(width));
+  auto nLoop = b.create<scf::ForOp>(loc, c0, idx(s.n), idx(width * perRow));
   b.setInsertionPointToStart(nLoop.getBody());
-  Value n0 = nLoop.getInductionVar();
+  SmallVector<Value> colIndex = {nLoop.getInductionVar()};
+  for (int64_t v = 1; v < perRow; ++v)
+    colIndex.push_back(
+        b.create<arith::AddIOp>(loc, colIndex[0], idx(v * width)));
   auto mLoop = b.create<scf::ForOp>(loc, c0, idx(s.m), idx(rows));
   b.setInsertionPointToStart(mLoop.getBody());
   Value m0 = mLoop.getInductionVar();
 
+  // acc[r * perRow + v] holds C[m0 + r, colIndex[v] : colIndex[v] + width].
   SmallVector<Value> rowIndex, acc;
   for (int64_t r = 0; r < rows; ++r) {
     rowIndex.push_back(r == 0 ? m0 : b.create<arith::AddIOp>(loc, m0, idx(r)));
-    acc.push_back(b.create<vector::LoadOp>(loc, vecType, s.c,
-                                           ValueRange{rowIndex[r], n0}));
+    for (int64_t v = 0; v < perRow; ++v)
+      acc.push_back(b.create<vector::LoadOp>(
+          loc, vecType, s.c, ValueRange{rowIndex[r], colIndex[v]}));
   }
   auto kLoop = b.create<scf::ForOp>(loc, c0, idx(s.k), c1, acc);
   b.setInsertionPointToStart(kLoop.getBody());
   {
     Value k = kLoop.getInductionVar();
-    Value bRow = b.create<vector::LoadOp>(loc, vecType, s.b, ValueRange{k, n0});
+    SmallVector<Value> bRow;
+    for (int64_t v = 0; v < perRow; ++v)
+      bRow.push_back(b.create<vector::LoadOp>(loc, vecType, s.b,
+                                              ValueRange{k, colIndex[v]}));
     SmallVector<Value> next;
     for (int64_t r = 0; r < rows; ++r) {
       Value a = b.create<memref::LoadOp>(loc, s.a, ValueRange{rowIndex[r], k});
       Value aBroadcast = b.create<vector::BroadcastOp>(loc, vecType, a);
-      next.push_back(b.create<vector::FMAOp>(loc, aBroadcast, bRow,
-                                             kLoop.getRegionIterArgs()[r]));
+      for (int64_t v = 0; v < perRow; ++v)
+        next.push_back(b.create<vector::FMAOp>(
+            loc, aBroadcast, bRow[v],
+            kLoop.getRegionIterArgs()[r * perRow + v]));
     }
     b.create<scf::YieldOp>(loc, next);
   }
   b.setInsertionPointAfter(kLoop);
   for (int64_t r = 0; r < rows; ++r)
-    b.create<vector::StoreOp>(loc, kLoop.getResult(r), s.c,
-                              ValueRange{rowIndex[r], n0});
+    for (int64_t v = 0; v < perRow; ++v)
+      b.create<vector::StoreOp>(loc, kLoop.getResult(r * perRow + v), s.c,
+                                ValueRange{rowIndex[r], colIndex[v]});
 }
 
 struct ContractionMicrokernelPass

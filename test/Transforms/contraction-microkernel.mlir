@@ -1,21 +1,30 @@
-// Matrix products on buffers become outer-product micro-kernels: 16-lane
-// column blocks outermost, 8 rows of C held in vector registers across the
-// whole k loop, one vector load of B and 8 broadcast-FMAs per k.
+// Matrix products on buffers become outer-product micro-kernels: column
+// blocks of two 16-lane vectors outermost, 8 rows of C (16 accumulators)
+// held in vector registers across the whole k loop; per k, two vector loads
+// of B and one broadcast of A per row feeding two FMAs.
 
 // RUN: attn-opt %s --pass-pipeline='builtin.module(func.func(attn-contraction-microkernel,canonicalize))' | FileCheck %s
 
 // CHECK-LABEL: func.func @matmul
 // CHECK-NOT: linalg.matmul
-// CHECK: scf.for %[[N0:.+]] = %c0 to %c32 step %c16
+// CHECK: scf.for %[[N0:.+]] = %c0 to %c64 step %c32
+// CHECK: %[[N1:.+]] = arith.addi %[[N0]], %c16
 // CHECK: scf.for %[[M0:.+]] = %c0 to %c16 step %c8
-// CHECK-COUNT-8: vector.load %arg2[%{{.+}}, %[[N0]]] : memref<16x32xf32>, vector<16xf32>
-// CHECK: scf.for %[[K:.+]] = %c0 to %c8 step %c1 iter_args({{.*}}) -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
-// CHECK: vector.load %arg1[%[[K]], %[[N0]]] : memref<8x32xf32>, vector<16xf32>
-// CHECK-COUNT-8: vector.fma
+// CHECK: vector.load %arg2[%[[M0]], %[[N0]]] : memref<16x64xf32>, vector<16xf32>
+// CHECK: vector.load %arg2[%[[M0]], %[[N1]]] : memref<16x64xf32>, vector<16xf32>
+// CHECK-COUNT-14: vector.load %arg2
+// CHECK: scf.for %[[K:.+]] = %c0 to %c8 step %c1 iter_args({{.*}}) -> (vector<16xf32>
+// CHECK: vector.load %arg1[%[[K]], %[[N0]]] : memref<8x64xf32>, vector<16xf32>
+// CHECK: vector.load %arg1[%[[K]], %[[N1]]] : memref<8x64xf32>, vector<16xf32>
+// CHECK: memref.load %arg0[%[[M0]], %[[K]]]
+// CHECK: vector.broadcast
+// CHECK-COUNT-2: vector.fma
+// CHECK: memref.load
+// CHECK-COUNT-14: vector.fma
 // CHECK: scf.yield
-// CHECK-COUNT-8: vector.store {{.*}} %arg2[%{{.+}}, %[[N0]]]
-func.func @matmul(%a: memref<16x8xf32>, %b: memref<8x32xf32>, %c: memref<16x32xf32>) {
-  linalg.matmul ins(%a, %b : memref<16x8xf32>, memref<8x32xf32>) outs(%c : memref<16x32xf32>)
+// CHECK-COUNT-16: vector.store {{.*}} %arg2
+func.func @matmul(%a: memref<16x8xf32>, %b: memref<8x64xf32>, %c: memref<16x64xf32>) {
+  linalg.matmul ins(%a, %b : memref<16x8xf32>, memref<8x64xf32>) outs(%c : memref<16x64xf32>)
   return
 }
 

@@ -127,10 +127,11 @@ def ContractionMicrokernel : Pass<"attn-contraction-microkernel",
     Every `C[m, n] += A[m, k] * B[k, n]` linalg op on statically shaped f32
     buffers (`linalg.matmul`, the score and value products of attention)
     whose B and C rows are contiguous becomes an outer-product micro-kernel:
-    16-lane (or 8-lane) column blocks of C, 8 rows at a time held in vector
-    registers across the whole k loop, one vector load of B and 8
-    broadcast-FMAs per step. Column blocks are the outer loop so the panel
-    of B stays in cache.
+    column blocks of two 16-lane vectors (or one, or 8 lanes, as the width
+    allows), 8 rows at a time held in vector registers across the whole k
+    loop; per step one vector load of B per column vector and one
+    broadcast of A per row feeding the FMAs. Column blocks are the outer
+    loop so the panel of B stays in cache.
   }];
   let dependentDialects = [
     "mlir::arith::ArithDialect", "mlir::memref::MemRefDialect",

@@ -13,8 +13,10 @@
 
 // CHECK-LABEL: func.func @window
 // CHECK-NOT: tensor<256x256xf32>
-// The key is transposed once per call so score rows are contiguous.
-// CHECK: linalg.transpose {{.*}} permutation = [1, 2, 0]
+// K and V are packed once per call into contiguous key tiles: K as
+// [G, T/Tk, D, Tk] (each tile is K^T of its keys), V as [G, T/Tk, Tk, D].
+// CHECK: %[[KP:.+]] = linalg.transpose ins(%{{.+}} : tensor<8x32x2x8xf32>) outs(%{{.+}} : tensor<2x8x8x32xf32>) permutation = [2, 0, 3, 1]
+// CHECK: %[[VP:.+]] = linalg.transpose ins(%{{.+}} : tensor<8x32x2x8xf32>) outs(%{{.+}} : tensor<2x8x32x8xf32>) permutation = [2, 0, 1, 3]
 // CHECK: scf.for %[[G:.+]] = %c0 to %c2
 // CHECK: scf.for %[[R:.+]] = %c0 to %c2
 // CHECK: scf.for %[[QT:.+]] = %c0 to %c4
@@ -26,7 +28,9 @@
 // CHECK: %[[FIRST:.+]] = arith.addi %[[ROW0]], %c-39
 // CHECK: %[[FIRSTC:.+]] = arith.maxsi %[[FIRST]], %c0
 // CHECK: %[[KLO:.+]] = arith.divui %[[FIRSTC]], %c32
-// CHECK: scf.for %{{.+}} = %[[KLO]] to %[[KHI]] step %c1 iter_args(%[[M:.+]] = %{{.+}}, %[[L:.+]] = %{{.+}}, %[[ACC:.+]] = %{{.+}}) -> (tensor<64xf32>, tensor<64xf32>, tensor<64x8xf32>)
+// CHECK: scf.for %[[KT:.+]] = %[[KLO]] to %[[KHI]] step %c1 iter_args(%[[M:.+]] = %{{.+}}, %[[L:.+]] = %{{.+}}, %[[ACC:.+]] = %{{.+}}) -> (tensor<64xf32>, tensor<64xf32>, tensor<64x8xf32>)
+// CHECK: tensor.extract_slice %[[KP]][%[[G]], %[[KT]], 0, 0] [1, 1, 8, 32]
+// CHECK: tensor.extract_slice %[[VP]][%[[G]], %[[KT]], 0, 0] [1, 1, 32, 8]
 // Scores of one tile: [64, 8] x [8, 32].
 // CHECK: linalg.generic {{.*}} ins(%{{.+}}, %{{.+}} : tensor<64x8xf32>, tensor<8x32xf32>) outs(%{{.+}} : tensor<64x32xf32>)
 // The mask, in the tile, at absolute positions.

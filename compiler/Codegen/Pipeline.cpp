@@ -70,9 +70,12 @@ void attnc::buildLinalgToLLVMPipeline(OpPassManager &pm) {
   // canonicalize and cse before dropping equivalent results so no returned
   // buffer survives to be cloned. Matrix products become register-blocked
   // micro-kernels once they are buffers.
+  // Temporaries of static size are allocated once, outside the loops that
+  // use them (buffer-loop-hoisting), not once per tile.
   addPipeline(pm, "func.func(attn-vectorize,canonicalize,cse),"
                   "one-shot-bufferize,canonicalize,cse,canonicalize,"
-                  "func.func(attn-contraction-microkernel,attn-hoist-vector-transfers),"
+                  "func.func(attn-contraction-microkernel,attn-hoist-vector-transfers,"
+                  "buffer-loop-hoisting),"
                   "canonicalize,"
                   "drop-equivalent-buffer-results,buffer-deallocation-pipeline,"
                   "convert-linalg-to-loops,"

@@ -66,12 +66,14 @@ struct SdpaToFlash : OpConversionPattern<attn::SdpaOp> {
     Type f32 = rewriter.getF32Type();
     OpBuilder &b = rewriter;
 
-    // q: [S, H*D] -> [S, G, R, D]. K and V are packed once per call so that
-    // each key tile the loops read is one contiguous block: K as
-    // [G, T/Tk, D, Tk] (a tile is K^T for its keys: score rows contiguous in
-    // the key index), V as [G, T/Tk, Tk, D]. Reading the tiles in place
-    // instead strides by the whole row width (4-8 KiB at 1-2 K tokens),
-    // where the cache's set associativity made the products 2-3x slower.
+    // q: [S, H*D] -> [S, G, R, D]. K and V are packed once per head group
+    // so that each key tile the loops read is one contiguous block: K as
+    // [T/Tk, D, Tk] (a tile is K^T for its keys: score rows contiguous in
+    // the key index), V as [T/Tk, Tk, D]. Reading the tiles in place instead
+    // strides by the whole row width (4-8 KiB at 1-2 K tokens), where the
+    // cache's set associativity made the products 2-3x slower. One group at
+    // a time (T * D floats each, 1 MiB at T = 2048, D = 128) stays in cache
+    // and its buffer is reused by every group.
     Value q = b.create<tensor::ExpandShapeOp>(
         loc, RankedTensorType::get({S, G, R, D}, f32), adaptor.getQuery(),
         ArrayRef<ReassociationIndices>{{0}, {1, 2, 3}});
@@ -82,17 +84,6 @@ struct SdpaToFlash : OpConversionPattern<attn::SdpaOp> {
                                               kvAssoc);
     Value v = b.create<tensor::ExpandShapeOp>(loc, kvType, adaptor.getValue(),
                                               kvAssoc);
-    Value kPacked =
-        b.create<linalg::TransposeOp>(loc, k,
-                                      emptyF32(b, loc, {G, T / Tk, D, Tk}),
-                                      ArrayRef<int64_t>{2, 0, 3, 1})
-            .getResult()[0];
-    Value vPacked =
-        b.create<linalg::TransposeOp>(loc, v,
-                                      emptyF32(b, loc, {G, T / Tk, Tk, D}),
-                                      ArrayRef<int64_t>{2, 0, 1, 3})
-            .getResult()[0];
-
     float scale = op.getScale().convertToFloat();
     attn::MaskKind mask = op.getMask();
     int64_t window = op.getWindow().value_or(0);
@@ -104,6 +95,31 @@ struct SdpaToFlash : OpConversionPattern<attn::SdpaOp> {
                                       ValueRange{out});
     b.setInsertionPointToStart(gLoop.getBody());
     Value gIv = gLoop.getInductionVar();
+    // [T/Tk, Tk, G, D] -> [T/Tk, Tk, 1, D] at group g -> [T/Tk, Tk, D]. The
+    // unit dimension is dropped by an explicit collapse: a rank-reducing
+    // slice would be ambiguous when T/Tk is 1 too, and bufferization then
+    // dropped the wrong one.
+    auto groupSlice = [&](Value kv) -> Value {
+      auto dyn = ShapedType::kDynamic;
+      Value slice = b.create<tensor::ExtractSliceOp>(
+          loc, RankedTensorType::get({T / Tk, Tk, 1, D}, f32), kv,
+          ValueRange{gIv}, ValueRange{}, ValueRange{},
+          b.getDenseI64ArrayAttr({0, 0, dyn, 0}),
+          b.getDenseI64ArrayAttr({T / Tk, Tk, 1, D}),
+          b.getDenseI64ArrayAttr({1, 1, 1, 1}));
+      return b.create<tensor::CollapseShapeOp>(
+          loc, RankedTensorType::get({T / Tk, Tk, D}, f32), slice,
+          ArrayRef<ReassociationIndices>{{0}, {1}, {2, 3}});
+    };
+    Value kPacked =
+        b.create<linalg::TransposeOp>(loc, groupSlice(k),
+                                      emptyF32(b, loc, {T / Tk, D, Tk}),
+                                      ArrayRef<int64_t>{0, 2, 1})
+            .getResult()[0];
+    Value vPacked =
+        b.create<linalg::CopyOp>(loc, ValueRange{groupSlice(v)},
+                                 ValueRange{emptyF32(b, loc, {T / Tk, Tk, D})})
+            .getResult(0);
     auto rLoop = b.create<scf::ForOp>(loc, c0, indexConst(b, loc, R), c1,
                                       gLoop.getRegionIterArgs());
     b.setInsertionPointToStart(rLoop.getBody());
@@ -161,16 +177,16 @@ struct SdpaToFlash : OpConversionPattern<attn::SdpaOp> {
       Value accOld = kLoop.getRegionIterArgs()[2];
       Value kCol0 = b.create<arith::MulIOp>(loc, kt, indexConst(b, loc, Tk));
       auto dyn = ShapedType::kDynamic;
-      auto tileOffsets = b.getDenseI64ArrayAttr({dyn, dyn, 0, 0});
-      auto unit4 = b.getDenseI64ArrayAttr({1, 1, 1, 1});
+      auto tileOffsets = b.getDenseI64ArrayAttr({dyn, 0, 0});
+      auto unit3 = b.getDenseI64ArrayAttr({1, 1, 1});
       Value kTile = b.create<tensor::ExtractSliceOp>(
-          loc, RankedTensorType::get({D, Tk}, f32), kPacked,
-          ValueRange{gIv, kt}, ValueRange{}, ValueRange{}, tileOffsets,
-          b.getDenseI64ArrayAttr({1, 1, D, Tk}), unit4);
+          loc, RankedTensorType::get({D, Tk}, f32), kPacked, ValueRange{kt},
+          ValueRange{}, ValueRange{}, tileOffsets,
+          b.getDenseI64ArrayAttr({1, D, Tk}), unit3);
       Value vTile = b.create<tensor::ExtractSliceOp>(
-          loc, RankedTensorType::get({Tk, D}, f32), vPacked,
-          ValueRange{gIv, kt}, ValueRange{}, ValueRange{}, tileOffsets,
-          b.getDenseI64ArrayAttr({1, 1, Tk, D}), unit4);
+          loc, RankedTensorType::get({Tk, D}, f32), vPacked, ValueRange{kt},
+          ValueRange{}, ValueRange{}, tileOffsets,
+          b.getDenseI64ArrayAttr({1, Tk, D}), unit3);
 
       // s[i, j] = sum_d q[i, d] kT[d, j], loops (i, d, j): j innermost and
       // contiguous.

@@ -13,11 +13,14 @@
 
 // CHECK-LABEL: func.func @window
 // CHECK-NOT: tensor<256x256xf32>
-// K and V are packed once per call into contiguous key tiles: K as
-// [G, T/Tk, D, Tk] (each tile is K^T of its keys), V as [G, T/Tk, Tk, D].
-// CHECK: %[[KP:.+]] = linalg.transpose ins(%{{.+}} : tensor<8x32x2x8xf32>) outs(%{{.+}} : tensor<2x8x8x32xf32>) permutation = [2, 0, 3, 1]
-// CHECK: %[[VP:.+]] = linalg.transpose ins(%{{.+}} : tensor<8x32x2x8xf32>) outs(%{{.+}} : tensor<2x8x32x8xf32>) permutation = [2, 0, 1, 3]
+// K and V of each head group are packed into contiguous key tiles before
+// its heads run: K as [T/Tk, D, Tk] (each tile is K^T of its keys), V as
+// [T/Tk, Tk, D].
 // CHECK: scf.for %[[G:.+]] = %c0 to %c2
+// CHECK: %[[KG:.+]] = tensor.extract_slice %{{.+}}[0, 0, %[[G]], 0] [8, 32, 1, 8]
+// CHECK: %[[KC:.+]] = tensor.collapse_shape %[[KG]] {{\[\[}}0], [1], [2, 3]] : tensor<8x32x1x8xf32> into tensor<8x32x8xf32>
+// CHECK: %[[KP:.+]] = linalg.transpose ins(%[[KC]] : tensor<8x32x8xf32>) outs(%{{.+}} : tensor<8x8x32xf32>) permutation = [0, 2, 1]
+// CHECK: %[[VP:.+]] = linalg.copy ins(%{{.+}} : tensor<8x32x8xf32>)
 // CHECK: scf.for %[[R:.+]] = %c0 to %c2
 // CHECK: scf.for %[[QT:.+]] = %c0 to %c4
 // CHECK: %[[ROW0:.+]] = arith.muli %[[QT]], %c64
@@ -29,8 +32,8 @@
 // CHECK: %[[FIRSTC:.+]] = arith.maxsi %[[FIRST]], %c0
 // CHECK: %[[KLO:.+]] = arith.divui %[[FIRSTC]], %c32
 // CHECK: scf.for %[[KT:.+]] = %[[KLO]] to %[[KHI]] step %c1 iter_args(%[[M:.+]] = %{{.+}}, %[[L:.+]] = %{{.+}}, %[[ACC:.+]] = %{{.+}}) -> (tensor<64xf32>, tensor<64xf32>, tensor<64x8xf32>)
-// CHECK: tensor.extract_slice %[[KP]][%[[G]], %[[KT]], 0, 0] [1, 1, 8, 32]
-// CHECK: tensor.extract_slice %[[VP]][%[[G]], %[[KT]], 0, 0] [1, 1, 32, 8]
+// CHECK: tensor.extract_slice %[[KP]][%[[KT]], 0, 0] [1, 8, 32]
+// CHECK: tensor.extract_slice %[[VP]][%[[KT]], 0, 0] [1, 32, 8]
 // Scores of one tile: [64, 8] x [8, 32].
 // CHECK: linalg.generic {{.*}} ins(%{{.+}}, %{{.+}} : tensor<64x8xf32>, tensor<8x32xf32>) outs(%{{.+}} : tensor<64x32xf32>)
 // The mask, in the tile, at absolute positions.

@@ -2,6 +2,7 @@
 
 #include "attnc/Compiler.h"
 #include "attnc/Codegen/KernelInterface.h"
+#include "attnc/Codegen/ParallelLaunch.h"
 #include "attnc/Codegen/Pipeline.h"
 #include "attnc/MLIRGen.h"
 
@@ -62,6 +63,8 @@ attnc::translateToLLVMIR(mlir::ModuleOp module, const Graph &graph,
   if (!llvmModule)
     return llvm::createStringError(llvm::inconvertibleErrorCode(),
                                    "translation to LLVM IR failed");
+  if (llvm::Error err = defineParallelLaunchers(*llvmModule))
+    return std::move(err);
   if (llvm::Error err = addKernelInterface(*llvmModule, graph))
     return std::move(err);
   optimizeModule(*llvmModule, machine, optLevel);

@@ -74,8 +74,11 @@ void attnc::buildLinalgToLLVMPipeline(OpPassManager &pm) {
   // use them (buffer-loop-hoisting), not once per tile.
   addPipeline(pm, "func.func(attn-vectorize,canonicalize,cse),"
                   "one-shot-bufferize,canonicalize,cse,canonicalize,"
-                  "func.func(attn-contraction-microkernel,attn-hoist-vector-transfers,"
-                  "buffer-loop-hoisting),"
+                  "func.func(attn-contraction-microkernel),"
+                  // Parallel loops become tasks before temporaries are
+                  // hoisted: each task allocates its own.
+                  "attn-outline-parallel-loops,scf-forall-to-for,"
+                  "func.func(attn-hoist-vector-transfers,buffer-loop-hoisting),"
                   "canonicalize,"
                   "drop-equivalent-buffer-results,buffer-deallocation-pipeline,"
                   "convert-linalg-to-loops,"

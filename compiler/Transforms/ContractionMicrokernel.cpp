@@ -30,6 +30,7 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/PatternMatch.h"
+#include "mlir/Interfaces/FunctionInterfaces.h"
 
 namespace attnc {
 #define GEN_PASS_DEF_CONTRACTIONMICROKERNEL
@@ -131,7 +132,7 @@ int64_t vectorsPerRow(int64_t n, int64_t width) {
 }
 
 void emitMicrokernel(RewriterBase &rewriter, Location loc,
-                     const MatmulShape &s, int64_t width) {
+                     const MatmulShape &s, int64_t width, bool parallel) {
   OpBuilder &b = rewriter;
   int64_t rows = rowsDividing(s.m);
   int64_t perRow = vectorsPerRow(s.n, width);
@@ -140,9 +141,24 @@ void emitMicrokernel(RewriterBase &rewriter, Location loc,
     return b.create<arith::ConstantIndexOp>(loc, v);
   };
   Value c0 = idx(0), c1 = idx(1);
-  auto nLoop = b.create<scf::ForOp>(loc, c0, idx(s.n), idx(width * perRow));
-  b.setInsertionPointToStart(nLoop.getBody());
-  SmallVector<Value> colIndex = {nLoop.getInductionVar()};
+  // Column blocks are independent: at the top level of a function they
+  // form an scf.forall for the thread pool (attn-outline-parallel-loops).
+  Value n0;
+  if (parallel) {
+    auto nLoop = b.create<scf::ForallOp>(
+        loc, ArrayRef<OpFoldResult>{b.getIndexAttr(0)},
+        ArrayRef<OpFoldResult>{b.getIndexAttr(s.n)},
+        ArrayRef<OpFoldResult>{b.getIndexAttr(width * perRow)}, ValueRange{},
+        std::nullopt);
+    b.setInsertionPointToStart(nLoop.getBody());
+    n0 = nLoop.getInductionVars()[0];
+  } else {
+    auto nLoop =
+        b.create<scf::ForOp>(loc, c0, idx(s.n), idx(width * perRow));
+    b.setInsertionPointToStart(nLoop.getBody());
+    n0 = nLoop.getInductionVar();
+  }
+  SmallVector<Value> colIndex = {n0};
   for (int64_t v = 1; v < perRow; ++v)
     colIndex.push_back(
         b.create<arith::AddIOp>(loc, colIndex[0], idx(v * width)));
@@ -198,7 +214,8 @@ struct ContractionMicrokernelPass
       if (width == 0)
         continue;
       rewriter.setInsertionPoint(op);
-      emitMicrokernel(rewriter, op.getLoc(), shape, width);
+      bool topLevel = isa<FunctionOpInterface>(op->getParentOp());
+      emitMicrokernel(rewriter, op.getLoc(), shape, width, topLevel);
       rewriter.eraseOp(op);
     }
   }

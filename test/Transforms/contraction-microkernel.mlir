@@ -1,5 +1,6 @@
 // Matrix products on buffers become outer-product micro-kernels: column
-// blocks of two 16-lane vectors outermost, 8 rows of C (16 accumulators)
+// blocks of two 16-lane vectors outermost (an scf.forall at the top level of
+// a function: the blocks are independent tasks), 8 rows of C (16 accumulators)
 // held in vector registers across the whole k loop; per k, two vector loads
 // of B and one broadcast of A per row feeding two FMAs.
 
@@ -7,7 +8,7 @@
 
 // CHECK-LABEL: func.func @matmul
 // CHECK-NOT: linalg.matmul
-// CHECK: scf.for %[[N0:.+]] = %c0 to %c64 step %c32
+// CHECK: scf.forall (%[[N0:.+]]) = (0) to (64) step (32)
 // CHECK: %[[N1:.+]] = arith.addi %[[N0]], %c16
 // CHECK: scf.for %[[M0:.+]] = %c0 to %c16 step %c8
 // CHECK: vector.load %arg2[%[[M0]], %[[N0]]] : memref<16x64xf32>, vector<16xf32>
@@ -34,7 +35,7 @@ func.func @matmul(%a: memref<16x8xf32>, %b: memref<8x64xf32>, %c: memref<16x64xf
 // canonicalization removes); 24 columns take 8 lanes.
 // CHECK-LABEL: func.func @scores
 // CHECK-NOT: linalg.generic
-// CHECK: scf.for %{{.+}} = %c0 to %c24 step %c8
+// CHECK: scf.forall (%{{.+}}) = (0) to (24) step (8)
 // CHECK-COUNT-6: vector.load %arg2
 // CHECK: scf.for %{{.+}} = %c0 to %c4 step %c1 iter_args
 // CHECK: vector.load %arg1{{.*}} : memref<4x24xf32, strided<[128, 1], offset: ?>>, vector<8xf32>
@@ -69,5 +70,21 @@ func.func @narrow(%a: memref<16x8xf32>, %b: memref<8x12xf32>, %c: memref<16x12xf
 // CHECK: linalg.matmul_transpose_b
 func.func @transposed_b(%a: memref<16x8xf32>, %b: memref<32x8xf32>, %c: memref<16x32xf32>) {
   linalg.matmul_transpose_b ins(%a, %b : memref<16x8xf32>, memref<32x8xf32>) outs(%c : memref<16x32xf32>)
+  return
+}
+
+// Inside another loop the column blocks stay a sequential scf.for: the
+// enclosing loop is what runs in parallel, if anything.
+// CHECK-LABEL: func.func @nested
+// CHECK: scf.for
+// CHECK-NOT: scf.forall
+// CHECK: scf.for %{{.+}} = %c0 to %c64 step %c32
+func.func @nested(%a: memref<16x8xf32>, %b: memref<8x64xf32>, %c: memref<16x64xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c2 = arith.constant 2 : index
+  scf.for %i = %c0 to %c2 step %c1 {
+    linalg.matmul ins(%a, %b : memref<16x8xf32>, memref<8x64xf32>) outs(%c : memref<16x64xf32>)
+  }
   return
 }

@@ -90,11 +90,24 @@ struct SdpaToFlash : OpConversionPattern<attn::SdpaOp> {
     Value bias = adaptor.getBias(), alibi = adaptor.getAlibi();
 
     Value c0 = indexConst(b, loc, 0), c1 = indexConst(b, loc, 1);
+    // Head groups are independent (each reads its own K/V and writes its own
+    // output columns): an scf.forall, which attn-outline-parallel-loops
+    // hands to the runtime's thread pool. Each group computes into its
+    // [S, 1, R, D] slice of the output.
     Value out = emptyF32(b, loc, {S, G, R, D});
-    auto gLoop = b.create<scf::ForOp>(loc, c0, indexConst(b, loc, G), c1,
-                                      ValueRange{out});
+    auto gLoop = b.create<scf::ForallOp>(
+        loc, ArrayRef<OpFoldResult>{b.getIndexAttr(G)}, ValueRange{out},
+        std::nullopt);
     b.setInsertionPointToStart(gLoop.getBody());
-    Value gIv = gLoop.getInductionVar();
+    Value gIv = gLoop.getInductionVars()[0];
+    auto groupOutType = RankedTensorType::get({S, 1, R, D}, f32);
+    auto groupOffsets = b.getDenseI64ArrayAttr(
+        {0, ShapedType::kDynamic, 0, 0});
+    auto groupSizes = b.getDenseI64ArrayAttr({S, 1, R, D});
+    auto groupStrides = b.getDenseI64ArrayAttr({1, 1, 1, 1});
+    Value groupOut = b.create<tensor::ExtractSliceOp>(
+        loc, groupOutType, gLoop.getRegionIterArgs()[0], ValueRange{gIv},
+        ValueRange{}, ValueRange{}, groupOffsets, groupSizes, groupStrides);
     // [T/Tk, Tk, G, D] -> [T/Tk, Tk, 1, D] at group g -> [T/Tk, Tk, D]. The
     // unit dimension is dropped by an explicit collapse: a rank-reducing
     // slice would be ambiguous when T/Tk is 1 too, and bufferization then
@@ -121,7 +134,7 @@ struct SdpaToFlash : OpConversionPattern<attn::SdpaOp> {
                                  ValueRange{emptyF32(b, loc, {T / Tk, Tk, D})})
             .getResult(0);
     auto rLoop = b.create<scf::ForOp>(loc, c0, indexConst(b, loc, R), c1,
-                                      gLoop.getRegionIterArgs());
+                                      ValueRange{groupOut});
     b.setInsertionPointToStart(rLoop.getBody());
     Value rIv = rLoop.getInductionVar();
     auto qLoop = b.create<scf::ForOp>(loc, c0, indexConst(b, loc, S / Tq), c1,
@@ -330,7 +343,7 @@ struct SdpaToFlash : OpConversionPattern<attn::SdpaOp> {
     auto unitStrides = b.getDenseI64ArrayAttr({1, 1, 1, 1});
     Value outTile = b.create<tensor::ExtractSliceOp>(
         loc, tileType, qLoop.getRegionIterArgs()[0],
-        ValueRange{qRow0, gIv, rIv, c0}, ValueRange{}, ValueRange{},
+        ValueRange{qRow0, c0, rIv, c0}, ValueRange{}, ValueRange{},
         outTileOffsets, outTileSizes, unitStrides);
     GenericBuilder gen2(b, loc, 2);
     Value normalized = gen2.generic(
@@ -346,13 +359,16 @@ struct SdpaToFlash : OpConversionPattern<attn::SdpaOp> {
         });
     Value updated = b.create<tensor::InsertSliceOp>(
         loc, normalized, qLoop.getRegionIterArgs()[0],
-        ValueRange{qRow0, gIv, rIv, c0}, ValueRange{}, ValueRange{},
+        ValueRange{qRow0, c0, rIv, c0}, ValueRange{}, ValueRange{},
         outTileOffsets, outTileSizes, unitStrides);
     b.create<scf::YieldOp>(loc, updated);
     b.setInsertionPointAfter(qLoop);
     b.create<scf::YieldOp>(loc, qLoop.getResults());
-    b.setInsertionPointAfter(rLoop);
-    b.create<scf::YieldOp>(loc, rLoop.getResults());
+    b.setInsertionPointToStart(gLoop.getTerminator().getBody());
+    b.create<tensor::ParallelInsertSliceOp>(
+        loc, rLoop.getResult(0), gLoop.getRegionIterArgs()[0],
+        ValueRange{gIv}, ValueRange{}, ValueRange{}, groupOffsets, groupSizes,
+        groupStrides);
     b.setInsertionPointAfter(gLoop);
 
     rewriter.replaceOpWithNewOp<tensor::CollapseShapeOp>(

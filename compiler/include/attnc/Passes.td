@@ -139,6 +139,27 @@ def ContractionMicrokernel : Pass<"attn-contraction-microkernel",
   ];
 }
 
+def OutlineParallelLoops : Pass<"attn-outline-parallel-loops",
+                                "mlir::ModuleOp"> {
+  let summary = "Turn outermost scf.forall loops into thread-pool tasks";
+  let description = [{
+    After bufferization, each outermost one-dimensional `scf.forall` with
+    constant bounds (attention over head groups, matrix products over column
+    blocks) becomes a private function `@F_parallel_N(captures..., %i)` for
+    one iteration and a call to a declared launcher
+    `@__attnc_launch.F_parallel_N(captures..., %count)`. attnc defines the
+    launcher in LLVM IR: it hands the iterations to the runtime's
+    `attnc_parallel_for` (a weak reference: without the runtime they run in
+    order on the caller). Captured strided views are passed as base buffer
+    and offset and rebuilt in the task, so every signature lowers to plain
+    pointers and integers.
+  }];
+  let dependentDialects = [
+    "mlir::arith::ArithDialect", "mlir::func::FuncDialect",
+    "mlir::memref::MemRefDialect"
+  ];
+}
+
 def HoistVectorTransfers : Pass<"attn-hoist-vector-transfers",
                                 "mlir::func::FuncOp"> {
   let summary = "Keep loop-carried vector tiles in registers";

@@ -1,6 +1,7 @@
-// attn.sdpa with attn.tiles = [Tq, Tk] lowers to flash attention: loops over
-// key/value head groups, heads in a group, query tiles and the key tiles the
-// mask leaves visible, carrying a running row max m, row sum l and an
+// attn.sdpa with attn.tiles = [Tq, Tk] lowers to flash attention: an
+// scf.forall over key/value head groups (independent tasks, each writing its
+// [S, 1, R, D] slice of the output), loops over the heads in a group, query
+// tiles and the key tiles the mask leaves visible, carrying a running row max m, row sum l and an
 // unnormalized [Tq, D] accumulator. No [S, T] score tensor exists; the
 // largest score tile is [Tq, Tk].
 //
@@ -16,12 +17,13 @@
 // K and V of each head group are packed into contiguous key tiles before
 // its heads run: K as [T/Tk, D, Tk] (each tile is K^T of its keys), V as
 // [T/Tk, Tk, D].
-// CHECK: scf.for %[[G:.+]] = %c0 to %c2
+// CHECK: scf.forall (%[[G:.+]]) in (2) shared_outs(%[[OUT:.+]] = %{{.+}}) -> (tensor<256x2x2x8xf32>)
+// CHECK: %[[GOUT:.+]] = tensor.extract_slice %[[OUT]][0, %[[G]], 0, 0] [256, 1, 2, 8]
 // CHECK: %[[KG:.+]] = tensor.extract_slice %{{.+}}[0, 0, %[[G]], 0] [8, 32, 1, 8]
 // CHECK: %[[KC:.+]] = tensor.collapse_shape %[[KG]] {{\[\[}}0], [1], [2, 3]] : tensor<8x32x1x8xf32> into tensor<8x32x8xf32>
 // CHECK: %[[KP:.+]] = linalg.transpose ins(%[[KC]] : tensor<8x32x8xf32>) outs(%{{.+}} : tensor<8x8x32xf32>) permutation = [0, 2, 1]
 // CHECK: %[[VP:.+]] = linalg.copy ins(%{{.+}} : tensor<8x32x8xf32>)
-// CHECK: scf.for %[[R:.+]] = %c0 to %c2
+// CHECK: scf.for %[[R:.+]] = %c0 to %c2 step %c1 iter_args(%{{.+}} = %[[GOUT]])
 // CHECK: scf.for %[[QT:.+]] = %c0 to %c4
 // CHECK: %[[ROW0:.+]] = arith.muli %[[QT]], %c64
 // CHECK: %[[LASTQ:.+]] = arith.addi %[[ROW0]], %c63
@@ -56,6 +58,8 @@
 // acc / l, 0 where l = 0, written into the output tile.
 // CHECK: arith.divf
 // CHECK: tensor.insert_slice {{.*}} [64, 1, 1, 8]
+// CHECK: scf.forall.in_parallel
+// CHECK: tensor.parallel_insert_slice %{{.+}} into %[[OUT]][0, %[[G]], 0, 0] [256, 1, 2, 8]
 // CHECK: tensor.collapse_shape {{.*}} into tensor<256x32xf32>
 func.func @window(%q: tensor<256x32xf32>, %k: tensor<256x16xf32>, %v: tensor<256x16xf32>) -> tensor<256x32xf32> {
   %o = attn.sdpa %q, %k, %v heads = 4 kv_heads = 2 mask = window window = 40 scale = 0.125 {attn.tiles = array<i64: 64, 32>}

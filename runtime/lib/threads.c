@@ -1,0 +1,168 @@
+/*===- threads.c - the thread pool behind attnc_parallel_for --------------===*\
+ *
+ * One process-wide pool of worker threads, started lazily at the first
+ * parallel loop that needs it and grown when more threads are asked for.
+ * Tasks are handed out one index at a time from an atomic counter, so
+ * uneven tasks (causal attention: later query blocks see more keys) balance
+ * by themselves. The calling thread works too; a loop started inside a task,
+ * or while another application thread runs a loop, runs on its caller.
+ *
+\*===----------------------------------------------------------------------===*/
+
+#define _GNU_SOURCE
+#include "attnc/parallel.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+enum { kMaxThreads = 256 };
+
+typedef struct job {
+  void (*task)(void *, int64_t);
+  void *context;
+  int64_t count;
+  atomic_int_fast64_t next;
+  int participants; /* workers (not counting the caller) taking part */
+  int running;      /* participants not finished yet; guarded by poolLock */
+} job;
+
+static pthread_mutex_t poolLock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t jobPosted = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t jobFinished = PTHREAD_COND_INITIALIZER;
+/* Held by the one application thread whose loop uses the pool. */
+static pthread_mutex_t loopLock = PTHREAD_MUTEX_INITIALIZER;
+static int numWorkers;
+static uint64_t generation; /* bumped for every posted job */
+static job *current;
+static atomic_int requestedThreads; /* 0: default */
+static _Thread_local int insideTask;
+
+static int defaultThreads(void) {
+  const char *env = getenv("ATTNC_NUM_THREADS");
+  if (env && *env) {
+    char *end;
+    long n = strtol(env, &end, 10);
+    if (*end == '\0' && n >= 1)
+      return n > kMaxThreads ? kMaxThreads : (int)n;
+  }
+  long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+  if (cpus < 1)
+    return 1;
+  return cpus > kMaxThreads ? kMaxThreads : (int)cpus;
+}
+
+int attn_num_threads(void) {
+  int n = atomic_load(&requestedThreads);
+  return n > 0 ? n : defaultThreads();
+}
+
+int attn_set_num_threads(int threads) {
+  if (threads < 0)
+    threads = 0;
+  if (threads > kMaxThreads)
+    threads = kMaxThreads;
+  return atomic_exchange(&requestedThreads, threads);
+}
+
+static void runTasks(job *j) {
+  insideTask = 1;
+  int64_t i;
+  while ((i = atomic_fetch_add(&j->next, 1)) < j->count)
+    j->task(j->context, i);
+  insideTask = 0;
+}
+
+typedef struct worker_start {
+  int index;
+  uint64_t seen; /* the last job before this worker existed */
+} worker_start;
+
+static void *workerMain(void *arg) {
+  worker_start start = *(worker_start *)arg;
+  free(arg);
+  int index = start.index;
+  uint64_t seen = start.seen;
+  pthread_mutex_lock(&poolLock);
+  for (;;) {
+    while (generation == seen)
+      pthread_cond_wait(&jobPosted, &poolLock);
+    seen = generation;
+    job *j = current;
+    if (index >= j->participants)
+      continue;
+    pthread_mutex_unlock(&poolLock);
+    runTasks(j);
+    pthread_mutex_lock(&poolLock);
+    if (--j->running == 0)
+      pthread_cond_signal(&jobFinished);
+  }
+  return NULL;
+}
+
+/* Starts workers until there are `wanted`; returns how many there are. */
+static int ensureWorkers(int wanted) {
+  pthread_mutex_lock(&poolLock);
+  while (numWorkers < wanted) {
+    /* A worker waits for jobs posted after it was created: the one about
+     * to be posted included, however late the thread starts. */
+    worker_start *start = malloc(sizeof *start);
+    if (!start)
+      break;
+    start->index = numWorkers;
+    start->seen = generation;
+    pthread_t thread;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    int failed = pthread_create(&thread, &attr, workerMain, start);
+    pthread_attr_destroy(&attr);
+    if (failed) {
+      free(start);
+      break; /* run with the workers there are */
+    }
+    ++numWorkers;
+  }
+  int have = numWorkers;
+  pthread_mutex_unlock(&poolLock);
+  return have;
+}
+
+static void runSerially(int64_t count, void (*task)(void *, int64_t),
+                        void *context) {
+  for (int64_t i = 0; i < count; ++i)
+    task(context, i);
+}
+
+void attnc_parallel_for(int64_t count, void (*task)(void *, int64_t),
+                        void *context) {
+  if (count <= 0)
+    return;
+  int threads = attn_num_threads();
+  if (threads > count)
+    threads = (int)count;
+  if (threads <= 1 || insideTask || pthread_mutex_trylock(&loopLock) != 0) {
+    runSerially(count, task, context);
+    return;
+  }
+  int workers = ensureWorkers(threads - 1);
+  if (workers > threads - 1)
+    workers = threads - 1;
+  job j = {.task = task, .context = context, .count = count,
+           .participants = workers, .running = workers};
+  atomic_init(&j.next, 0);
+  pthread_mutex_lock(&poolLock);
+  current = &j;
+  ++generation;
+  pthread_cond_broadcast(&jobPosted);
+  pthread_mutex_unlock(&poolLock);
+
+  runTasks(&j);
+
+  pthread_mutex_lock(&poolLock);
+  while (j.running > 0)
+    pthread_cond_wait(&jobFinished, &poolLock);
+  pthread_mutex_unlock(&poolLock);
+  pthread_mutex_unlock(&loopLock);
+}

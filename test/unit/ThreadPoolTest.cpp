@@ -1,0 +1,168 @@
+//===- ThreadPoolTest.cpp - attnc_parallel_for and threaded kernels -------===//
+
+#include "TestModels.h"
+
+#include "attnc/parallel.h"
+
+#include "gtest/gtest.h"
+
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <mutex>
+#include <set>
+#include <thread>
+#include <vector>
+
+using namespace attnc::test;
+
+namespace {
+
+/// Restores the thread setting a test changes.
+class ThreadPoolTest : public testing::Test {
+protected:
+  void SetUp() override { saved = attn_set_num_threads(0); }
+  void TearDown() override { attn_set_num_threads(saved); }
+  int saved = 0;
+};
+
+struct Counts {
+  std::vector<std::atomic<int>> hits;
+  explicit Counts(size_t n) : hits(n) {}
+};
+
+TEST_F(ThreadPoolTest, EveryIndexRunsExactlyOnce) {
+  for (int threads : {1, 2, 3, 8}) {
+    attn_set_num_threads(threads);
+    for (int64_t count : {1, 2, 7, 1000}) {
+      Counts counts(count);
+      attnc_parallel_for(
+          count,
+          [](void *c, int64_t i) {
+            static_cast<Counts *>(c)->hits[i].fetch_add(1);
+          },
+          &counts);
+      for (int64_t i = 0; i < count; ++i)
+        ASSERT_EQ(counts.hits[i].load(), 1)
+            << "index " << i << " of " << count << ", " << threads
+            << " threads";
+    }
+  }
+}
+
+TEST_F(ThreadPoolTest, EmptyRangesRunNothing) {
+  int calls = 0;
+  auto task = [](void *c, int64_t) { ++*static_cast<int *>(c); };
+  attnc_parallel_for(0, task, &calls);
+  attnc_parallel_for(-5, task, &calls);
+  EXPECT_EQ(calls, 0);
+}
+
+struct ThreadIds {
+  std::mutex lock;
+  std::set<std::thread::id> ids;
+};
+
+TEST_F(ThreadPoolTest, TwoThreadsShareTheWork) {
+  attn_set_num_threads(2);
+  ThreadIds seen;
+  attnc_parallel_for(
+      64,
+      [](void *c, int64_t) {
+        auto *s = static_cast<ThreadIds *>(c);
+        // Long enough that one thread cannot take every task before the
+        // other wakes up.
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+        std::lock_guard<std::mutex> guard(s->lock);
+        s->ids.insert(std::this_thread::get_id());
+      },
+      &seen);
+  EXPECT_EQ(seen.ids.size(), 2u);
+}
+
+TEST_F(ThreadPoolTest, OneThreadRunsOnTheCaller) {
+  attn_set_num_threads(1);
+  ThreadIds seen;
+  attnc_parallel_for(
+      16,
+      [](void *c, int64_t) {
+        auto *s = static_cast<ThreadIds *>(c);
+        std::lock_guard<std::mutex> guard(s->lock);
+        s->ids.insert(std::this_thread::get_id());
+      },
+      &seen);
+  ASSERT_EQ(seen.ids.size(), 1u);
+  EXPECT_EQ(*seen.ids.begin(), std::this_thread::get_id());
+}
+
+/// A loop started inside a task runs on that task's thread and finishes.
+TEST_F(ThreadPoolTest, NestedLoopsRunInline) {
+  attn_set_num_threads(2);
+  Counts counts(8 * 8);
+  attnc_parallel_for(
+      8,
+      [](void *c, int64_t outer) {
+        struct Inner {
+          Counts *counts;
+          int64_t outer;
+        } inner{static_cast<Counts *>(c), outer};
+        attnc_parallel_for(
+            8,
+            [](void *ic, int64_t i) {
+              auto *in = static_cast<Inner *>(ic);
+              in->counts->hits[in->outer * 8 + i].fetch_add(1);
+            },
+            &inner);
+      },
+      &counts);
+  for (auto &h : counts.hits)
+    EXPECT_EQ(h.load(), 1);
+}
+
+TEST_F(ThreadPoolTest, ThreadCountFromTheApiThenTheEnvironment) {
+  EXPECT_EQ(attn_set_num_threads(3), 0);
+  EXPECT_EQ(attn_num_threads(), 3);
+  EXPECT_EQ(attn_set_num_threads(0), 3);
+  ASSERT_EQ(setenv("ATTNC_NUM_THREADS", "5", 1), 0);
+  EXPECT_EQ(attn_num_threads(), 5);
+  ASSERT_EQ(setenv("ATTNC_NUM_THREADS", "not a number", 1), 0);
+  EXPECT_GE(attn_num_threads(), 1); // ignored: the CPU count
+  unsetenv("ATTNC_NUM_THREADS");
+}
+
+/// Tasks compute the same thing whichever thread runs them, so a threaded
+/// kernel's outputs equal the single-threaded ones bit for bit (and both
+/// match the reference, as everywhere else).
+TEST_F(ThreadPoolTest, KernelOutputsDoNotDependOnTheThreadCount) {
+  const std::string source = R"(model threaded {
+  context = 128
+  dtype = f32
+  input x : [context, 64]
+  param w_q : [64, 64]
+  param w_kv : [64, 32]
+  param w_o : [64, 64]
+  q = linear(x, w_q)
+  k, v = split(linear(x, w_kv), 2)
+  a = attention(q, k, v, heads = 8, kv_heads = 2, mask = window(40))
+  y = linear(a, w_o)
+  output y
+}
+)";
+  std::string error;
+  auto compiled = CompiledModel::compile(source, error);
+  ASSERT_TRUE(compiled) << error;
+  std::vector<std::vector<float>> inputs =
+      attnc::makeRandomArguments(compiled->graph(), 5);
+  attn_set_num_threads(1);
+  std::vector<float> serial = compiled->run(inputs, error)[0];
+  ASSERT_TRUE(error.empty()) << error;
+  attn_set_num_threads(2);
+  std::vector<float> threaded = compiled->run(inputs, error)[0];
+  ASSERT_TRUE(error.empty()) << error;
+  ASSERT_EQ(serial.size(), threaded.size());
+  for (size_t i = 0; i < serial.size(); ++i)
+    ASSERT_EQ(serial[i], threaded[i]) << "element " << i;
+  expectMatchesReference(source);
+}
+
+} // namespace

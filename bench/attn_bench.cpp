@@ -5,8 +5,8 @@
 // it (do not pass --benchmark_enable_random_interleaving):
 //   peak/fma_<isa>/t1, t2
 //   for each shape and mask: naive (smallest shape only), openblas t1, t2,
-//     onednn t1, t2, attnc t1
-//   gpt2_block_1024: openblas t1, t2, attnc t1
+//     onednn t1, t2, attnc t1, t2
+//   gpt2_block_1024: openblas t1, t2, attnc t1, t2
 // Every benchmark stores its time per iteration, so the attnc lines that come
 // last can report vs_<baseline> = baseline median time / attnc time (> 1:
 // attnc is faster). See bench/README.md for every counter.
@@ -15,6 +15,7 @@
 #include "common.h"
 
 #include "attnc/Frontend/Diagnostics.h"
+#include "attnc/parallel.h"
 #include "attnc/Frontend/Sema.h"
 #include "attnc/Reference/Interpreter.h"
 
@@ -242,6 +243,13 @@ bool warmUpFor(double flops, const std::string &impl, int threads) {
   return flops / (estimatedRate(impl) * threads * 1e9) < 2.0;
 }
 
+/// Sets the runtime's thread count for attnc kernels while it lives.
+struct ThreadSetting {
+  explicit ThreadSetting(int threads) : previous(attn_set_num_threads(threads)) {}
+  ~ThreadSetting() { attn_set_num_threads(previous); }
+  int previous;
+};
+
 // --- attention benchmarks --------------------------------------------------------
 
 void registerAttention(const AttentionModel &model) {
@@ -321,26 +329,29 @@ void registerAttention(const AttentionModel &model) {
   }
 #endif
 
-  add("attnc", 1, [=, &model](benchmark::State &state, CaseData &data,
-                              std::vector<float> &out) {
-    const attn_kernel_info *ki = model.info();
-    if (ki->num_args != 4 || ki->context != s.S ||
-        ki->args[0].shape[1] != HD) {
-      state.SkipWithError("the kernel's metadata does not match the shape");
-      return;
-    }
-    const float *q = data.args[0].data(), *k = data.args[1].data(),
-                *v = data.args[2].data();
-    int status = 0;
-    Measured m = timedLoop(
-        state, [&] { status |= model.run(q, k, v, out.data()); },
-        warmUpFor(s.denseFlops(), "attnc", 1));
-    if (status != 0) {
-      state.SkipWithError("the attnc kernel returned non-zero");
-      return;
-    }
-    report(state, info, "attnc", 1, m, &out);
-  });
+  for (int t : {1, 2}) {
+    add("attnc", t, [=, &model](benchmark::State &state, CaseData &data,
+                                std::vector<float> &out) {
+      const attn_kernel_info *ki = model.info();
+      if (ki->num_args != 4 || ki->context != s.S ||
+          ki->args[0].shape[1] != HD) {
+        state.SkipWithError("the kernel's metadata does not match the shape");
+        return;
+      }
+      const float *q = data.args[0].data(), *k = data.args[1].data(),
+                  *v = data.args[2].data();
+      int status = 0;
+      ThreadSetting threads(t);
+      Measured m = timedLoop(
+          state, [&] { status |= model.run(q, k, v, out.data()); },
+          warmUpFor(s.denseFlops(), "attnc", t));
+      if (status != 0) {
+        state.SkipWithError("the attnc kernel returned non-zero");
+        return;
+      }
+      report(state, info, "attnc", t, m, &out);
+    });
+  }
 }
 
 // --- the GPT-2 block -------------------------------------------------------------
@@ -393,12 +404,15 @@ void registerGpt2() {
   }
 #endif
 
-  add("attnc", 1, [](const std::vector<std::vector<float>> &args) {
-    return std::function<void(float *)>([&args](float *y) {
-      gpt2_block_1024(args[0].data(), args[1].data(), args[2].data(),
-                      args[3].data(), args[4].data(), y);
+  for (int t : {1, 2})
+    add("attnc", t, [t](const std::vector<std::vector<float>> &args) {
+      auto threads = std::make_shared<int>(t);
+      return std::function<void(float *)>([&args, threads](float *y) {
+        ThreadSetting setting(*threads);
+        gpt2_block_1024(args[0].data(), args[1].data(), args[2].data(),
+                        args[3].data(), args[4].data(), y);
+      });
     });
-  });
 }
 
 // --- the FMA peak ----------------------------------------------------------------
@@ -516,7 +530,9 @@ int main(int argc, char **argv) {
   std::snprintf(text, sizeof text, "%.1f", peakGflops[2]);
   benchmark::AddCustomContext("fma_peak_gflops_t2", text);
   benchmark::AddCustomContext("fma_peak_isa", fmaPeakIsa());
-  benchmark::AddCustomContext("attnc_threads", "1 (attnc kernels are single-threaded)");
+  benchmark::AddCustomContext(
+      "attnc_threads", "t1/t2 set through attn_set_num_threads (the runtime's "
+                       "thread pool; t1 runs on the calling thread)");
 #ifdef ATTN_BENCH_HAVE_OPENBLAS
   std::string blas = blasSetup();
   if (const char *was = std::getenv("ATTN_BENCH_OPENBLAS_CORE_WAS"))

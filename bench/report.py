@@ -102,14 +102,16 @@ def main(paths):
     ratio_keys = ["vs_naive_t1", "vs_openblas_t1", "vs_openblas_t2",
                   "vs_onednn_t1", "vs_onednn_t2"]
     attnc = [n for n in names if "/attnc/" in n]
-    print("attnc (1 thread) speed relative to each baseline: baseline time / "
-          "attnc time (> 1: attnc faster).")
+    print("attnc speed relative to each baseline: baseline time / attnc time "
+          "(> 1: attnc faster); attnc on 1 thread (t1) and 2 (t2).")
     print()
-    head = ["case", "attnc GFLOP/s", "% peak"] + [k[3:].replace("_t", " t") for k in ratio_keys]
+    head = (["case", "attnc", "GFLOP/s", "% peak"]
+            + [k[3:].replace("_t", " t") for k in ratio_keys])
     print("| " + " | ".join(head) + " |")
     print("|" + "---|" * len(head))
     for n in attnc:
-        row = [n.replace("/attnc/t1", ""), fmt(combine(runs, n, "GFLOPs")),
+        case, _, threads = n.rpartition("/attnc/")
+        row = [case, threads, fmt(combine(runs, n, "GFLOPs")),
                fmt(combine(runs, n, "pct_peak"))]
         for k in ratio_keys:
             v = combine(runs, n, k)

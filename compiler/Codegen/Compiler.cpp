@@ -1,6 +1,7 @@
 //===- Compiler.cpp - a checked model to machine code, step by step -------===//
 
 #include "attnc/Compiler.h"
+#include "attnc/Codegen/AllocationHooks.h"
 #include "attnc/Codegen/KernelInterface.h"
 #include "attnc/Codegen/ParallelLaunch.h"
 #include "attnc/Codegen/Pipeline.h"
@@ -65,6 +66,7 @@ attnc::translateToLLVMIR(mlir::ModuleOp module, const Graph &graph,
                                    "translation to LLVM IR failed");
   if (llvm::Error err = defineParallelLaunchers(*llvmModule))
     return std::move(err);
+  defineAllocationHooks(*llvmModule);
   if (llvm::Error err = addKernelInterface(*llvmModule, graph))
     return std::move(err);
   optimizeModule(*llvmModule, machine, optLevel);

@@ -88,7 +88,9 @@ void attnc::buildLinalgToLLVMPipeline(OpPassManager &pm) {
                   // vector loads become memref.loads.
                   "convert-vector-to-llvm{reassociate-fp-reductions=true},"
                   "expand-strided-metadata,lower-affine,"
-                  "finalize-memref-to-llvm,"
+                  // Allocations through hooks that prefer the runtime's
+                  // scratch allocator (Codegen/AllocationHooks.cpp).
+                  "finalize-memref-to-llvm{use-generic-functions=true},"
                   // What has no LLVM intrinsic (erf, tanh) becomes a libm
                   // call (-lm); math-to-libm rejects ops it cannot map, so
                   // it runs after math-to-llvm has taken the rest.

@@ -1,0 +1,40 @@
+/*===- attnc/scratch.h - memory for kernels' temporaries -----------*- C -*-===*\
+ *
+ * Kernels allocate their temporaries (packed key/value blocks, score tiles)
+ * through these when the application links the runtime (weak references,
+ * as for attnc_parallel_for), else through malloc and free. Shapes are
+ * fixed, so every call asks for the same sizes: freed blocks are kept per
+ * thread and handed out again, and a kernel called in a loop stops paying
+ * for fresh pages (page faults were a third of a large kernel's time).
+ *
+ * At most ATTN_SCRATCH_CACHE_BLOCKS blocks and ATTN_SCRATCH_CACHE_BYTES
+ * bytes are kept per thread; the rest is freed at once. A thread's blocks
+ * are freed when it exits, or by attn_scratch_release on that thread.
+ *
+\*===----------------------------------------------------------------------===*/
+
+#ifndef ATTNC_SCRATCH_H
+#define ATTNC_SCRATCH_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define ATTN_SCRATCH_CACHE_BLOCKS 32
+#define ATTN_SCRATCH_CACHE_BYTES ((size_t)256 << 20)
+
+/* A block of at least `size` bytes, aligned to 64 bytes; NULL if out of
+ * memory. */
+void *attnc_scratch_alloc(size_t size);
+/* Returns a block from attnc_scratch_alloc (NULL is ignored). */
+void attnc_scratch_free(void *block);
+/* Frees the calling thread's kept blocks. */
+void attn_scratch_release(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* ATTNC_SCRATCH_H */

@@ -1,0 +1,83 @@
+//===- ScratchTest.cpp - the runtime's per-thread scratch blocks ----------===//
+
+#include "attnc/scratch.h"
+
+#include "gtest/gtest.h"
+
+#include <cstdint>
+#include <cstring>
+#include <thread>
+
+namespace {
+
+bool aligned64(const void *p) {
+  return reinterpret_cast<uintptr_t>(p) % 64 == 0;
+}
+
+TEST(ScratchTest, BlocksAreAlignedAndUsable) {
+  for (size_t size : {size_t(1), size_t(63), size_t(4096), size_t(3) << 20}) {
+    void *p = attnc_scratch_alloc(size);
+    ASSERT_NE(p, nullptr);
+    EXPECT_TRUE(aligned64(p)) << size;
+    std::memset(p, 0xab, size);
+    attnc_scratch_free(p);
+  }
+  attn_scratch_release();
+}
+
+/// The point of the cache: a kernel called again gets its blocks back
+/// instead of fresh pages.
+TEST(ScratchTest, AFreedBlockIsReusedForTheSameSize) {
+  attn_scratch_release();
+  void *a = attnc_scratch_alloc(1 << 20);
+  attnc_scratch_free(a);
+  void *b = attnc_scratch_alloc(1 << 20);
+  EXPECT_EQ(a, b);
+  void *c = attnc_scratch_alloc(1 << 20); // the cached one is taken
+  EXPECT_NE(b, c);
+  attnc_scratch_free(b);
+  attnc_scratch_free(c);
+  void *d = attnc_scratch_alloc(2 << 20); // no block of this size is kept
+  EXPECT_NE(d, b);
+  EXPECT_NE(d, c);
+  attnc_scratch_free(d);
+  attn_scratch_release();
+}
+
+TEST(ScratchTest, BlocksAreKeptPerThread) {
+  attn_scratch_release();
+  void *mine = attnc_scratch_alloc(4096);
+  attnc_scratch_free(mine);
+  void *theirs = nullptr;
+  std::thread([&] {
+    theirs = attnc_scratch_alloc(4096);
+    attnc_scratch_free(theirs);
+  }).join(); // the thread's cache is freed when it exits
+  EXPECT_NE(mine, theirs);
+  EXPECT_EQ(attnc_scratch_alloc(4096), mine);
+  attnc_scratch_free(mine);
+  attn_scratch_release();
+}
+
+TEST(ScratchTest, TheCacheIsBounded) {
+  attn_scratch_release();
+  void *blocks[ATTN_SCRATCH_CACHE_BLOCKS + 4];
+  for (void *&b : blocks)
+    b = attnc_scratch_alloc(64);
+  for (void *b : blocks)
+    attnc_scratch_free(b); // the last 4 go straight back to malloc
+  int reused = 0;
+  for (int i = 0; i < ATTN_SCRATCH_CACHE_BLOCKS + 4; ++i) {
+    void *p = attnc_scratch_alloc(64);
+    for (void *b : blocks)
+      reused += p == b;
+    blocks[i] = p;
+  }
+  EXPECT_LE(reused, ATTN_SCRATCH_CACHE_BLOCKS);
+  for (void *b : blocks)
+    attnc_scratch_free(b);
+  attnc_scratch_free(nullptr);
+  attn_scratch_release();
+}
+
+} // namespace

@@ -156,6 +156,11 @@ function(attnc_add_model name)
   if(UNIX AND NOT APPLE)
     target_link_libraries(${name} PUBLIC m)
   endif()
+  # The runtime gives the kernel its thread pool and scratch blocks (the
+  # object references them weakly and runs without them otherwise).
+  if(TARGET attnc_runtime)
+    target_link_libraries(${name} PUBLIC attnc_runtime)
+  endif()
 
   if(ARG_OBJECT_VAR)
     set(${ARG_OBJECT_VAR} "${object}" PARENT_SCOPE)

@@ -16,6 +16,7 @@
 
 #include "attnc/Frontend/Diagnostics.h"
 #include "attnc/parallel.h"
+#include "attnc/scratch.h"
 #include "attnc/Frontend/Sema.h"
 #include "attnc/Reference/Interpreter.h"
 
@@ -77,6 +78,9 @@ double medianOf(std::vector<double> v) {
 /// the heap that earlier benchmarks freed to the system.
 bool rssResetWorks = false;
 void resetPeakRss() {
+  // Blocks the runtime keeps for attnc kernels on this thread (the pool's
+  // workers keep theirs, within the cache bounds of attnc/scratch.h).
+  attn_scratch_release();
   malloc_trim(0);
   std::ofstream f("/proc/self/clear_refs");
   f << "5";

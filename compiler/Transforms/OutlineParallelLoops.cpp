@@ -88,7 +88,7 @@ LogicalResult outline(scf::ForallOp loop, unsigned index,
     }
     auto memref = dyn_cast<MemRefType>(v.getType());
     if (!memref) {
-      if (!v.getType().isIntOrIndexOrFloat())
+      if (!v.getType().isIntOrIndexOrFloat() && !isa<VectorType>(v.getType()))
         return loop.emitError("attn-outline-parallel-loops: cannot pass a ")
                << v.getType() << " to a task";
       captures.push_back({v, false});

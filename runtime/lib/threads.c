@@ -24,7 +24,6 @@ typedef struct job {
   void *context;
   int64_t count;
   atomic_int_fast64_t next;
-  int participants; /* workers (not counting the caller) taking part */
   int running;      /* participants not finished yet; guarded by poolLock */
 } job;
 
@@ -35,7 +34,11 @@ static pthread_cond_t jobFinished = PTHREAD_COND_INITIALIZER;
 static pthread_mutex_t loopLock = PTHREAD_MUTEX_INITIALIZER;
 static int numWorkers;
 static uint64_t generation; /* bumped for every posted job */
+/* The latest job and how many workers take part in it. A worker reads the
+ * count under poolLock and touches the job only if it takes part: the job
+ * lives on its caller's stack, and the caller waits only for participants. */
 static job *current;
+static int currentParticipants;
 static atomic_int requestedThreads; /* 0: default */
 static _Thread_local int insideTask;
 
@@ -89,9 +92,9 @@ static void *workerMain(void *arg) {
     while (generation == seen)
       pthread_cond_wait(&jobPosted, &poolLock);
     seen = generation;
-    job *j = current;
-    if (index >= j->participants)
+    if (index >= currentParticipants)
       continue;
+    job *j = current;
     pthread_mutex_unlock(&poolLock);
     runTasks(j);
     pthread_mutex_lock(&poolLock);
@@ -150,10 +153,11 @@ void attnc_parallel_for(int64_t count, void (*task)(void *, int64_t),
   if (workers > threads - 1)
     workers = threads - 1;
   job j = {.task = task, .context = context, .count = count,
-           .participants = workers, .running = workers};
+           .running = workers};
   atomic_init(&j.next, 0);
   pthread_mutex_lock(&poolLock);
   current = &j;
+  currentParticipants = workers;
   ++generation;
   pthread_cond_broadcast(&jobPosted);
   pthread_mutex_unlock(&poolLock);

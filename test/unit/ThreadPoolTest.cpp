@@ -119,6 +119,30 @@ TEST_F(ThreadPoolTest, NestedLoopsRunInline) {
     EXPECT_EQ(h.load(), 1);
 }
 
+/// Overwrites the stack below the caller, where a finished loop kept its job.
+__attribute__((noinline)) void scribbleStack() {
+  volatile unsigned char junk[4096];
+  for (size_t i = 0; i < sizeof junk; ++i)
+    junk[i] = 0x7f;
+}
+
+/// Workers left out of a loop (fewer threads than the pool has) wake up
+/// after the loop's caller has returned; they must not touch its job.
+TEST_F(ThreadPoolTest, LoopsWithFewerThreadsThanThePoolAreSafe) {
+  std::atomic<int64_t> total{0};
+  for (int round = 0; round < 2000; ++round) {
+    attn_set_num_threads(round % 2 ? 2 : 8);
+    attnc_parallel_for(
+        3,
+        [](void *c, int64_t i) {
+          static_cast<std::atomic<int64_t> *>(c)->fetch_add(i + 1);
+        },
+        &total);
+    scribbleStack();
+  }
+  EXPECT_EQ(total.load(), 2000 * 6);
+}
+
 TEST_F(ThreadPoolTest, ThreadCountFromTheApiThenTheEnvironment) {
   EXPECT_EQ(attn_set_num_threads(3), 0);
   EXPECT_EQ(attn_num_threads(), 3);

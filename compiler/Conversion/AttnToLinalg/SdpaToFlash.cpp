@@ -215,9 +215,11 @@ struct SdpaToFlash : OpConversionPattern<attn::SdpaOp> {
           });
 
       // + bias, - alibi |i - j|, -inf where masked; positions are absolute.
+      // Applied to the score tile in place. A tile the mask leaves wholly
+      // visible (below the diagonal, inside the window) skips the pass.
       GenericBuilder gen2(b, loc, 2);
-      SmallVector<Value> inputs = {s};
-      SmallVector<AffineMap> maps = {gen2.identity()};
+      SmallVector<Value> inputs;
+      SmallVector<AffineMap> maps;
       if (bias) {
         inputs.push_back(b.create<tensor::ExtractSliceOp>(
             loc, RankedTensorType::get({Tq, Tk}, f32), bias,
@@ -234,33 +236,67 @@ struct SdpaToFlash : OpConversionPattern<attn::SdpaOp> {
       }
       maps.push_back(gen2.identity());
       bool needsPositions = mask != attn::MaskKind::none || alibi;
-      Value logits = gen2.generic(
-          inputs, emptyF32(b, loc, {Tq, Tk}), maps, {par, par},
-          [&](OpBuilder &nb, Location l, ValueRange a) {
-            Value x = a[0];
-            if (bias)
-              x = nb.create<arith::AddFOp>(l, x, a[1]);
-            if (needsPositions) {
-              Value i = nb.create<arith::AddIOp>(
-                  l, nb.create<linalg::IndexOp>(l, 0), qRow0);
-              Value j = nb.create<arith::AddIOp>(
-                  l, nb.create<linalg::IndexOp>(l, 1), kCol0);
-              if (alibi) {
-                Value diff = nb.create<arith::SubIOp>(l, i, j);
-                Value absDiff = nb.create<arith::MaxSIOp>(
-                    l, diff, nb.create<arith::SubIOp>(l, j, i));
-                Value dist = nb.create<arith::SIToFPOp>(
-                    l, nb.getF32Type(),
-                    nb.create<arith::IndexCastOp>(l, nb.getI64Type(), absDiff));
-                x = nb.create<arith::SubFOp>(
-                    l, x, nb.create<arith::MulFOp>(l, slope, dist));
+      auto adjustScores = [&](OpBuilder &ob, Location ol) -> Value {
+        GenericBuilder g(ob, ol, 2);
+        return g.generic(
+            inputs, s, maps, {par, par},
+            [&](OpBuilder &nb, Location l, ValueRange a) {
+              Value x = a.back();
+              if (bias)
+                x = nb.create<arith::AddFOp>(l, x, a[0]);
+              if (needsPositions) {
+                Value i = nb.create<arith::AddIOp>(
+                    l, nb.create<linalg::IndexOp>(l, 0), qRow0);
+                Value j = nb.create<arith::AddIOp>(
+                    l, nb.create<linalg::IndexOp>(l, 1), kCol0);
+                if (alibi) {
+                  Value diff = nb.create<arith::SubIOp>(l, i, j);
+                  Value absDiff = nb.create<arith::MaxSIOp>(
+                      l, diff, nb.create<arith::SubIOp>(l, j, i));
+                  Value dist = nb.create<arith::SIToFPOp>(
+                      l, nb.getF32Type(),
+                      nb.create<arith::IndexCastOp>(l, nb.getI64Type(),
+                                                    absDiff));
+                  x = nb.create<arith::SubFOp>(
+                      l, x, nb.create<arith::MulFOp>(l, slope, dist));
+                }
+                if (Value visible = keyVisible(nb, l, mask, window, i, j))
+                  x = nb.create<arith::SelectOp>(l, visible, x,
+                                                 f32Const(nb, l, kNegInf));
               }
-              if (Value visible = keyVisible(nb, l, mask, window, i, j))
-                x = nb.create<arith::SelectOp>(l, visible, x,
-                                               f32Const(nb, l, kNegInf));
-            }
-            nb.create<linalg::YieldOp>(l, x);
-          });
+              nb.create<linalg::YieldOp>(l, x);
+            });
+      };
+      Value logits = s;
+      if (bias || alibi) {
+        logits = adjustScores(b, loc);
+      } else if (mask != attn::MaskKind::none) {
+        // Some key of the tile is later than its first query (causal), or
+        // older than the window of its last query.
+        Value lastKey =
+            b.create<arith::AddIOp>(loc, kCol0, indexConst(b, loc, Tk - 1));
+        Value hidden = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::sgt,
+                                               lastKey, qRow0);
+        if (mask == attn::MaskKind::window) {
+          Value oldest = b.create<arith::SubIOp>(
+              loc,
+              b.create<arith::AddIOp>(loc, qRow0, indexConst(b, loc, Tq - 1)),
+              indexConst(b, loc, window));
+          hidden = b.create<arith::OrIOp>(
+              loc, hidden,
+              b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::sle, kCol0,
+                                      oldest));
+        }
+        logits = b.create<scf::IfOp>(
+                      loc, hidden,
+                      [&](OpBuilder &tb, Location tl) {
+                        tb.create<scf::YieldOp>(tl, adjustScores(tb, tl));
+                      },
+                      [&](OpBuilder &eb, Location el) {
+                        eb.create<scf::YieldOp>(el, s);
+                      })
+                     .getResult(0);
+      }
 
       // Every loop-carried value is updated in place (its old value is the
       // `outs` of the op that produces the new one), so bufferization keeps

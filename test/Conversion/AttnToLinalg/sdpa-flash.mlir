@@ -38,10 +38,18 @@
 // CHECK: tensor.extract_slice %[[VP]][%[[KT]], 0, 0] [1, 32, 8]
 // Scores of one tile: [64, 8] x [8, 32].
 // CHECK: linalg.generic {{.*}} ins(%{{.+}}, %{{.+}} : tensor<64x8xf32>, tensor<8x32xf32>) outs(%{{.+}} : tensor<64x32xf32>)
-// The mask, in the tile, at absolute positions.
+// The mask, in place on the score tile, at absolute positions; only for a
+// tile with a key after its first query or before its last query's window.
+// CHECK: %[[LATE:.+]] = arith.cmpi sgt
+// CHECK: %[[OLD:.+]] = arith.cmpi sle
+// CHECK: %[[HIDDEN:.+]] = arith.ori %[[LATE]], %[[OLD]]
+// CHECK: scf.if %[[HIDDEN]] -> (tensor<64x32xf32>)
+// CHECK: linalg.generic {{.*}} outs(%{{.+}} : tensor<64x32xf32>)
 // CHECK: arith.cmpi sle
 // CHECK: arith.cmpi sgt
 // CHECK: arith.select {{.*}} : f32
+// CHECK: } else {
+// CHECK-NEXT: scf.yield
 // m' and alpha = exp(m - m') update m in place.
 // CHECK: %[[MA:.+]]:2 = linalg.generic {{.*}} outs(%[[M]], %{{.+}} : tensor<64xf32>, tensor<64xf32>)
 // CHECK: arith.maximumf

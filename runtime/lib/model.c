@@ -2,6 +2,7 @@
 
 #define _GNU_SOURCE
 #include "attnc/runtime.h"
+#include "error.h"
 
 #include <dlfcn.h>
 #include <stdarg.h>
@@ -15,15 +16,27 @@ struct attn_model {
   int (*argv_entry)(void **);
 };
 
-static _Thread_local char last_error[512];
+static _Thread_local char last_error[4096];
 
-static attn_status fail(attn_status status, const char *format, ...) {
+attn_status attn_fail(attn_status status, const char *format, ...) {
   va_list ap;
   va_start(ap, format);
   vsnprintf(last_error, sizeof last_error, format, ap);
   va_end(ap);
   return status;
 }
+
+void attn_append_error(const char *format, ...) {
+  size_t used = strlen(last_error);
+  if (used + 1 >= sizeof last_error)
+    return;
+  va_list ap;
+  va_start(ap, format);
+  vsnprintf(last_error + used, sizeof last_error - used, format, ap);
+  va_end(ap);
+}
+
+void attn_clear_error(void) { last_error[0] = '\0'; }
 
 const char *attn_last_error(void) { return last_error; }
 
@@ -37,12 +50,12 @@ int64_t attn_arg_num_elements(const attn_arg_info *arg) {
 attn_status attn_model_open(const char *path, const char *name,
                             attn_model **out) {
   if (!path || !name || !out)
-    return fail(ATTN_ERROR_INVALID_ARGUMENT,
+    return attn_fail(ATTN_ERROR_INVALID_ARGUMENT,
                 "attn_model_open: path, name and out must not be null");
   *out = NULL;
   void *library = dlopen(path, RTLD_NOW | RTLD_LOCAL);
   if (!library)
-    return fail(ATTN_ERROR_NOT_FOUND, "cannot open '%s': %s", path, dlerror());
+    return attn_fail(ATTN_ERROR_NOT_FOUND, "cannot open '%s': %s", path, dlerror());
   char symbol[256];
   snprintf(symbol, sizeof symbol, "%s_info", name);
   const attn_kernel_info *(*info_fn)(void) =
@@ -51,14 +64,14 @@ attn_status attn_model_open(const char *path, const char *name,
   int (*argv_fn)(void **) = (int (*)(void **))dlsym(library, symbol);
   if (!info_fn || !argv_fn) {
     dlclose(library);
-    return fail(ATTN_ERROR_NOT_FOUND,
+    return attn_fail(ATTN_ERROR_NOT_FOUND,
                 "'%s' has no model '%s' (symbols %s_info and %s_argv)", path,
                 name, name, name);
   }
   const attn_kernel_info *info = info_fn();
   if (!info || info->abi_version != ATTN_KERNEL_ABI_VERSION) {
     dlclose(library);
-    return fail(ATTN_ERROR_ABI_MISMATCH,
+    return attn_fail(ATTN_ERROR_ABI_MISMATCH,
                 "model '%s' in '%s' has kernel ABI version %u; this runtime "
                 "reads version %u",
                 name, path, info ? info->abi_version : 0u,
@@ -67,7 +80,7 @@ attn_status attn_model_open(const char *path, const char *name,
   attn_model *model = malloc(sizeof *model);
   if (!model) {
     dlclose(library);
-    return fail(ATTN_ERROR_INVALID_ARGUMENT, "out of memory");
+    return attn_fail(ATTN_ERROR_INVALID_ARGUMENT, "out of memory");
   }
   model->library = library;
   model->info = info;
@@ -91,21 +104,21 @@ const attn_kernel_info *attn_model_info(const attn_model *model) {
 attn_status attn_model_run(const attn_model *model, void **args,
                            size_t num_args) {
   if (!model || !args)
-    return fail(ATTN_ERROR_INVALID_ARGUMENT,
+    return attn_fail(ATTN_ERROR_INVALID_ARGUMENT,
                 "attn_model_run: model and args must not be null");
   const attn_kernel_info *info = model->info;
   if (num_args != (size_t)info->num_args)
-    return fail(ATTN_ERROR_INVALID_ARGUMENT,
+    return attn_fail(ATTN_ERROR_INVALID_ARGUMENT,
                 "model '%s' takes %d arguments, got %zu", info->name,
                 info->num_args, num_args);
   for (int32_t i = 0; i < info->num_args; ++i)
     if (!args[i])
-      return fail(ATTN_ERROR_INVALID_ARGUMENT,
+      return attn_fail(ATTN_ERROR_INVALID_ARGUMENT,
                   "argument '%s' (#%d) of model '%s' is null",
                   info->args[i].name, i, info->name);
   int rc = model->argv_entry(args);
   if (rc != 0)
-    return fail(ATTN_ERROR_KERNEL_FAILED, "model '%s' returned %d", info->name,
+    return attn_fail(ATTN_ERROR_KERNEL_FAILED, "model '%s' returned %d", info->name,
                 rc);
   return ATTN_OK;
 }

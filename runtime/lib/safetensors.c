@@ -1,0 +1,583 @@
+/*===- safetensors.c - a careful reader of .safetensors files -------------===*\
+ *
+ * Format (https://github.com/huggingface/safetensors): u64 little-endian N,
+ * N bytes of a UTF-8 JSON object { "NAME": { "dtype": "F32", "shape": [..],
+ * "data_offsets": [begin, end] }, ..., "__metadata__": { "k": "v" } }, then
+ * the data; offsets are relative to the end of the header. The JSON reader
+ * below understands exactly what such a header can hold (objects, arrays,
+ * strings with escapes, integers; other numbers and literals are skipped),
+ * with a depth limit, and never reads past the buffer.
+ *
+\*===----------------------------------------------------------------------===*/
+
+#include "attnc/weights.h"
+#include "error.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { kMaxDepth = 64, kMaxRank = 16, kMaxName = 512 };
+
+/* --- JSON ---------------------------------------------------------------- */
+
+typedef struct reader {
+  const char *p, *end;
+  const char *error; /* first syntax error, or NULL */
+} reader;
+
+static void skipSpace(reader *r) {
+  while (r->p < r->end &&
+         (*r->p == ' ' || *r->p == '\t' || *r->p == '\n' || *r->p == '\r'))
+    ++r->p;
+}
+
+static int expect(reader *r, char c) {
+  skipSpace(r);
+  if (r->p < r->end && *r->p == c) {
+    ++r->p;
+    return 1;
+  }
+  if (!r->error)
+    r->error = c == '}' ? "expected ',' or '}'" : c == ']' ? "expected ',' or ']'"
+               : c == ':' ? "expected ':'" : "unexpected character";
+  return 0;
+}
+
+static int peekIs(reader *r, char c) {
+  skipSpace(r);
+  return r->p < r->end && *r->p == c;
+}
+
+/* Reads a string into out (NUL-terminated, at most cap-1 bytes; longer
+ * strings are an error). */
+static int readString(reader *r, char *out, size_t cap) {
+  if (!expect(r, '"'))
+    return 0;
+  size_t n = 0;
+  while (r->p < r->end && *r->p != '"') {
+    unsigned char c = (unsigned char)*r->p++;
+    if (c < 0x20) {
+      r->error = "control character in a string";
+      return 0;
+    }
+    if (c == '\\') {
+      if (r->p >= r->end)
+        break;
+      char e = *r->p++;
+      switch (e) {
+      case '"': case '\\': case '/': c = (unsigned char)e; break;
+      case 'b': c = '\b'; break;
+      case 'f': c = '\f'; break;
+      case 'n': c = '\n'; break;
+      case 'r': c = '\r'; break;
+      case 't': c = '\t'; break;
+      case 'u': {
+        if (r->end - r->p < 4) {
+          r->error = "truncated \\u escape";
+          return 0;
+        }
+        unsigned v = 0;
+        for (int i = 0; i < 4; ++i) {
+          char h = *r->p++;
+          v <<= 4;
+          if (h >= '0' && h <= '9') v |= (unsigned)(h - '0');
+          else if (h >= 'a' && h <= 'f') v |= (unsigned)(h - 'a' + 10);
+          else if (h >= 'A' && h <= 'F') v |= (unsigned)(h - 'A' + 10);
+          else {
+            r->error = "bad \\u escape";
+            return 0;
+          }
+        }
+        /* Names only need to compare equal: keep the code unit as UTF-8
+         * (surrogate pairs stay two units, which is consistent). */
+        unsigned char buf[3];
+        size_t len;
+        if (v < 0x80) { buf[0] = (unsigned char)v; len = 1; }
+        else if (v < 0x800) {
+          buf[0] = (unsigned char)(0xc0 | (v >> 6));
+          buf[1] = (unsigned char)(0x80 | (v & 0x3f));
+          len = 2;
+        } else {
+          buf[0] = (unsigned char)(0xe0 | (v >> 12));
+          buf[1] = (unsigned char)(0x80 | ((v >> 6) & 0x3f));
+          buf[2] = (unsigned char)(0x80 | (v & 0x3f));
+          len = 3;
+        }
+        if (n + len >= cap) {
+          r->error = "string too long";
+          return 0;
+        }
+        memcpy(out + n, buf, len);
+        n += len;
+        continue;
+      }
+      default:
+        r->error = "bad escape in a string";
+        return 0;
+      }
+    }
+    if (n + 1 >= cap) {
+      r->error = "string too long";
+      return 0;
+    }
+    out[n++] = (char)c;
+  }
+  if (r->p >= r->end) {
+    r->error = "unterminated string";
+    return 0;
+  }
+  ++r->p; /* closing quote */
+  out[n] = '\0';
+  return 1;
+}
+
+/* A non-negative integer that fits in int64. */
+static int readInteger(reader *r, int64_t *out) {
+  skipSpace(r);
+  if (r->p >= r->end || *r->p < '0' || *r->p > '9') {
+    r->error = "expected a non-negative integer";
+    return 0;
+  }
+  int64_t v = 0;
+  while (r->p < r->end && *r->p >= '0' && *r->p <= '9') {
+    int d = *r->p++ - '0';
+    if (v > (INT64_MAX - d) / 10) {
+      r->error = "integer too large";
+      return 0;
+    }
+    v = v * 10 + d;
+  }
+  if (r->p < r->end && (*r->p == '.' || *r->p == 'e' || *r->p == 'E')) {
+    r->error = "expected an integer";
+    return 0;
+  }
+  *out = v;
+  return 1;
+}
+
+static int skipValue(reader *r, int depth);
+
+static int skipContainer(reader *r, int depth, char open, char close) {
+  if (depth > kMaxDepth) {
+    r->error = "nested too deeply";
+    return 0;
+  }
+  if (!expect(r, open))
+    return 0;
+  if (peekIs(r, close))
+    return expect(r, close);
+  for (;;) {
+    if (open == '{') {
+      char key[kMaxName];
+      if (!readString(r, key, sizeof key) || !expect(r, ':'))
+        return 0;
+    }
+    if (!skipValue(r, depth + 1))
+      return 0;
+    if (peekIs(r, ','))
+      ++r->p;
+    else
+      return expect(r, close);
+  }
+}
+
+static int skipValue(reader *r, int depth) {
+  skipSpace(r);
+  if (r->p >= r->end) {
+    r->error = "unexpected end of the header";
+    return 0;
+  }
+  char c = *r->p;
+  if (c == '{')
+    return skipContainer(r, depth, '{', '}');
+  if (c == '[')
+    return skipContainer(r, depth, '[', ']');
+  if (c == '"') {
+    char scratch[4096];
+    return readString(r, scratch, sizeof scratch);
+  }
+  /* numbers and literals: the characters they can contain */
+  const char *start = r->p;
+  while (r->p < r->end && strchr("+-.0123456789eEtruefalsn", *r->p))
+    ++r->p;
+  if (r->p == start) {
+    r->error = "unexpected character";
+    return 0;
+  }
+  return 1;
+}
+
+/* --- tensors --------------------------------------------------------------- */
+
+typedef struct entry {
+  char name[kMaxName];
+  char dtype[16];
+  int32_t rank;
+  int64_t shape[kMaxRank];
+  int64_t begin, end;
+  int hasDtype, hasShape, hasOffsets;
+} entry;
+
+static int readShape(reader *r, entry *e) {
+  if (!expect(r, '['))
+    return 0;
+  e->rank = 0;
+  if (peekIs(r, ']'))
+    return expect(r, ']');
+  for (;;) {
+    if (e->rank == kMaxRank) {
+      r->error = "shape has too many dimensions";
+      return 0;
+    }
+    if (!readInteger(r, &e->shape[e->rank++]))
+      return 0;
+    if (peekIs(r, ','))
+      ++r->p;
+    else
+      return expect(r, ']');
+  }
+}
+
+static int readEntry(reader *r, entry *e) {
+  if (!expect(r, '{'))
+    return 0;
+  if (peekIs(r, '}'))
+    return expect(r, '}');
+  for (;;) {
+    char key[64];
+    if (!readString(r, key, sizeof key) || !expect(r, ':'))
+      return 0;
+    if (strcmp(key, "dtype") == 0) {
+      if (!readString(r, e->dtype, sizeof e->dtype))
+        return 0;
+      e->hasDtype = 1;
+    } else if (strcmp(key, "shape") == 0) {
+      if (!readShape(r, e))
+        return 0;
+      e->hasShape = 1;
+    } else if (strcmp(key, "data_offsets") == 0) {
+      if (!expect(r, '[') || !readInteger(r, &e->begin) || !expect(r, ',') ||
+          !readInteger(r, &e->end) || !expect(r, ']'))
+        return 0;
+      e->hasOffsets = 1;
+    } else if (!skipValue(r, 2)) {
+      return 0;
+    }
+    if (peekIs(r, ','))
+      ++r->p;
+    else
+      return expect(r, '}');
+  }
+}
+
+static int64_t dtypeSize(const char *dtype) {
+  static const struct { const char *name; int64_t size; } sizes[] = {
+      {"F64", 8}, {"F32", 4}, {"F16", 2}, {"BF16", 2}, {"I64", 8},
+      {"I32", 4}, {"I16", 2}, {"I8", 1},  {"U8", 1},   {"BOOL", 1},
+      {"U16", 2}, {"U32", 4}, {"U64", 8}, {"F8_E4M3", 1}, {"F8_E5M2", 1}};
+  for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; ++i)
+    if (strcmp(dtype, sizes[i].name) == 0)
+      return sizes[i].size;
+  return 0;
+}
+
+/* --- loading ---------------------------------------------------------------- */
+
+struct attn_weights {
+  const attn_kernel_info *info;
+  float **data; /* per argument: the param's floats, NULL for others */
+};
+
+void attn_weights_free(attn_weights *w) {
+  if (!w)
+    return;
+  if (w->data)
+    for (int32_t i = 0; i < w->info->num_args; ++i)
+      free(w->data[i]);
+  free(w->data);
+  free(w);
+}
+
+static int sameShape(const entry *e, const attn_arg_info *arg) {
+  if (e->rank != arg->rank)
+    return 0;
+  for (int32_t d = 0; d < arg->rank; ++d)
+    if (e->shape[d] != arg->shape[d])
+      return 0;
+  return 1;
+}
+
+static void formatShape(char *out, size_t cap, int32_t rank,
+                        const int64_t *shape) {
+  size_t n = (size_t)snprintf(out, cap, "[");
+  for (int32_t d = 0; d < rank && n < cap; ++d)
+    n += (size_t)snprintf(out + n, cap - n, d ? ", %lld" : "%lld",
+                          (long long)shape[d]);
+  if (n < cap)
+    snprintf(out + n, cap - n, "]");
+}
+
+attn_status attn_weights_parse(const void *bytes, size_t size,
+                               const attn_kernel_info *info,
+                               attn_weights **out) {
+  if (!out)
+    return attn_fail(ATTN_ERROR_INVALID_ARGUMENT, "attn_weights_parse: out is null");
+  *out = NULL;
+  if (!bytes || !info)
+    return attn_fail(ATTN_ERROR_INVALID_ARGUMENT,
+                     "attn_weights_parse: data and info must not be null");
+  const unsigned char *file = bytes;
+  if (size < 8)
+    return attn_fail(ATTN_ERROR_INVALID_ARGUMENT,
+                     "safetensors: %zu bytes is too short for the 8-byte header length",
+                     size);
+  uint64_t headerLength = 0;
+  for (int i = 7; i >= 0; --i)
+    headerLength = (headerLength << 8) | file[i];
+  if (headerLength > size - 8)
+    return attn_fail(ATTN_ERROR_INVALID_ARGUMENT,
+                     "safetensors: the header length %llu runs past the end of "
+                     "the file (%zu bytes after the length)",
+                     (unsigned long long)headerLength, size - 8);
+  const unsigned char *dataStart = file + 8 + headerLength;
+  uint64_t dataSize = size - 8 - headerLength;
+
+  attn_weights *w = calloc(1, sizeof *w);
+  entry *found = calloc((size_t)(info->num_args > 0 ? info->num_args : 1),
+                        sizeof *found);
+  int *seen = calloc((size_t)(info->num_args > 0 ? info->num_args : 1),
+                     sizeof *seen);
+  if (!w || !found || !seen) {
+    free(w), free(found), free(seen);
+    return attn_fail(ATTN_ERROR_INVALID_ARGUMENT, "safetensors: out of memory");
+  }
+  w->info = info;
+
+  reader r = {(const char *)file + 8, (const char *)dataStart, NULL};
+  int ok = expect(&r, '{');
+  int problems = 0;
+  attn_clear_error();
+  /* [begin, end) of every tensor, to find overlaps */
+  size_t numRanges = 0, capRanges = 16;
+  int64_t(*ranges)[2] = malloc(capRanges * sizeof *ranges);
+  ok = ok && ranges;
+  if (ok && peekIs(&r, '}'))
+    ok = expect(&r, '}');
+  else
+    while (ok) {
+      entry e;
+      memset(&e, 0, sizeof e);
+      if (!readString(&r, e.name, sizeof e.name) || !expect(&r, ':')) {
+        ok = 0;
+        break;
+      }
+      if (strcmp(e.name, "__metadata__") == 0) {
+        ok = skipValue(&r, 1);
+      } else if ((ok = readEntry(&r, &e))) {
+        if (!e.hasDtype || !e.hasShape || !e.hasOffsets) {
+          attn_append_error("tensor '%s' lacks %s\n", e.name,
+                            !e.hasDtype ? "a dtype"
+                            : !e.hasShape ? "a shape" : "data_offsets");
+          ++problems;
+        } else {
+          int64_t elementSize = dtypeSize(e.dtype);
+          int64_t elements = 1;
+          int overflow = 0;
+          for (int32_t d = 0; d < e.rank; ++d) {
+            if (e.shape[d] != 0 && elements > INT64_MAX / e.shape[d])
+              overflow = 1;
+            else
+              elements *= e.shape[d];
+          }
+          if (elementSize == 0) {
+            attn_append_error("tensor '%s' has unknown dtype '%s'\n", e.name, e.dtype);
+            ++problems;
+          } else if (e.begin > e.end || (uint64_t)e.end > dataSize) {
+            attn_append_error("tensor '%s': data_offsets [%lld, %lld] lie outside "
+                              "the %llu data bytes\n", e.name, (long long)e.begin,
+                              (long long)e.end, (unsigned long long)dataSize);
+            ++problems;
+          } else if (overflow || elements > INT64_MAX / elementSize ||
+                     e.end - e.begin != elements * elementSize) {
+            attn_append_error("tensor '%s': %lld data bytes do not hold its shape "
+                              "of %s elements\n", e.name,
+                              (long long)(e.end - e.begin),
+                              overflow ? "too many" : "that many");
+            ++problems;
+          } else {
+            for (size_t k = 0; k < numRanges; ++k)
+              if (e.begin < ranges[k][1] && ranges[k][0] < e.end) {
+                attn_append_error("tensor '%s' overlaps another tensor's data\n",
+                                  e.name);
+                ++problems;
+                break;
+              }
+            if (numRanges == capRanges) {
+              capRanges *= 2;
+              void *grown = realloc(ranges, capRanges * sizeof *ranges);
+              if (!grown) {
+                ok = 0;
+                break;
+              }
+              ranges = grown;
+            }
+            ranges[numRanges][0] = e.begin;
+            ranges[numRanges][1] = e.end;
+            ++numRanges;
+          }
+          for (int32_t i = 0; i < info->num_args; ++i)
+            if (info->args[i].role == ATTN_ARG_PARAM &&
+                strcmp(info->args[i].name, e.name) == 0) {
+              if (seen[i]) {
+                attn_append_error("tensor '%s' appears twice\n", e.name);
+                ++problems;
+              }
+              seen[i] = 1;
+              found[i] = e;
+            }
+        }
+      }
+      if (!ok)
+        break;
+      if (peekIs(&r, ','))
+        ++r.p;
+      else {
+        ok = expect(&r, '}');
+        break;
+      }
+    }
+  if (ok) {
+    skipSpace(&r);
+    if (r.p != r.end) {
+      ok = 0;
+      r.error = "text after the header's object";
+    }
+  }
+  free(ranges);
+  if (!ok) {
+    size_t at = (size_t)(r.p - (const char *)file);
+    attn_fail(ATTN_ERROR_INVALID_ARGUMENT,
+              "safetensors: malformed JSON header at byte %zu: %s", at,
+              r.error ? r.error : "out of memory");
+    free(found), free(seen), attn_weights_free(w);
+    return ATTN_ERROR_INVALID_ARGUMENT;
+  }
+
+  /* Every param of the model, by name. */
+  w->data = calloc((size_t)(info->num_args > 0 ? info->num_args : 1),
+                   sizeof *w->data);
+  for (int32_t i = 0; w->data && i < info->num_args; ++i) {
+    const attn_arg_info *arg = &info->args[i];
+    if (arg->role != ATTN_ARG_PARAM)
+      continue;
+    char want[256], got[256];
+    formatShape(want, sizeof want, arg->rank, arg->shape);
+    if (!seen[i]) {
+      attn_append_error("param '%s' %s is missing\n", arg->name, want);
+      ++problems;
+      continue;
+    }
+    const entry *e = &found[i];
+    if (strcmp(e->dtype, "F32") != 0) {
+      attn_append_error("param '%s' is %s, expected F32\n", arg->name, e->dtype);
+      ++problems;
+      continue;
+    }
+    if (!sameShape(e, arg)) {
+      formatShape(got, sizeof got, e->rank, e->shape);
+      attn_append_error("param '%s' has shape %s, expected %s\n", arg->name,
+                        got, want);
+      ++problems;
+      continue;
+    }
+    size_t bytesNeeded = (size_t)(e->end - e->begin);
+    void *copy = NULL;
+    if (posix_memalign(&copy, 64, bytesNeeded ? bytesNeeded : 64) != 0) {
+      attn_append_error("param '%s': out of memory\n", arg->name);
+      ++problems;
+      continue;
+    }
+    memcpy(copy, dataStart + e->begin, bytesNeeded);
+    w->data[i] = copy;
+  }
+  free(found), free(seen);
+  if (!w->data || problems) {
+    if (!w->data)
+      attn_append_error("out of memory\n");
+    /* drop the final newline of the report */
+    const char *msg = attn_last_error();
+    size_t n = strlen(msg);
+    char report[4096];
+    snprintf(report, sizeof report, "safetensors: %d problem%s with model '%s':\n%.*s",
+             problems, problems == 1 ? "" : "s", info->name,
+             (int)(n && msg[n - 1] == '\n' ? n - 1 : n), msg);
+    attn_weights_free(w);
+    return attn_fail(ATTN_ERROR_INVALID_ARGUMENT, "%s", report);
+  }
+  *out = w;
+  return ATTN_OK;
+}
+
+attn_status attn_weights_load(const char *path, const attn_kernel_info *info,
+                              attn_weights **out) {
+  if (out)
+    *out = NULL;
+  if (!path || !info || !out)
+    return attn_fail(ATTN_ERROR_INVALID_ARGUMENT,
+                     "attn_weights_load: path, info and out must not be null");
+  FILE *f = fopen(path, "rb");
+  if (!f)
+    return attn_fail(ATTN_ERROR_NOT_FOUND, "cannot open '%s': %s", path,
+                     strerror(errno));
+  long size = -1;
+  if (fseek(f, 0, SEEK_END) == 0)
+    size = ftell(f);
+  if (size < 0 || fseek(f, 0, SEEK_SET) != 0) {
+    fclose(f);
+    return attn_fail(ATTN_ERROR_NOT_FOUND, "cannot read '%s'", path);
+  }
+  void *bytes = malloc(size ? (size_t)size : 1);
+  if (!bytes) {
+    fclose(f);
+    return attn_fail(ATTN_ERROR_INVALID_ARGUMENT,
+                     "'%s': %ld bytes do not fit in memory", path, size);
+  }
+  size_t got = fread(bytes, 1, (size_t)size, f);
+  fclose(f);
+  if (got != (size_t)size) {
+    free(bytes);
+    return attn_fail(ATTN_ERROR_NOT_FOUND, "cannot read '%s'", path);
+  }
+  attn_status status = attn_weights_parse(bytes, (size_t)size, info, out);
+  free(bytes);
+  if (status != ATTN_OK) {
+    char message[4096];
+    snprintf(message, sizeof message, "%s: %s", path, attn_last_error());
+    return attn_fail(status, "%s", message);
+  }
+  return ATTN_OK;
+}
+
+const float *attn_weights_get(const attn_weights *w, const char *name,
+                              int64_t *count) {
+  if (!w || !name)
+    return NULL;
+  for (int32_t i = 0; i < w->info->num_args; ++i)
+    if (w->data[i] && strcmp(w->info->args[i].name, name) == 0) {
+      if (count)
+        *count = attn_arg_num_elements(&w->info->args[i]);
+      return w->data[i];
+    }
+  return NULL;
+}
+
+void attn_weights_bind(const attn_weights *w, void **args) {
+  if (!w || !args)
+    return;
+  for (int32_t i = 0; i < w->info->num_args; ++i)
+    if (w->data[i])
+      args[i] = w->data[i];
+}

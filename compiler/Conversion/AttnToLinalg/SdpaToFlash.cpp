@@ -90,24 +90,41 @@ struct SdpaToFlash : OpConversionPattern<attn::SdpaOp> {
     Value bias = adaptor.getBias(), alibi = adaptor.getAlibi();
 
     Value c0 = indexConst(b, loc, 0), c1 = indexConst(b, loc, 1);
-    // Head groups are independent (each reads its own K/V and writes its own
-    // output columns): an scf.forall, which attn-outline-parallel-loops
-    // hands to the runtime's thread pool. Each group computes into its
-    // [S, 1, R, D] slice of the output.
+    // Tasks: head groups are independent (each reads its own K/V and writes
+    // its own output columns), and so are blocks of query tiles. With few
+    // groups (GQA, MQA) the query tiles are split into P blocks so that
+    // there are at least 8 tasks; each task packs its group's K/V itself,
+    // which costs 2 T D copies per task against R (S/P) T D multiply-adds.
+    // The tasks are one scf.forall, which attn-outline-parallel-loops hands
+    // to the runtime's thread pool; task i = (g, c) with g = i / P, c = i % P
+    // computes into its [S/P, 1, R, D] slice of the output.
+    int64_t numQueryTiles = S / Tq, P = 1;
+    while (G * P < 8 && numQueryTiles % (2 * P) == 0)
+      P *= 2;
+    int64_t blockTiles = numQueryTiles / P, blockRows = blockTiles * Tq;
     Value out = emptyF32(b, loc, {S, G, R, D});
     auto gLoop = b.create<scf::ForallOp>(
-        loc, ArrayRef<OpFoldResult>{b.getIndexAttr(G)}, ValueRange{out},
+        loc, ArrayRef<OpFoldResult>{b.getIndexAttr(G * P)}, ValueRange{out},
         std::nullopt);
     b.setInsertionPointToStart(gLoop.getBody());
-    Value gIv = gLoop.getInductionVars()[0];
-    auto groupOutType = RankedTensorType::get({S, 1, R, D}, f32);
+    Value task = gLoop.getInductionVars()[0];
+    Value gIv = task, blockRow0 = c0;
+    if (P > 1) {
+      Value pConst = indexConst(b, loc, P);
+      gIv = b.create<arith::DivUIOp>(loc, task, pConst);
+      blockRow0 = b.create<arith::MulIOp>(
+          loc, b.create<arith::RemUIOp>(loc, task, pConst),
+          indexConst(b, loc, blockRows));
+    }
+    auto groupOutType = RankedTensorType::get({blockRows, 1, R, D}, f32);
     auto groupOffsets = b.getDenseI64ArrayAttr(
-        {0, ShapedType::kDynamic, 0, 0});
-    auto groupSizes = b.getDenseI64ArrayAttr({S, 1, R, D});
+        {ShapedType::kDynamic, ShapedType::kDynamic, 0, 0});
+    auto groupSizes = b.getDenseI64ArrayAttr({blockRows, 1, R, D});
     auto groupStrides = b.getDenseI64ArrayAttr({1, 1, 1, 1});
     Value groupOut = b.create<tensor::ExtractSliceOp>(
-        loc, groupOutType, gLoop.getRegionIterArgs()[0], ValueRange{gIv},
-        ValueRange{}, ValueRange{}, groupOffsets, groupSizes, groupStrides);
+        loc, groupOutType, gLoop.getRegionIterArgs()[0],
+        ValueRange{blockRow0, gIv}, ValueRange{}, ValueRange{}, groupOffsets,
+        groupSizes, groupStrides);
     // [T/Tk, Tk, G, D] -> [T/Tk, Tk, 1, D] at group g -> [T/Tk, Tk, D]. The
     // unit dimension is dropped by an explicit collapse: a rank-reducing
     // slice would be ambiguous when T/Tk is 1 too, and bufferization then
@@ -137,11 +154,13 @@ struct SdpaToFlash : OpConversionPattern<attn::SdpaOp> {
                                       ValueRange{groupOut});
     b.setInsertionPointToStart(rLoop.getBody());
     Value rIv = rLoop.getInductionVar();
-    auto qLoop = b.create<scf::ForOp>(loc, c0, indexConst(b, loc, S / Tq), c1,
-                                      rLoop.getRegionIterArgs());
+    auto qLoop = b.create<scf::ForOp>(loc, c0, indexConst(b, loc, blockTiles),
+                                      c1, rLoop.getRegionIterArgs());
     b.setInsertionPointToStart(qLoop.getBody());
     Value qt = qLoop.getInductionVar();
-    Value qRow0 = b.create<arith::MulIOp>(loc, qt, indexConst(b, loc, Tq));
+    // The tile's first row within the task's block, and within the sequence.
+    Value blockRow = b.create<arith::MulIOp>(loc, qt, indexConst(b, loc, Tq));
+    Value qRow0 = b.create<arith::AddIOp>(loc, blockRow0, blockRow);
 
     // The query tile, pre-multiplied by the scale: [Tq, D].
     auto tileType = RankedTensorType::get({Tq, D}, f32);
@@ -379,7 +398,7 @@ struct SdpaToFlash : OpConversionPattern<attn::SdpaOp> {
     auto unitStrides = b.getDenseI64ArrayAttr({1, 1, 1, 1});
     Value outTile = b.create<tensor::ExtractSliceOp>(
         loc, tileType, qLoop.getRegionIterArgs()[0],
-        ValueRange{qRow0, c0, rIv, c0}, ValueRange{}, ValueRange{},
+        ValueRange{blockRow, c0, rIv, c0}, ValueRange{}, ValueRange{},
         outTileOffsets, outTileSizes, unitStrides);
     GenericBuilder gen2(b, loc, 2);
     Value normalized = gen2.generic(
@@ -395,7 +414,7 @@ struct SdpaToFlash : OpConversionPattern<attn::SdpaOp> {
         });
     Value updated = b.create<tensor::InsertSliceOp>(
         loc, normalized, qLoop.getRegionIterArgs()[0],
-        ValueRange{qRow0, c0, rIv, c0}, ValueRange{}, ValueRange{},
+        ValueRange{blockRow, c0, rIv, c0}, ValueRange{}, ValueRange{},
         outTileOffsets, outTileSizes, unitStrides);
     b.create<scf::YieldOp>(loc, updated);
     b.setInsertionPointAfter(qLoop);
@@ -403,7 +422,8 @@ struct SdpaToFlash : OpConversionPattern<attn::SdpaOp> {
     b.setInsertionPointToStart(gLoop.getTerminator().getBody());
     b.create<tensor::ParallelInsertSliceOp>(
         loc, rLoop.getResult(0), gLoop.getRegionIterArgs()[0],
-        ValueRange{gIv}, ValueRange{}, ValueRange{}, groupOffsets, groupSizes,
+        ValueRange{blockRow0, gIv}, ValueRange{}, ValueRange{}, groupOffsets,
+        groupSizes,
         groupStrides);
     b.setInsertionPointAfter(gLoop);
 

@@ -1,12 +1,15 @@
 // attn.sdpa with attn.tiles = [Tq, Tk] lowers to flash attention: an
-// scf.forall over key/value head groups (independent tasks, each writing its
-// [S, 1, R, D] slice of the output), loops over the heads in a group, query
-// tiles and the key tiles the mask leaves visible, carrying a running row max m, row sum l and an
-// unnormalized [Tq, D] accumulator. No [S, T] score tensor exists; the
-// largest score tile is [Tq, Tk].
+// scf.forall of independent tasks, one per key/value head group and block of
+// query tiles (a group's query tiles are split into P blocks when there are
+// fewer than 8 groups), each writing its [S/P, 1, R, D] slice of the output;
+// in a task, loops over the heads of the group, the block's query tiles and
+// the key tiles the mask leaves visible, carrying a running row max m, row
+// sum l and an unnormalized [Tq, D] accumulator. No [S, T] score tensor
+// exists; the largest score tile is [Tq, Tk].
 //
 // Here S = 256, H = 4, G = 2 (two heads per group), D = 8, tiles 64 x 32,
-// window(40): query tile t (rows 64t .. 64t+63) visits key tiles
+// window(40): 4 query tiles per group, P = 4 blocks of one tile, 8 tasks.
+// Query tile t (rows 64t .. 64t+63) visits key tiles
 //   from max(64t - 39, 0) / 32   (the window's first key)
 //   to   min((64t + 63) / 32 + 1, 8)  (past the diagonal: causal)
 
@@ -14,18 +17,20 @@
 
 // CHECK-LABEL: func.func @window
 // CHECK-NOT: tensor<256x256xf32>
-// K and V of each head group are packed into contiguous key tiles before
-// its heads run: K as [T/Tk, D, Tk] (each tile is K^T of its keys), V as
-// [T/Tk, Tk, D].
-// CHECK: scf.forall (%[[G:.+]]) in (2) shared_outs(%[[OUT:.+]] = %{{.+}}) -> (tensor<256x2x2x8xf32>)
-// CHECK: %[[GOUT:.+]] = tensor.extract_slice %[[OUT]][0, %[[G]], 0, 0] [256, 1, 2, 8]
+// K and V of the task's head group are packed into contiguous key tiles
+// before its heads run: K as [T/Tk, D, Tk] (each tile is K^T of its keys),
+// V as [T/Tk, Tk, D].
+// CHECK: scf.forall (%[[T:.+]]) in (8) shared_outs(%[[OUT:.+]] = %{{.+}}) -> (tensor<256x2x2x8xf32>)
+// CHECK: %[[G:.+]] = arith.divui %[[T]], %c4
+// CHECK: %[[BLOCK:.+]] = arith.remui %[[T]], %c4
+// CHECK: %[[ROW0:.+]] = arith.muli %[[BLOCK]], %c64
+// CHECK: %[[GOUT:.+]] = tensor.extract_slice %[[OUT]][%[[ROW0]], %[[G]], 0, 0] [64, 1, 2, 8]
 // CHECK: %[[KG:.+]] = tensor.extract_slice %{{.+}}[0, 0, %[[G]], 0] [8, 32, 1, 8]
 // CHECK: %[[KC:.+]] = tensor.collapse_shape %[[KG]] {{\[\[}}0], [1], [2, 3]] : tensor<8x32x1x8xf32> into tensor<8x32x8xf32>
 // CHECK: %[[KP:.+]] = linalg.transpose ins(%[[KC]] : tensor<8x32x8xf32>) outs(%{{.+}} : tensor<8x8x32xf32>) permutation = [0, 2, 1]
 // CHECK: %[[VP:.+]] = linalg.copy ins(%{{.+}} : tensor<8x32x8xf32>)
 // CHECK: scf.for %[[R:.+]] = %c0 to %c2 step %c1 iter_args(%{{.+}} = %[[GOUT]])
-// CHECK: scf.for %[[QT:.+]] = %c0 to %c4
-// CHECK: %[[ROW0:.+]] = arith.muli %[[QT]], %c64
+// The block's single query tile: its loop folds away.
 // CHECK: %[[LASTQ:.+]] = arith.addi %[[ROW0]], %c63
 // CHECK: %[[LASTKT:.+]] = arith.divui %[[LASTQ]], %c32
 // CHECK: %[[KHI0:.+]] = arith.addi %[[LASTKT]], %c1
@@ -67,7 +72,7 @@
 // CHECK: arith.divf
 // CHECK: tensor.insert_slice {{.*}} [64, 1, 1, 8]
 // CHECK: scf.forall.in_parallel
-// CHECK: tensor.parallel_insert_slice %{{.+}} into %[[OUT]][0, %[[G]], 0, 0] [256, 1, 2, 8]
+// CHECK: tensor.parallel_insert_slice %{{.+}} into %[[OUT]][%[[ROW0]], %[[G]], 0, 0] [64, 1, 2, 8]
 // CHECK: tensor.collapse_shape {{.*}} into tensor<256x32xf32>
 func.func @window(%q: tensor<256x32xf32>, %k: tensor<256x16xf32>, %v: tensor<256x16xf32>) -> tensor<256x32xf32> {
   %o = attn.sdpa %q, %k, %v heads = 4 kv_heads = 2 mask = window window = 40 scale = 0.125 {attn.tiles = array<i64: 64, 32>}
@@ -84,4 +89,18 @@ func.func @unmasked(%q: tensor<128x16xf32>) -> tensor<128x16xf32> {
   %o = attn.sdpa %q, %q, %q heads = 2 kv_heads = 2 mask = none scale = 0.125 {attn.tiles = array<i64: 32, 32>}
       : (tensor<128x16xf32>, tensor<128x16xf32>, tensor<128x16xf32>) -> tensor<128x16xf32>
   return %o : tensor<128x16xf32>
+}
+
+// Eight groups are enough tasks: one per group (P = 1), each looping over
+// all four query tiles.
+// CHECK-LABEL: func.func @many_groups
+// CHECK: scf.forall (%[[G8:.+]]) in (8) shared_outs(%[[OUT8:.+]] = %{{.+}})
+// CHECK-NOT: arith.divui
+// CHECK: tensor.extract_slice %[[OUT8]][0, %[[G8]], 0, 0] [128, 1, 1, 8]
+// CHECK: scf.for %{{.+}} = %c0 to %c4 step %c1 iter_args
+// CHECK: tensor.parallel_insert_slice %{{.+}} into %[[OUT8]][0, %[[G8]], 0, 0] [128, 1, 1, 8]
+func.func @many_groups(%q: tensor<128x64xf32>) -> tensor<128x64xf32> {
+  %o = attn.sdpa %q, %q, %q heads = 8 kv_heads = 8 mask = causal scale = 0.125 {attn.tiles = array<i64: 32, 32>}
+      : (tensor<128x64xf32>, tensor<128x64xf32>, tensor<128x64xf32>) -> tensor<128x64xf32>
+  return %o : tensor<128x64xf32>
 }

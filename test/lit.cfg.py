@@ -1,5 +1,6 @@
 # lit configuration for attnc.
 import os
+import sys
 
 import lit.formats
 
@@ -18,3 +19,5 @@ config.substitutions.append(("%attnc_src", config.attnc_src_root))
 config.substitutions.append(("%attnc_obj", config.attnc_obj_root))
 config.substitutions.append(("%runtime_include", os.path.join(config.attnc_src_root, "runtime", "include")))
 config.substitutions.append(("%cc", config.c_compiler))
+# The Python running lit, for tests that read a tool's JSON.
+config.substitutions.append(("%python", sys.executable))

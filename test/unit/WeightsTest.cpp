@@ -110,6 +110,8 @@ struct BadFile {
   const char *message;
 };
 
+void PrintTo(const BadFile &b, std::ostream *os) { *os << b.what; }
+
 class CorruptWeightsTest : public testing::TestWithParam<BadFile> {};
 
 TEST_P(CorruptWeightsTest, IsRejectedWithAReason) {

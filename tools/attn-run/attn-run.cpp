@@ -9,15 +9,23 @@
 // reads the files from --write-inputs and writes its outputs for
 // --check-outputs. Files are raw little-endian float32, row-major.
 //
+// The output ends in a summary line (model, threads, median time, GFLOP/s,
+// error); --json prints the same facts as one JSON object. Exit codes
+// (docs/cli.md): 0 pass, 1 input error, 2 usage error, 3 internal error,
+// 4 an output differs from the reference.
+//
 //===----------------------------------------------------------------------===//
+
+#include "Flops.h"
+#include "Report.h"
 
 #include "attnc/Frontend/Sema.h"
 #include "attnc/Reference/Interpreter.h"
+#include "attnc/parallel.h"
 #include "attnc/runtime.h"
 
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
-#include "llvm/Support/Format.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
@@ -32,6 +40,14 @@ using namespace llvm;
 using namespace attnc;
 
 namespace {
+
+/// What the exit status tells a script (docs/cli.md).
+enum ExitCode : int {
+  ExitInputError = 1,    ///< the model, the library or a data file
+  ExitUsageError = 2,    ///< the command line
+  ExitInternalError = 3, ///< the kernel reported a failure
+  ExitCheckFailed = 4,   ///< an output is not within the tolerance
+};
 
 cl::OptionCategory runCategory("attn-run options");
 cl::opt<std::string> libraryPath(cl::Positional, cl::Optional,
@@ -49,6 +65,15 @@ cl::opt<double> tolerance(
     cl::init(1e-4), cl::cat(runCategory));
 cl::opt<unsigned> repeat("repeat", cl::desc("Runs to time (median reported)"),
                          cl::init(5), cl::cat(runCategory));
+// Not "threads": LLVM's libraries register an option of that name.
+cl::opt<int> numThreads(
+    "num-threads",
+    cl::desc("Threads the kernel runs on (default: ATTNC_NUM_THREADS, else "
+             "the online CPUs)"),
+    cl::init(0), cl::cat(runCategory));
+cl::opt<bool> json("json",
+                   cl::desc("Print the summary as one JSON object on stdout"),
+                   cl::cat(runCategory));
 cl::opt<std::string> writeInputsDir(
     "write-inputs", cl::desc("Write every input and param to DIR/NAME.bin"),
     cl::value_desc("DIR"), cl::cat(runCategory));
@@ -57,9 +82,14 @@ cl::opt<std::string> checkOutputsDir(
     cl::desc("Check DIR/NAME.bin of every output instead of running a library"),
     cl::value_desc("DIR"), cl::cat(runCategory));
 
-int fail(const Twine &message) {
+int fail(const Twine &message, int exitCode = ExitInputError) {
   WithColor::error(errs(), "attn-run") << message << "\n";
-  return 1;
+  return exitCode;
+}
+
+void printVersion(raw_ostream &os) {
+  os << "attn-run " ATTNC_VERSION " (kernel ABI version "
+     << ATTN_KERNEL_ABI_VERSION << ")\n";
 }
 
 std::string binPath(StringRef dir, StringRef name) {
@@ -139,19 +169,19 @@ bool readOutputs(const Graph &graph, std::vector<std::vector<float>> &outputs) {
   return true;
 }
 
-/// Runs the library's kernel `repeat` times; returns the median milliseconds
-/// or a negative number after reporting an error.
-double runLibrary(const Graph &graph, std::vector<std::vector<float>> &inputs,
-                  std::vector<std::vector<float>> &outputs) {
+/// Runs the library's kernel `repeat` times and sets the median
+/// milliseconds; returns 0 or, after reporting an error, an exit code.
+int runLibrary(const Graph &graph, std::vector<std::vector<float>> &inputs,
+               std::vector<std::vector<float>> &outputs, double &medianMillis) {
   // dlopen searches the library path for a bare file name; a user means the
   // file in the current directory.
   SmallString<256> library(libraryPath);
   sys::fs::make_absolute(library);
   attn_model *model = nullptr;
   if (attn_model_open(library.c_str(), graph.name.c_str(), &model) != ATTN_OK)
-    return fail(attn_last_error()), -1;
+    return fail(attn_last_error());
   if (!matchesModel(*attn_model_info(model), graph))
-    return attn_model_close(model), -1;
+    return attn_model_close(model), ExitInputError;
 
   // Pointers into `outputs` are taken as it fills, so it must not reallocate.
   outputs.reserve(graph.args.size());
@@ -169,9 +199,9 @@ double runLibrary(const Graph &graph, std::vector<std::vector<float>> &inputs,
   for (unsigned r = 0; r < std::max(1u, unsigned(repeat)); ++r) {
     auto start = std::chrono::steady_clock::now();
     if (attn_model_run(model, args.data(), args.size()) != ATTN_OK) {
-      fail(attn_last_error());
+      fail(attn_last_error(), ExitInternalError);
       attn_model_close(model);
-      return -1;
+      return ExitInternalError;
     }
     millis.push_back(std::chrono::duration<double, std::milli>(
                          std::chrono::steady_clock::now() - start)
@@ -179,7 +209,8 @@ double runLibrary(const Graph &graph, std::vector<std::vector<float>> &inputs,
   }
   attn_model_close(model);
   std::sort(millis.begin(), millis.end());
-  return millis[millis.size() / 2];
+  medianMillis = millis[millis.size() / 2];
+  return 0;
 }
 
 } // namespace
@@ -187,14 +218,28 @@ double runLibrary(const Graph &graph, std::vector<std::vector<float>> &inputs,
 int main(int argc, char **argv) {
   InitLLVM init(argc, argv);
   cl::HideUnrelatedOptions({&runCategory});
-  cl::ParseCommandLineOptions(argc, argv,
-                              "attn-run: run a compiled model and check it "
-                              "against the reference\n");
+  cl::SetVersionPrinter(printVersion);
+  // With an error stream, a bad command line returns instead of exiting 1.
+  if (!cl::ParseCommandLineOptions(argc, argv,
+                                   "attn-run: run a compiled model and check "
+                                   "it against the reference\n",
+                                   &errs()))
+    return ExitUsageError;
   int modes = !libraryPath.empty() + !writeInputsDir.empty() +
               !checkOutputsDir.empty();
   if (modes != 1)
     return fail("give exactly one of: a library to run, --write-inputs DIR, "
-                "--check-outputs DIR");
+                "--check-outputs DIR",
+                ExitUsageError);
+  if (json && !writeInputsDir.empty())
+    return fail("--json summarizes a run or a check; --write-inputs has "
+                "nothing to summarize",
+                ExitUsageError);
+  if (numThreads < 0)
+    return fail("--num-threads must be positive (0 keeps the default)",
+                ExitUsageError);
+  if (numThreads > 0)
+    attn_set_num_threads(numThreads);
 
   auto file = MemoryBuffer::getFileOrSTDIN(modelPath, /*IsText=*/true);
   if (std::error_code ec = file.getError())
@@ -204,21 +249,32 @@ int main(int argc, char **argv) {
   DiagnosticReporter diag(sourceMgr);
   std::optional<Graph> graph = loadModel(diag);
   if (!graph)
-    return 1;
+    return ExitInputError;
 
   std::vector<std::vector<float>> inputs = makeRandomArguments(*graph, seed);
   if (!writeInputsDir.empty())
     return writeInputs(*graph, inputs);
 
+  RunReport report;
+  report.model = graph->name;
+  report.source = modelPath;
+  report.context = graph->context;
+  report.numArgs = graph->args.size();
+  report.seed = seed;
+  report.tolerance = tolerance;
+  report.flops = countProductFlops(*graph);
+
   std::vector<std::vector<float>> outputs;
-  double medianMillis = -1;
   if (!checkOutputsDir.empty()) {
+    report.outputsDir = checkOutputsDir;
     if (!readOutputs(*graph, outputs))
-      return 1;
+      return ExitInputError;
   } else {
-    medianMillis = runLibrary(*graph, inputs, outputs);
-    if (medianMillis < 0)
-      return 1;
+    report.library = libraryPath;
+    report.threads = attn_num_threads();
+    report.runs = std::max(1u, unsigned(repeat));
+    if (int rc = runLibrary(*graph, inputs, outputs, report.medianMillis))
+      return rc;
   }
 
   std::vector<RefTensor> refInputs;
@@ -230,28 +286,21 @@ int main(int argc, char **argv) {
     }
   std::vector<RefTensor> expected = interpret(*graph, refInputs);
 
-  outs() << "model " << graph->name << " (" << modelPath << "), context "
-         << graph->context << ", " << graph->args.size() << " arguments, seed "
-         << seed << "\n";
-  if (medianMillis >= 0)
-    outs() << "kernel time: " << format("%.3f", medianMillis)
-           << " ms (median of " << std::max(1u, unsigned(repeat)) << " runs)\n";
-  bool ok = true;
   size_t o = 0;
   for (const KernelArg &arg : graph->args) {
     if (arg.role != ArgRole::Output)
       continue;
-    ErrorStats s = compareToReference(outputs[o].data(), expected[o]);
-    bool pass = s.allFinite && s.maxRel <= tolerance;
-    ok &= pass;
-    outs() << "output " << arg.name << " " << shapeToString(arg.shape)
-           << ": max abs error " << format("%.3e", s.maxAbs)
-           << ", max rel error " << format("%.3e", s.maxRel)
-           << ", l2 rel error " << format("%.3e", s.l2Rel) << " (tolerance "
-           << format("%.1e", double(tolerance)) << ") "
-           << (pass ? "ok" : "FAILED") << "\n";
+    OutputCheck check;
+    check.name = arg.name;
+    check.shape = arg.shape;
+    check.stats = compareToReference(outputs[o].data(), expected[o]);
+    check.ok = check.stats.allFinite && check.stats.maxRel <= tolerance;
+    report.outputs.push_back(std::move(check));
     ++o;
   }
-  outs() << (ok ? "PASS" : "FAIL") << "\n";
-  return ok ? 0 : 1;
+  if (json)
+    printJsonReport(report, outs());
+  else
+    printTextReport(report, outs());
+  return report.passed() ? 0 : ExitCheckFailed;
 }

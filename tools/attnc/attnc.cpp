@@ -3,6 +3,8 @@
 // attnc model.attn -o model.o   writes model.o and model.h
 // --emit= says how far to lower, in the order of the pipeline (as in the
 // MLIR Toy driver): ast, attn, linalg, llvm-mlir, llvm, asm, obj, header, so.
+// Exit codes (docs/cli.md): 0 success, 1 input error, 2 usage error,
+// 3 internal error.
 //
 //===----------------------------------------------------------------------===//
 
@@ -13,26 +15,41 @@
 #include "attnc/Frontend/Parser.h"
 #include "attnc/Frontend/Sema.h"
 #include "attnc/MLIRGen.h"
+#include "attnc/kernel_info.h"
 
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Support/Timing.h"
+#include "llvm/Config/llvm-config.h"
 #include "llvm/IR/Module.h"
 #include "llvm/Support/CommandLine.h"
+#include "llvm/Support/ErrorHandling.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
+#include "llvm/Support/Signals.h"
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/WithColor.h"
 #include "llvm/Target/TargetMachine.h"
+#include "llvm/TargetParser/Host.h"
+
+#include <cstdlib>
 
 using namespace llvm;
 using namespace attnc;
 
 namespace {
+
+/// What the exit status tells a script (docs/cli.md): a model to fix, a
+/// command line to fix, or a bug to report.
+enum ExitCode : int {
+  ExitInputError = 1,    ///< the model or a file: unreadable, invalid, unwritable
+  ExitUsageError = 2,    ///< the command line: unknown option, bad value
+  ExitInternalError = 3, ///< a later stage failed on a model the checks accepted
+};
 
 enum class Emit { Ast, Attn, Linalg, LLVMMLIR, LLVMIR, Asm, Obj, Header, So };
 
@@ -84,9 +101,25 @@ const char *defaultExtension(Emit e) {
   return ".o";
 }
 
-int fail(const Twine &message) {
+int fail(const Twine &message, int exitCode = ExitInputError) {
   WithColor::error(errs(), "attnc") << message << "\n";
-  return 1;
+  return exitCode;
+}
+
+void printVersion(raw_ostream &os) {
+  os << "attnc " ATTNC_VERSION "\n"
+     << "  built with LLVM and MLIR " LLVM_VERSION_STRING "\n"
+     << "  kernel ABI version " << ATTN_KERNEL_ABI_VERSION << "\n"
+     << "  default target: " << sys::getDefaultTargetTriple() << "\n"
+     << "  host CPU: " << sys::getHostCPUName() << "\n";
+}
+
+/// LLVM's fatal errors (e.g. instruction selection failing) are compiler
+/// bugs; LLVM would exit with 1, which here means a bad input.
+void onFatalError(void *, const char *reason, bool) {
+  WithColor::error(errs(), "attnc") << "internal error: " << reason << "\n";
+  sys::RunInterruptHandlers(); // removes partly written outputs
+  std::_Exit(ExitInternalError);
 }
 
 std::string outputPath() {
@@ -129,7 +162,7 @@ int compile(const Graph &graph, SourceMgr &sourceMgr) {
   mlir::OwningOpRef<mlir::ModuleOp> module =
       generateAttnModule(*context, graph, sourceMgr);
   if (!module)
-    return 1;
+    return ExitInternalError;
   auto printModule = [&]() {
     auto out = openOutput(output, /*binary=*/false);
     if (!out)
@@ -140,9 +173,12 @@ int compile(const Graph &graph, SourceMgr &sourceMgr) {
     return 0;
   };
   // --emit=attn shows the attn dialect after its own passes: attention
-  // written by hand appears fused, as the backends see it.
+  // written by hand appears fused, as the backends see it. Its failures are
+  // input errors: --tile sizes that do not fit the model are reported here,
+  // at the attention's line.
   if (!tiles.empty() && tiles.size() != 2)
-    return fail("--tile takes two lengths, queries and keys: --tile=Tq,Tk");
+    return fail("--tile takes two lengths, queries and keys: --tile=Tq,Tk",
+                ExitUsageError);
   AttnOptimizationOptions options;
   options.tiles.assign(tiles.begin(), tiles.end());
   if (failed(runPipeline(*module, [&](mlir::OpPassManager &pm) {
@@ -152,23 +188,23 @@ int compile(const Graph &graph, SourceMgr &sourceMgr) {
   if (emit == Emit::Attn)
     return printModule();
   if (failed(runPipeline(*module, buildAttnToLinalgPipeline)))
-    return 1;
+    return ExitInternalError;
   if (emit == Emit::Linalg)
     return printModule();
   if (failed(runPipeline(*module, buildLinalgToLLVMPipeline)))
-    return 1;
+    return ExitInternalError;
   if (emit == Emit::LLVMMLIR)
     return printModule();
 
   attnc::TargetOptions target{targetTriple, targetCpu, optLevel};
   auto machine = createTargetMachine(target);
-  if (!machine)
-    return fail(toString(machine.takeError()));
+  if (!machine) // only --target and --mcpu decide this
+    return fail(toString(machine.takeError()), ExitUsageError);
   LLVMContext llvmContext;
   auto llvmModule =
       translateToLLVMIR(*module, graph, llvmContext, **machine, optLevel);
   if (!llvmModule)
-    return fail(toString(llvmModule.takeError()));
+    return fail(toString(llvmModule.takeError()), ExitInternalError);
   if (emit == Emit::LLVMIR) {
     auto out = openOutput(output, /*binary=*/false);
     if (!out)
@@ -186,12 +222,12 @@ int compile(const Graph &graph, SourceMgr &sourceMgr) {
                                   emit == Emit::Asm ? OutputKind::Assembly
                                                     : OutputKind::Object,
                                   out->os()))
-    return fail(toString(std::move(err)));
+    return fail(toString(std::move(err)), ExitInternalError);
   out->os().flush();
   if (emit == Emit::So) {
     // The object is only an intermediate here; ToolOutputFile removes it.
     if (Error err = linkSharedObject(objectPath, output))
-      return fail(toString(std::move(err)));
+      return fail(toString(std::move(err)), ExitInternalError);
     return 0;
   }
   out->keep();
@@ -214,8 +250,16 @@ int main(int argc, char **argv) {
   mlir::registerPassManagerCLOptions();
   mlir::registerDefaultTimingManagerCLOptions();
   cl::HideUnrelatedOptions({&attncCategory});
-  cl::ParseCommandLineOptions(argc, argv,
-                              "attnc: compile a .attn attention block\n");
+  cl::SetVersionPrinter(printVersion);
+  install_fatal_error_handler(onFatalError);
+  // With an error stream, a bad command line returns instead of exiting 1.
+  if (!cl::ParseCommandLineOptions(argc, argv,
+                                   "attnc: compile a .attn attention block\n",
+                                   &errs()))
+    return ExitUsageError;
+  if (optLevel > 3)
+    return fail("-O takes a level from 0 to 3, got " + Twine(optLevel),
+                ExitUsageError);
 
   ErrorOr<std::unique_ptr<MemoryBuffer>> file =
       MemoryBuffer::getFileOrSTDIN(inputFilename, /*IsText=*/true);

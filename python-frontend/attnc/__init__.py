@@ -1,0 +1,31 @@
+"""attnc's Python frontend: build attention blocks, compile them with attnc
+and run them on numpy arrays.
+
+    import attnc
+    m = attnc.Model("blk", context=128)
+    x = m.input("x", (128, 256))
+    ...
+    m.output(y)
+    kernel = attnc.compile(m).load()
+    y = kernel(x=..., w=...)
+
+See python-frontend/README.md.
+"""
+
+from .compiler import BACKENDS, CompiledModel, compile, find_compiler
+from .errors import (ArgumentError, AttncError, CompileError, Diagnostic,
+                     KernelError, ModelError, ParseError)
+from .graph import Tensor
+from .model import Block, Model
+from .kernel import ArgInfo, Kernel, num_threads, set_num_threads
+from .numbers import CONTEXT, Num, sqrt
+from .ops import window
+from .reader import parse
+
+__all__ = [
+    "ArgInfo", "ArgumentError", "AttncError", "BACKENDS", "Block", "CONTEXT",
+    "CompileError", "CompiledModel", "Diagnostic", "Kernel", "KernelError",
+    "Model", "ModelError", "Num", "ParseError", "Tensor", "compile",
+    "find_compiler", "num_threads", "parse", "set_num_threads", "sqrt",
+    "window",
+]

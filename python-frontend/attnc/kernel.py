@@ -1,0 +1,209 @@
+"""Running compiled kernels on numpy arrays, through ctypes and the
+runtime's C API (runtime/include/attnc/runtime.h).
+
+The runtime (libattnc_runtime.so) is loaded once per process with
+RTLD_GLOBAL: kernels reference its thread pool and scratch allocator
+weakly, and bind to them when the runtime is already global as they are
+opened. Every argument is checked against the kernel's own metadata
+(NAME_info, runtime/include/attnc/kernel_info.h) before the call.
+"""
+
+import collections
+import ctypes
+import os
+
+import numpy as np
+
+from .errors import ArgumentError, AttncError, KernelError
+
+ABI_VERSION = 1  # ATTN_KERNEL_ABI_VERSION
+_ROLES = {0: "input", 1: "param", 2: "output"}
+_DTYPES = {0: np.dtype(np.float32)}
+
+
+class _ArgInfo(ctypes.Structure):
+    _fields_ = [("name", ctypes.c_char_p), ("role", ctypes.c_int32),
+                ("dtype", ctypes.c_int32), ("rank", ctypes.c_int32),
+                ("reserved", ctypes.c_int32),
+                ("shape", ctypes.POINTER(ctypes.c_int64))]
+
+
+class _KernelInfo(ctypes.Structure):
+    _fields_ = [("abi_version", ctypes.c_uint32), ("num_args", ctypes.c_int32),
+                ("name", ctypes.c_char_p), ("context", ctypes.c_int64),
+                ("args", ctypes.POINTER(_ArgInfo))]
+
+
+ArgInfo = collections.namedtuple("ArgInfo", "name role dtype shape")
+ArgInfo.__doc__ = ("One kernel argument, from its metadata: role is "
+                   "'input', 'param' or 'output'; dtype a numpy dtype.")
+
+_runtime = None
+
+
+def _runtime_candidates(compiler_dir):
+    env = os.environ.get("ATTNC_RUNTIME_LIB")
+    if env:
+        return [env]  # asked for this one: no fallback
+    found = []
+    if compiler_dir:  # a build tree: bin/attnc next to lib/
+        found.append(os.path.join(compiler_dir, os.pardir, "lib",
+                                  "libattnc_runtime.so"))
+    from .compiler import _SOURCE_ROOT
+    found.append(os.path.join(_SOURCE_ROOT, "build", "lib",
+                              "libattnc_runtime.so"))
+    return found
+
+
+def load_runtime(compiler_dir=None):
+    """The runtime library, loaded on first use: $ATTNC_RUNTIME_LIB, else
+    ../lib/ next to the attnc that compiled the kernel, else the checkout's
+    build/lib/. One runtime per process (one thread pool)."""
+    global _runtime
+    if _runtime is not None:
+        return _runtime
+    candidates = _runtime_candidates(compiler_dir)
+    path = next((p for p in candidates if os.path.isfile(p)), None)
+    if path is None:
+        raise AttncError("cannot find libattnc_runtime.so; tried: %s. Build "
+                         "the attnc_runtime_shared target or set "
+                         "ATTNC_RUNTIME_LIB" % ", ".join(candidates))
+    lib = ctypes.CDLL(os.path.abspath(path), mode=ctypes.RTLD_GLOBAL)
+    lib.attn_last_error.restype = ctypes.c_char_p
+    lib.attn_model_open.argtypes = [ctypes.c_char_p, ctypes.c_char_p,
+                                    ctypes.POINTER(ctypes.c_void_p)]
+    lib.attn_model_open.restype = ctypes.c_int
+    lib.attn_model_close.argtypes = [ctypes.c_void_p]
+    lib.attn_model_info.argtypes = [ctypes.c_void_p]
+    lib.attn_model_info.restype = ctypes.POINTER(_KernelInfo)
+    lib.attn_model_run.argtypes = [ctypes.c_void_p,
+                                   ctypes.POINTER(ctypes.c_void_p),
+                                   ctypes.c_size_t]
+    lib.attn_model_run.restype = ctypes.c_int
+    lib.attn_set_num_threads.argtypes = [ctypes.c_int]
+    lib.attn_set_num_threads.restype = ctypes.c_int
+    lib.attn_num_threads.restype = ctypes.c_int
+    _runtime = lib
+    return lib
+
+
+def set_num_threads(n):
+    """Threads kernels use from now on (0: the default, ATTNC_NUM_THREADS or
+    the online CPUs); returns the previous setting."""
+    if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+        raise ValueError("the thread count must be a non-negative integer, "
+                         "got %r" % (n,))
+    return load_runtime().attn_set_num_threads(n)
+
+
+def num_threads():
+    """The number of threads kernels run on now."""
+    return load_runtime().attn_num_threads()
+
+
+class Kernel:
+    """A compiled model, callable on numpy arrays.
+
+    ``kernel(x, w)`` takes the inputs and params in the model's order (the
+    ABI's), ``kernel(x=..., w=...)`` by name, or a mix; each must be a
+    C-contiguous float32 array of exactly the declared shape. Returns the
+    output, or a tuple of them in the order of the model's ``output``s.
+    """
+
+    def __init__(self, runtime, library, name, owner=None):
+        self._runtime = runtime
+        self._owner = owner  # keeps the library's directory alive
+        handle = ctypes.c_void_p()
+        status = runtime.attn_model_open(os.fsencode(library),
+                                         name.encode(), ctypes.byref(handle))
+        if status != 0:
+            raise KernelError(runtime.attn_last_error().decode())
+        self._handle = handle
+        info = runtime.attn_model_info(handle).contents
+        self.name = info.name.decode()
+        self.context = info.context
+        self.arguments = [self._arg(info.args[i])
+                          for i in range(info.num_args)]
+        self.inputs = [a for a in self.arguments if a.role != "output"]
+        self.outputs = [a for a in self.arguments if a.role == "output"]
+
+    @staticmethod
+    def _arg(a):
+        if a.dtype not in _DTYPES:
+            raise KernelError("argument '%s' has dtype code %d, which this "
+                              "frontend does not know" % (a.name.decode(),
+                                                          a.dtype))
+        return ArgInfo(a.name.decode(), _ROLES[a.role], _DTYPES[a.dtype],
+                       tuple(a.shape[d] for d in range(a.rank)))
+
+    def __call__(self, *args, **kwargs):
+        arrays = self._bind(args, kwargs)
+        outputs = [np.empty(a.shape, a.dtype) for a in self.outputs]
+        pointers = (ctypes.c_void_p * len(self.arguments))(
+            *[a.ctypes.data for a in arrays + outputs])
+        status = self._runtime.attn_model_run(self._handle, pointers,
+                                              len(self.arguments))
+        if status != 0:
+            raise KernelError(self._runtime.attn_last_error().decode())
+        return outputs[0] if len(outputs) == 1 else tuple(outputs)
+
+    def _bind(self, args, kwargs):
+        """The input and param arrays in ABI order, each checked."""
+        names = [a.name for a in self.inputs]
+        if len(args) > len(names):
+            raise ArgumentError("%s takes %d inputs and params (%s), got %d "
+                                "positional arguments"
+                                % (self.name, len(names), ", ".join(names),
+                                   len(args)))
+        given = dict(zip(names, args))
+        for key, value in kwargs.items():
+            if key not in names:
+                outputs = [a.name for a in self.outputs]
+                raise ArgumentError(
+                    "%s has no input or param '%s'%s; it takes %s"
+                    % (self.name, key, " (it is an output)" if key in outputs
+                       else "", ", ".join(names)), argument=key)
+            if key in given:
+                raise ArgumentError("argument '%s' given twice (by position "
+                                    "and by name)" % key, argument=key)
+            given[key] = value
+        missing = [n for n in names if n not in given]
+        if missing:
+            raise ArgumentError("%s: missing argument%s %s" % (
+                self.name, "s" if len(missing) > 1 else "",
+                ", ".join("'%s'" % m for m in missing)), argument=missing[0])
+        return [_checked(a, given[a.name]) for a in self.inputs]
+
+    def close(self):
+        if getattr(self, "_handle", None):
+            self._runtime.attn_model_close(self._handle)
+            self._handle = None
+
+    def __del__(self):
+        self.close()
+
+    def __repr__(self):
+        sig = ", ".join("%s%s" % (a.name, list(a.shape)) for a in self.inputs)
+        return "Kernel(%s(%s) -> %s)" % (
+            self.name, sig, ", ".join(a.name for a in self.outputs))
+
+
+def _checked(info, value):
+    name = info.name
+    if not isinstance(value, np.ndarray):
+        raise ArgumentError("argument '%s' must be a numpy array, got %s"
+                            % (name, type(value).__name__), argument=name)
+    if value.dtype != info.dtype:
+        raise ArgumentError("argument '%s' has dtype %s; the kernel takes %s "
+                            "(convert with .astype(np.%s))"
+                            % (name, value.dtype, info.dtype, info.dtype),
+                            argument=name)
+    if value.shape != info.shape:
+        raise ArgumentError("argument '%s' has shape %s; the kernel takes %s"
+                            % (name, value.shape, info.shape), argument=name)
+    if not (value.flags.c_contiguous and value.flags.aligned):
+        raise ArgumentError("argument '%s' is not a C-contiguous, aligned "
+                            "array (a transposed or strided view?); pass "
+                            "np.ascontiguousarray(%s)" % (name, name),
+                            argument=name)
+    return value

@@ -1,0 +1,122 @@
+//===- Report.cpp - what attn-run tells people and scripts ----------------===//
+
+#include "Report.h"
+
+#include "llvm/Support/Format.h"
+#include "llvm/Support/JSON.h"
+
+#include <cmath>
+#include <limits>
+
+using namespace attnc;
+using namespace llvm;
+
+bool RunReport::passed() const {
+  for (const OutputCheck &o : outputs)
+    if (!o.ok)
+      return false;
+  return true;
+}
+
+double RunReport::worstRelError() const {
+  double worst = 0;
+  for (const OutputCheck &o : outputs)
+    worst = std::max(worst, o.stats.allFinite
+                                ? o.stats.maxRel
+                                : std::numeric_limits<double>::infinity());
+  return worst;
+}
+
+/// Zero when nothing was timed or the model has no products to count.
+static double gflopsPerSecond(const RunReport &r) {
+  if (!r.timed() || r.medianMillis <= 0 || r.flops <= 0)
+    return 0;
+  return r.flops / (r.medianMillis * 1e-3) * 1e-9;
+}
+
+void attnc::printTextReport(const RunReport &r, raw_ostream &os) {
+  os << "model " << r.model << " (" << r.source << "), context " << r.context
+     << ", " << r.numArgs << " arguments, seed " << r.seed << "\n";
+  if (r.timed())
+    os << "kernel time: " << format("%.3f", r.medianMillis)
+       << " ms (median of " << r.runs << " runs)\n";
+  for (const OutputCheck &o : r.outputs)
+    os << "output " << o.name << " " << shapeToString(o.shape)
+       << ": max abs error " << format("%.3e", o.stats.maxAbs)
+       << ", max rel error " << format("%.3e", o.stats.maxRel)
+       << ", l2 rel error " << format("%.3e", o.stats.l2Rel) << " (tolerance "
+       << format("%.1e", r.tolerance) << ") " << (o.ok ? "ok" : "FAILED")
+       << "\n";
+
+  // The summary: one line with what a person compares between runs.
+  os << (r.passed() ? "PASS: " : "FAIL: ") << r.model;
+  if (r.timed()) {
+    os << " on " << r.threads << (r.threads == 1 ? " thread, " : " threads, ")
+       << format("%.3f", r.medianMillis) << " ms (median of " << r.runs << ")";
+    if (double g = gflopsPerSecond(r))
+      os << ", " << format("%.2f", g) << " GFLOP/s";
+  } else {
+    os << " (outputs read from " << r.outputsDir << ")";
+  }
+  double worst = r.worstRelError();
+  if (std::isinf(worst))
+    os << ", an output is not finite\n";
+  else
+    os << ", max rel error " << format("%.1e", worst)
+       << (worst <= r.tolerance ? " <= " : " > ")
+       << format("%.1e", r.tolerance) << "\n";
+}
+
+void attnc::printJsonReport(const RunReport &r, raw_ostream &os) {
+  json::OStream j(os, /*IndentSize=*/2);
+  auto numberOrNull = [&](StringRef key, bool present, double value) {
+    if (present)
+      j.attribute(key, value);
+    else
+      j.attribute(key, nullptr);
+  };
+  j.object([&] {
+    j.attribute("model", r.model);
+    j.attribute("source", r.source);
+    j.attribute("mode", r.timed() ? "run" : "check-outputs");
+    if (r.timed())
+      j.attribute("library", r.library);
+    else
+      j.attribute("outputs_dir", r.outputsDir);
+    j.attribute("context", r.context);
+    j.attribute("arguments", int64_t(r.numArgs));
+    j.attribute("seed", int64_t(r.seed));
+    if (r.timed()) {
+      j.attribute("threads", r.threads);
+      j.attribute("runs", int64_t(r.runs));
+    } else {
+      j.attribute("threads", nullptr);
+      j.attribute("runs", nullptr);
+    }
+    numberOrNull("median_ms", r.timed(), r.medianMillis);
+    j.attribute("flop_per_run", int64_t(r.flops)); // exact: products of shapes
+    numberOrNull("gflops", gflopsPerSecond(r) > 0, gflopsPerSecond(r));
+    j.attribute("tolerance", r.tolerance);
+    j.attributeArray("outputs", [&] {
+      for (const OutputCheck &o : r.outputs)
+        j.object([&] {
+          j.attribute("name", o.name);
+          j.attributeArray("shape", [&] {
+            for (int64_t d : o.shape)
+              j.value(d);
+          });
+          j.attribute("finite", o.stats.allFinite);
+          // JSON has no infinity or NaN: errors of a non-finite output are
+          // null.
+          numberOrNull("max_abs_error", o.stats.allFinite, o.stats.maxAbs);
+          numberOrNull("max_rel_error", o.stats.allFinite, o.stats.maxRel);
+          numberOrNull("l2_rel_error", o.stats.allFinite, o.stats.l2Rel);
+          j.attribute("ok", o.ok);
+        });
+    });
+    double worst = r.worstRelError();
+    numberOrNull("max_rel_error", !std::isinf(worst), worst);
+    j.attribute("pass", r.passed());
+  });
+  os << "\n";
+}

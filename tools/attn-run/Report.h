@@ -1,0 +1,60 @@
+//===- Report.h - what attn-run tells people and scripts --------*- C++ -*-===//
+//
+// One run or check of a model, printed either as readable lines ending in a
+// one-line summary, or (--json) as one JSON object for scripts.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTNC_TOOLS_ATTN_RUN_REPORT_H
+#define ATTNC_TOOLS_ATTN_RUN_REPORT_H
+
+#include "attnc/Reference/Interpreter.h"
+
+#include "llvm/Support/raw_ostream.h"
+
+#include <string>
+#include <vector>
+
+namespace attnc {
+
+struct OutputCheck {
+  std::string name;
+  Shape shape;
+  ErrorStats stats;
+  bool ok = false;
+};
+
+struct RunReport {
+  std::string model;
+  std::string source;     ///< the .attn file
+  std::string library;    ///< the shared library run; empty for a check
+  std::string outputsDir; ///< --check-outputs DIR; empty for a run
+  int64_t context = 0;
+  size_t numArgs = 0;
+  uint64_t seed = 0;
+  double tolerance = 0;
+  double flops = 0; ///< of the matrix products, per run (Flops.h)
+  // Timing, for a run only.
+  int threads = 0;
+  unsigned runs = 0;
+  double medianMillis = 0;
+  std::vector<OutputCheck> outputs;
+
+  bool timed() const { return !library.empty(); }
+  bool passed() const;
+  /// The largest max-rel error over the outputs (infinite if one is not
+  /// finite).
+  double worstRelError() const;
+};
+
+/// The readable form: the model, the timing, one line per output, then
+/// "PASS: ..." or "FAIL: ..." summarizing model, threads, time, GFLOP/s
+/// and error.
+void printTextReport(const RunReport &report, llvm::raw_ostream &os);
+
+/// The same facts as one JSON object (docs/cli.md lists the fields).
+void printJsonReport(const RunReport &report, llvm::raw_ostream &os);
+
+} // namespace attnc
+
+#endif // ATTNC_TOOLS_ATTN_RUN_REPORT_H

@@ -23,6 +23,7 @@
 #include "attnc/Reference/Interpreter.h"
 #include "attnc/parallel.h"
 #include "attnc/runtime.h"
+#include "attnc/weights.h"
 
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
@@ -74,6 +75,11 @@ cl::opt<int> numThreads(
 cl::opt<bool> json("json",
                    cl::desc("Print the summary as one JSON object on stdout"),
                    cl::cat(runCategory));
+cl::opt<std::string> weightsPath(
+    "weights",
+    cl::desc("Take the params from a .safetensors file (names, F32 dtype and "
+             "shapes checked) instead of seeded random values"),
+    cl::value_desc("file.safetensors"), cl::cat(runCategory));
 cl::opt<std::string> writeInputsDir(
     "write-inputs", cl::desc("Write every input and param to DIR/NAME.bin"),
     cl::value_desc("DIR"), cl::cat(runCategory));
@@ -90,6 +96,37 @@ int fail(const Twine &message, int exitCode = ExitInputError) {
 void printVersion(raw_ostream &os) {
   os << "attn-run " ATTNC_VERSION " (kernel ABI version "
      << ATTN_KERNEL_ABI_VERSION << ")\n";
+}
+
+/// Replaces the params in `inputs` (inputs and params in call order) by
+/// those of --weights, checked by the runtime against the model's arguments.
+int loadWeights(const Graph &graph, std::vector<std::vector<float>> &inputs) {
+  std::vector<attn_arg_info> args;
+  for (const KernelArg &arg : graph.args)
+    args.push_back({arg.name.c_str(),
+                    arg.role == ArgRole::Input    ? ATTN_ARG_INPUT
+                    : arg.role == ArgRole::Param ? ATTN_ARG_PARAM
+                                                 : ATTN_ARG_OUTPUT,
+                    ATTN_DTYPE_F32, int32_t(arg.shape.size()), 0,
+                    arg.shape.data()});
+  attn_kernel_info info{ATTN_KERNEL_ABI_VERSION, int32_t(args.size()),
+                        graph.name.c_str(), graph.context, args.data()};
+  attn_weights *weights = nullptr;
+  if (attn_weights_load(weightsPath.c_str(), &info, &weights) != ATTN_OK)
+    return fail(attn_last_error());
+  size_t next = 0;
+  for (const KernelArg &arg : graph.args) {
+    if (arg.role == ArgRole::Output)
+      continue;
+    std::vector<float> &buffer = inputs[next++];
+    if (arg.role != ArgRole::Param)
+      continue;
+    int64_t count = 0;
+    const float *data = attn_weights_get(weights, arg.name.c_str(), &count);
+    buffer.assign(data, data + count);
+  }
+  attn_weights_free(weights);
+  return 0;
 }
 
 std::string binPath(StringRef dir, StringRef name) {
@@ -252,6 +289,9 @@ int main(int argc, char **argv) {
     return ExitInputError;
 
   std::vector<std::vector<float>> inputs = makeRandomArguments(*graph, seed);
+  if (!weightsPath.empty())
+    if (int rc = loadWeights(*graph, inputs))
+      return rc;
   if (!writeInputsDir.empty())
     return writeInputs(*graph, inputs);
 

@@ -1,0 +1,47 @@
+"""Writes .safetensors files for attn-run tests, and checks a param that
+attn-run --write-inputs wrote back.
+
+  write FILE NAME:DxD... [NAME:D...]   F32 tensors, element i = pattern(i)
+  check FILE.bin COUNT                 FILE.bin holds COUNT floats of pattern
+"""
+import json
+import struct
+import sys
+
+
+def pattern(i):
+    return (i % 7) * 0.125 - 0.375
+
+
+def write(path, specs):
+    header, data = {}, b""
+    for spec in specs:
+        name, dims = spec.split(":")
+        shape = [int(d) for d in dims.split("x")]
+        count = 1
+        for d in shape:
+            count *= d
+        values = struct.pack("<%df" % count, *(pattern(i) for i in range(count)))
+        header[name] = {"dtype": "F32", "shape": shape,
+                        "data_offsets": [len(data), len(data) + len(values)]}
+        data += values
+    text = json.dumps(header).encode()
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(text)) + text + data)
+
+
+def check(path, count):
+    with open(path, "rb") as f:
+        values = struct.unpack("<%df" % count, f.read())
+    bad = [i for i, v in enumerate(values) if v != pattern(i)]
+    if bad:
+        sys.exit("%s: element %d is %r, not %r" % (path, bad[0], values[bad[0]],
+                                                  pattern(bad[0])))
+    print("%s: %d floats as written" % (path, count))
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "write":
+        write(sys.argv[2], sys.argv[3:])
+    else:
+        check(sys.argv[2], int(sys.argv[3]))

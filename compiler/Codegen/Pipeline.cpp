@@ -12,6 +12,7 @@
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "llvm/Pass.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <mutex>
@@ -111,6 +112,10 @@ attnc::runPipeline(ModuleOp module,
   // options; library users (tests) get a plain pass manager.
   (void)applyPassManagerCLOptions(pm);
   (void)applyDefaultTimingPassManagerCLOptions(pm);
+  // LLVM's --time-passes also times attnc's MLIR pipelines, so one flag
+  // shows where the whole compile went.
+  if (llvm::TimePassesIsEnabled)
+    pm.enableTiming();
   build(pm);
   return pm.run(module);
 }

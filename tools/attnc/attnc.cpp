@@ -249,7 +249,21 @@ int main(int argc, char **argv) {
   registerCompilerPasses();
   mlir::registerPassManagerCLOptions();
   mlir::registerDefaultTimingManagerCLOptions();
-  cl::HideUnrelatedOptions({&attncCategory});
+  // --help shows attnc's own options, then the MLIR and LLVM ones that are
+  // useful on attnc's pipelines; the hundreds of others stay hidden.
+  static cl::OptionCategory internalsCategory(
+      "Compiler internals (MLIR and LLVM)");
+  for (const char *name :
+       {"mlir-print-ir-before", "mlir-print-ir-after",
+        "mlir-print-ir-before-all", "mlir-print-ir-after-all",
+        "mlir-print-ir-after-failure", "mlir-print-ir-module-scope",
+        "mlir-timing", "mlir-timing-display", "mlir-print-debuginfo",
+        "time-passes"})
+    if (cl::Option *option = cl::getRegisteredOptions().lookup(name)) {
+      option->addCategory(internalsCategory);
+      option->setHiddenFlag(cl::NotHidden);
+    }
+  cl::HideUnrelatedOptions({&attncCategory, &internalsCategory});
   cl::SetVersionPrinter(printVersion);
   install_fatal_error_handler(onFatalError);
   // With an error stream, a bad command line returns instead of exiting 1.

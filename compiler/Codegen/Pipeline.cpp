@@ -79,7 +79,7 @@ void attnc::buildLinalgToLLVMPipeline(OpPassManager &pm) {
                   // Parallel loops become tasks before temporaries are
                   // hoisted: each task allocates its own.
                   "attn-outline-parallel-loops,scf-forall-to-for,"
-                  "func.func(attn-hoist-vector-transfers,buffer-loop-hoisting),"
+                  "func.func(buffer-loop-hoisting),"
                   "canonicalize,"
                   "drop-equivalent-buffer-results,buffer-deallocation-pipeline,"
                   "convert-linalg-to-loops,"

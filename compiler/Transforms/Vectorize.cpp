@@ -24,7 +24,6 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/IR/LinalgInterfaces.h"
-#include "mlir/Dialect/Linalg/Transforms/Hoisting.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Math/Transforms/Approximation.h"
@@ -41,7 +40,6 @@
 
 namespace attnc {
 #define GEN_PASS_DEF_VECTORIZE
-#define GEN_PASS_DEF_HOISTVECTORTRANSFERS
 #include "attnc/Passes.h.inc"
 } // namespace attnc
 
@@ -185,13 +183,6 @@ struct VectorizePass : attnc::impl::VectorizeBase<VectorizePass> {
     populateMathPolynomialApproximationPatterns(patterns);
     if (failed(applyPatternsAndFoldGreedily(func, std::move(patterns))))
       return signalPassFailure();
-  }
-};
-
-struct HoistVectorTransfersPass
-    : attnc::impl::HoistVectorTransfersBase<HoistVectorTransfersPass> {
-  void runOnOperation() override {
-    linalg::hoistRedundantVectorTransfers(getOperation());
   }
 };
 

@@ -174,15 +174,7 @@ struct SdpaToLinalg : OpConversionPattern<attn::SdpaOp> {
         rewriter.create<tensor::EmptyOp>(loc, ArrayRef<int64_t>{G, R, S, T}, f32),
         {all4, rows4, all4}, {par, par, par, par},
         [](OpBuilder &b, Location l, ValueRange a) {
-          Value negInf = b.create<arith::ConstantOp>(
-              l, b.getF32FloatAttr(-std::numeric_limits<float>::infinity()));
-          Value empty = b.create<arith::CmpFOp>(l, arith::CmpFPredicate::OEQ,
-                                                a[1], negInf);
-          Value e = b.create<math::ExpOp>(
-              l, b.create<arith::SubFOp>(l, a[0], a[1]));
-          Value zero = b.create<arith::ConstantOp>(l, b.getF32FloatAttr(0.0f));
-          b.create<linalg::YieldOp>(
-              l, ValueRange{b.create<arith::SelectOp>(l, empty, zero, e)});
+          b.create<linalg::YieldOp>(l, guardedExp(b, l, a[0], a[1]));
         });
 
     // rowSum[g, r, i] = sum_j weights

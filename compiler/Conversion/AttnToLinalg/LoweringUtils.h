@@ -122,6 +122,20 @@ mapElementwise(mlir::OpBuilder &b, mlir::Location loc, mlir::ValueRange inputs,
                      });
 }
 
+/// exp(x - m) for a row max m, or `ifEmpty` when m is -inf (a row that saw
+/// no key), where exp(-inf - -inf) would be NaN. Softmax uses 0; the online
+/// softmax's rescale factor exp(m_old - m_new) uses 1.
+inline mlir::Value guardedExp(mlir::OpBuilder &b, mlir::Location l,
+                              mlir::Value x, mlir::Value m,
+                              float ifEmpty = 0.0f) {
+  mlir::Value isEmpty = b.create<mlir::arith::CmpFOp>(
+      l, mlir::arith::CmpFPredicate::OEQ, m, f32Const(b, l, kNegInf));
+  mlir::Value e = b.create<mlir::math::ExpOp>(
+      l, b.create<mlir::arith::SubFOp>(l, x, m));
+  return b.create<mlir::arith::SelectOp>(l, isEmpty, f32Const(b, l, ifEmpty),
+                                         e);
+}
+
 /// Whether key `j` is visible to query `i` (both `index` values):
 ///   causal: j <= i;  window: j <= i and j + window > i (j > i - window
 ///   without a negative index). Null for MaskKind::none (all visible).

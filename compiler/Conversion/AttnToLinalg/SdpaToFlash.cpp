@@ -37,15 +37,6 @@ Value indexConst(OpBuilder &b, Location l, int64_t v) {
   return b.create<arith::ConstantIndexOp>(l, v);
 }
 
-/// exp(x - m) for a running max m that is -inf while nothing was visible;
-/// then the result is 0 instead of exp(-inf - -inf) = NaN.
-Value guardedExp(OpBuilder &b, Location l, Value x, Value m) {
-  Value isEmpty = b.create<arith::CmpFOp>(l, arith::CmpFPredicate::OEQ, m,
-                                          f32Const(b, l, kNegInf));
-  Value e = b.create<math::ExpOp>(l, b.create<arith::SubFOp>(l, x, m));
-  return b.create<arith::SelectOp>(l, isEmpty, f32Const(b, l, 0.0f), e);
-}
-
 struct SdpaToFlash : OpConversionPattern<attn::SdpaOp> {
   SdpaToFlash(MLIRContext *ctx)
       : OpConversionPattern<attn::SdpaOp>(ctx, /*benefit=*/2) {}
@@ -341,12 +332,7 @@ struct SdpaToFlash : OpConversionPattern<attn::SdpaOp> {
           ArrayRef<IteratorType>{par},
           [](OpBuilder &nb, Location l, ValueRange a) {
             Value mNew = nb.create<arith::MaximumFOp>(l, a[0], a[1]);
-            Value isEmpty = nb.create<arith::CmpFOp>(
-                l, arith::CmpFPredicate::OEQ, mNew, f32Const(nb, l, kNegInf));
-            Value e = nb.create<math::ExpOp>(
-                l, nb.create<arith::SubFOp>(l, a[1], mNew));
-            Value alpha = nb.create<arith::SelectOp>(
-                l, isEmpty, f32Const(nb, l, 1.0f), e);
+            Value alpha = guardedExp(nb, l, a[1], mNew, /*ifEmpty=*/1.0f);
             nb.create<linalg::YieldOp>(l, ValueRange{mNew, alpha});
           });
       Value mNew = rowUpdate.getResult(0), alpha = rowUpdate.getResult(1);

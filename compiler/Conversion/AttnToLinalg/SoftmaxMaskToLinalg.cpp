@@ -86,13 +86,7 @@ struct SoftmaxToLinalg : OpConversionPattern<attn::SoftmaxOp> {
         {x, rowMax}, emptyF32(rewriter, loc, type.getShape()),
         {all, rest, all}, parallel,
         [](OpBuilder &b, Location l, ValueRange a) {
-          Value empty = b.create<arith::CmpFOp>(l, arith::CmpFPredicate::OEQ,
-                                                a[1], f32Const(b, l, kNegInf));
-          Value e = b.create<math::ExpOp>(
-              l, b.create<arith::SubFOp>(l, a[0], a[1]));
-          b.create<linalg::YieldOp>(
-              l, ValueRange{b.create<arith::SelectOp>(
-                     l, empty, f32Const(b, l, 0.0f), e)});
+          b.create<linalg::YieldOp>(l, guardedExp(b, l, a[0], a[1]));
         });
 
     // sum = sum_a e

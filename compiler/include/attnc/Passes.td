@@ -160,15 +160,4 @@ def OutlineParallelLoops : Pass<"attn-outline-parallel-loops",
   ];
 }
 
-def HoistVectorTransfers : Pass<"attn-hoist-vector-transfers",
-                                "mlir::func::FuncOp"> {
-  let summary = "Keep loop-carried vector tiles in registers";
-  let description = [{
-    After bufferization, moves vector reads and writes of the same buffer
-    slice out of the loops that do not change it (the accumulator block of
-    a contraction across its reduction loop), so the block stays in
-    registers.
-  }];
-}
-
 #endif // ATTNC_PASSES

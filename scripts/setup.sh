@@ -10,6 +10,7 @@ packages=(
   build-essential binutils cmake ninja-build ccache
   llvm-19-dev llvm-19-tools libmlir-19-dev mlir-19-tools clang-19
   libgtest-dev libbenchmark-dev
+  libpng-dev                    # attn-run --attention-map
   libopenblas-dev libdnnl-dev   # attn-bench baselines (bench/), optional
   python3 python3-numpy python3-pytest
 )

@@ -59,7 +59,10 @@ Error attnc::addKernelInterface(Module &module, const Graph &graph) {
                     ConstantInt::get(i32, abiRole(arg.role)),
                     ConstantInt::get(i32, 0), // ATTN_DTYPE_F32
                     ConstantInt::get(i32, arg.shape.size()),
-                    ConstantInt::get(i32, 0), shape}));
+                    ConstantInt::get(i32, arg.attentionProbs
+                                              ? 1 // ATTN_ARG_FLAG_ATTENTION_PROBS
+                                              : 0),
+                    shape}));
   }
   Constant *args = privateConstant(
       ConstantArray::get(ArrayType::get(argInfoTy, argInfos.size()), argInfos),

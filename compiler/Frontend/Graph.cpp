@@ -33,3 +33,34 @@ unsigned Graph::numInputArgs() const {
     n += a.role != ArgRole::Output;
   return n;
 }
+
+void attnc::addAttentionProbOutputs(Graph &graph) {
+  std::vector<GraphOp> probsOps;
+  for (const GraphOp &op : graph.ops) {
+    if (op.kind != GraphOp::Kind::Attention)
+      continue;
+    GraphOp probs = op;
+    probs.kind = GraphOp::Kind::AttentionProbs;
+    probs.operands.erase(probs.operands.begin() + 2); // v plays no part
+    const Shape &q = graph.shapeOf(op.operands[0]);
+    const Shape &k = graph.shapeOf(op.operands[1]);
+    probs.results = {graph.addValue({op.heads, q[0], k[0]})};
+    probsOps.push_back(std::move(probs));
+  }
+  for (size_t n = 0; n < probsOps.size(); ++n) {
+    ValueId v = probsOps[n].results[0];
+    // A user argument may already use the name; suffixes keep it unique.
+    std::string name = "attention" + std::to_string(n) + "_probs";
+    auto taken = [&](const std::string &candidate) {
+      for (const KernelArg &a : graph.args)
+        if (a.name == candidate)
+          return true;
+      return false;
+    };
+    while (taken(name))
+      name += "_";
+    graph.args.push_back(
+        {name, ArgRole::Output, v, graph.shapeOf(v), /*attentionProbs=*/true});
+    graph.ops.push_back(std::move(probsOps[n]));
+  }
+}

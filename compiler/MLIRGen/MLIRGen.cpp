@@ -112,6 +112,18 @@ void Generator::emit(const GraphOp &op) {
         maskWindow(), f32(op.scale));
     break;
   }
+  case GraphOp::Kind::AttentionProbs: {
+    unsigned next = 2;
+    Value bias = op.hasBias ? operand(next++) : Value();
+    Value alibi = op.hasAlibi ? operand(next++) : Value();
+    result = builder.create<attn::AttentionProbsOp>(
+        l, resultType, operand(0), operand(1), bias, alibi,
+        builder.getI64IntegerAttr(op.heads),
+        builder.getI64IntegerAttr(op.kvHeads),
+        attn::MaskKindAttr::get(builder.getContext(), toDialect(op.mask)),
+        maskWindow(), f32(op.scale));
+    break;
+  }
   case GraphOp::Kind::MatMul:
     result = builder.create<attn::MatmulOp>(l, resultType, operand(0), operand(1));
     break;

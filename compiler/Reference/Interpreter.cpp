@@ -62,56 +62,94 @@ static bool keyVisible(const GraphOp &op, int64_t i, int64_t j) {
   return true;
 }
 
+/// The softmax weights of query head `h`, token `i` over all keys, written to
+/// `weights` (zeros for hidden keys). Returns false, with all zeros, when the
+/// mask hides every key. q: [S, heads*D], k: [T, kvHeads*D], bias: [S, T],
+/// alibi: [heads].
+static bool attentionWeights(const GraphOp &op, const RefTensor &q,
+                             const RefTensor &k, const RefTensor *bias,
+                             const RefTensor *alibi, int64_t h, int64_t i,
+                             std::vector<double> &weights) {
+  int64_t keys = k.shape[0];
+  int64_t headDim = q.shape[1] / op.heads;
+  int64_t g = h / (op.heads / op.kvHeads);
+  int64_t qCols = q.shape[1], kCols = k.shape[1];
+  weights.assign(keys, 0.0);
+  double maxScore = kNegInf;
+  for (int64_t j = 0; j < keys; ++j) {
+    if (!keyVisible(op, i, j)) {
+      weights[j] = kNegInf;
+      continue;
+    }
+    double dot = 0;
+    for (int64_t d = 0; d < headDim; ++d)
+      dot += q.data[i * qCols + h * headDim + d] *
+             k.data[j * kCols + g * headDim + d];
+    double s = dot * op.scale;
+    if (bias)
+      s += bias->data[i * keys + j];
+    if (alibi)
+      s -= alibi->data[h] * static_cast<double>(std::llabs(i - j));
+    weights[j] = s;
+    maxScore = std::max(maxScore, s);
+  }
+  if (maxScore == kNegInf) {
+    weights.assign(keys, 0.0);
+    return false;
+  }
+  double sum = 0;
+  for (int64_t j = 0; j < keys; ++j) {
+    weights[j] = std::exp(weights[j] - maxScore); // exp(-inf) == 0
+    sum += weights[j];
+  }
+  for (double &w : weights)
+    w /= sum;
+  return true;
+}
+
 /// Materializes every score row and applies a textbook softmax.
 /// q: [S, heads*D], k/v: [T, kvHeads*D], bias: [S, T], alibi: [heads].
 static RefTensor attention(const GraphOp &op, const RefTensor &q,
                            const RefTensor &k, const RefTensor &v,
                            const RefTensor *bias, const RefTensor *alibi) {
+  assert(!bias || (bias->shape == Shape{q.shape[0], k.shape[0]}));
+  assert(!alibi || (alibi->shape == Shape{op.heads}));
   int64_t queries = q.shape[0], keys = k.shape[0];
   int64_t headDim = q.shape[1] / op.heads;
   int64_t groupSize = op.heads / op.kvHeads;
   int64_t qCols = q.shape[1], kCols = k.shape[1];
-  assert(!bias || (bias->shape == Shape{queries, keys}));
-  assert(!alibi || (alibi->shape == Shape{op.heads}));
   RefTensor out = makeTensor(q.shape);
-  std::vector<double> scores(keys);
+  std::vector<double> weights;
   for (int64_t h = 0; h < op.heads; ++h) {
     int64_t g = h / groupSize;
     for (int64_t i = 0; i < queries; ++i) {
-      double maxScore = kNegInf;
-      for (int64_t j = 0; j < keys; ++j) {
-        if (!keyVisible(op, i, j)) {
-          scores[j] = kNegInf;
-          continue;
-        }
-        double dot = 0;
-        for (int64_t d = 0; d < headDim; ++d)
-          dot += q.data[i * qCols + h * headDim + d] *
-                 k.data[j * kCols + g * headDim + d];
-        double s = dot * op.scale;
-        if (bias)
-          s += bias->data[i * keys + j];
-        if (alibi)
-          s -= alibi->data[h] * static_cast<double>(std::llabs(i - j));
-        scores[j] = s;
-        maxScore = std::max(maxScore, s);
-      }
-      if (maxScore == kNegInf)
+      if (!attentionWeights(op, q, k, bias, alibi, h, i, weights))
         continue; // no visible key: the row stays zero
-      double sum = 0;
-      for (int64_t j = 0; j < keys; ++j) {
-        scores[j] = std::exp(scores[j] - maxScore); // exp(-inf) == 0
-        sum += scores[j];
-      }
       for (int64_t d = 0; d < headDim; ++d) {
         double acc = 0;
         for (int64_t j = 0; j < keys; ++j)
-          acc += scores[j] / sum * v.data[j * kCols + g * headDim + d];
+          acc += weights[j] * v.data[j * kCols + g * headDim + d];
         out.data[i * qCols + h * headDim + d] = acc;
       }
     }
   }
   return out;
+}
+
+/// The softmax weights of every head, [heads, queries, keys].
+static RefTensor attentionProbs(const GraphOp &op, const RefTensor &q,
+                                const RefTensor &k, const RefTensor *bias,
+                                const RefTensor *alibi) {
+  int64_t queries = q.shape[0], keys = k.shape[0];
+  RefTensor probs = makeTensor({op.heads, queries, keys});
+  std::vector<double> weights;
+  for (int64_t h = 0; h < op.heads; ++h)
+    for (int64_t i = 0; i < queries; ++i) {
+      attentionWeights(op, q, k, bias, alibi, h, i, weights);
+      std::copy(weights.begin(), weights.end(),
+                probs.data.begin() + (h * queries + i) * keys);
+    }
+  return probs;
 }
 
 /// [M,K]x[K,N] -> [M,N], or [B,M,K]x[B,K,N] -> [B,M,N].
@@ -371,6 +409,13 @@ attnc::interpret(const Graph &graph, const std::vector<RefTensor> &arguments) {
       const RefTensor *alibi = op.hasAlibi ? &in(op.operands.size() - 1) : nullptr;
       assert(op.operands.size() == 3u + op.hasBias + op.hasAlibi);
       result = attention(op, in(0), in(1), in(2), bias, alibi);
+      break;
+    }
+    case GraphOp::Kind::AttentionProbs: {
+      const RefTensor *bias = op.hasBias ? &in(2) : nullptr;
+      const RefTensor *alibi = op.hasAlibi ? &in(op.operands.size() - 1) : nullptr;
+      assert(op.operands.size() == 2u + op.hasBias + op.hasAlibi);
+      result = attentionProbs(op, in(0), in(1), bias, alibi);
       break;
     }
     case GraphOp::Kind::MatMul:

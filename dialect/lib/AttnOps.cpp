@@ -46,24 +46,55 @@ LogicalResult LinearOp::verify() {
   return success();
 }
 
-LogicalResult SdpaOp::verify() {
-  auto q = getQuery().getType(), k = getKey().getType();
-  auto v = getValue().getType(), r = getResult().getType();
-  int64_t heads = getHeads(), kvHeads = getKvHeads();
+/// What attn.sdpa and attn.attention_probs check alike: head counts, the key
+/// width, the mask attributes, the scale and the optional bias and alibi.
+template <typename AttentionOp>
+static LogicalResult verifyAttentionOperands(AttentionOp op) {
+  auto q = op.getQuery().getType(), k = op.getKey().getType();
+  int64_t heads = op.getHeads(), kvHeads = op.getKvHeads();
   if (q.getDimSize(1) % heads != 0)
-    return emitOpError() << "heads = " << heads
-                         << " does not divide the query width "
-                         << q.getDimSize(1) << " (query shape "
-                         << shapeString(q) << ")";
+    return op.emitOpError() << "heads = " << heads
+                            << " does not divide the query width "
+                            << q.getDimSize(1) << " (query shape "
+                            << shapeString(q) << ")";
   if (heads % kvHeads != 0)
-    return emitOpError() << "kv_heads = " << kvHeads
-                         << " does not divide heads = " << heads;
+    return op.emitOpError() << "kv_heads = " << kvHeads
+                            << " does not divide heads = " << heads;
   int64_t headDim = q.getDimSize(1) / heads;
   if (k.getDimSize(1) != kvHeads * headDim)
-    return emitOpError() << "key has shape " << shapeString(k)
-                         << "; expected " << kvHeads * headDim
-                         << " columns (kv_heads = " << kvHeads
-                         << " times head_dim = " << headDim << ")";
+    return op.emitOpError() << "key has shape " << shapeString(k)
+                            << "; expected " << kvHeads * headDim
+                            << " columns (kv_heads = " << kvHeads
+                            << " times head_dim = " << headDim << ")";
+  bool isWindow = op.getMask() == MaskKind::window;
+  if (isWindow != op.getWindow().has_value())
+    return op.emitOpError() << (isWindow
+                                    ? "mask = window needs a window size"
+                                    : "window size given without mask = window");
+  if (op.getScale().isNaN() || op.getScale().isInfinity())
+    return op.emitOpError() << "scale must be finite";
+  if (Value bias = op.getBias()) {
+    auto b = cast<RankedTensorType>(bias.getType());
+    if (b.getDimSize(0) != q.getDimSize(0) || b.getDimSize(1) != k.getDimSize(0))
+      return op.emitOpError() << "bias has shape " << shapeString(b)
+                              << "; expected [" << q.getDimSize(0) << ", "
+                              << k.getDimSize(0) << "] (queries x keys)";
+  }
+  if (Value alibi = op.getAlibi()) {
+    auto a = cast<RankedTensorType>(alibi.getType());
+    if (a.getDimSize(0) != heads)
+      return op.emitOpError() << "alibi has shape " << shapeString(a)
+                              << "; expected one slope per head, [" << heads
+                              << "]";
+  }
+  return success();
+}
+
+LogicalResult SdpaOp::verify() {
+  if (failed(verifyAttentionOperands(*this)))
+    return failure();
+  auto q = getQuery().getType(), k = getKey().getType();
+  auto v = getValue().getType(), r = getResult().getType();
   if (v.getShape() != k.getShape())
     return emitOpError() << "value has shape " << shapeString(v)
                          << " but key has shape " << shapeString(k)
@@ -71,25 +102,19 @@ LogicalResult SdpaOp::verify() {
   if (r.getShape() != q.getShape())
     return emitOpError() << "result has shape " << shapeString(r)
                          << "; expected the query shape " << shapeString(q);
-  bool isWindow = getMask() == MaskKind::window;
-  if (isWindow != getWindow().has_value())
-    return emitOpError() << (isWindow ? "mask = window needs a window size"
-                                      : "window size given without mask = window");
-  if (getScale().isNaN() || getScale().isInfinity())
-    return emitOpError() << "scale must be finite";
-  if (Value bias = getBias()) {
-    auto b = cast<RankedTensorType>(bias.getType());
-    if (b.getDimSize(0) != q.getDimSize(0) || b.getDimSize(1) != k.getDimSize(0))
-      return emitOpError() << "bias has shape " << shapeString(b)
-                           << "; expected [" << q.getDimSize(0) << ", "
-                           << k.getDimSize(0) << "] (queries x keys)";
-  }
-  if (Value alibi = getAlibi()) {
-    auto a = cast<RankedTensorType>(alibi.getType());
-    if (a.getDimSize(0) != heads)
-      return emitOpError() << "alibi has shape " << shapeString(a)
-                           << "; expected one slope per head, [" << heads << "]";
-  }
+  return success();
+}
+
+LogicalResult AttentionProbsOp::verify() {
+  if (failed(verifyAttentionOperands(*this)))
+    return failure();
+  auto q = getQuery().getType(), k = getKey().getType();
+  auto r = getResult().getType();
+  SmallVector<int64_t> expected = {getHeads(), q.getDimSize(0), k.getDimSize(0)};
+  if (r.getShape() != ArrayRef<int64_t>(expected))
+    return emitOpError() << "result has shape " << shapeString(r) << "; expected ["
+                         << expected[0] << ", " << expected[1] << ", "
+                         << expected[2] << "] (heads x queries x keys)";
   return success();
 }
 

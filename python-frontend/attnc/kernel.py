@@ -24,7 +24,7 @@ _DTYPES = {0: np.dtype(np.float32)}
 class _ArgInfo(ctypes.Structure):
     _fields_ = [("name", ctypes.c_char_p), ("role", ctypes.c_int32),
                 ("dtype", ctypes.c_int32), ("rank", ctypes.c_int32),
-                ("reserved", ctypes.c_int32),
+                ("flags", ctypes.c_int32),
                 ("shape", ctypes.POINTER(ctypes.c_int64))]
 
 

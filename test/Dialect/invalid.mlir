@@ -130,6 +130,36 @@ func.func @linear_memref_result(%x: tensor<16x32xf32>, %w: tensor<32x96xf32>) ->
 // -----
 
 //===----------------------------------------------------------------------===//
+// attn.attention_probs: verifier
+//===----------------------------------------------------------------------===//
+
+// The weights are [heads, queries, keys].
+func.func @attention_probs_result_shape(%q: tensor<16x32xf32>, %k: tensor<12x32xf32>) -> tensor<4x12x16xf32> {
+  // expected-error @+1 {{'attn.attention_probs' op result has shape [4, 12, 16]; expected [4, 16, 12] (heads x queries x keys)}}
+  %0 = attn.attention_probs %q, %k heads = 4 kv_heads = 4 mask = none scale = 0.25 : (tensor<16x32xf32>, tensor<12x32xf32>) -> tensor<4x12x16xf32>
+  return %0 : tensor<4x12x16xf32>
+}
+
+// -----
+
+// The checks it shares with attn.sdpa name the op they fail on.
+func.func @attention_probs_key_width(%q: tensor<16x32xf32>, %k: tensor<16x24xf32>) -> tensor<4x16x16xf32> {
+  // expected-error @+1 {{'attn.attention_probs' op key has shape [16, 24]; expected 16 columns (kv_heads = 2 times head_dim = 8)}}
+  %0 = attn.attention_probs %q, %k heads = 4 kv_heads = 2 mask = none scale = 0.25 : (tensor<16x32xf32>, tensor<16x24xf32>) -> tensor<4x16x16xf32>
+  return %0 : tensor<4x16x16xf32>
+}
+
+// -----
+
+func.func @attention_probs_window_without_size(%q: tensor<16x32xf32>) -> tensor<4x16x16xf32> {
+  // expected-error @+1 {{'attn.attention_probs' op mask = window needs a window size}}
+  %0 = attn.attention_probs %q, %q heads = 4 kv_heads = 4 mask = window scale = 0.25 : (tensor<16x32xf32>, tensor<16x32xf32>) -> tensor<4x16x16xf32>
+  return %0 : tensor<4x16x16xf32>
+}
+
+// -----
+
+//===----------------------------------------------------------------------===//
 // attn.sdpa: verifier
 //===----------------------------------------------------------------------===//
 

@@ -38,6 +38,26 @@ func.func @linear_no_bias(%x: tensor<16x32xf32>, %w: tensor<32x32xf32>)
 }
 
 //===----------------------------------------------------------------------===//
+// attn.attention_probs
+//===----------------------------------------------------------------------===//
+
+// The softmax weights of grouped-query attention with a window and ALiBi:
+// one [queries, keys] map per query head.
+// CHECK-LABEL: func.func @attention_probs_window_alibi(
+// CHECK-SAME:    %[[Q:[a-zA-Z0-9_]+]]: tensor<16x32xf32>,
+// CHECK-SAME:    %[[K:[a-zA-Z0-9_]+]]: tensor<16x16xf32>,
+// CHECK-SAME:    %[[A:[a-zA-Z0-9_]+]]: tensor<4xf32>)
+func.func @attention_probs_window_alibi(%q: tensor<16x32xf32>, %k: tensor<16x16xf32>,
+                                        %a: tensor<4xf32>) -> tensor<4x16x16xf32> {
+  // CHECK: %[[P:.+]] = attn.attention_probs %[[Q]], %[[K]] alibi %[[A]] heads = 4 kv_heads = 2 mask = window window = 5 scale = 2.500000e-01 : (tensor<16x32xf32>, tensor<16x16xf32>, tensor<4xf32>) -> tensor<4x16x16xf32>
+  %p = attn.attention_probs %q, %k alibi %a heads = 4 kv_heads = 2 mask = window
+         window = 5 scale = 0.25
+      : (tensor<16x32xf32>, tensor<16x16xf32>, tensor<4xf32>) -> tensor<4x16x16xf32>
+  // CHECK: return %[[P]]
+  return %p : tensor<4x16x16xf32>
+}
+
+//===----------------------------------------------------------------------===//
 // attn.sdpa
 //===----------------------------------------------------------------------===//
 

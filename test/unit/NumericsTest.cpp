@@ -106,6 +106,54 @@ TEST_P(AttentionBlockTest, MatchesReference) {
   expectMatchesReference(blockSource(GetParam()));
 }
 
+/// The softmax weights returned with --emit-attention-probs: each within
+/// 1e-5 absolute of the reference (they lie in [0, 1], and the same score
+/// and exp rounding as the outputs applies), each visible row summing to 1
+/// within 1e-5, and every key the mask hides exactly 0.
+TEST_P(AttentionBlockTest, AttentionProbsMatchReference) {
+  const BlockCase &c = GetParam();
+  std::string error;
+  auto compiled = CompiledModel::compile(blockSource(c), error, {},
+                                         /*attentionProbs=*/true);
+  ASSERT_TRUE(compiled) << error;
+  const Graph &graph = compiled->graph();
+  std::vector<std::vector<float>> inputs = makeRandomArguments(graph, 3);
+  std::vector<RefTensor> want = referenceOutputs(graph, inputs);
+  std::vector<std::vector<float>> got = compiled->run(inputs, error);
+  ASSERT_TRUE(error.empty()) << error;
+  ASSERT_EQ(got.size(), 2u); // y, then attention0_probs
+  const std::vector<float> &probs = got[1];
+  ASSERT_EQ(probs.size(), size_t(c.heads * c.context * c.context));
+  GraphOp maskOp;
+  maskOp.mask = c.mask == "none"     ? MaskKind::None
+                : c.mask == "causal" ? MaskKind::Causal
+                                     : MaskKind::Window;
+  if (maskOp.mask == MaskKind::Window)
+    maskOp.window = std::stoll(c.mask.substr(7));
+  double maxError = 0, maxRowError = 0;
+  for (int64_t h = 0; h < c.heads; ++h)
+    for (int64_t i = 0; i < c.context; ++i) {
+      double rowSum = 0;
+      for (int64_t j = 0; j < c.context; ++j) {
+        size_t at = (h * c.context + i) * c.context + j;
+        bool visible = maskOp.mask == MaskKind::None ||
+                       (j <= i && (maskOp.mask == MaskKind::Causal ||
+                                   j > i - maskOp.window));
+        if (!visible)
+          ASSERT_EQ(probs[at], 0.0f) << "head " << h << " query " << i
+                                     << " sees hidden key " << j;
+        maxError = std::max(maxError, std::fabs(probs[at] - want[1].data[at]));
+        rowSum += probs[at];
+      }
+      maxRowError = std::max(maxRowError, std::fabs(rowSum - 1.0));
+    }
+  EXPECT_LE(maxError, 1e-5);
+  EXPECT_LE(maxRowError, 1e-5);
+  // The block's own output is unchanged by asking for the weights.
+  ErrorStats y = compareToReference(got[0].data(), want[0]);
+  EXPECT_LE(y.l2Rel, 1e-5);
+}
+
 INSTANTIATE_TEST_SUITE_P(
     Blocks, AttentionBlockTest,
     testing::Values(

@@ -26,11 +26,14 @@ std::optional<Graph> attnc::test::checkText(const std::string &text,
 
 std::unique_ptr<CompiledModel>
 CompiledModel::compile(const std::string &text, std::string &error,
-                       const AttnOptimizationOptions &options) {
+                       const AttnOptimizationOptions &options,
+                       bool attentionProbs) {
   std::unique_ptr<CompiledModel> m(new CompiledModel());
   m->graph_ = checkText(text, m->sourceMgr_, error);
   if (!m->graph_)
     return nullptr;
+  if (attentionProbs)
+    addAttentionProbOutputs(*m->graph_);
   llvm::SmallString<128> path;
   if (std::error_code ec =
           llvm::sys::fs::createTemporaryFile("attnc-test", "so", path)) {

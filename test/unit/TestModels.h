@@ -24,9 +24,12 @@ std::optional<Graph> checkText(const std::string &text, llvm::SourceMgr &sm,
 /// runtime; the library file is removed when this goes away.
 class CompiledModel {
 public:
+  /// With `attentionProbs`, as attnc --emit-attention-probs: every
+  /// attention call also returns its softmax weights.
   static std::unique_ptr<CompiledModel>
   compile(const std::string &text, std::string &error,
-          const AttnOptimizationOptions &options = {});
+          const AttnOptimizationOptions &options = {},
+          bool attentionProbs = false);
   ~CompiledModel();
 
   const Graph &graph() const { return *graph_; }

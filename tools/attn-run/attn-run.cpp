@@ -16,6 +16,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "AttentionMap.h"
 #include "Flops.h"
 #include "Report.h"
 
@@ -88,6 +89,17 @@ cl::opt<std::string> checkOutputsDir(
     cl::desc("Check DIR/NAME.bin of every output instead of running a library"),
     cl::value_desc("DIR"), cl::cat(runCategory));
 
+cl::opt<std::string> attentionMapPath(
+    "attention-map",
+    cl::desc("Draw the softmax weights the kernel returned (compile with attnc "
+             "--emit-attention-probs) as a heatmap: FILE.png, or FILE.csv"),
+    cl::value_desc("FILE.png|FILE.csv"), cl::cat(runCategory));
+cl::opt<unsigned> attentionMapIndex(
+    "attention-map-index",
+    cl::desc("Which attention call --attention-map draws, counted in program "
+             "order (default 0)"),
+    cl::init(0), cl::cat(runCategory));
+
 int fail(const Twine &message, int exitCode = ExitInputError) {
   WithColor::error(errs(), "attn-run") << message << "\n";
   return exitCode;
@@ -158,6 +170,47 @@ bool matchesModel(const attn_kernel_info &info, const Graph &graph) {
   return true;
 }
 
+/// Whether the library's model returns softmax weights (attnc
+/// --emit-attention-probs); the reference then returns them too.
+bool returnsAttentionProbs(const attn_kernel_info &info) {
+  for (int32_t i = 0; i < info.num_args; ++i)
+    if (info.args[i].flags & ATTN_ARG_FLAG_ATTENTION_PROBS)
+      return true;
+  return false;
+}
+
+/// Writes --attention-map from the kernel's outputs.
+int writeAttentionMap(const Graph &graph,
+                      const std::vector<std::vector<float>> &outputs) {
+  size_t o = 0;
+  unsigned seen = 0;
+  for (const KernelArg &arg : graph.args) {
+    if (arg.role != ArgRole::Output)
+      continue;
+    if (arg.attentionProbs && seen++ == attentionMapIndex) {
+      AttentionWeights weights{outputs[o].data(), arg.shape[0], arg.shape[1],
+                               arg.shape[2]};
+      StringRef ext = sys::path::extension(attentionMapPath);
+      Error err = ext.equals_insensitive(".csv")
+                      ? writeAttentionMapCsv(weights, attentionMapPath)
+                      : writeAttentionMapPng(weights, attentionMapPath);
+      if (err)
+        return fail(toString(std::move(err)));
+      errs() << "attn-run: wrote the weights of " << arg.name << " "
+             << shapeToString(arg.shape) << " to " << attentionMapPath << "\n";
+      return 0;
+    }
+    ++o;
+  }
+  if (seen == 0)
+    return fail("--attention-map: the library returns no attention weights; "
+                "compile the model with attnc --emit-attention-probs");
+  return fail("--attention-map-index=" + Twine(attentionMapIndex) +
+                  ": the model has " + Twine(seen) + " attention call" +
+                  (seen == 1 ? "" : "s"),
+              ExitUsageError);
+}
+
 int writeInputs(const Graph &graph,
                 const std::vector<std::vector<float>> &inputs) {
   if (std::error_code ec = sys::fs::create_directories(writeInputsDir))
@@ -208,7 +261,7 @@ bool readOutputs(const Graph &graph, std::vector<std::vector<float>> &outputs) {
 
 /// Runs the library's kernel `repeat` times and sets the median
 /// milliseconds; returns 0 or, after reporting an error, an exit code.
-int runLibrary(const Graph &graph, std::vector<std::vector<float>> &inputs,
+int runLibrary(Graph &graph, std::vector<std::vector<float>> &inputs,
                std::vector<std::vector<float>> &outputs, double &medianMillis) {
   // dlopen searches the library path for a bare file name; a user means the
   // file in the current directory.
@@ -217,6 +270,8 @@ int runLibrary(const Graph &graph, std::vector<std::vector<float>> &inputs,
   attn_model *model = nullptr;
   if (attn_model_open(library.c_str(), graph.name.c_str(), &model) != ATTN_OK)
     return fail(attn_last_error());
+  if (returnsAttentionProbs(*attn_model_info(model)))
+    addAttentionProbOutputs(graph);
   if (!matchesModel(*attn_model_info(model), graph))
     return attn_model_close(model), ExitInputError;
 
@@ -277,6 +332,17 @@ int main(int argc, char **argv) {
                 ExitUsageError);
   if (numThreads > 0)
     attn_set_num_threads(numThreads);
+  if (!attentionMapPath.empty() && libraryPath.empty())
+    return fail("--attention-map draws what a library returns; give the "
+                "library to run",
+                ExitUsageError);
+  if (!attentionMapPath.empty()) {
+    StringRef ext = sys::path::extension(attentionMapPath);
+    if (!ext.equals_insensitive(".png") && !ext.equals_insensitive(".csv"))
+      return fail("--attention-map writes FILE.png or FILE.csv, not '" +
+                      attentionMapPath + "'",
+                  ExitUsageError);
+  }
 
   auto file = MemoryBuffer::getFileOrSTDIN(modelPath, /*IsText=*/true);
   if (std::error_code ec = file.getError())
@@ -315,6 +381,8 @@ int main(int argc, char **argv) {
     report.runs = std::max(1u, unsigned(repeat));
     if (int rc = runLibrary(*graph, inputs, outputs, report.medianMillis))
       return rc;
+    report.numArgs = graph->args.size(); // with any attention weights
+
   }
 
   std::vector<RefTensor> refInputs;
@@ -338,6 +406,9 @@ int main(int argc, char **argv) {
     report.outputs.push_back(std::move(check));
     ++o;
   }
+  if (!attentionMapPath.empty())
+    if (int rc = writeAttentionMap(*graph, outputs))
+      return rc;
   if (json)
     printJsonReport(report, outs());
   else

@@ -83,6 +83,11 @@ cl::list<int64_t> tiles(
     cl::desc("Query and key tile lengths of attention, e.g. --tile=64,32 "
              "(default: chosen from the shape; --emit=attn shows the choice)"),
     cl::value_desc("Tq,Tk"), cl::CommaSeparated, cl::cat(attncCategory));
+cl::opt<bool> emitAttentionProbs(
+    "emit-attention-probs",
+    cl::desc("Also return the softmax weights of every attention call as an "
+             "output attention<N>_probs, [heads, queries, keys] (default: off)"),
+    cl::cat(attncCategory));
 cl::opt<unsigned> optLevel("O", cl::desc("LLVM optimization level 0-3 (default 2)"),
                            cl::Prefix, cl::init(2), cl::cat(attncCategory));
 
@@ -289,6 +294,8 @@ int main(int argc, char **argv) {
   std::optional<Graph> graph = checkModel(*ast, diag);
   if (!graph)
     return 1;
+  if (emitAttentionProbs)
+    addAttentionProbOutputs(*graph);
   if (emit == Emit::Ast) {
     auto out = openOutput(outputPath(), /*binary=*/false);
     if (!out)

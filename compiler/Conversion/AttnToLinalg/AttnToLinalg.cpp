@@ -61,9 +61,138 @@ struct LinearToMatmul : OpConversionPattern<attn::LinearOp> {
   }
 };
 
-/// attn.sdpa as QK^T, mask, softmax and PV over materialized scores.
+/// The sizes of one attention: S queries, T keys, G key/value heads of R
+/// query heads each, head dimension D.
+struct AttentionSizes {
+  int64_t S, T, G, R, D;
+};
+
+/// exp(logits - rowMax) as [G, R, S, T] and its row sums [G, R, S], where
+/// logits = scale * QK^T + bias - alibi * |i - j|, -inf where the mask hides a
+/// key. The part of attention that attn.sdpa and attn.attention_probs share.
 /// Heads are split as [kv_heads (g), group (r)] so that query head
 /// h = g * group + r reads key/value head g with projected-permutation maps.
+template <typename AttentionOp>
+static std::pair<Value, Value>
+unnormalizedWeights(OpBuilder &rewriter, Location loc, AttentionOp op,
+                    Value query, Value key, Value bias, Value alibi,
+                    const AttentionSizes &n) {
+  auto [S, T, G, R, D] = n;
+  Type f32 = rewriter.getF32Type();
+  using utils::IteratorType;
+  const IteratorType par = IteratorType::parallel, red = IteratorType::reduction;
+
+  // q: [S, H*D] -> [S, G, R, D]; k: [T, G*D] -> [T, G, D].
+  Value q = rewriter.create<tensor::ExpandShapeOp>(
+      loc, RankedTensorType::get({S, G, R, D}, f32), query,
+      ArrayRef<ReassociationIndices>{{0}, {1, 2, 3}});
+  Value k = rewriter.create<tensor::ExpandShapeOp>(
+      loc, RankedTensorType::get({T, G, D}, f32), key,
+      ArrayRef<ReassociationIndices>{{0}, {1, 2}});
+
+  // scores[g, r, i, j] = sum_d q[i, g, r, d] * k[j, g, d]
+  enum { g, r, i, j, d };
+  GenericBuilder gen5(rewriter, loc, 5);
+  Value scores = gen5.generic(
+      {q, k}, filled(rewriter, loc, {G, R, S, T}, 0.0f),
+      {gen5.map({i, g, r, d}), gen5.map({j, g, d}), gen5.map({g, r, i, j})},
+      {par, par, par, par, red}, [](OpBuilder &b, Location l, ValueRange a) {
+        Value prod = b.create<arith::MulFOp>(l, a[0], a[1]);
+        b.create<linalg::YieldOp>(l, ValueRange{
+                                         b.create<arith::AddFOp>(l, a[2], prod)});
+      });
+
+  // logits[g, r, i, j] = scale * scores + bias[i, j] - alibi[g*R + r] * |i - j|,
+  // or -inf where the mask hides key j from query i. bias and alibi are
+  // optional; query head h = g * R + r reads slope alibi[h].
+  GenericBuilder gen4(rewriter, loc, 4);
+  AffineMap all4 = gen4.map({g, r, i, j});
+  AffineMap rows4 = gen4.map({g, r, i});
+  float scale = op.getScale().convertToFloat();
+  attn::MaskKind mask = op.getMask();
+  int64_t window = op.getWindow().value_or(0);
+  SmallVector<Value> logitInputs = {scores};
+  SmallVector<AffineMap> logitMaps = {all4};
+  if (bias) {
+    logitInputs.push_back(bias);
+    logitMaps.push_back(gen4.map({i, j}));
+  }
+  if (alibi) {
+    logitInputs.push_back(alibi);
+    logitMaps.push_back(gen4.mapOf(rewriter.getAffineDimExpr(g) * R +
+                                   rewriter.getAffineDimExpr(r)));
+  }
+  logitMaps.push_back(all4);
+  Value logits = gen4.generic(
+      logitInputs, emptyF32(rewriter, loc, {G, R, S, T}), logitMaps,
+      {par, par, par, par}, [&](OpBuilder &b, Location l, ValueRange a) {
+        Value scaled = b.create<arith::MulFOp>(
+            l, a[0], b.create<arith::ConstantOp>(l, b.getF32FloatAttr(scale)));
+        unsigned next = 1;
+        if (bias)
+          scaled = b.create<arith::AddFOp>(l, scaled, a[next++]);
+        Value qi, kj;
+        if (mask != attn::MaskKind::none || alibi) {
+          qi = b.create<linalg::IndexOp>(l, i);
+          kj = b.create<linalg::IndexOp>(l, j);
+        }
+        if (alibi) {
+          // distance = |i - j| as f32 (exact below 2^24 tokens).
+          Value diff = b.create<arith::IndexCastOp>(
+              l, b.getI64Type(), b.create<arith::SubIOp>(l, qi, kj));
+          Value dist = b.create<math::AbsFOp>(
+              l, b.create<arith::SIToFPOp>(l, b.getF32Type(), diff));
+          Value penalty = b.create<arith::MulFOp>(l, a[next++], dist);
+          scaled = b.create<arith::SubFOp>(l, scaled, penalty);
+        }
+        if (Value visible = keyVisible(b, l, mask, window, qi, kj)) {
+          Value negInf = b.create<arith::ConstantOp>(
+              l, b.getF32FloatAttr(-std::numeric_limits<float>::infinity()));
+          scaled = b.create<arith::SelectOp>(l, visible, scaled, negInf);
+        }
+        b.create<linalg::YieldOp>(l, scaled);
+      });
+
+  // rowMax[g, r, i] = max_j logits
+  Value rowMax = gen4.generic(
+      {logits},
+      filled(rewriter, loc, {G, R, S}, -std::numeric_limits<float>::infinity()),
+      {all4, rows4}, {par, par, par, red},
+      [](OpBuilder &b, Location l, ValueRange a) {
+        b.create<linalg::YieldOp>(
+            l, ValueRange{b.create<arith::MaximumFOp>(l, a[0], a[1])});
+      });
+
+  // weights = exp(logits - rowMax); a row with no visible key is all zero
+  // (its max is -inf, and exp(-inf - -inf) would be NaN).
+  Value weights = gen4.generic(
+      {logits, rowMax},
+      rewriter.create<tensor::EmptyOp>(loc, ArrayRef<int64_t>{G, R, S, T}, f32),
+      {all4, rows4, all4}, {par, par, par, par},
+      [](OpBuilder &b, Location l, ValueRange a) {
+        b.create<linalg::YieldOp>(l, guardedExp(b, l, a[0], a[1]));
+      });
+
+  // rowSum[g, r, i] = sum_j weights
+  Value rowSum = gen4.generic(
+      {weights}, filled(rewriter, loc, {G, R, S}, 0.0f), {all4, rows4},
+      {par, par, par, red}, [](OpBuilder &b, Location l, ValueRange a) {
+        b.create<linalg::YieldOp>(
+            l, ValueRange{b.create<arith::AddFOp>(l, a[0], a[1])});
+      });
+  return {weights, rowSum};
+}
+
+/// a / b, or 0 where b is 0: normalizes rows that may have no visible key.
+static Value divideOrZero(OpBuilder &b, Location l, Value a, Value bValue) {
+  Value zero = b.create<arith::ConstantOp>(l, b.getF32FloatAttr(0.0f));
+  Value empty =
+      b.create<arith::CmpFOp>(l, arith::CmpFPredicate::OEQ, bValue, zero);
+  Value q = b.create<arith::DivFOp>(l, a, bValue);
+  return b.create<arith::SelectOp>(l, empty, zero, q);
+}
+
+/// attn.sdpa as QK^T, mask, softmax and PV over materialized scores.
 struct SdpaToLinalg : OpConversionPattern<attn::SdpaOp> {
   using OpConversionPattern::OpConversionPattern;
 
@@ -71,119 +200,22 @@ struct SdpaToLinalg : OpConversionPattern<attn::SdpaOp> {
   matchAndRewrite(attn::SdpaOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
-    auto qType = op.getQuery().getType();
     auto kType = op.getKey().getType();
-    int64_t S = qType.getDimSize(0), T = kType.getDimSize(0);
+    int64_t S = op.getQuery().getType().getDimSize(0), T = kType.getDimSize(0);
     int64_t G = op.getKvHeads(), R = op.getHeads() / G, D = op.getHeadDim();
     Type f32 = rewriter.getF32Type();
     using utils::IteratorType;
     const IteratorType par = IteratorType::parallel,
                        red = IteratorType::reduction;
-
-    // q: [S, H*D] -> [S, G, R, D]; k, v: [T, G*D] -> [T, G, D].
-    Value q = rewriter.create<tensor::ExpandShapeOp>(
-        loc, RankedTensorType::get({S, G, R, D}, f32), adaptor.getQuery(),
-        ArrayRef<ReassociationIndices>{{0}, {1, 2, 3}});
-    auto kvType = RankedTensorType::get({T, G, D}, f32);
-    SmallVector<ReassociationIndices> kvAssoc = {{0}, {1, 2}};
-    Value k = rewriter.create<tensor::ExpandShapeOp>(loc, kvType,
-                                                     adaptor.getKey(), kvAssoc);
+    auto [weights, rowSum] =
+        unnormalizedWeights(rewriter, loc, op, adaptor.getQuery(),
+                            adaptor.getKey(), adaptor.getBias(),
+                            adaptor.getAlibi(), {S, T, G, R, D});
     Value v = rewriter.create<tensor::ExpandShapeOp>(
-        loc, kvType, adaptor.getValue(), kvAssoc);
-
-    // scores[g, r, i, j] = sum_d q[i, g, r, d] * k[j, g, d]
+        loc, RankedTensorType::get({T, G, D}, f32), adaptor.getValue(),
+        ArrayRef<ReassociationIndices>{{0}, {1, 2}});
     enum { g, r, i, j, d };
     GenericBuilder gen5(rewriter, loc, 5);
-    Value scores = gen5.generic(
-        {q, k}, filled(rewriter, loc, {G, R, S, T}, 0.0f),
-        {gen5.map({i, g, r, d}), gen5.map({j, g, d}), gen5.map({g, r, i, j})},
-        {par, par, par, par, red},
-        [](OpBuilder &b, Location l, ValueRange a) {
-          Value prod = b.create<arith::MulFOp>(l, a[0], a[1]);
-          b.create<linalg::YieldOp>(l, ValueRange{
-                                           b.create<arith::AddFOp>(l, a[2], prod)});
-        });
-
-    // logits[g, r, i, j] = scale * scores + bias[i, j] - alibi[g*R + r] * |i - j|,
-    // or -inf where the mask hides key j from query i. bias and alibi are
-    // optional; query head h = g * R + r reads slope alibi[h].
-    GenericBuilder gen4(rewriter, loc, 4);
-    AffineMap all4 = gen4.map({g, r, i, j});
-    AffineMap rows4 = gen4.map({g, r, i});
-    float scale = op.getScale().convertToFloat();
-    attn::MaskKind mask = op.getMask();
-    int64_t window = op.getWindow().value_or(0);
-    SmallVector<Value> logitInputs = {scores};
-    SmallVector<AffineMap> logitMaps = {all4};
-    Value bias = adaptor.getBias(), alibi = adaptor.getAlibi();
-    if (bias) {
-      logitInputs.push_back(bias);
-      logitMaps.push_back(gen4.map({i, j}));
-    }
-    if (alibi) {
-      logitInputs.push_back(alibi);
-      logitMaps.push_back(gen4.mapOf(rewriter.getAffineDimExpr(g) * R +
-                                     rewriter.getAffineDimExpr(r)));
-    }
-    logitMaps.push_back(all4);
-    Value logits = gen4.generic(
-        logitInputs, emptyF32(rewriter, loc, {G, R, S, T}), logitMaps,
-        {par, par, par, par},
-        [&](OpBuilder &b, Location l, ValueRange a) {
-          Value scaled = b.create<arith::MulFOp>(
-              l, a[0], b.create<arith::ConstantOp>(l, b.getF32FloatAttr(scale)));
-          unsigned next = 1;
-          if (bias)
-            scaled = b.create<arith::AddFOp>(l, scaled, a[next++]);
-          Value qi, kj;
-          if (mask != attn::MaskKind::none || alibi) {
-            qi = b.create<linalg::IndexOp>(l, i);
-            kj = b.create<linalg::IndexOp>(l, j);
-          }
-          if (alibi) {
-            // distance = |i - j| as f32 (exact below 2^24 tokens).
-            Value diff = b.create<arith::IndexCastOp>(
-                l, b.getI64Type(), b.create<arith::SubIOp>(l, qi, kj));
-            Value dist = b.create<math::AbsFOp>(
-                l, b.create<arith::SIToFPOp>(l, b.getF32Type(), diff));
-            Value penalty = b.create<arith::MulFOp>(l, a[next++], dist);
-            scaled = b.create<arith::SubFOp>(l, scaled, penalty);
-          }
-          if (Value visible = keyVisible(b, l, mask, window, qi, kj)) {
-            Value negInf = b.create<arith::ConstantOp>(
-                l, b.getF32FloatAttr(-std::numeric_limits<float>::infinity()));
-            scaled = b.create<arith::SelectOp>(l, visible, scaled, negInf);
-          }
-          b.create<linalg::YieldOp>(l, scaled);
-        });
-
-    // rowMax[g, r, i] = max_j logits
-    Value rowMax = gen4.generic(
-        {logits},
-        filled(rewriter, loc, {G, R, S}, -std::numeric_limits<float>::infinity()),
-        {all4, rows4}, {par, par, par, red},
-        [](OpBuilder &b, Location l, ValueRange a) {
-          b.create<linalg::YieldOp>(
-              l, ValueRange{b.create<arith::MaximumFOp>(l, a[0], a[1])});
-        });
-
-    // weights = exp(logits - rowMax); a row with no visible key is all zero
-    // (its max is -inf, and exp(-inf - -inf) would be NaN).
-    Value weights = gen4.generic(
-        {logits, rowMax},
-        rewriter.create<tensor::EmptyOp>(loc, ArrayRef<int64_t>{G, R, S, T}, f32),
-        {all4, rows4, all4}, {par, par, par, par},
-        [](OpBuilder &b, Location l, ValueRange a) {
-          b.create<linalg::YieldOp>(l, guardedExp(b, l, a[0], a[1]));
-        });
-
-    // rowSum[g, r, i] = sum_j weights
-    Value rowSum = gen4.generic(
-        {weights}, filled(rewriter, loc, {G, R, S}, 0.0f), {all4, rows4},
-        {par, par, par, red}, [](OpBuilder &b, Location l, ValueRange a) {
-          b.create<linalg::YieldOp>(
-              l, ValueRange{b.create<arith::AddFOp>(l, a[0], a[1])});
-        });
 
     // unnormalized[i, g, r, d] = sum_j weights[g, r, i, j] * v[j, g, d]
     Value unnormalized = gen5.generic(
@@ -206,17 +238,45 @@ struct SdpaToLinalg : OpConversionPattern<attn::SdpaOp> {
         {genOut.map({oi, og, orr, od}), genOut.map({og, orr, oi}),
          genOut.map({oi, og, orr, od})},
         {par, par, par, par}, [](OpBuilder &b, Location l, ValueRange a) {
-          Value zero = b.create<arith::ConstantOp>(l, b.getF32FloatAttr(0.0f));
-          Value empty = b.create<arith::CmpFOp>(l, arith::CmpFPredicate::OEQ,
-                                                a[1], zero);
-          Value q = b.create<arith::DivFOp>(l, a[0], a[1]);
-          b.create<linalg::YieldOp>(
-              l, ValueRange{b.create<arith::SelectOp>(l, empty, zero, q)});
+          b.create<linalg::YieldOp>(l, divideOrZero(b, l, a[0], a[1]));
         });
 
     rewriter.replaceOpWithNewOp<tensor::CollapseShapeOp>(
         op, op.getResult().getType(), out,
         ArrayRef<ReassociationIndices>{{0}, {1, 2, 3}});
+    return success();
+  }
+};
+
+/// attn.attention_probs: the normalized softmax weights, [H, S, T].
+struct AttentionProbsToLinalg : OpConversionPattern<attn::AttentionProbsOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(attn::AttentionProbsOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    int64_t S = op.getQuery().getType().getDimSize(0);
+    int64_t T = op.getKey().getType().getDimSize(0);
+    int64_t G = op.getKvHeads(), R = op.getHeads() / G;
+    int64_t D = op.getQuery().getType().getDimSize(1) / op.getHeads();
+    auto [weights, rowSum] =
+        unnormalizedWeights(rewriter, loc, op, adaptor.getQuery(),
+                            adaptor.getKey(), adaptor.getBias(),
+                            adaptor.getAlibi(), {S, T, G, R, D});
+    enum { g, r, i, j };
+    GenericBuilder gen4(rewriter, loc, 4);
+    const auto par = utils::IteratorType::parallel;
+    Value probs = gen4.generic(
+        {weights, rowSum}, emptyF32(rewriter, loc, {G, R, S, T}),
+        {gen4.map({g, r, i, j}), gen4.map({g, r, i}), gen4.map({g, r, i, j})},
+        {par, par, par, par}, [](OpBuilder &b, Location l, ValueRange a) {
+          b.create<linalg::YieldOp>(l, divideOrZero(b, l, a[0], a[1]));
+        });
+    // Query head h = g * R + r, so [G, R] collapse to [H] in order.
+    rewriter.replaceOpWithNewOp<tensor::CollapseShapeOp>(
+        op, op.getResult().getType(), probs,
+        ArrayRef<ReassociationIndices>{{0, 1}, {2}, {3}});
     return success();
   }
 };
@@ -244,5 +304,6 @@ struct ConvertAttnToLinalgPass
 } // namespace
 
 void attnc::lowering::populateAttentionPatterns(RewritePatternSet &patterns) {
-  patterns.add<LinearToMatmul, SdpaToLinalg>(patterns.getContext());
+  patterns.add<LinearToMatmul, SdpaToLinalg, AttentionProbsToLinalg>(
+      patterns.getContext());
 }

@@ -101,6 +101,45 @@ def Attn_SdpaOp : Attn_Op<"sdpa", [Pure, AttrSizedOperandSegments]> {
 }
 
 //===----------------------------------------------------------------------===//
+// attn.attention_probs
+//===----------------------------------------------------------------------===//
+
+def Attn_AttentionProbsOp : Attn_Op<"attention_probs",
+                                    [Pure, AttrSizedOperandSegments]> {
+  let summary = "the softmax weights of multi-head attention, per head";
+  let description = [{
+    The weights `attn.sdpa` with the same operands and attributes mixes the
+    values with: `probs[h, i, j] = softmax_j(scale * q[i, h] . k[j, g] +
+    mask(i, j))`, `[heads, queries, keys]`, each visible row summing to 1 and
+    rows with no visible key all zero. It is what `attnc
+    --emit-attention-probs` returns for every attention call, so a person can
+    see which tokens each token attends to. This result is O(S^2) by nature.
+
+    ```mlir
+    %p = attn.attention_probs %q, %k heads = 4 kv_heads = 4 mask = causal
+           scale = 1.250000e-01
+        : (tensor<16x32xf32>, tensor<16x32xf32>) -> tensor<4x16x16xf32>
+    ```
+  }];
+  let arguments = (ins Attn_F32Matrix:$query, Attn_F32Matrix:$key,
+                       Optional<Attn_F32Matrix>:$bias,
+                       Optional<Attn_F32Vector>:$alibi,
+                       ConfinedAttr<I64Attr, [IntPositive]>:$heads,
+                       ConfinedAttr<I64Attr, [IntPositive]>:$kv_heads,
+                       Attn_MaskKindAttr:$mask,
+                       OptionalAttr<ConfinedAttr<I64Attr, [IntPositive]>>:$window,
+                       F32Attr:$scale);
+  let results = (outs Attn_F32Tensor3:$result);
+  let assemblyFormat = [{
+    $query `,` $key (`bias` $bias^)? (`alibi` $alibi^)?
+    `heads` `=` $heads `kv_heads` `=` $kv_heads
+    `mask` `=` $mask (`window` `=` $window^)? `scale` `=` $scale attr-dict
+    `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
 // Attention written out by hand
 //===----------------------------------------------------------------------===//
 

@@ -31,12 +31,19 @@ typedef enum attn_dtype {
   ATTN_DTYPE_F32 = 0
 } attn_dtype;
 
+/* Bits of attn_arg_info.flags. */
+enum {
+  /* An output holding the softmax weights of one attention call,
+   * [heads, queries, keys] (attnc --emit-attention-probs). */
+  ATTN_ARG_FLAG_ATTENTION_PROBS = 1
+};
+
 typedef struct attn_arg_info {
   const char *name;     /* as written in the .attn file */
   int32_t role;         /* attn_arg_role */
   int32_t dtype;        /* attn_dtype */
   int32_t rank;
-  int32_t reserved;
+  int32_t flags;        /* ATTN_ARG_FLAG_* bits; 0 for a plain argument */
   const int64_t *shape; /* rank entries, row-major, innermost last */
 } attn_arg_info;
 

@@ -38,6 +38,8 @@ struct GraphOp {
     Split,      ///< (t): `results.size()` equal column blocks, in order
     Attention,  ///< (q, k, v[, bias][, alibi]): heads, kvHeads, mask, window,
                 ///< scale, hasBias, hasAlibi
+    AttentionProbs, ///< (q, k[, bias][, alibi]): the softmax weights of the
+                    ///< Attention with the same attributes, [heads, S, T]
     MatMul,     ///< (a, b): [M,K]x[K,N] or batched [B,M,K]x[B,K,N]
     Transpose,  ///< (t): swap the last two dimensions
     Scale,      ///< (t): t * scale
@@ -82,6 +84,8 @@ struct KernelArg {
   ArgRole role;
   ValueId value;
   Shape shape;
+  /// An output added by addAttentionProbOutputs: softmax weights [H, S, T].
+  bool attentionProbs = false;
 };
 
 struct Graph {
@@ -98,6 +102,12 @@ struct Graph {
   const Shape &shapeOf(ValueId v) const { return valueShapes[v]; }
   unsigned numInputArgs() const;
 };
+
+/// Makes every `attention(...)` also return its softmax weights: appends an
+/// AttentionProbs op per Attention op and an output `attention<N>_probs`
+/// ([heads, queries, keys], N counting attention calls in program order) for
+/// it. `attnc --emit-attention-probs` applies this before compiling.
+void addAttentionProbOutputs(Graph &graph);
 
 } // namespace attnc
 

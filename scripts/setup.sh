@@ -13,6 +13,7 @@ packages=(
   libpng-dev                    # attn-run --attention-map
   libopenblas-dev libdnnl-dev   # attn-bench baselines (bench/), optional
   python3 python3-numpy python3-pytest
+  python3-matplotlib            # python-frontend attention-map pictures
 )
 
 missing=()

@@ -20,12 +20,13 @@ from .model import Block, Model
 from .kernel import ArgInfo, Kernel, num_threads, set_num_threads
 from .numbers import CONTEXT, Num, sqrt
 from .ops import window
+from .plot import save_attention_map
 from .reader import parse
 
 __all__ = [
     "ArgInfo", "ArgumentError", "AttncError", "BACKENDS", "Block", "CONTEXT",
     "CompileError", "CompiledModel", "Diagnostic", "Kernel", "KernelError",
     "Model", "ModelError", "Num", "ParseError", "Tensor", "compile",
-    "find_compiler", "num_threads", "parse", "set_num_threads", "sqrt",
-    "window",
+    "find_compiler", "num_threads", "parse", "save_attention_map",
+    "set_num_threads", "sqrt", "window",
 ]

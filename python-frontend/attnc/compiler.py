@@ -65,12 +65,14 @@ def parse_diagnostics(text):
 
 
 def compile(model, backend="mlir", tile=None, opt_level=None,
-            attnc_path=None, workdir=None):
+            attention_probs=False, attnc_path=None, workdir=None):
     """Compiles a Model (or a .attn file, given by path) into a shared
     library.
 
     tile: (queries, keys) attention tile lengths, attnc's --tile; opt_level:
-    LLVM's 0-3; workdir: where the .attn and .so go (default: a temporary
+    LLVM's 0-3; attention_probs: also return every attention call's softmax
+    weights (attnc's --emit-attention-probs; see Kernel.attention_maps);
+    workdir: where the .attn and .so go (default: a temporary
     directory that lives as long as the result). Raises CompileError when
     attnc fails.
     """
@@ -90,6 +92,8 @@ def compile(model, backend="mlir", tile=None, opt_level=None,
             raise ValueError("opt_level must be 0, 1, 2 or 3, got %r"
                              % (opt_level,))
         flags.append("-O%d" % opt_level)
+    if attention_probs:
+        flags.append("--emit-attention-probs")
     if isinstance(model, Model) and not model.outputs:
         raise ModelError("model '%s' has no output; add one with "
                          "output(value)" % model.name, argument="model")
@@ -139,9 +143,7 @@ def _error(done, diagnostics, command):
 class CompiledModel:
     """A model compiled into a shared library.
 
-    ``load()`` opens it through the runtime and returns a Kernel. Decode
-    sessions and attention maps (issue 7) will be added here, next to
-    ``load``, once the runtime exposes them.
+    ``load()`` opens it through the runtime and returns a Kernel.
     """
 
     def __init__(self, model, library, source, compiler, backend,

@@ -34,9 +34,16 @@ class _KernelInfo(ctypes.Structure):
                 ("args", ctypes.POINTER(_ArgInfo))]
 
 
-ArgInfo = collections.namedtuple("ArgInfo", "name role dtype shape")
+ArgInfo = collections.namedtuple("ArgInfo",
+                                 "name role dtype shape attention_probs")
 ArgInfo.__doc__ = ("One kernel argument, from its metadata: role is "
-                   "'input', 'param' or 'output'; dtype a numpy dtype.")
+                   "'input', 'param' or 'output'; dtype a numpy dtype; "
+                   "attention_probs is True for an output holding one "
+                   "attention call's softmax weights, [heads, queries, keys] "
+                   "(compile(..., attention_probs=True)).")
+
+# attn_arg_info.flags bits (kernel_info.h).
+_FLAG_ATTENTION_PROBS = 1
 
 _runtime = None
 
@@ -107,7 +114,10 @@ class Kernel:
     ``kernel(x, w)`` takes the inputs and params in the model's order (the
     ABI's), ``kernel(x=..., w=...)`` by name, or a mix; each must be a
     C-contiguous float32 array of exactly the declared shape. Returns the
-    output, or a tuple of them in the order of the model's ``output``s.
+    output, or a tuple of them in the order of the model's ``output``s,
+    followed, for a kernel compiled with ``attention_probs=True``, by the
+    softmax weights of each attention call (``attention_outputs`` names
+    them); ``attention_maps()`` returns only those.
     """
 
     def __init__(self, runtime, library, name, owner=None):
@@ -126,6 +136,10 @@ class Kernel:
                           for i in range(info.num_args)]
         self.inputs = [a for a in self.arguments if a.role != "output"]
         self.outputs = [a for a in self.arguments if a.role == "output"]
+        # Outputs of the model itself, then one per attention call when
+        # compiled with attention_probs=True.
+        self.attention_outputs = [a for a in self.outputs
+                                  if a.attention_probs]
 
     @staticmethod
     def _arg(a):
@@ -134,7 +148,8 @@ class Kernel:
                               "frontend does not know" % (a.name.decode(),
                                                           a.dtype))
         return ArgInfo(a.name.decode(), _ROLES[a.role], _DTYPES[a.dtype],
-                       tuple(a.shape[d] for d in range(a.rank)))
+                       tuple(a.shape[d] for d in range(a.rank)),
+                       bool(a.flags & _FLAG_ATTENTION_PROBS))
 
     def __call__(self, *args, **kwargs):
         arrays = self._bind(args, kwargs)
@@ -146,6 +161,19 @@ class Kernel:
         if status != 0:
             raise KernelError(self._runtime.attn_last_error().decode())
         return outputs[0] if len(outputs) == 1 else tuple(outputs)
+
+    def attention_maps(self, *args, **kwargs):
+        """Runs the kernel and returns the softmax weights of every
+        attention call, in program order: a list of [heads, queries, keys]
+        arrays, each visible row summing to 1."""
+        if not self.attention_outputs:
+            raise KernelError("%s returns no attention weights; compile it "
+                              "with attnc.compile(..., attention_probs=True)"
+                              % self.name)
+        results = self(*args, **kwargs)
+        if not isinstance(results, tuple):
+            results = (results,)
+        return [r for r, a in zip(results, self.outputs) if a.attention_probs]
 
     def _bind(self, args, kwargs):
         """The input and param arrays in ABI order, each checked."""

@@ -29,9 +29,10 @@ def linear(x, w, b=None):
 
 
 def attention(q, k, v, heads, kv_heads=None, mask="none", window=None,
-              scale=None, bias=None, alibi=None):
+              scale=None, bias=None, alibi=None, return_probs=False):
     """docs/language.md: head h reads key/value head h // (heads/kv_heads);
-    a query that sees no key gives zeros."""
+    a query that sees no key gives zeros. With return_probs, also the
+    softmax weights, [heads, queries, keys]."""
     kv_heads = kv_heads or heads
     s, t = q.shape[0], k.shape[0]
     d = q.shape[1] // heads
@@ -43,6 +44,7 @@ def attention(q, k, v, heads, kv_heads=None, mask="none", window=None,
     elif mask == "window":
         visible = (j <= i) & (j > i - window)
     out = np.zeros((s, heads * d))
+    probs = np.zeros((heads, s, t))
     for h in range(heads):
         g = h // (heads // kv_heads)
         qh = q[:, h * d:(h + 1) * d].astype(np.float64)
@@ -59,8 +61,9 @@ def attention(q, k, v, heads, kv_heads=None, mask="none", window=None,
         p = np.exp(scores - top)
         total = np.sum(p, axis=1, keepdims=True)
         p = np.divide(p, total, out=np.zeros_like(p), where=total > 0)
+        probs[h] = p
         out[:, h * d:(h + 1) * d] = p @ vh
-    return out
+    return (out, probs) if return_probs else out
 
 
 def rope(x, heads, base=10000.0, style="half"):

@@ -6,7 +6,9 @@
 #                   [OUTPUT_DIR <dir>]
 #                   [MCPU <cpu>]            # attnc --mcpu (default: native)
 #                   [TARGET_TRIPLE <triple>] # attnc --target (default: host)
-#                   [OPT_LEVEL <0-3>]       # attnc -O (default: attnc's, 3)
+#                   [OPT_LEVEL <0-3>]       # attnc -O (default: attnc's, 2)
+#                   [WEIGHTS <f.safetensors>] # attnc --embed-weights
+#                   [BACKEND mlir]          # the only backend so far
 #                   [COMPILER <target-or-path>]
 #                   [FLAGS <attnc args>...]
 #                   [DEPENDS <files-or-targets>...]
@@ -21,6 +23,10 @@
 #   attnc_add_model(gpt2_block SOURCE gpt2_block.attn)
 #   target_link_libraries(app PRIVATE gpt2_block)
 #   // app.c: #include "gpt2_block.h"
+#
+# With WEIGHTS, every param's values are compiled into the object from the
+# file (checked against the model at build time), and the kernel takes only
+# inputs and outputs; the object is rebuilt when the file changes.
 #
 # The C functions are named after the `model` line in the file (see
 # docs/abi.md), not after <name>; keeping the two equal is the simple rule.
@@ -76,7 +82,7 @@ endfunction()
 function(attnc_add_model name)
   set(options EXCLUDE_FROM_ALL)
   set(one_value SOURCE OUTPUT_DIR MCPU TARGET_TRIPLE OPT_LEVEL COMPILER
-                OBJECT_VAR HEADER_VAR)
+                WEIGHTS BACKEND OBJECT_VAR HEADER_VAR)
   set(multi_value FLAGS DEPENDS)
   cmake_parse_arguments(PARSE_ARGV 1 ARG "${options}" "${one_value}" "${multi_value}")
 
@@ -124,13 +130,23 @@ function(attnc_add_model name)
     endif()
     list(APPEND args "-O${ARG_OPT_LEVEL}")
   endif()
+  if(ARG_BACKEND AND NOT ARG_BACKEND STREQUAL "mlir")
+    message(FATAL_ERROR "attnc_add_model(${name}): BACKEND ${ARG_BACKEND} is "
+                        "not available; this attnc has: mlir")
+  endif()
+  set(weights "")
+  if(ARG_WEIGHTS)
+    get_filename_component(weights "${ARG_WEIGHTS}" ABSOLUTE
+                           BASE_DIR "${CMAKE_CURRENT_SOURCE_DIR}")
+    list(APPEND args "--embed-weights=${weights}")
+  endif()
   list(APPEND args ${ARG_FLAGS})
 
   file(MAKE_DIRECTORY "${outdir}")
   add_custom_command(
     OUTPUT "${object}" "${header}"
     COMMAND ${compiler} ${args}
-    DEPENDS "${source}" ${compiler_dep} ${ARG_DEPENDS}
+    DEPENDS "${source}" ${weights} ${compiler_dep} ${ARG_DEPENDS}
     WORKING_DIRECTORY "${outdir}"
     COMMENT "attnc: compiling ${name} from ${ARG_SOURCE}"
     VERBATIM COMMAND_EXPAND_LISTS)

@@ -34,6 +34,14 @@ unsigned Graph::numInputArgs() const {
   return n;
 }
 
+std::vector<const KernelArg *> Graph::abiArgs() const {
+  std::vector<const KernelArg *> result;
+  for (const KernelArg &a : args)
+    if (!a.embedded)
+      result.push_back(&a);
+  return result;
+}
+
 void attnc::addAttentionProbOutputs(Graph &graph) {
   std::vector<GraphOp> probsOps;
   for (const GraphOp &op : graph.ops) {

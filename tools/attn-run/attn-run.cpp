@@ -20,12 +20,15 @@
 #include "Flops.h"
 #include "Report.h"
 
+#include "attnc/Frontend/KernelInfo.h"
 #include "attnc/Frontend/Sema.h"
 #include "attnc/Reference/Interpreter.h"
 #include "attnc/parallel.h"
 #include "attnc/runtime.h"
 #include "attnc/weights.h"
 
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/InitLLVM.h"
@@ -113,18 +116,9 @@ void printVersion(raw_ostream &os) {
 /// Replaces the params in `inputs` (inputs and params in call order) by
 /// those of --weights, checked by the runtime against the model's arguments.
 int loadWeights(const Graph &graph, std::vector<std::vector<float>> &inputs) {
-  std::vector<attn_arg_info> args;
-  for (const KernelArg &arg : graph.args)
-    args.push_back({arg.name.c_str(),
-                    arg.role == ArgRole::Input    ? ATTN_ARG_INPUT
-                    : arg.role == ArgRole::Param ? ATTN_ARG_PARAM
-                                                 : ATTN_ARG_OUTPUT,
-                    ATTN_DTYPE_F32, int32_t(arg.shape.size()), 0,
-                    arg.shape.data()});
-  attn_kernel_info info{ATTN_KERNEL_ABI_VERSION, int32_t(args.size()),
-                        graph.name.c_str(), graph.context, args.data()};
+  GraphKernelInfo info(graph);
   attn_weights *weights = nullptr;
-  if (attn_weights_load(weightsPath.c_str(), &info, &weights) != ATTN_OK)
+  if (attn_weights_load(weightsPath.c_str(), info.get(), &weights) != ATTN_OK)
     return fail(attn_last_error());
   size_t next = 0;
   for (const KernelArg &arg : graph.args) {
@@ -148,25 +142,49 @@ std::string binPath(StringRef dir, StringRef name) {
 }
 
 /// The kernel must have been compiled from this model: same arguments, in
-/// the same order, with the same shapes.
-bool matchesModel(const attn_kernel_info &info, const Graph &graph) {
-  if (info.num_args != static_cast<int32_t>(graph.args.size())) {
+/// the same order, with the same shapes, except that params compiled into
+/// the object (attnc --embed-weights) are not arguments. Those are marked
+/// embedded in `graph`; checking them needs the same values from --weights.
+bool matchesModel(const attn_kernel_info &info, Graph &graph) {
+  size_t next = 0;
+  std::vector<std::string> embedded;
+  for (KernelArg &want : graph.args) {
+    bool present = next < size_t(info.num_args) && want.name == info.args[next].name;
+    if (!present && want.role == ArgRole::Param) {
+      embedded.push_back(want.name);
+      continue;
+    }
+    if (!present) {
+      fail(Twine("the library's model does not match '") + modelPath +
+           "': it has no argument '" + want.name + "' at position " +
+           Twine(next) + " (its arguments: " + Twine(info.num_args) +
+           ", the model declares " + Twine(graph.args.size()) + ")");
+      return false;
+    }
+    const attn_arg_info &a = info.args[next];
+    Shape got(a.shape, a.shape + a.rank);
+    if (got != want.shape) {
+      fail(Twine("argument #") + Twine(next) + " of the library is '" + a.name +
+           "' " + shapeToString(got) + " but the model declares '" +
+           want.name + "' " + shapeToString(want.shape));
+      return false;
+    }
+    ++next;
+  }
+  if (next != size_t(info.num_args)) {
     fail(Twine("the library's model has ") + Twine(info.num_args) +
          " arguments but '" + modelPath + "' declares " +
          Twine(graph.args.size()));
     return false;
   }
-  for (size_t i = 0; i < graph.args.size(); ++i) {
-    const attn_arg_info &a = info.args[i];
-    const KernelArg &want = graph.args[i];
-    Shape got(a.shape, a.shape + a.rank);
-    if (want.name != a.name || got != want.shape) {
-      fail(Twine("argument #") + Twine(i) + " of the library is '" + a.name +
-           "' " + shapeToString(got) + " but the model declares '" +
-           want.name + "' " + shapeToString(want.shape));
-      return false;
-    }
+  if (!embedded.empty() && weightsPath.empty()) {
+    fail("the library embeds the params " + join(embedded, ", ") +
+         "; pass the file it was compiled from with --weights to check it");
+    return false;
   }
+  for (KernelArg &arg : graph.args)
+    if (llvm::is_contained(embedded, arg.name))
+      arg.embedded = std::make_shared<const std::vector<float>>();
   return true;
 }
 
@@ -283,6 +301,8 @@ int runLibrary(Graph &graph, std::vector<std::vector<float>> &inputs,
     if (arg.role == ArgRole::Output) {
       outputs.emplace_back(numElements(arg.shape), 0.0f);
       args.push_back(outputs.back().data());
+    } else if (arg.embedded) {
+      ++nextInput; // the library has its own copy; the reference uses this one
     } else {
       args.push_back(inputs[nextInput++].data());
     }
@@ -381,7 +401,8 @@ int main(int argc, char **argv) {
     report.runs = std::max(1u, unsigned(repeat));
     if (int rc = runLibrary(*graph, inputs, outputs, report.medianMillis))
       return rc;
-    report.numArgs = graph->args.size(); // with any attention weights
+    // The library's own count: with attention weights, without embedded params.
+    report.numArgs = graph->abiArgs().size();
 
   }
 

@@ -8,6 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "attnc/Codegen/EmbeddedWeights.h"
 #include "attnc/Codegen/KernelInterface.h"
 #include "attnc/Codegen/ObjectEmitter.h"
 #include "attnc/Codegen/Pipeline.h"
@@ -88,6 +89,12 @@ cl::opt<bool> emitAttentionProbs(
     cl::desc("Also return the softmax weights of every attention call as an "
              "output attention<N>_probs, [heads, queries, keys] (default: off)"),
     cl::cat(attncCategory));
+cl::opt<std::string> embedWeightsPath(
+    "embed-weights",
+    cl::desc("Compile every param's values from a .safetensors file into the "
+             "object's read-only data; the kernel then takes only inputs and "
+             "outputs (names, F32 dtype and shapes checked)"),
+    cl::value_desc("file.safetensors"), cl::cat(attncCategory));
 cl::opt<unsigned> optLevel("O", cl::desc("LLVM optimization level 0-3 (default 2)"),
                            cl::Prefix, cl::init(2), cl::cat(attncCategory));
 
@@ -296,6 +303,9 @@ int main(int argc, char **argv) {
     return 1;
   if (emitAttentionProbs)
     addAttentionProbOutputs(*graph);
+  if (!embedWeightsPath.empty())
+    if (Error err = embedWeights(*graph, embedWeightsPath))
+      return fail(toString(std::move(err)));
   if (emit == Emit::Ast) {
     auto out = openOutput(outputPath(), /*binary=*/false);
     if (!out)

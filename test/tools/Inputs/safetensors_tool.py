@@ -1,7 +1,8 @@
 """Writes .safetensors files for attn-run tests, and checks a param that
 attn-run --write-inputs wrote back.
 
-  write FILE NAME:DxD... [NAME:D...]   F32 tensors, element i = pattern(i)
+  write FILE NAME:DxD... [NAME:D...] [--shift=K]
+                                       F32 tensors, element i = pattern(i + K)
   check FILE.bin COUNT                 FILE.bin holds COUNT floats of pattern
 """
 import json
@@ -13,7 +14,7 @@ def pattern(i):
     return (i % 7) * 0.125 - 0.375
 
 
-def write(path, specs):
+def write(path, specs, shift=0):
     header, data = {}, b""
     for spec in specs:
         name, dims = spec.split(":")
@@ -21,7 +22,7 @@ def write(path, specs):
         count = 1
         for d in shape:
             count *= d
-        values = struct.pack("<%df" % count, *(pattern(i) for i in range(count)))
+        values = struct.pack("<%df" % count, *(pattern(i + shift) for i in range(count)))
         header[name] = {"dtype": "F32", "shape": shape,
                         "data_offsets": [len(data), len(data) + len(values)]}
         data += values
@@ -42,6 +43,8 @@ def check(path, count):
 
 if __name__ == "__main__":
     if sys.argv[1] == "write":
-        write(sys.argv[2], sys.argv[3:])
+        shifts = [a for a in sys.argv[3:] if a.startswith("--shift=")]
+        write(sys.argv[2], [a for a in sys.argv[3:] if a not in shifts],
+              int(shifts[-1].split("=")[1]) if shifts else 0)
     else:
         check(sys.argv[2], int(sys.argv[3]))

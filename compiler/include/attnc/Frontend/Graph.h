@@ -13,6 +13,7 @@
 #include "attnc/Frontend/AST.h"
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -86,6 +87,9 @@ struct KernelArg {
   Shape shape;
   /// An output added by addAttentionProbOutputs: softmax weights [H, S, T].
   bool attentionProbs = false;
+  /// A param whose values are compiled into the object (attnc
+  /// --embed-weights): the kernel's C signature no longer takes it.
+  std::shared_ptr<const std::vector<float>> embedded;
 };
 
 struct Graph {
@@ -101,6 +105,8 @@ struct Graph {
   }
   const Shape &shapeOf(ValueId v) const { return valueShapes[v]; }
   unsigned numInputArgs() const;
+  /// The arguments of the kernel's C signature: all but embedded params.
+  std::vector<const KernelArg *> abiArgs() const;
 };
 
 /// Makes every `attention(...)` also return its softmax weights: appends an

@@ -173,9 +173,12 @@ function(attnc_add_model name)
     target_link_libraries(${name} PUBLIC m)
   endif()
   # The runtime gives the kernel its thread pool and scratch blocks (the
-  # object references them weakly and runs without them otherwise).
+  # object references them weakly and runs without them otherwise): the
+  # in-tree target, or the one find_package(attnc) imports.
   if(TARGET attnc_runtime)
     target_link_libraries(${name} PUBLIC attnc_runtime)
+  elseif(TARGET attnc::runtime)
+    target_link_libraries(${name} PUBLIC attnc::runtime)
   endif()
 
   if(ARG_OBJECT_VAR)

@@ -39,18 +39,24 @@ attnc::lowerToLLVMDialect(mlir::ModuleOp module,
   return runPipeline(module, buildLinalgToLLVMPipeline);
 }
 
-/// The ABI says no output overlaps another argument, so every kernel pointer
-/// is `noalias` (C `restrict`). The attn.* naming attributes have served
+/// The ABI says no output overlaps another argument (nor, in a decode step,
+/// a KV cache), so every kernel pointer is `noalias` (C `restrict`). The attn.* naming attributes have served
 /// their purpose by now and mean nothing to LLVM.
 static void markArgumentsNoAlias(mlir::ModuleOp module) {
   module.walk([](mlir::LLVM::LLVMFuncOp func) {
     if (!func->hasAttr("attn.model"))
       return;
     mlir::Builder b(func.getContext());
-    for (unsigned i = 0; i < func.getNumArguments(); ++i)
+    for (unsigned i = 0; i < func.getNumArguments(); ++i) {
+      // A decode step's position is an integer.
+      if (!llvm::isa<mlir::LLVM::LLVMPointerType>(func.getArgument(i).getType())) {
+        func.setArgAttrs(i, b.getDictionaryAttr({}));
+        continue;
+      }
       func.setArgAttrs(i, b.getDictionaryAttr(b.getNamedAttr(
                               mlir::LLVM::LLVMDialect::getNoAliasAttrName(),
                               b.getUnitAttr())));
+    }
   });
 }
 

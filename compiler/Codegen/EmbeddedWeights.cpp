@@ -20,6 +20,11 @@ llvm::Error attnc::embedWeights(Graph &graph, llvm::StringRef path) {
     const float *data = attn_weights_get(weights, arg.name.c_str(), &count);
     // attn_weights_load checked every param's presence and shape.
     arg.embedded = std::make_shared<const std::vector<float>>(data, data + count);
+    // The decode step takes the same params.
+    if (graph.decodeStep)
+      for (KernelArg &stepArg : graph.decodeStep->args)
+        if (stepArg.value == arg.value)
+          stepArg.embedded = arg.embedded;
   }
   attn_weights_free(weights);
   return llvm::Error::success();

@@ -16,6 +16,12 @@ static const char kKernelInfoHeader[] =
 #include "KernelInfoHeader.inc"
     ;
 
+/// attn_arg_info.flags (kernel_info.h).
+static int32_t argFlags(const KernelArg &arg) {
+  return (arg.attentionProbs ? 1 : 0) | // ATTN_ARG_FLAG_ATTENTION_PROBS
+         (arg.perToken ? 2 : 0);        // ATTN_ARG_FLAG_PER_TOKEN
+}
+
 static int32_t abiRole(ArgRole role) {
   switch (role) {
   case ArgRole::Input: return 0;
@@ -25,29 +31,61 @@ static int32_t abiRole(ArgRole role) {
   return 0;
 }
 
+namespace {
+
+/// One parameter of a compiled kernel function, in order: inputs and params,
+/// then a decode step's KV caches (key and value of each layer) and its
+/// position, then outputs (the order ExposeCAbi gives).
+struct KernelParam {
+  const KernelArg *arg = nullptr; ///< an input, param or output
+  bool isPosition = false;        ///< else, without `arg`, a cache
+};
+
+std::vector<KernelParam> kernelParams(const Graph &graph) {
+  std::vector<KernelParam> params;
+  for (const KernelArg &a : graph.args)
+    if (a.role != ArgRole::Output)
+      params.push_back({&a});
+  for (size_t i = 0; i < 2 * graph.kvCacheWidths.size(); ++i)
+    params.push_back({});
+  if (graph.isDecodeStep)
+    params.push_back({nullptr, /*isPosition=*/true});
+  for (const KernelArg &a : graph.args)
+    if (a.role == ArgRole::Output)
+      params.push_back({&a});
+  return params;
+}
+
+} // namespace
+
 /// With embedded params, the kernel MLIR compiled still takes every
-/// argument; it becomes internal under another name, and NAME takes only the
-/// inputs and outputs and passes the params' constant data.
-static Expected<Function *> bindEmbeddedParams(Module &module, Function *kernel,
-                                               const Graph &graph) {
+/// argument; it becomes internal under another name, and the entry point
+/// takes the rest and passes the params' constant data.
+static Function *bindEmbeddedParams(Module &module, Function *kernel,
+                                    const Graph &graph) {
   if (graph.abiArgs().size() == graph.args.size())
     return kernel;
   LLVMContext &ctx = module.getContext();
-  PointerType *ptr = PointerType::getUnqual(ctx);
+  std::vector<KernelParam> params = kernelParams(graph);
   kernel->setName(graph.name + ".all_arguments");
   kernel->setLinkage(GlobalValue::InternalLinkage);
-  SmallVector<Type *> params(graph.abiArgs().size(), ptr);
+  SmallVector<Type *> types;
+  for (auto [param, type] :
+       llvm::zip(params, kernel->getFunctionType()->params()))
+    if (!param.arg || !param.arg->embedded)
+      types.push_back(type);
   Function *wrapper = Function::Create(
-      FunctionType::get(kernel->getReturnType(), params, false),
+      FunctionType::get(kernel->getReturnType(), types, false),
       GlobalValue::ExternalLinkage, graph.name, module);
   IRBuilder<> b(BasicBlock::Create(ctx, "entry", wrapper));
   SmallVector<Value *> callArgs;
   unsigned next = 0;
-  for (const KernelArg &arg : graph.args) {
-    if (!arg.embedded) {
+  for (const KernelParam &param : params) {
+    if (!param.arg || !param.arg->embedded) {
       callArgs.push_back(wrapper->getArg(next++));
       continue;
     }
+    const KernelArg &arg = *param.arg;
     auto *data = ConstantDataArray::get(ctx, ArrayRef<float>(*arg.embedded));
     auto *global = new GlobalVariable(module, data->getType(), /*isConstant=*/true,
                                       GlobalValue::PrivateLinkage, data,
@@ -59,29 +97,35 @@ static Expected<Function *> bindEmbeddedParams(Module &module, Function *kernel,
   return wrapper;
 }
 
-Error attnc::addKernelInterface(Module &module, const Graph &graph) {
+/// NAME_info (NAME_decode_info for a decode step) and NAME_argv for the
+/// kernel function `graph.name`.
+static Error addEntryInterface(Module &module, const Graph &graph) {
   LLVMContext &ctx = module.getContext();
   Function *kernel = module.getFunction(graph.name);
   if (!kernel)
     return createStringError(inconvertibleErrorCode(),
                              "kernel function '" + graph.name + "' is missing");
-  if (kernel->getFunctionType()->getNumParams() != graph.args.size())
+  std::vector<KernelParam> params = kernelParams(graph);
+  if (kernel->getFunctionType()->getNumParams() != params.size())
     return createStringError(inconvertibleErrorCode(),
                              "kernel '" + graph.name + "' takes " +
                                  Twine(kernel->getFunctionType()->getNumParams()) +
                                  " arguments but the model declares " +
-                                 Twine(graph.args.size()));
-  Expected<Function *> entry = bindEmbeddedParams(module, kernel, graph);
-  if (!entry)
-    return entry.takeError();
+                                 Twine(params.size()));
+  Function *entry = bindEmbeddedParams(module, kernel, graph);
   std::vector<const KernelArg *> abiArgs = graph.abiArgs();
   Type *i32 = Type::getInt32Ty(ctx), *i64 = Type::getInt64Ty(ctx);
   PointerType *ptr = PointerType::getUnqual(ctx);
-  // Mirrors attn_arg_info and attn_kernel_info in kernel_info.h.
+  // Mirrors attn_arg_info, attn_kernel_info and attn_decode_info in
+  // kernel_info.h.
   StructType *argInfoTy = StructType::create(
       ctx, {ptr, i32, i32, i32, i32, ptr}, "attn_arg_info");
-  StructType *kernelInfoTy =
-      StructType::create(ctx, {i32, i32, ptr, i64, ptr}, "attn_kernel_info");
+  SmallVector<Type *> infoFields = {i32, i32, ptr, i64, ptr};
+  if (graph.isDecodeStep)
+    infoFields.append({i32, i32, ptr});
+  StructType *infoTy = StructType::create(
+      ctx, infoFields,
+      graph.isDecodeStep ? "attn_decode_info" : "attn_kernel_info");
 
   auto privateConstant = [&](Constant *init, const Twine &name) {
     return new GlobalVariable(module, init->getType(), /*isConstant=*/true,
@@ -103,21 +147,30 @@ Error attnc::addKernelInterface(Module &module, const Graph &graph) {
                     ConstantInt::get(i32, abiRole(arg->role)),
                     ConstantInt::get(i32, 0), // ATTN_DTYPE_F32
                     ConstantInt::get(i32, arg->shape.size()),
-                    ConstantInt::get(i32, arg->attentionProbs
-                                              ? 1 // ATTN_ARG_FLAG_ATTENTION_PROBS
-                                              : 0),
+                    ConstantInt::get(i32, argFlags(*arg)),
                     shape}));
   }
   Constant *args = privateConstant(
       ConstantArray::get(ArrayType::get(argInfoTy, argInfos.size()), argInfos),
       graph.name + ".args");
-  Constant *info = privateConstant(
-      ConstantStruct::get(kernelInfoTy,
-                          {ConstantInt::get(i32, 1), // ATTN_KERNEL_ABI_VERSION
-                           ConstantInt::get(i32, abiArgs.size()),
-                           cString(graph.name, graph.name + ".model_name"),
-                           ConstantInt::get(i64, graph.context), args}),
-      graph.name + ".info");
+  // The model's own name: a decode step is NAME_decode of model NAME.
+  StringRef modelName = graph.name;
+  if (graph.isDecodeStep)
+    modelName.consume_back("_decode");
+  SmallVector<Constant *> fields = {
+      ConstantInt::get(i32, 1), // ATTN_KERNEL_ABI_VERSION
+      ConstantInt::get(i32, abiArgs.size()),
+      cString(modelName, graph.name + ".model_name"),
+      ConstantInt::get(i64, graph.context), args};
+  if (graph.isDecodeStep) {
+    SmallVector<uint64_t> widths(graph.kvCacheWidths.begin(),
+                                 graph.kvCacheWidths.end());
+    fields.append({ConstantInt::get(i32, widths.size()), ConstantInt::get(i32, 0),
+                   privateConstant(ConstantDataArray::get(ctx, widths),
+                                   graph.name + ".cache_widths")});
+  }
+  Constant *info = privateConstant(ConstantStruct::get(infoTy, fields),
+                                   graph.name + ".info");
 
   // const attn_kernel_info *NAME_info(void) { return &info; }
   Function *infoFn = Function::Create(FunctionType::get(ptr, false),
@@ -126,17 +179,82 @@ Error attnc::addKernelInterface(Module &module, const Graph &graph) {
   IRBuilder<> b(BasicBlock::Create(ctx, "entry", infoFn));
   b.CreateRet(info);
 
-  // int NAME_argv(void **args) { return NAME(args[0], ..., args[n-1]); }
-  Function *argvFn = Function::Create(FunctionType::get(i32, {ptr}, false),
+  // int NAME_argv(void **args) { return NAME(args[0], ..., args[n-1]); }, and
+  // for a step int NAME_decode_argv(void **args, float **caches,
+  // int64_t position), the caches and position going before the outputs.
+  SmallVector<Type *> argvParams = {ptr};
+  if (graph.isDecodeStep)
+    argvParams.append({ptr, i64});
+  Function *argvFn = Function::Create(FunctionType::get(i32, argvParams, false),
                                       GlobalValue::ExternalLinkage,
                                       graph.name + "_argv", module);
   b.SetInsertPoint(BasicBlock::Create(ctx, "entry", argvFn));
+  auto load = [&](Value *array, unsigned i) {
+    return b.CreateLoad(ptr, b.CreateConstInBoundsGEP1_64(ptr, array, i));
+  };
   SmallVector<Value *> callArgs;
-  for (unsigned i = 0; i < abiArgs.size(); ++i)
-    callArgs.push_back(b.CreateLoad(
-        ptr, b.CreateConstInBoundsGEP1_64(ptr, argvFn->getArg(0), i)));
-  b.CreateRet(b.CreateCall(*entry, callArgs));
+  unsigned nextArg = 0, nextCache = 0;
+  for (const KernelParam &param : params) {
+    if (param.arg) {
+      if (!param.arg->embedded)
+        callArgs.push_back(load(argvFn->getArg(0), nextArg++));
+    } else if (param.isPosition) {
+      callArgs.push_back(argvFn->getArg(2));
+    } else {
+      callArgs.push_back(load(argvFn->getArg(1), nextCache++));
+    }
+  }
+  b.CreateRet(b.CreateCall(entry, callArgs));
   return Error::success();
+}
+
+Error attnc::addKernelInterface(Module &module, const Graph &graph) {
+  if (Error err = addEntryInterface(module, graph))
+    return err;
+  if (graph.decodeStep)
+    return addEntryInterface(module, *graph.decodeStep);
+  return Error::success();
+}
+
+/// The declarations of the decode step NAME_decode.
+static void emitDecodeDeclarations(const Graph &step, StringRef upper,
+                                   raw_ostream &os) {
+  os << "/* Decoding, one token at a time (the model says `decode`; see\n"
+        " * docs/abi.md). Each attention layer L keeps a key and a value cache\n"
+        " * of " << upper << "_CONTEXT rows of " << upper
+     << "_DECODE_CACHE_WIDTH_L floats,\n"
+        " * owned by the caller and kept between calls (no initialization\n"
+        " * needed); `position` counts the tokens fed so far, from 0. */\n";
+  os << "#define " << upper << "_DECODE_NUM_LAYERS " << step.kvCacheWidths.size()
+     << "\n";
+  for (auto [layer, width] : llvm::enumerate(step.kvCacheWidths))
+    os << "#define " << upper << "_DECODE_CACHE_WIDTH_" << layer << " " << width
+       << "\n";
+  std::vector<const KernelArg *> abiArgs = step.abiArgs();
+  os << "#define " << upper << "_DECODE_NUM_ARGS " << abiArgs.size() << "\n";
+  os << "int " << step.name << "(";
+  const char *sep = "";
+  for (const KernelArg *arg : abiArgs)
+    if (arg->role != ArgRole::Output) {
+      os << sep << "const float *" << arg->name;
+      sep = ", ";
+    }
+  for (size_t layer = 0; layer < step.kvCacheWidths.size(); ++layer) {
+    os << sep << "float *key_cache_" << layer << ", float *value_cache_"
+       << layer;
+    sep = ", ";
+  }
+  os << sep << "int64_t position";
+  for (const KernelArg *arg : abiArgs)
+    if (arg->role == ArgRole::Output)
+      os << ", float *" << arg->name;
+  os << ");\n";
+  os << "/* The same with the inputs, params and outputs as an array (one row\n"
+        " * for each token input and output) and the caches as an array: key\n"
+        " * and value of layer 0, then of layer 1, ... */\n";
+  os << "int " << step.name
+     << "_argv(void **args, float **caches, int64_t position);\n";
+  os << "const attn_decode_info *" << step.name << "_info(void);\n\n";
 }
 
 void attnc::emitKernelHeader(const Graph &graph, StringRef sourceName,
@@ -181,6 +299,8 @@ void attnc::emitKernelHeader(const Graph &graph, StringRef sourceName,
   os << "int " << graph.name << "_argv(void **args);\n\n";
   os << "/* Name, role, dtype and shape of every argument. */\n";
   os << "const attn_kernel_info *" << graph.name << "_info(void);\n\n";
+  if (graph.decodeStep)
+    emitDecodeDeclarations(*graph.decodeStep, upper, os);
   os << "#ifdef __cplusplus\n}\n#endif\n\n";
   os << "#endif /* ATTNC_MODEL_" << upper << "_H */\n";
 }

@@ -98,6 +98,8 @@ void attnc::printModel(const ModelAST &model, llvm::raw_ostream &os) {
   os << "model " << model.name << " {\n";
   os << "  context = " << model.context << "\n";
   os << "  dtype = " << model.dtype << "\n";
+  if (model.decode)
+    os << "  decode\n";
   for (const Declaration &d : model.declarations) {
     os << "  " << (d.role == ArgRole::Input ? "input" : "param") << " "
        << d.name << " : [";

@@ -5,6 +5,7 @@
 //                   '{' assignment* 'return' IDENT (',' IDENT)* '}'
 //   item        ::= 'context' '=' INT
 //                 | 'dtype' '=' IDENT
+//                 | 'decode'
 //                 | ('input' | 'param') IDENT ':' shape
 //                 | 'output' IDENT (',' IDENT)*
 //                 | assignment
@@ -35,7 +36,8 @@ namespace {
 
 /// Items of a model body that are words of the language, not names.
 bool isReservedWord(llvm::StringRef s) {
-  return s == "model" || s == "context" || s == "dtype" || s == "input" ||
+  return s == "model" || s == "context" || s == "dtype" || s == "decode" ||
+         s == "input" ||
          s == "param" || s == "output" || s == "block" || s == "return";
 }
 
@@ -230,6 +232,17 @@ bool Parser::parseItem(ModelAST &model) {
     advance();
     return true;
   }
+  if (isWord("decode")) {
+    if (model.decodeLoc.isValid()) {
+      error(tok.loc(), "'decode' is given twice");
+      diag.note(model.decodeLoc, "first given here");
+      return false;
+    }
+    model.decode = true;
+    model.decodeLoc = tok.loc();
+    advance();
+    return true;
+  }
   if (isWord("input") || isWord("param")) {
     ArgRole role = isWord("input") ? ArgRole::Input : ArgRole::Param;
     advance();
@@ -243,8 +256,8 @@ bool Parser::parseItem(ModelAST &model) {
     return parseAssignment(model.assignments);
   if (isWord("block"))
     return error(tok.loc(), "blocks are defined before 'model', not inside it");
-  return expected("a declaration (context, dtype, input, param, output) or "
-                  "an assignment 'NAME = ...'");
+  return expected("a declaration (context, dtype, decode, input, param, "
+                  "output) or an assignment 'NAME = ...'");
 }
 
 bool Parser::parseDeclaration(ModelAST &model, ArgRole role) {

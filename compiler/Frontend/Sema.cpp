@@ -2,6 +2,7 @@
 
 #include "Checker.h"
 
+#include "attnc/Frontend/DecodeStep.h"
 #include "attnc/Frontend/Parser.h"
 
 #include "llvm/ADT/STLExtras.h"
@@ -530,6 +531,12 @@ std::optional<Graph> Checker::run() {
     if (!calledBlocks.count(b.name))
       diag.warning(b.loc, "block '" + b.name +
                               "' is never called, so it is not checked");
+  if (model.decode) {
+    std::optional<Graph> step = buildDecodeStep(graph, diag, model.decodeLoc);
+    if (!step)
+      return std::nullopt;
+    graph.decodeStep = std::make_shared<Graph>(std::move(*step));
+  }
   return std::move(graph);
 }
 

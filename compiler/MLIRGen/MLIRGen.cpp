@@ -5,6 +5,7 @@
 #include "attn/AttnOps.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/Verifier.h"
@@ -39,6 +40,7 @@ public:
             const llvm::SourceMgr &sourceMgr)
       : builder(&context), graph(graph), sourceMgr(sourceMgr) {}
 
+  /// The model's function, and NAME_decode after it when it has one.
   OwningOpRef<ModuleOp> run();
 
 private:
@@ -52,7 +54,7 @@ private:
         sourceMgr.getMemoryBuffer(buffer)->getBufferIdentifier(), line, col);
   }
   RankedTensorType tensorType(ValueId v) {
-    return RankedTensorType::get(graph.shapeOf(v), builder.getF32Type());
+    return RankedTensorType::get(current->shapeOf(v), builder.getF32Type());
   }
   DictionaryAttr argAttrs(const KernelArg &arg) {
     return builder.getDictionaryAttr(
@@ -61,11 +63,16 @@ private:
                               builder.getStringAttr(roleName(arg.role)))});
   }
   void emit(const GraphOp &op);
+  void emitFunction(ModuleOp module, const Graph &g);
 
   OpBuilder builder;
   const Graph &graph;
   const llvm::SourceMgr &sourceMgr;
+  // Of the function being emitted:
+  const Graph *current = nullptr;
   std::vector<Value> values;
+  SmallVector<Value> keyCaches, valueCaches; ///< per DecodeAttention layer
+  Value position;                            ///< a decode step's token position
 };
 
 } // namespace
@@ -89,7 +96,7 @@ void Generator::emit(const GraphOp &op) {
     break;
   }
   case GraphOp::Kind::Split: {
-    const Shape &in = graph.shapeOf(op.operands[0]);
+    const Shape &in = current->shapeOf(op.operands[0]);
     int64_t width = in[1] / op.results.size();
     for (size_t p = 0; p < op.results.size(); ++p) {
       values[op.results[p]] = builder.create<tensor::ExtractSliceOp>(
@@ -124,6 +131,17 @@ void Generator::emit(const GraphOp &op) {
         maskWindow(), f32(op.scale));
     break;
   }
+  case GraphOp::Kind::DecodeAttention: {
+    Value alibi = op.hasAlibi ? operand(3) : Value();
+    result = builder.create<attn::DecodeAttentionOp>(
+        l, resultType, operand(0), operand(1), operand(2),
+        keyCaches[op.layer], valueCaches[op.layer], position, alibi,
+        builder.getI64IntegerAttr(op.heads),
+        builder.getI64IntegerAttr(op.kvHeads),
+        attn::MaskKindAttr::get(builder.getContext(), toDialect(op.mask)),
+        maskWindow(), f32(op.scale));
+    break;
+  }
   case GraphOp::Kind::MatMul:
     result = builder.create<attn::MatmulOp>(l, resultType, operand(0), operand(1));
     break;
@@ -152,7 +170,8 @@ void Generator::emit(const GraphOp &op) {
     break;
   case GraphOp::Kind::Rope:
     result = builder.create<attn::RopeOp>(
-        l, operand(0), builder.getI64IntegerAttr(op.headDim), f32(op.base),
+        l, operand(0), op.atStepPosition ? position : Value(),
+        builder.getI64IntegerAttr(op.headDim), f32(op.base),
         attn::RopeStyleAttr::get(builder.getContext(),
                                  op.ropeStyle == RopeStyle::Half
                                      ? attn::RopeStyle::half
@@ -193,38 +212,75 @@ void Generator::emit(const GraphOp &op) {
   values[op.results[0]] = result;
 }
 
-OwningOpRef<ModuleOp> Generator::run() {
-  OwningOpRef<ModuleOp> module = ModuleOp::create(loc(llvm::SMLoc()));
+void Generator::emitFunction(ModuleOp module, const Graph &g) {
+  current = &g;
   SmallVector<Type> argTypes, resultTypes;
   SmallVector<DictionaryAttr> argAttrList, resultAttrList;
-  for (const KernelArg &arg : graph.args) {
+  for (const KernelArg &arg : g.args) {
     bool isOutput = arg.role == ArgRole::Output;
     (isOutput ? resultTypes : argTypes).push_back(tensorType(arg.value));
     (isOutput ? resultAttrList : argAttrList).push_back(argAttrs(arg));
   }
-  builder.setInsertionPointToEnd(module->getBody());
+  // A decode step also takes its KV caches, as memrefs it updates in place
+  // (key and value of layer 0, then of layer 1, ...), and the token's
+  // position.
+  auto named = [&](const std::string &name, const char *role) {
+    return builder.getDictionaryAttr(
+        {builder.getNamedAttr("attn.name", builder.getStringAttr(name)),
+         builder.getNamedAttr("attn.role", builder.getStringAttr(role))});
+  };
+  for (auto [layer, width] : llvm::enumerate(g.kvCacheWidths)) {
+    auto cacheType =
+        MemRefType::get({g.context, width}, builder.getF32Type());
+    for (const char *kind : {"key", "value"}) {
+      argTypes.push_back(cacheType);
+      argAttrList.push_back(named(std::string(kind) + "_cache_" +
+                                      std::to_string(layer),
+                                  "cache"));
+    }
+  }
+  if (g.isDecodeStep) {
+    argTypes.push_back(builder.getI64Type());
+    argAttrList.push_back(named("position", "position"));
+  }
+  builder.setInsertionPointToEnd(module.getBody());
   auto func = builder.create<func::FuncOp>(
-      module->getLoc(), graph.name, builder.getFunctionType(argTypes, resultTypes));
+      module->getLoc(), g.name, builder.getFunctionType(argTypes, resultTypes));
   func->setAttr("attn.model", builder.getUnitAttr());
-  func->setAttr("attn.context", builder.getI64IntegerAttr(graph.context));
+  func->setAttr("attn.context", builder.getI64IntegerAttr(g.context));
+  if (g.isDecodeStep)
+    func->setAttr("attn.decode_step", builder.getUnitAttr());
   func.setAllArgAttrs(argAttrList);
   func.setAllResultAttrs(resultAttrList);
 
   Block *entry = func.addEntryBlock();
   builder.setInsertionPointToStart(entry);
-  values.assign(graph.valueShapes.size(), Value());
+  values.assign(g.valueShapes.size(), Value());
   unsigned next = 0;
-  for (const KernelArg &arg : graph.args)
+  for (const KernelArg &arg : g.args)
     if (arg.role != ArgRole::Output)
       values[arg.value] = entry->getArgument(next++);
-  for (const GraphOp &op : graph.ops)
+  keyCaches.clear();
+  valueCaches.clear();
+  for (size_t layer = 0; layer < g.kvCacheWidths.size(); ++layer) {
+    keyCaches.push_back(entry->getArgument(next++));
+    valueCaches.push_back(entry->getArgument(next++));
+  }
+  position = g.isDecodeStep ? entry->getArgument(next++) : Value();
+  for (const GraphOp &op : g.ops)
     emit(op);
   SmallVector<Value> results;
-  for (const KernelArg &arg : graph.args)
+  for (const KernelArg &arg : g.args)
     if (arg.role == ArgRole::Output)
       results.push_back(values[arg.value]);
   builder.create<func::ReturnOp>(module->getLoc(), results);
+}
 
+OwningOpRef<ModuleOp> Generator::run() {
+  OwningOpRef<ModuleOp> module = ModuleOp::create(loc(llvm::SMLoc()));
+  emitFunction(*module, graph);
+  if (graph.decodeStep)
+    emitFunction(*module, *graph.decodeStep);
   if (failed(verify(*module)))
     return nullptr;
   return module;
@@ -234,6 +290,6 @@ OwningOpRef<ModuleOp> attnc::generateAttnModule(MLIRContext &context,
                                                 const Graph &graph,
                                                 const llvm::SourceMgr &sourceMgr) {
   context.loadDialect<attn::AttnDialect, func::FuncDialect,
-                      tensor::TensorDialect>();
+                      memref::MemRefDialect, tensor::TensorDialect>();
   return Generator(context, graph, sourceMgr).run();
 }

@@ -265,7 +265,8 @@ static RefTensor mergeHeads(const RefTensor &t) {
 /// Rotary embedding. The last dim is split into heads of `headDim` features;
 /// the position of an element is its index along dim -2; leading dims (if
 /// any) are a batch, e.g. the head dim of [H, S, D].
-static RefTensor rope(const GraphOp &op, const RefTensor &t) {
+/// `offset`: the position of row 0 (a decode step's token), else 0.
+static RefTensor rope(const GraphOp &op, const RefTensor &t, int64_t offset) {
   size_t rank = t.shape.size();
   assert(rank >= 2);
   int64_t seq = t.shape[rank - 2], width = t.shape[rank - 1];
@@ -278,7 +279,7 @@ static RefTensor rope(const GraphOp &op, const RefTensor &t) {
       int64_t rowBase = (b * seq + s) * width;
       for (int64_t h = 0; h < width / d; ++h)
         for (int64_t p = 0; p < half; ++p) {
-          double theta = static_cast<double>(s) *
+          double theta = static_cast<double>(s + offset) *
                          std::pow(op.base, -2.0 * static_cast<double>(p) /
                                                static_cast<double>(d));
           double c = std::cos(theta), sn = std::sin(theta);
@@ -379,8 +380,75 @@ static double gelu(double x, bool tanhForm) {
   return 0.5 * x * (1.0 + std::erf(x / std::sqrt(2.0)));
 }
 
+/// One token's attention over every earlier token it may see, from the full
+/// history (no ring buffer: the reference keeps all rows and picks).
+static RefTensor decodeAttention(const GraphOp &op, int64_t context,
+                                 const RefTensor &q, const RefTensor &k,
+                                 const RefTensor &v, const RefTensor *alibi,
+                                 DecodeHistory &history) {
+  if (history.keys.size() <= size_t(op.layer)) {
+    history.keys.resize(op.layer + 1);
+    history.values.resize(op.layer + 1);
+  }
+  auto &keys = history.keys[op.layer];
+  auto &values = history.values[op.layer];
+  keys.push_back(k.data);
+  values.push_back(v.data);
+  int64_t position = history.position;
+  assert(int64_t(keys.size()) == position + 1 && "one row per step");
+  // The tokens the new one sees: the last `window` (window(N)) or the last
+  // `context` (causal; the cache holds no more), itself included.
+  int64_t span = op.mask == MaskKind::Window ? op.window : context;
+  int64_t first = std::max<int64_t>(0, position - span + 1);
+  int64_t headDim = q.shape[1] / op.heads, group = op.heads / op.kvHeads;
+  RefTensor out = makeTensor(q.shape);
+  std::vector<double> weights;
+  for (int64_t h = 0; h < op.heads; ++h) {
+    int64_t g = h / group;
+    weights.assign(position - first + 1, 0.0);
+    double top = kNegInf;
+    for (int64_t t = first; t <= position; ++t) {
+      double dot = 0;
+      for (int64_t d = 0; d < headDim; ++d)
+        dot += q.data[h * headDim + d] * keys[t][g * headDim + d];
+      double s = dot * op.scale;
+      if (alibi)
+        s -= alibi->data[h] * static_cast<double>(position - t);
+      weights[t - first] = s;
+      top = std::max(top, s);
+    }
+    double sum = 0;
+    for (double &w : weights)
+      sum += (w = std::exp(w - top));
+    for (int64_t d = 0; d < headDim; ++d) {
+      double acc = 0;
+      for (int64_t t = first; t <= position; ++t)
+        acc += weights[t - first] / sum * values[t][g * headDim + d];
+      out.data[h * headDim + d] = acc;
+    }
+  }
+  return out;
+}
+
 std::vector<RefTensor>
 attnc::interpret(const Graph &graph, const std::vector<RefTensor> &arguments) {
+  assert(!graph.isDecodeStep && "a decode step needs its history");
+  return evaluate(graph, arguments, nullptr);
+}
+
+std::vector<RefTensor>
+attnc::interpretDecodeStep(const Graph &step,
+                           const std::vector<RefTensor> &arguments,
+                           DecodeHistory &history) {
+  assert(step.isDecodeStep && "not a decode step");
+  std::vector<RefTensor> outputs = evaluate(step, arguments, &history);
+  ++history.position;
+  return outputs;
+}
+
+std::vector<RefTensor>
+attnc::evaluate(const Graph &graph, const std::vector<RefTensor> &arguments,
+                DecodeHistory *history) {
   std::vector<RefTensor> values(graph.valueShapes.size());
   size_t next = 0;
   for (const KernelArg &arg : graph.args) {
@@ -418,6 +486,13 @@ attnc::interpret(const Graph &graph, const std::vector<RefTensor> &arguments) {
       result = attentionProbs(op, in(0), in(1), bias, alibi);
       break;
     }
+    case GraphOp::Kind::DecodeAttention: {
+      assert(history && "DecodeAttention outside a decode step");
+      const RefTensor *alibi = op.hasAlibi ? &in(3) : nullptr;
+      result = decodeAttention(op, graph.context, in(0), in(1), in(2), alibi,
+                               *history);
+      break;
+    }
     case GraphOp::Kind::MatMul:
       result = matmul(in(0), in(1));
       break;
@@ -440,7 +515,8 @@ attnc::interpret(const Graph &graph, const std::vector<RefTensor> &arguments) {
       result = mergeHeads(in(0));
       break;
     case GraphOp::Kind::Rope:
-      result = rope(op, in(0));
+      result = rope(op, in(0),
+                    op.atStepPosition && history ? history->position : 0);
       break;
     case GraphOp::Kind::LayerNorm:
       result = layerNorm(in(0), in(1), in(2), op.eps);

@@ -37,9 +37,17 @@ LogicalResult exposeCAbi(func::FuncOp func) {
   auto ret = dyn_cast<func::ReturnOp>(entry.getTerminator());
   if (!ret)
     return func.emitOpError("marked attn.model must end in func.return");
-  for (Type t : func.getFunctionType().getInputs())
-    if (!isa<RankedTensorType>(t) || !cast<RankedTensorType>(t).hasStaticShape())
-      return func.emitOpError("model arguments must be statically shaped tensors");
+  // A decode step's KV caches are memrefs it updates in place and its
+  // position an i64; they stay as they are.
+  for (Type t : func.getFunctionType().getInputs()) {
+    auto shaped = dyn_cast<ShapedType>(t);
+    bool ok = shaped ? (isa<RankedTensorType, MemRefType>(t) &&
+                        shaped.hasStaticShape())
+                     : t.isInteger(64);
+    if (!ok)
+      return func.emitOpError("model arguments must be statically shaped "
+                              "tensors or memrefs, or i64");
+  }
   for (Type t : func.getFunctionType().getResults())
     if (!isa<RankedTensorType>(t) || !cast<RankedTensorType>(t).hasStaticShape())
       return func.emitOpError("model results must be statically shaped tensors");
@@ -48,6 +56,8 @@ LogicalResult exposeCAbi(func::FuncOp func) {
   b.setInsertionPointToStart(&entry);
   for (BlockArgument arg : entry.getArguments()) {
     Type tensorType = arg.getType();
+    if (!isa<RankedTensorType>(tensorType))
+      continue;
     arg.setType(memrefFor(tensorType));
     // restrict: the caller promises the buffers do not alias one another.
     auto toTensor = b.create<bufferization::ToTensorOp>(

@@ -118,6 +118,55 @@ LogicalResult AttentionProbsOp::verify() {
   return success();
 }
 
+LogicalResult DecodeAttentionOp::verify() {
+  auto q = getQuery().getType(), k = getKey().getType();
+  auto v = getValue().getType(), r = getResult().getType();
+  auto kc = getKeyCache().getType(), vc = getValueCache().getType();
+  int64_t heads = getHeads(), kvHeads = getKvHeads();
+  if (q.getDimSize(0) != 1 || k.getDimSize(0) != 1 || v.getDimSize(0) != 1)
+    return emitOpError() << "query, key and value are one token each, [1, "
+                            "width]; got "
+                         << shapeString(q) << ", " << shapeString(k) << ", "
+                         << shapeString(v);
+  if (q.getDimSize(1) % heads != 0)
+    return emitOpError() << "heads = " << heads
+                         << " does not divide the query width "
+                         << q.getDimSize(1);
+  if (heads % kvHeads != 0)
+    return emitOpError() << "kv_heads = " << kvHeads
+                         << " does not divide heads = " << heads;
+  int64_t width = kvHeads * (q.getDimSize(1) / heads);
+  if (k.getDimSize(1) != width || v.getShape() != k.getShape())
+    return emitOpError() << "key and value must be [1, " << width
+                         << "] (kv_heads times head_dim); got "
+                         << shapeString(k) << " and " << shapeString(v);
+  if (!kc.hasStaticShape() || kc.getShape() != vc.getShape() ||
+      kc.getDimSize(1) != width)
+    return emitOpError() << "the caches must be [context, " << width
+                         << "] alike; got " << shapeString(kc) << " and "
+                         << shapeString(vc);
+  if (r.getShape() != q.getShape())
+    return emitOpError() << "result has shape " << shapeString(r)
+                         << "; expected the query shape " << shapeString(q);
+  if (getMask() == MaskKind::none)
+    return emitOpError() << "needs mask = causal or window: a decoded token "
+                            "has no later tokens to see";
+  bool isWindow = getMask() == MaskKind::window;
+  if (isWindow != getWindow().has_value())
+    return emitOpError() << (isWindow ? "mask = window needs a window size"
+                                      : "window size given without mask = window");
+  if (isWindow && *getWindow() > kc.getDimSize(0))
+    return emitOpError() << "window = " << *getWindow() << " is longer than "
+                         << "the cache's " << kc.getDimSize(0) << " rows";
+  if (getScale().isNaN() || getScale().isInfinity())
+    return emitOpError() << "scale must be finite";
+  if (Value alibi = getAlibi())
+    if (cast<RankedTensorType>(alibi.getType()).getDimSize(0) != heads)
+      return emitOpError() << "alibi must have one slope per head, [" << heads
+                           << "]";
+  return success();
+}
+
 //===----------------------------------------------------------------------===//
 // Attention written out by hand
 //===----------------------------------------------------------------------===//

@@ -14,6 +14,9 @@ struct attn_model {
   void *library;
   const attn_kernel_info *info;
   int (*argv_entry)(void **);
+  /* NAME_decode_info and NAME_decode_argv, for a model that says `decode`. */
+  const attn_decode_info *decode_info;
+  attn_decode_fn decode_entry;
 };
 
 static _Thread_local char last_error[4096];
@@ -85,6 +88,13 @@ attn_status attn_model_open(const char *path, const char *name,
   model->library = library;
   model->info = info;
   model->argv_entry = argv_fn;
+  snprintf(symbol, sizeof symbol, "%s_decode_info", name);
+  const attn_decode_info *(*decode_info_fn)(void) =
+      (const attn_decode_info *(*)(void))dlsym(library, symbol);
+  snprintf(symbol, sizeof symbol, "%s_decode_argv", name);
+  model->decode_entry = (attn_decode_fn)dlsym(library, symbol);
+  model->decode_info =
+      decode_info_fn && model->decode_entry ? decode_info_fn() : NULL;
   *out = model;
   last_error[0] = '\0';
   return ATTN_OK;
@@ -121,4 +131,21 @@ attn_status attn_model_run(const attn_model *model, void **args,
     return attn_fail(ATTN_ERROR_KERNEL_FAILED, "model '%s' returned %d", info->name,
                 rc);
   return ATTN_OK;
+}
+
+const attn_decode_info *attn_model_decode_info(const attn_model *model) {
+  return model ? model->decode_info : NULL;
+}
+
+attn_status attn_decoder_open(const attn_model *model, attn_decoder **out) {
+  if (!model || !out)
+    return attn_fail(ATTN_ERROR_INVALID_ARGUMENT,
+                     "attn_decoder_open: model and out must not be null");
+  *out = NULL;
+  if (!model->decode_info)
+    return attn_fail(ATTN_ERROR_NOT_FOUND,
+                     "model '%s' has no decode step; add `decode` to the "
+                     "model to compile %s_decode",
+                     model->info->name, model->info->name);
+  return attn_decoder_create(model->decode_info, model->decode_entry, out);
 }

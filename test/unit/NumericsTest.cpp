@@ -139,9 +139,10 @@ TEST_P(AttentionBlockTest, AttentionProbsMatchReference) {
         bool visible = maskOp.mask == MaskKind::None ||
                        (j <= i && (maskOp.mask == MaskKind::Causal ||
                                    j > i - maskOp.window));
-        if (!visible)
+        if (!visible) {
           ASSERT_EQ(probs[at], 0.0f) << "head " << h << " query " << i
                                      << " sees hidden key " << j;
+        }
         maxError = std::max(maxError, std::fabs(probs[at] - want[1].data[at]));
         rowSum += probs[at];
       }

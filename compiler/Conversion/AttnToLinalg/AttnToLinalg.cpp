@@ -19,7 +19,9 @@
 
 #include "attn/AttnOps.h"
 
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/AffineMap.h"
 #include "mlir/Transforms/DialectConversion.h"
 
@@ -67,16 +69,43 @@ struct AttentionSizes {
   int64_t S, T, G, R, D;
 };
 
+/// Which keys query i sees and how far key j is from it (for ALiBi), built
+/// inside a generic from the query and key indices.
+struct KeyRule {
+  /// Whether some keys are hidden; if not, `visible` is not called.
+  bool hidesKeys;
+  /// An i1: whether query i sees key j.
+  std::function<Value(OpBuilder &, Location, Value i, Value j)> visible;
+  /// An f32 distance >= 0.
+  std::function<Value(OpBuilder &, Location, Value i, Value j)> distance;
+};
+
+/// Keys at positions j of a sequence whose queries are at positions i:
+/// the mask decides, and the distance is |i - j|.
+static KeyRule positionalKeys(attn::MaskKind mask, int64_t window) {
+  return {mask != attn::MaskKind::none,
+          [=](OpBuilder &b, Location l, Value i, Value j) {
+            return keyVisible(b, l, mask, window, i, j);
+          },
+          [](OpBuilder &b, Location l, Value i, Value j) -> Value {
+            // exact below 2^24 tokens
+            Value diff = b.create<arith::IndexCastOp>(
+                l, b.getI64Type(), b.create<arith::SubIOp>(l, i, j));
+            return b.create<math::AbsFOp>(
+                l, b.create<arith::SIToFPOp>(l, b.getF32Type(), diff));
+          }};
+}
+
 /// exp(logits - rowMax) as [G, R, S, T] and its row sums [G, R, S], where
-/// logits = scale * QK^T + bias - alibi * |i - j|, -inf where the mask hides a
-/// key. The part of attention that attn.sdpa and attn.attention_probs share.
-/// Heads are split as [kv_heads (g), group (r)] so that query head
-/// h = g * group + r reads key/value head g with projected-permutation maps.
-template <typename AttentionOp>
+/// logits = scale * QK^T + bias - alibi * distance(i, j), -inf where `keys`
+/// hides a key. The part of attention that attn.sdpa, attn.attention_probs
+/// and attn.decode_attention share. Heads are split as [kv_heads (g),
+/// group (r)] so that query head h = g * group + r reads key/value head g
+/// with projected-permutation maps.
 static std::pair<Value, Value>
-unnormalizedWeights(OpBuilder &rewriter, Location loc, AttentionOp op,
+unnormalizedWeights(OpBuilder &rewriter, Location loc, float scale,
                     Value query, Value key, Value bias, Value alibi,
-                    const AttentionSizes &n) {
+                    const AttentionSizes &n, const KeyRule &keys) {
   auto [S, T, G, R, D] = n;
   Type f32 = rewriter.getF32Type();
   using utils::IteratorType;
@@ -108,9 +137,6 @@ unnormalizedWeights(OpBuilder &rewriter, Location loc, AttentionOp op,
   GenericBuilder gen4(rewriter, loc, 4);
   AffineMap all4 = gen4.map({g, r, i, j});
   AffineMap rows4 = gen4.map({g, r, i});
-  float scale = op.getScale().convertToFloat();
-  attn::MaskKind mask = op.getMask();
-  int64_t window = op.getWindow().value_or(0);
   SmallVector<Value> logitInputs = {scores};
   SmallVector<AffineMap> logitMaps = {all4};
   if (bias) {
@@ -132,20 +158,16 @@ unnormalizedWeights(OpBuilder &rewriter, Location loc, AttentionOp op,
         if (bias)
           scaled = b.create<arith::AddFOp>(l, scaled, a[next++]);
         Value qi, kj;
-        if (mask != attn::MaskKind::none || alibi) {
+        if (keys.hidesKeys || alibi) {
           qi = b.create<linalg::IndexOp>(l, i);
           kj = b.create<linalg::IndexOp>(l, j);
         }
         if (alibi) {
-          // distance = |i - j| as f32 (exact below 2^24 tokens).
-          Value diff = b.create<arith::IndexCastOp>(
-              l, b.getI64Type(), b.create<arith::SubIOp>(l, qi, kj));
-          Value dist = b.create<math::AbsFOp>(
-              l, b.create<arith::SIToFPOp>(l, b.getF32Type(), diff));
-          Value penalty = b.create<arith::MulFOp>(l, a[next++], dist);
+          Value penalty =
+              b.create<arith::MulFOp>(l, a[next++], keys.distance(b, l, qi, kj));
           scaled = b.create<arith::SubFOp>(l, scaled, penalty);
         }
-        if (Value visible = keyVisible(b, l, mask, window, qi, kj)) {
+        if (Value visible = keys.hidesKeys ? keys.visible(b, l, qi, kj) : Value()) {
           Value negInf = b.create<arith::ConstantOp>(
               l, b.getF32FloatAttr(-std::numeric_limits<float>::infinity()));
           scaled = b.create<arith::SelectOp>(l, visible, scaled, negInf);
@@ -192,6 +214,47 @@ static Value divideOrZero(OpBuilder &b, Location l, Value a, Value bValue) {
   return b.create<arith::SelectOp>(l, empty, zero, q);
 }
 
+/// sum_j weights[g, r, i, j] * v[j, g, d] / rowSum[g, r, i] as [S, H*D]
+/// (0 for rows with no visible key): the second half of attention.
+static Value weightedValues(OpBuilder &rewriter, Location loc, Value weights,
+                            Value rowSum, Value value, const AttentionSizes &n) {
+  auto [S, T, G, R, D] = n;
+  Type f32 = rewriter.getF32Type();
+  using utils::IteratorType;
+  const IteratorType par = IteratorType::parallel, red = IteratorType::reduction;
+  Value v = rewriter.create<tensor::ExpandShapeOp>(
+      loc, RankedTensorType::get({T, G, D}, f32), value,
+      ArrayRef<ReassociationIndices>{{0}, {1, 2}});
+  enum { g, r, i, j, d };
+  GenericBuilder gen5(rewriter, loc, 5);
+
+  // unnormalized[i, g, r, d] = sum_j weights[g, r, i, j] * v[j, g, d]
+  Value unnormalized = gen5.generic(
+      {weights, v}, filled(rewriter, loc, {S, G, R, D}, 0.0f),
+      {gen5.map({g, r, i, j}), gen5.map({j, g, d}), gen5.map({i, g, r, d})},
+      // iteration order (g, r, i, j, d) with j the reduction
+      {par, par, par, red, par}, [](OpBuilder &b, Location l, ValueRange a) {
+        Value prod = b.create<arith::MulFOp>(l, a[0], a[1]);
+        b.create<linalg::YieldOp>(l, ValueRange{
+                                         b.create<arith::AddFOp>(l, a[2], prod)});
+      });
+
+  // out = unnormalized / rowSum, 0 for rows with no visible key.
+  enum { oi, og, orr, od };
+  GenericBuilder genOut(rewriter, loc, 4);
+  Value out = genOut.generic(
+      {unnormalized, rowSum},
+      rewriter.create<tensor::EmptyOp>(loc, ArrayRef<int64_t>{S, G, R, D}, f32),
+      {genOut.map({oi, og, orr, od}), genOut.map({og, orr, oi}),
+       genOut.map({oi, og, orr, od})},
+      {par, par, par, par}, [](OpBuilder &b, Location l, ValueRange a) {
+        b.create<linalg::YieldOp>(l, divideOrZero(b, l, a[0], a[1]));
+      });
+  return rewriter.create<tensor::CollapseShapeOp>(
+      loc, RankedTensorType::get({S, G * R * D}, f32), out,
+      ArrayRef<ReassociationIndices>{{0}, {1, 2, 3}});
+}
+
 /// attn.sdpa as QK^T, mask, softmax and PV over materialized scores.
 struct SdpaToLinalg : OpConversionPattern<attn::SdpaOp> {
   using OpConversionPattern::OpConversionPattern;
@@ -200,50 +263,16 @@ struct SdpaToLinalg : OpConversionPattern<attn::SdpaOp> {
   matchAndRewrite(attn::SdpaOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
-    auto kType = op.getKey().getType();
-    int64_t S = op.getQuery().getType().getDimSize(0), T = kType.getDimSize(0);
+    int64_t S = op.getQuery().getType().getDimSize(0);
+    int64_t T = op.getKey().getType().getDimSize(0);
     int64_t G = op.getKvHeads(), R = op.getHeads() / G, D = op.getHeadDim();
-    Type f32 = rewriter.getF32Type();
-    using utils::IteratorType;
-    const IteratorType par = IteratorType::parallel,
-                       red = IteratorType::reduction;
-    auto [weights, rowSum] =
-        unnormalizedWeights(rewriter, loc, op, adaptor.getQuery(),
-                            adaptor.getKey(), adaptor.getBias(),
-                            adaptor.getAlibi(), {S, T, G, R, D});
-    Value v = rewriter.create<tensor::ExpandShapeOp>(
-        loc, RankedTensorType::get({T, G, D}, f32), adaptor.getValue(),
-        ArrayRef<ReassociationIndices>{{0}, {1, 2}});
-    enum { g, r, i, j, d };
-    GenericBuilder gen5(rewriter, loc, 5);
-
-    // unnormalized[i, g, r, d] = sum_j weights[g, r, i, j] * v[j, g, d]
-    Value unnormalized = gen5.generic(
-        {weights, v}, filled(rewriter, loc, {S, G, R, D}, 0.0f),
-        {gen5.map({g, r, i, j}), gen5.map({j, g, d}), gen5.map({i, g, r, d})},
-        // iteration order (g, r, i, j, d) with j the reduction
-        {par, par, par, red, par},
-        [](OpBuilder &b, Location l, ValueRange a) {
-          Value prod = b.create<arith::MulFOp>(l, a[0], a[1]);
-          b.create<linalg::YieldOp>(l, ValueRange{
-                                           b.create<arith::AddFOp>(l, a[2], prod)});
-        });
-
-    // out = unnormalized / rowSum, 0 for rows with no visible key.
-    enum { oi, og, orr, od };
-    GenericBuilder genOut(rewriter, loc, 4);
-    Value out = genOut.generic(
-        {unnormalized, rowSum},
-        rewriter.create<tensor::EmptyOp>(loc, ArrayRef<int64_t>{S, G, R, D}, f32),
-        {genOut.map({oi, og, orr, od}), genOut.map({og, orr, oi}),
-         genOut.map({oi, og, orr, od})},
-        {par, par, par, par}, [](OpBuilder &b, Location l, ValueRange a) {
-          b.create<linalg::YieldOp>(l, divideOrZero(b, l, a[0], a[1]));
-        });
-
-    rewriter.replaceOpWithNewOp<tensor::CollapseShapeOp>(
-        op, op.getResult().getType(), out,
-        ArrayRef<ReassociationIndices>{{0}, {1, 2, 3}});
+    AttentionSizes sizes{S, T, G, R, D};
+    auto [weights, rowSum] = unnormalizedWeights(
+        rewriter, loc, op.getScale().convertToFloat(), adaptor.getQuery(),
+        adaptor.getKey(), adaptor.getBias(), adaptor.getAlibi(), sizes,
+        positionalKeys(op.getMask(), op.getWindow().value_or(0)));
+    rewriter.replaceOp(op, weightedValues(rewriter, loc, weights, rowSum,
+                                          adaptor.getValue(), sizes));
     return success();
   }
 };
@@ -260,10 +289,11 @@ struct AttentionProbsToLinalg : OpConversionPattern<attn::AttentionProbsOp> {
     int64_t T = op.getKey().getType().getDimSize(0);
     int64_t G = op.getKvHeads(), R = op.getHeads() / G;
     int64_t D = op.getQuery().getType().getDimSize(1) / op.getHeads();
-    auto [weights, rowSum] =
-        unnormalizedWeights(rewriter, loc, op, adaptor.getQuery(),
-                            adaptor.getKey(), adaptor.getBias(),
-                            adaptor.getAlibi(), {S, T, G, R, D});
+    auto [weights, rowSum] = unnormalizedWeights(
+        rewriter, loc, op.getScale().convertToFloat(), adaptor.getQuery(),
+        adaptor.getKey(), adaptor.getBias(), adaptor.getAlibi(),
+        {S, T, G, R, D},
+        positionalKeys(op.getMask(), op.getWindow().value_or(0)));
     enum { g, r, i, j };
     GenericBuilder gen4(rewriter, loc, 4);
     const auto par = utils::IteratorType::parallel;
@@ -278,6 +308,87 @@ struct AttentionProbsToLinalg : OpConversionPattern<attn::AttentionProbsOp> {
         op, op.getResult().getType(), probs,
         ArrayRef<ReassociationIndices>{{0, 1}, {2}, {3}});
     return success();
+  }
+};
+
+/// attn.decode_attention: store the token's key and value in row
+/// position mod C of the caches, then attend over the cache with the ring's
+/// ages: row j holds the token age(j) = (slot - j) mod C steps old, visible
+/// while age(j) < min(span, position + 1) (span: the window, or C).
+struct DecodeAttentionToLinalg : OpConversionPattern<attn::DecodeAttentionOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(attn::DecodeAttentionOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto cacheType = cast<MemRefType>(op.getKeyCache().getType());
+    int64_t C = cacheType.getDimSize(0), width = cacheType.getDimSize(1);
+    int64_t G = op.getKvHeads(), R = op.getHeads() / G;
+    int64_t D = op.getQuery().getType().getDimSize(1) / op.getHeads();
+    Type i64 = rewriter.getI64Type();
+    auto constI64 = [&](int64_t v) -> Value {
+      return rewriter.create<arith::ConstantIntOp>(loc, v, i64);
+    };
+    Value position = adaptor.getPosition();
+    Value slotI64 = rewriter.create<arith::RemUIOp>(loc, position, constI64(C));
+    Value slot = rewriter.create<arith::IndexCastOp>(
+        loc, rewriter.getIndexType(), slotI64);
+    int64_t span = op.getMask() == attn::MaskKind::window ? *op.getWindow() : C;
+    Value seen = rewriter.create<arith::AddIOp>(loc, position, constI64(1));
+    Value limitI64 = rewriter.create<arith::MinUIOp>(loc, seen, constI64(span));
+    Value limit = rewriter.create<arith::IndexCastOp>(
+        loc, rewriter.getIndexType(), limitI64);
+
+    // The writes come first and the cache is read as a tensor after them, so
+    // the tensor sees the new row; nothing reads the caches before.
+    auto rowType = MemRefType::get(
+        {1, width}, rewriter.getF32Type(),
+        StridedLayoutAttr::get(getContext(), ShapedType::kDynamic, {width, 1}));
+    for (auto [row, cache] : {std::pair{adaptor.getKey(), adaptor.getKeyCache()},
+                              std::pair{adaptor.getValue(), adaptor.getValueCache()}}) {
+      Value dest = rewriter.create<memref::SubViewOp>(
+          loc, rowType, cache, ValueRange{slot}, ValueRange{}, ValueRange{},
+          rewriter.getDenseI64ArrayAttr({ShapedType::kDynamic, 0}),
+          rewriter.getDenseI64ArrayAttr({1, width}),
+          rewriter.getDenseI64ArrayAttr({1, 1}));
+      rewriter.create<bufferization::MaterializeInDestinationOp>(
+          loc, /*result=*/Type(), row, dest, /*restrict=*/false,
+          /*writable=*/true);
+    }
+    auto tensorType = RankedTensorType::get({C, width}, rewriter.getF32Type());
+    auto asTensor = [&](Value cache) -> Value {
+      return rewriter.create<bufferization::ToTensorOp>(
+          loc, tensorType, cache, /*restrict=*/true, /*writable=*/false);
+    };
+    Value keys = asTensor(adaptor.getKeyCache());
+    Value values = asTensor(adaptor.getValueCache());
+
+    KeyRule ring{
+        /*hidesKeys=*/true,
+        [=](OpBuilder &b, Location l, Value, Value j) -> Value {
+          return b.create<arith::CmpIOp>(l, arith::CmpIPredicate::ult,
+                                         age(b, l, slot, j, C), limit);
+        },
+        [=](OpBuilder &b, Location l, Value, Value j) -> Value {
+          Value a = b.create<arith::IndexCastOp>(l, b.getI64Type(),
+                                                 age(b, l, slot, j, C));
+          return b.create<arith::UIToFPOp>(l, b.getF32Type(), a);
+        }};
+    AttentionSizes sizes{1, C, G, R, D};
+    auto [weights, rowSum] = unnormalizedWeights(
+        rewriter, loc, op.getScale().convertToFloat(), adaptor.getQuery(),
+        keys, Value(), adaptor.getAlibi(), sizes, ring);
+    rewriter.replaceOp(
+        op, weightedValues(rewriter, loc, weights, rowSum, values, sizes));
+    return success();
+  }
+
+  /// (slot - j) mod C, for 0 <= slot, j < C.
+  static Value age(OpBuilder &b, Location l, Value slot, Value j, int64_t C) {
+    Value c = b.create<arith::ConstantIndexOp>(l, C);
+    Value ahead = b.create<arith::AddIOp>(l, b.create<arith::SubIOp>(l, slot, j), c);
+    return b.create<arith::RemUIOp>(l, ahead, c);
   }
 };
 
@@ -304,6 +415,6 @@ struct ConvertAttnToLinalgPass
 } // namespace
 
 void attnc::lowering::populateAttentionPatterns(RewritePatternSet &patterns) {
-  patterns.add<LinearToMatmul, SdpaToLinalg, AttentionProbsToLinalg>(
-      patterns.getContext());
+  patterns.add<LinearToMatmul, SdpaToLinalg, AttentionProbsToLinalg,
+               DecodeAttentionToLinalg>(patterns.getContext());
 }

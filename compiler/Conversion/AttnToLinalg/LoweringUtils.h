@@ -157,12 +157,13 @@ inline mlir::Value keyVisible(mlir::OpBuilder &b, mlir::Location l,
 }
 
 /// The lowering handles statically shaped tensors only (the language has no
-/// dynamic shapes, and the C ABI passes bare pointers).
+/// dynamic shapes, and the C ABI passes bare pointers); scalar operands, such
+/// as a decode step's position, are fine.
 inline mlir::LogicalResult
 requireStaticShapes(mlir::Operation *op, mlir::ConversionPatternRewriter &rw) {
   auto isStatic = [](mlir::Type t) {
     auto shaped = llvm::dyn_cast<mlir::ShapedType>(t);
-    return shaped && shaped.hasStaticShape();
+    return shaped ? shaped.hasStaticShape() : t.isIntOrIndex();
   };
   if (!llvm::all_of(op->getOperandTypes(), isStatic) ||
       !llvm::all_of(op->getResultTypes(), isStatic))

@@ -9,7 +9,8 @@
 // pairs features (p, p + D/2), `interleaved` pairs (2p, 2p + 1).
 //
 // Lowering:
-//  1. one linalg.generic with two results builds cos[S, D/2] and sin[S, D/2].
+//  1. one linalg.generic with two results builds cos[S, D/2] and sin[S, D/2]
+//     (positions start at the optional `position` operand, else 0).
 //     The angle and its cosine and sine are computed in f64 and rounded to
 //     f32 once: s * base^(-2p/D) reaches thousands of radians for long
 //     contexts, where an f32 angle would be off by ~1e-4.
@@ -31,9 +32,10 @@ using namespace attnc::lowering;
 
 namespace {
 
-/// cos[s, p], sin[s, p] of theta = s * base^(-2p / D), computed in f64.
+/// cos[s, p], sin[s, p] of theta = (offset + s) * base^(-2p / D), computed in
+/// f64; `offset` (an i64, a decode step's position) may be null for 0.
 std::pair<Value, Value> rotationTables(OpBuilder &b, Location loc, int64_t S,
-                                       int64_t D, double base) {
+                                       int64_t D, double base, Value offset) {
   auto tableType = RankedTensorType::get({S, D / 2}, b.getF32Type());
   GenericBuilder gen(b, loc, 2);
   auto generic = b.create<linalg::GenericOp>(
@@ -52,6 +54,9 @@ std::pair<Value, Value> rotationTables(OpBuilder &b, Location loc, int64_t S,
           return nb.create<arith::ConstantOp>(l, nb.getF64FloatAttr(v));
         };
         Value pos = indexToF64(0), pair = indexToF64(1);
+        if (offset)
+          pos = nb.create<arith::AddFOp>(
+              l, pos, nb.create<arith::SIToFPOp>(l, f64, offset));
         // exponent = -2p / D; invFreq = base^exponent; theta = s * invFreq
         Value minusTwoP = nb.create<arith::MulFOp>(l, pair, f64Const(-2.0));
         Value exponent = nb.create<arith::DivFOp>(
@@ -83,8 +88,9 @@ struct RopeToLinalg : OpConversionPattern<attn::RopeOp> {
     int64_t D = op.getHeadDim(), P = D / 2;
     bool half = op.getStyle() == attn::RopeStyle::half;
 
-    auto [cosTable, sinTable] = rotationTables(
-        rewriter, loc, S, D, op.getBase().convertToDouble());
+    auto [cosTable, sinTable] =
+        rotationTables(rewriter, loc, S, D, op.getBase().convertToDouble(),
+                       adaptor.getPosition());
 
     // [..., S, W] -> [..., S, W/D, 2, P] (half) or [..., S, W/D, P, 2].
     SmallVector<int64_t> shape(type.getShape().drop_back());

@@ -140,6 +140,57 @@ def Attn_AttentionProbsOp : Attn_Op<"attention_probs",
 }
 
 //===----------------------------------------------------------------------===//
+// attn.decode_attention
+//===----------------------------------------------------------------------===//
+
+def Attn_F32Memref2D : MemRefRankOf<[F32], [2]>;
+
+def Attn_DecodeAttentionOp : Attn_Op<"decode_attention"> {
+  let summary = "one token's attention over a KV cache (a decode step)";
+  let description = [{
+    The attention of a decode step. `query`, `key` and `value` are the new
+    token's (`[1, heads * head_dim]`, `[1, kv_heads * head_dim]`). The op
+    first stores `key` and `value` in row `position mod C` of `key_cache` and
+    `value_cache` (`[C, kv_heads * head_dim]`, C the context: a ring, so once
+    it is full the oldest token's row is reused), then attends over the
+    cached tokens the mask lets the new one see: the last `min(C, position +
+    1)` for `causal`, the last `min(window, position + 1)` for `window`.
+    A cached token `a` steps old (`a = 0` is the new token itself) is at
+    distance `a` for ALiBi. Other rows of the caches are neither read nor
+    written, so the caches need no initialization.
+
+    ```mlir
+    %o = attn.decode_attention %q, %k, %v cache(%kc, %vc) at %pos
+           heads = 4 kv_heads = 2 mask = window window = 8 scale = 0.25
+        : (tensor<1x32xf32>, tensor<1x16xf32>, tensor<1x16xf32>,
+           memref<64x16xf32>, memref<64x16xf32>, i64) -> tensor<1x32xf32>
+    ```
+  }];
+  let arguments = (ins Attn_F32Matrix:$query, Attn_F32Matrix:$key,
+                       Attn_F32Matrix:$value,
+                       Arg<Attn_F32Memref2D, "keys of earlier tokens",
+                           [MemRead, MemWrite]>:$key_cache,
+                       Arg<Attn_F32Memref2D, "values of earlier tokens",
+                           [MemRead, MemWrite]>:$value_cache,
+                       I64:$position,
+                       Optional<Attn_F32Vector>:$alibi,
+                       ConfinedAttr<I64Attr, [IntPositive]>:$heads,
+                       ConfinedAttr<I64Attr, [IntPositive]>:$kv_heads,
+                       Attn_MaskKindAttr:$mask,
+                       OptionalAttr<ConfinedAttr<I64Attr, [IntPositive]>>:$window,
+                       F32Attr:$scale);
+  let results = (outs Attn_F32Matrix:$result);
+  let assemblyFormat = [{
+    $query `,` $key `,` $value `cache` `(` $key_cache `,` $value_cache `)`
+    `at` $position (`alibi` $alibi^)?
+    `heads` `=` $heads `kv_heads` `=` $kv_heads
+    `mask` `=` $mask (`window` `=` $window^)? `scale` `=` $scale attr-dict
+    `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
 // Attention written out by hand
 //===----------------------------------------------------------------------===//
 
@@ -271,7 +322,7 @@ def Attn_MergeHeadsOp : Attn_Op<"merge_heads", [Pure]> {
 // Around attention
 //===----------------------------------------------------------------------===//
 
-def Attn_RopeOp : Attn_Op<"rope", [Pure, SameOperandsAndResultType]> {
+def Attn_RopeOp : Attn_Op<"rope", [Pure, AllTypesMatch<["input", "result"]>]> {
   let summary = "rotary position embedding";
   let description = [{
     Rotates pairs of features of every head by an angle proportional to the
@@ -279,19 +330,24 @@ def Attn_RopeOp : Attn_Op<"rope", [Pure, SameOperandsAndResultType]> {
     by `position * base^(-2p / D)`. `half` pairs feature `p` with
     `p + D/2` (Llama, GPT-NeoX); `interleaved` pairs `2p` with `2p + 1`
     (GPT-J). Heads are `head_dim`-wide column blocks of the last dimension.
+    Row `s` is at position `s`, or `position + s` when the optional
+    `position` is given (a decode step, whose one row is the token at that
+    position of the sequence).
 
     ```mlir
     %r = attn.rope %q head_dim = 8 base = 1.000000e+04 style = half
         : tensor<16x32xf32>
+    %t = attn.rope %q1 at %pos head_dim = 8 base = 1.000000e+04 style = half
+        : tensor<1x32xf32>
     ```
   }];
-  let arguments = (ins Attn_F32Tensor2or3:$input,
+  let arguments = (ins Attn_F32Tensor2or3:$input, Optional<I64>:$position,
                        ConfinedAttr<I64Attr, [IntPositive]>:$head_dim,
                        F32Attr:$base, Attn_RopeStyleAttr:$style);
   let results = (outs Attn_F32Tensor2or3:$result);
   let assemblyFormat = [{
-    $input `head_dim` `=` $head_dim `base` `=` $base `style` `=` $style
-    attr-dict `:` type($input)
+    $input (`at` $position^)? `head_dim` `=` $head_dim `base` `=` $base
+    `style` `=` $style attr-dict `:` type($input)
   }];
   let hasVerifier = 1;
 }

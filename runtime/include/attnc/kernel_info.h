@@ -35,7 +35,10 @@ typedef enum attn_dtype {
 enum {
   /* An output holding the softmax weights of one attention call,
    * [heads, queries, keys] (attnc --emit-attention-probs). */
-  ATTN_ARG_FLAG_ATTENTION_PROBS = 1
+  ATTN_ARG_FLAG_ATTENTION_PROBS = 1,
+  /* In a decode step: an input or output with one row per token (the
+   * token's), rather than a tensor passed whole. */
+  ATTN_ARG_FLAG_PER_TOKEN = 2
 };
 
 typedef struct attn_arg_info {
@@ -54,6 +57,27 @@ typedef struct attn_kernel_info {
   int64_t context;           /* the fixed context size, in tokens */
   const attn_arg_info *args; /* num_args entries, in call order */
 } attn_kernel_info;
+
+/* A model that says `decode` also exports its one-token step:
+ *
+ *   const attn_decode_info *NAME_decode_info(void);
+ *   int NAME_decode_argv(void **args, float **caches, int64_t position);
+ *
+ * args: the step's inputs, params and outputs in call order, as `args` below
+ * lists them (token inputs and outputs have one row); caches: 2 * num_layers
+ * pointers, the key then the value cache of each attention layer, each
+ * `context` rows of cache_widths[layer] floats that the caller keeps between
+ * steps; position: how many tokens came before this one. */
+typedef struct attn_decode_info {
+  uint32_t abi_version;        /* ATTN_KERNEL_ABI_VERSION */
+  int32_t num_args;
+  const char *name;            /* the model's name; the step is NAME_decode */
+  int64_t context;             /* rows of every cache */
+  const attn_arg_info *args;   /* num_args entries, in call order */
+  int32_t num_layers;          /* attention layers, each with two caches */
+  int32_t reserved;
+  const int64_t *cache_widths; /* num_layers entries: kv_heads * head_dim */
+} attn_decode_info;
 
 #ifdef __cplusplus
 }

@@ -45,6 +45,49 @@ int64_t attn_arg_num_elements(const attn_arg_info *arg);
 attn_status attn_model_run(const attn_model *model, void **args,
                            size_t num_args);
 
+/* The decode step of a model that says `decode` (NAME_decode_info), or NULL
+ * if it has none. */
+const attn_decode_info *attn_model_decode_info(const attn_model *model);
+
+/*--- Decoding: one token at a time over KV caches --------------------------*/
+
+typedef struct attn_decoder attn_decoder;
+
+/* NAME_decode_argv: the step a decoder calls. */
+typedef int (*attn_decode_fn)(void **args, float **caches, int64_t position);
+
+/* A decoder for the decode step of `model` (opened with attn_model_open),
+ * which must outlive it. It owns the KV caches of every attention layer
+ * (`context` rows each) and the position of the next token, 0 at first. */
+attn_status attn_decoder_open(const attn_model *model, attn_decoder **out);
+
+/* The same for a step linked into the program:
+ * attn_decoder_create(NAME_decode_info(), NAME_decode_argv, &decoder). */
+attn_status attn_decoder_create(const attn_decode_info *info,
+                                attn_decode_fn step, attn_decoder **out);
+void attn_decoder_free(attn_decoder *decoder);
+const attn_decode_info *attn_decoder_info(const attn_decoder *decoder);
+
+/* How many tokens have been fed since creation or the last reset. */
+int64_t attn_decoder_position(const attn_decoder *decoder);
+
+/* Forgets every token: the next one is at position 0 again. */
+void attn_decoder_reset(attn_decoder *decoder);
+
+/* Feeds one token. `args` are the step's inputs, params and outputs in the
+ * order of attn_decoder_info(d)->args; per-token inputs and outputs
+ * (ATTN_ARG_FLAG_PER_TOKEN) hold that token's row. The token attends over
+ * the cached tokens its masks let it see: the last `context` for causal, the
+ * last N for window(N), itself included. */
+attn_status attn_decoder_step(attn_decoder *decoder, void **args,
+                              size_t num_args);
+
+/* Feeds `tokens` tokens at once (a prompt): each per-token input and output
+ * of `args` holds `tokens` rows, one after the other; params are shared.
+ * The same as `tokens` calls of attn_decoder_step. */
+attn_status attn_decoder_prefill(attn_decoder *decoder, void **args,
+                                 size_t num_args, int64_t tokens);
+
 #ifdef __cplusplus
 }
 #endif

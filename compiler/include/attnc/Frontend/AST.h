@@ -93,6 +93,9 @@ struct ModelAST {
   llvm::SMLoc contextLoc;
   std::string dtype = "f32";
   llvm::SMLoc dtypeLoc;
+  /// `decode`: also compile NAME_decode, one token at a time over a KV cache.
+  bool decode = false;
+  llvm::SMLoc decodeLoc;
   std::vector<Declaration> declarations;
   std::vector<Assignment> assignments;
   std::vector<OutputDecl> outputs;

@@ -41,6 +41,10 @@ struct GraphOp {
                 ///< scale, hasBias, hasAlibi
     AttentionProbs, ///< (q, k[, bias][, alibi]): the softmax weights of the
                     ///< Attention with the same attributes, [heads, S, T]
+    DecodeAttention, ///< (q, k, v[, alibi]), one token each, in a decode
+                     ///< step: stores k and v in KV cache `layer` at the
+                     ///< step's position and attends over the cached tokens
+                     ///< the mask lets the new one see
     MatMul,     ///< (a, b): [M,K]x[K,N] or batched [B,M,K]x[B,K,N]
     Transpose,  ///< (t): swap the last two dimensions
     Scale,      ///< (t): t * scale
@@ -70,10 +74,13 @@ struct GraphOp {
   double scale = 0;
   bool hasBias = false;  ///< attention: operand 3 is an additive [S, T] mask
   bool hasAlibi = false; ///< attention: the last operand is [heads] slopes
+  int64_t layer = 0;     ///< DecodeAttention: which KV cache
   int64_t axis = 0;
   int64_t headDim = 0;
   double base = 10000;
   RopeStyle ropeStyle = RopeStyle::Half;
+  bool atStepPosition = false; ///< Rope in a decode step: row 0 is the token
+                               ///< at the step's position, not position 0
   double eps = 0;
   bool geluTanh = false;
 };
@@ -90,11 +97,20 @@ struct KernelArg {
   /// A param whose values are compiled into the object (attnc
   /// --embed-weights): the kernel's C signature no longer takes it.
   std::shared_ptr<const std::vector<float>> embedded;
+  /// In a decode step: one row of the token's, not a tensor passed whole.
+  bool perToken = false;
 };
 
 struct Graph {
   std::string name;
   int64_t context = 0;
+  /// A decode step (buildDecodeStep): token inputs and outputs have one row,
+  /// and DecodeAttention op `l` reads and writes KV cache `l`, `context`
+  /// rows of kvCacheWidths[l] floats for the keys and as many for the values.
+  bool isDecodeStep = false;
+  std::vector<int64_t> kvCacheWidths;
+  /// The model's decode entry point, NAME_decode, when it asks for one.
+  std::shared_ptr<Graph> decodeStep;
   std::vector<Shape> valueShapes;
   std::vector<KernelArg> args;
   std::vector<GraphOp> ops;

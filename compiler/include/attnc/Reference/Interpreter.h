@@ -27,6 +27,25 @@ struct RefTensor {
 std::vector<RefTensor> interpret(const Graph &graph,
                                  const std::vector<RefTensor> &arguments);
 
+/// What a decode step's reference remembers between tokens: every key and
+/// value row each attention layer has seen, and the next token's position.
+struct DecodeHistory {
+  std::vector<std::vector<std::vector<double>>> keys, values; ///< [layer][t]
+  int64_t position = 0;
+};
+
+/// Runs one token through a decode step (buildDecodeStep), appending its
+/// keys and values to `history` and advancing its position.
+std::vector<RefTensor> interpretDecodeStep(const Graph &step,
+                                           const std::vector<RefTensor> &arguments,
+                                           DecodeHistory &history);
+
+/// interpret() and interpretDecodeStep() share this: `history` is null
+/// except for decode steps.
+std::vector<RefTensor> evaluate(const Graph &graph,
+                                const std::vector<RefTensor> &arguments,
+                                DecodeHistory *history);
+
 /// Deterministic test data for every input/param argument of `graph`:
 /// inputs uniform in [-1, 1]; params uniform in [-1, 1] / sqrt(rows) for
 /// matrices (so projections keep unit scale) and [-1, 1] for vectors.

@@ -1,0 +1,40 @@
+//===- DecodeStep.h - a model run one token at a time -----------*- C++ -*-===//
+//
+// A model with `decode` also compiles NAME_decode: one new token in, that
+// token's outputs out, with every attention reading the keys and values of
+// earlier tokens from a KV cache of `context` rows instead of recomputing
+// them. Each call stores the new token's keys and values at row
+// position % context of its cache (a ring: once full, the oldest token
+// leaves) and attends over the cached tokens its mask lets it see: the last
+// `context` tokens for `causal`, the last N for `window(N)`. Fed the tokens
+// of a sequence one by one, it gives the full model's outputs for the first
+// `context` tokens, and continues with a sliding window after that.
+//
+// Every operation but attention works on each token alone, so the step is
+// the model's graph with one row per token value. What cannot be decoded that
+// way is an error here, at its source line: `mask = none` (a token would see
+// later tokens), an additive mask tensor, attention written out by hand
+// (matmul/softmax over tokens), and params indexed by position.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTNC_FRONTEND_DECODESTEP_H
+#define ATTNC_FRONTEND_DECODESTEP_H
+
+#include "attnc/Frontend/Diagnostics.h"
+#include "attnc/Frontend/Graph.h"
+
+#include <optional>
+
+namespace attnc {
+
+/// The decode step of `model` (a checked graph), named NAME_decode; errors
+/// are reported through `diag`, with `decodeLoc` (the `decode` item) for
+/// those without an operation of their own.
+std::optional<Graph> buildDecodeStep(const Graph &model,
+                                     DiagnosticReporter &diag,
+                                     llvm::SMLoc decodeLoc);
+
+} // namespace attnc
+
+#endif // ATTNC_FRONTEND_DECODESTEP_H

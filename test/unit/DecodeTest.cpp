@@ -1,0 +1,256 @@
+//===- DecodeTest.cpp - token-by-token decoding against the full model ----===//
+//
+// A model with `decode` is fed 3 x context tokens one at a time through the
+// runtime's decoder (attn_decoder_step). Each output row is checked
+//  - for the first `context` tokens, against the full compiled model run on
+//    the same sequence: the two must agree within 1e-5 relative (L2 over
+//    the rows), since they compute the same attention with different loop
+//    orders; and
+//  - for all tokens, including those after the KV cache ring has wrapped
+//    twice, against the reference interpreter's decode step (double
+//    precision, keeping every past row and picking the visible ones rather
+//    than using a ring): L2 error <= 1e-5 and max error <= 1e-4 relative,
+//    the tolerances of NumericsTest.cpp for the same reductions.
+//
+//===----------------------------------------------------------------------===//
+
+#include "TestModels.h"
+
+#include "attnc/Frontend/DecodeStep.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdio>
+#include <random>
+
+using namespace attnc;
+using namespace attnc::test;
+
+namespace {
+
+constexpr int64_t kContext = 16;
+
+struct DecodeCase {
+  const char *name;
+  const char *source;
+};
+
+// Each model has `decode`, a token input x : [context, 32] and output y.
+const DecodeCase kCases[] = {
+    {"causal_block", R"(model causal_block {
+  context = 16
+  decode
+  input x : [context, 32]
+  param w_qkv : [32, 96]
+  param b_qkv : [96]
+  param w_o : [32, 32]
+  q, k, v = split(linear(x, w_qkv, b_qkv), 3)
+  y = x + linear(attention(q, k, v, heads = 4, mask = causal), w_o)
+  output y
+})"},
+    // A window shorter than the context, grouped-query heads and ALiBi.
+    {"window_gqa_alibi", R"(model window_gqa_alibi {
+  context = 16
+  decode
+  input x : [context, 32]
+  param w_q : [32, 32]
+  param w_kv : [32, 16]
+  param w_v : [32, 16]
+  param slopes : [4]
+  y = attention(linear(x, w_q), linear(x, w_kv), linear(x, w_v), heads = 4,
+                kv_heads = 2, mask = window(5), alibi = slopes)
+  output y
+})"},
+    // Llama style: RMS norm, rotary embeddings at the token's position, a
+    // gated MLP, two layers with a cache each.
+    {"llama_two_layers", R"(block layer(x, g, wq, wk, wv, wo) {
+  h = rms_norm(x, g)
+  q = rope(linear(h, wq), heads = 4)
+  k = rope(linear(h, wk), heads = 4)
+  a = attention(q, k, linear(h, wv), heads = 4, mask = causal)
+  y = x + linear(silu(a), wo)
+  return y
+}
+model llama_two_layers {
+  context = 16
+  decode
+  input x : [context, 32]
+  param g1 : [32]
+  param wq1 : [32, 32]
+  param wk1 : [32, 32]
+  param wv1 : [32, 32]
+  param wo1 : [32, 32]
+  param g2 : [32]
+  param wq2 : [32, 32]
+  param wk2 : [32, 32]
+  param wv2 : [32, 32]
+  param wo2 : [32, 32]
+  h = layer(x, g1, wq1, wk1, wv1, wo1)
+  y = layer(h, g2, wq2, wk2, wv2, wo2)
+  output y
+})"},
+};
+
+class DecodeTest : public testing::TestWithParam<DecodeCase> {};
+
+std::vector<float> randomRows(int64_t rows, int64_t width, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<float> unit(-1.0f, 1.0f);
+  std::vector<float> data(rows * width);
+  for (float &x : data)
+    x = unit(rng);
+  return data;
+}
+
+/// Relative L2 and max errors of `got` against `want`.
+std::pair<double, double> errors(const std::vector<float> &got,
+                                 const std::vector<double> &want) {
+  double d2 = 0, w2 = 0, maxDiff = 0, maxWant = 0;
+  for (size_t i = 0; i < want.size(); ++i) {
+    double d = double(got[i]) - want[i];
+    d2 += d * d;
+    w2 += want[i] * want[i];
+    maxDiff = std::max(maxDiff, std::fabs(d));
+    maxWant = std::max(maxWant, std::fabs(want[i]));
+  }
+  return {std::sqrt(d2 / w2), maxDiff / maxWant};
+}
+
+TEST_P(DecodeTest, MatchesFullModelAndReferencePastTheWrap) {
+  std::string error;
+  auto compiled = CompiledModel::compile(GetParam().source, error);
+  ASSERT_TRUE(compiled) << error;
+  const Graph &graph = compiled->graph();
+  ASSERT_TRUE(graph.decodeStep);
+  const Graph &step = *graph.decodeStep;
+
+  attn_decoder *decoder = nullptr;
+  ASSERT_EQ(attn_decoder_open(compiled->model(), &decoder), ATTN_OK)
+      << attn_last_error();
+  const attn_decode_info *info = attn_decoder_info(decoder);
+  ASSERT_EQ(info->context, kContext);
+  ASSERT_EQ(size_t(info->num_layers), step.kvCacheWidths.size());
+
+  // Params from the full model's seeded arguments; x is replaced by a
+  // sequence three contexts long.
+  std::vector<std::vector<float>> full = makeRandomArguments(graph, 5);
+  const int64_t tokens = 3 * kContext, width = 32;
+  std::vector<float> x = randomRows(tokens, width, 11);
+  std::copy(x.begin(), x.begin() + kContext * width, full[0].begin());
+
+  std::vector<float> decoded(tokens * width);
+  std::vector<double> reference(tokens * width);
+  DecodeHistory history;
+  for (int64_t t = 0; t < tokens; ++t) {
+    std::vector<void *> args;
+    std::vector<RefTensor> refArgs;
+    size_t next = 0;
+    for (const KernelArg &arg : step.args) {
+      if (arg.role == ArgRole::Output) {
+        args.push_back(decoded.data() + t * width);
+        continue;
+      }
+      float *data = arg.perToken ? x.data() + t * width : full[next].data();
+      args.push_back(data);
+      refArgs.push_back({arg.shape, std::vector<double>(
+                                        data, data + numElements(arg.shape))});
+      ++next;
+    }
+    ASSERT_EQ(attn_decoder_step(decoder, args.data(), args.size()), ATTN_OK)
+        << attn_last_error();
+    std::vector<RefTensor> want = interpretDecodeStep(step, refArgs, history);
+    std::copy(want[0].data.begin(), want[0].data.end(),
+              reference.begin() + t * width);
+  }
+  EXPECT_EQ(attn_decoder_position(decoder), tokens);
+
+  auto [l2, maxRel] = errors(decoded, reference);
+  EXPECT_LE(l2, 1e-5) << "decode vs reference, all " << tokens << " tokens";
+  EXPECT_LE(maxRel, 1e-4);
+
+  // The full model on the first context of the sequence.
+  std::vector<std::vector<float>> y = compiled->run(full, error);
+  ASSERT_TRUE(error.empty()) << error;
+  std::vector<double> fullY(y[0].begin(), y[0].end());
+  std::vector<float> firstContext(decoded.begin(),
+                                  decoded.begin() + kContext * width);
+  auto [l2Full, maxFull] = errors(firstContext, fullY);
+  std::printf("%s: %lld tokens vs reference: L2 %.2e, max %.2e; first %lld "
+              "vs the full model: L2 %.2e, max %.2e\n",
+              GetParam().name, (long long)tokens, l2, maxRel,
+              (long long)kContext, l2Full, maxFull);
+  EXPECT_LE(l2Full, 1e-5) << "decode vs the full model, first context";
+  EXPECT_LE(maxFull, 1e-4);
+
+  // Prefill of a prompt equals feeding it token by token, bit for bit; and
+  // reset starts over.
+  attn_decoder_reset(decoder);
+  EXPECT_EQ(attn_decoder_position(decoder), 0);
+  const int64_t prompt = kContext + 3;
+  std::vector<float> prefilled(prompt * width);
+  std::vector<void *> args;
+  size_t next = 0;
+  for (const KernelArg &arg : step.args) {
+    if (arg.role == ArgRole::Output)
+      args.push_back(prefilled.data());
+    else if (arg.perToken)
+      args.push_back(x.data()), ++next;
+    else
+      args.push_back(full[next++].data());
+  }
+  ASSERT_EQ(attn_decoder_prefill(decoder, args.data(), args.size(), prompt),
+            ATTN_OK)
+      << attn_last_error();
+  EXPECT_EQ(attn_decoder_position(decoder), prompt);
+  for (int64_t i = 0; i < prompt * width; ++i)
+    ASSERT_EQ(prefilled[i], decoded[i]) << "element " << i;
+  attn_decoder_free(decoder);
+}
+
+INSTANTIATE_TEST_SUITE_P(Models, DecodeTest, testing::ValuesIn(kCases),
+                         [](const testing::TestParamInfo<DecodeCase> &info) {
+                           return std::string(info.param.name);
+                         });
+
+TEST(DecodeErrorsTest, EachFailureIsNamed) {
+  std::string error;
+  auto plain = CompiledModel::compile(R"(model plain {
+  context = 4
+  input x : [context, 8]
+  y = attention(x, x, x, heads = 2, mask = causal)
+  output y
+})",
+                                      error);
+  ASSERT_TRUE(plain) << error;
+  attn_decoder *decoder = nullptr;
+  EXPECT_EQ(attn_decoder_open(plain->model(), &decoder), ATTN_ERROR_NOT_FOUND);
+  EXPECT_EQ(decoder, nullptr);
+  EXPECT_STREQ(attn_last_error(),
+               "model 'plain' has no decode step; add `decode` to the model to "
+               "compile plain_decode");
+
+  auto model = CompiledModel::compile(kCases[0].source, error);
+  ASSERT_TRUE(model) << error;
+  ASSERT_EQ(attn_decoder_open(model->model(), &decoder), ATTN_OK);
+  std::vector<float> buffer(32 * 96);
+  std::vector<void *> args(5, buffer.data());
+  EXPECT_EQ(attn_decoder_step(decoder, args.data(), 4),
+            ATTN_ERROR_INVALID_ARGUMENT);
+  EXPECT_STREQ(attn_last_error(), "attn_decoder_step: the decode step of "
+                                  "'causal_block' takes 5 arguments, got 4");
+  args[2] = nullptr;
+  EXPECT_EQ(attn_decoder_step(decoder, args.data(), 5),
+            ATTN_ERROR_INVALID_ARGUMENT);
+  EXPECT_STREQ(attn_last_error(), "attn_decoder_step: argument 'b_qkv' (#2) of "
+                                  "the decode step of 'causal_block' is null");
+  args[2] = buffer.data();
+  EXPECT_EQ(attn_decoder_prefill(decoder, args.data(), 5, 0),
+            ATTN_ERROR_INVALID_ARGUMENT);
+  EXPECT_STREQ(attn_last_error(),
+               "attn_decoder_prefill: tokens must be at least 1, got 0");
+  EXPECT_EQ(attn_decoder_position(decoder), 0) << "failed calls feed nothing";
+  attn_decoder_free(decoder);
+}
+
+} // namespace

@@ -51,15 +51,15 @@ std::optional<Graph> attnc::buildDecodeStep(const Graph &model,
     GraphOp out = op;
     switch (op.kind) {
     case GraphOp::Kind::Attention:
+      if (op.hasBias) {
+        fail(op.loc, "an additive mask tensor is not supported; it is "
+                     "indexed by position over the whole context");
+        break;
+      }
       if (op.mask == MaskKind::None) {
         fail(op.loc, "attention needs mask = causal or window(N): with "
                      "mask = none a token sees the tokens after it, which "
                      "do not exist yet when it is decoded");
-        break;
-      }
-      if (op.hasBias) {
-        fail(op.loc, "an additive mask tensor is not supported; it is "
-                     "indexed by position over the whole context");
         break;
       }
       out.kind = GraphOp::Kind::DecodeAttention;

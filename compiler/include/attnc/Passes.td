@@ -20,11 +20,14 @@ def ConvertAttnToLinalg : Pass<"convert-attn-to-linalg", "mlir::ModuleOp"> {
     accumulator: O(S * D) memory, key tiles hidden by a causal or window mask
     never visited, rows that see no key give 0. Without `attn.tiles` it
     becomes a materialized score tensor per head group: QK^T, scale and
-    mask, a numerically stable softmax, and PV.
+    mask, a numerically stable softmax, and PV. `attn.decode_attention`
+    stores the token's key and value in its KV caches (memref writes) and
+    reads them back as tensors for the same steps over the cached rows.
   }];
   let dependentDialects = [
-    "mlir::arith::ArithDialect", "mlir::linalg::LinalgDialect",
-    "mlir::math::MathDialect", "mlir::scf::SCFDialect",
+    "mlir::arith::ArithDialect", "mlir::bufferization::BufferizationDialect",
+    "mlir::linalg::LinalgDialect", "mlir::math::MathDialect",
+    "mlir::memref::MemRefDialect", "mlir::scf::SCFDialect",
     "mlir::tensor::TensorDialect"
   ];
 }

@@ -17,7 +17,7 @@ from .errors import (ArgumentError, AttncError, CompileError, Diagnostic,
                      KernelError, ModelError, ParseError)
 from .graph import Tensor
 from .model import Block, Model
-from .kernel import ArgInfo, Kernel, num_threads, set_num_threads
+from .kernel import ArgInfo, Decoder, Kernel, num_threads, set_num_threads
 from .numbers import CONTEXT, Num, sqrt
 from .ops import window
 from .plot import save_attention_map
@@ -25,7 +25,7 @@ from .reader import parse
 
 __all__ = [
     "ArgInfo", "ArgumentError", "AttncError", "BACKENDS", "Block", "CONTEXT",
-    "CompileError", "CompiledModel", "Diagnostic", "Kernel", "KernelError",
+    "CompileError", "CompiledModel", "Decoder", "Diagnostic", "Kernel", "KernelError",
     "Model", "ModelError", "Num", "ParseError", "Tensor", "compile",
     "find_compiler", "num_threads", "parse", "save_attention_map",
     "set_num_threads", "sqrt", "window",

@@ -14,8 +14,8 @@ from .errors import ModelError
 from .numbers import Num, to_num
 from .ops import Symbol, Window
 
-RESERVED = {"model", "block", "return", "context", "dtype", "input",
-            "param", "output"}
+RESERVED = {"model", "block", "return", "context", "dtype", "decode",
+            "input", "param", "output"}
 # Kernel argument and model names become C identifiers in the header.
 C_KEYWORDS = {
     "auto", "break", "case", "char", "const", "continue", "default", "do",

@@ -34,6 +34,12 @@ class _KernelInfo(ctypes.Structure):
                 ("args", ctypes.POINTER(_ArgInfo))]
 
 
+class _DecodeInfo(ctypes.Structure):
+    _fields_ = _KernelInfo._fields_ + [
+        ("num_layers", ctypes.c_int32), ("reserved", ctypes.c_int32),
+        ("cache_widths", ctypes.POINTER(ctypes.c_int64))]
+
+
 ArgInfo = collections.namedtuple("ArgInfo",
                                  "name role dtype shape attention_probs")
 ArgInfo.__doc__ = ("One kernel argument, from its metadata: role is "
@@ -44,6 +50,7 @@ ArgInfo.__doc__ = ("One kernel argument, from its metadata: role is "
 
 # attn_arg_info.flags bits (kernel_info.h).
 _FLAG_ATTENTION_PROBS = 1
+_FLAG_PER_TOKEN = 2
 
 _runtime = None
 
@@ -90,6 +97,23 @@ def load_runtime(compiler_dir=None):
     lib.attn_set_num_threads.argtypes = [ctypes.c_int]
     lib.attn_set_num_threads.restype = ctypes.c_int
     lib.attn_num_threads.restype = ctypes.c_int
+    lib.attn_model_decode_info.argtypes = [ctypes.c_void_p]
+    lib.attn_model_decode_info.restype = ctypes.POINTER(_DecodeInfo)
+    lib.attn_decoder_open.argtypes = [ctypes.c_void_p,
+                                      ctypes.POINTER(ctypes.c_void_p)]
+    lib.attn_decoder_open.restype = ctypes.c_int
+    lib.attn_decoder_free.argtypes = [ctypes.c_void_p]
+    lib.attn_decoder_position.argtypes = [ctypes.c_void_p]
+    lib.attn_decoder_position.restype = ctypes.c_int64
+    lib.attn_decoder_reset.argtypes = [ctypes.c_void_p]
+    for fn in (lib.attn_decoder_step, lib.attn_decoder_prefill):
+        fn.restype = ctypes.c_int
+    lib.attn_decoder_step.argtypes = [ctypes.c_void_p,
+                                      ctypes.POINTER(ctypes.c_void_p),
+                                      ctypes.c_size_t]
+    lib.attn_decoder_prefill.argtypes = [ctypes.c_void_p,
+                                         ctypes.POINTER(ctypes.c_void_p),
+                                         ctypes.c_size_t, ctypes.c_int64]
     _runtime = lib
     return lib
 
@@ -175,6 +199,13 @@ class Kernel:
             results = (results,)
         return [r for r, a in zip(results, self.outputs) if a.attention_probs]
 
+    def decoder(self, **params):
+        """A decode session for a model compiled with ``decode``: it keeps
+        the KV caches, and its ``step`` and ``prefill`` take tokens one row
+        each. ``params`` are bound once here, by name (every param the step
+        takes); see Decoder."""
+        return Decoder(self, params)
+
     def _bind(self, args, kwargs):
         """The input and param arrays in ABI order, each checked."""
         names = [a.name for a in self.inputs]
@@ -214,6 +245,136 @@ class Kernel:
         sig = ", ".join("%s%s" % (a.name, list(a.shape)) for a in self.inputs)
         return "Kernel(%s(%s) -> %s)" % (
             self.name, sig, ", ".join(a.name for a in self.outputs))
+
+
+class Decoder:
+    """Feeds a model one token at a time (the model says ``decode``).
+
+    ``step(x=row)`` feeds one token, each per-token input given as its row
+    (``(width,)`` or ``(1, width)``), and returns that token's outputs as
+    rows (one array, or a tuple in the model's output order).
+    ``prefill(x=rows)`` feeds ``n`` tokens at once (``(n, width)``) and
+    returns ``(n, width)`` outputs, the same as ``n`` steps. ``reset()``
+    starts a new sequence; ``position`` counts the tokens fed. Each token
+    sees the cached tokens its masks allow: the last ``context`` (causal) or
+    the last N (``window(N)``), itself included.
+    """
+
+    def __init__(self, kernel, params):
+        runtime = kernel._runtime
+        info = runtime.attn_model_decode_info(kernel._handle)
+        if not info:
+            raise KernelError("%s has no decode step; build the model with "
+                              "Model(..., decode=True) (the language's "
+                              "`decode`)" % kernel.name)
+        info = info.contents
+        self._kernel = kernel  # keeps the library open
+        self._runtime = runtime
+        self.name = kernel.name
+        self.context = info.context
+        self.num_layers = info.num_layers
+        flags = [info.args[i].flags for i in range(info.num_args)]
+        self.arguments = [Kernel._arg(info.args[i])
+                          for i in range(info.num_args)]
+        self._per_token = [bool(f & _FLAG_PER_TOKEN) for f in flags]
+        self.token_inputs = [a for a, t in zip(self.arguments,
+                                               self._per_token)
+                             if t and a.role == "input"]
+        self.outputs = [a for a in self.arguments if a.role == "output"]
+        fixed = [a for a, t in zip(self.arguments, self._per_token)
+                 if a.role != "output" and not t]
+        names = [a.name for a in fixed]
+        unknown = sorted(set(params) - set(names))
+        if unknown:
+            raise ArgumentError("the decode step of %s has no param '%s'; it "
+                                "takes %s" % (self.name, unknown[0],
+                                              ", ".join(names) or "none"),
+                                argument=unknown[0])
+        missing = [n for n in names if n not in params]
+        if missing:
+            raise ArgumentError("%s.decoder(): missing param%s %s" % (
+                self.name, "s" if len(missing) > 1 else "",
+                ", ".join("'%s'" % m for m in missing)), argument=missing[0])
+        self._fixed = {a.name: _checked(a, params[a.name]) for a in fixed}
+        handle = ctypes.c_void_p()
+        if runtime.attn_decoder_open(kernel._handle, ctypes.byref(handle)):
+            raise KernelError(runtime.attn_last_error().decode())
+        self._handle = handle
+
+    @property
+    def position(self):
+        """How many tokens were fed since the start or the last reset."""
+        return self._runtime.attn_decoder_position(self._handle)
+
+    def reset(self):
+        self._runtime.attn_decoder_reset(self._handle)
+
+    def step(self, **tokens):
+        outputs = self._run(tokens, 1)
+        return tuple(o[0] for o in outputs) if len(outputs) > 1 \
+            else outputs[0][0]
+
+    def prefill(self, **tokens):
+        rows = {np.asarray(v).shape[0] if np.ndim(v) == 2 else None
+                for v in tokens.values()}
+        if len(rows) != 1 or None in rows:
+            raise ArgumentError("prefill takes every per-token input as "
+                                "(tokens, width) arrays with the same number "
+                                "of rows")
+        outputs = self._run(tokens, rows.pop())
+        return outputs[0] if len(outputs) == 1 else tuple(outputs)
+
+    def _run(self, tokens, n):
+        names = [a.name for a in self.token_inputs]
+        for key in tokens:
+            if key not in names:
+                raise ArgumentError("the decode step of %s takes the tokens "
+                                    "%s, not '%s'" % (self.name,
+                                                      ", ".join(names), key),
+                                    argument=key)
+        missing = [k for k in names if k not in tokens]
+        if missing:
+            raise ArgumentError("missing token input '%s'" % missing[0],
+                                argument=missing[0])
+        arrays, outputs = [], []
+        for a, per_token in zip(self.arguments, self._per_token):
+            if a.role == "output":
+                shape = (n,) + a.shape[1:] if per_token else a.shape
+                outputs.append(np.empty(shape, a.dtype))
+                arrays.append(outputs[-1])
+            elif per_token:
+                value = tokens[a.name]
+                if n == 1 and isinstance(value, np.ndarray) \
+                        and value.shape == a.shape[1:]:
+                    value = value.reshape(a.shape)
+                want = ArgInfo(a.name, a.role, a.dtype,
+                               (n,) + a.shape[1:], False)
+                arrays.append(_checked(want, value))
+            else:
+                arrays.append(self._fixed[a.name])
+        pointers = (ctypes.c_void_p * len(arrays))(
+            *[x.ctypes.data for x in arrays])
+        if n == 1:
+            status = self._runtime.attn_decoder_step(self._handle, pointers,
+                                                     len(arrays))
+        else:
+            status = self._runtime.attn_decoder_prefill(
+                self._handle, pointers, len(arrays), n)
+        if status != 0:
+            raise KernelError(self._runtime.attn_last_error().decode())
+        return outputs
+
+    def close(self):
+        if getattr(self, "_handle", None):
+            self._runtime.attn_decoder_free(self._handle)
+            self._handle = None
+
+    def __del__(self):
+        self.close()
+
+    def __repr__(self):
+        return "Decoder(%s, context %d, %d layers, position %d)" % (
+            self.name, self.context, self.num_layers, self.position)
 
 
 def _checked(info, value):

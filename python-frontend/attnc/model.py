@@ -96,7 +96,7 @@ class Model(Graph):
 
     kind = "model"
 
-    def __init__(self, name, context, dtype="f32"):
+    def __init__(self, name, context, dtype="f32", decode=False):
         check_name(name, "a model name", c_identifier=True)
         if isinstance(context, bool) or not isinstance(context, int) \
                 or context <= 0:
@@ -111,6 +111,9 @@ class Model(Graph):
         super().__init__(name, self)
         self.context = context
         self.dtype = dtype
+        # Also compile NAME_decode, one token at a time over KV caches
+        # (the language's `decode`; see Kernel.decoder).
+        self.decode = bool(decode)
         self.declarations = []  # inputs and params, in order
         self.outputs = []
         self.blocks = []

@@ -49,7 +49,7 @@ class _Reader:
             self.fail(ast.pos, "model '%s' has no 'context = N': the fixed "
                       "context size is required" % ast.name)
         try:
-            model = Model(ast.name, ast.context, ast.dtype)
+            model = Model(ast.name, ast.context, ast.dtype, decode=ast.decode)
         except ModelError as e:
             pos = ast.dtype_pos if e.argument == "dtype" else ast.pos
             raise self.at(pos, e) from None

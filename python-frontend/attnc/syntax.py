@@ -8,8 +8,8 @@ attributes are checked when reader.py builds the model from the tree.
 from .errors import ParseError
 
 MAX_DEPTH = 256  # attnc's bound on expression nesting
-RESERVED = {"model", "context", "dtype", "input", "param", "output", "block",
-            "return"}
+RESERVED = {"model", "context", "dtype", "decode", "input", "param",
+            "output", "block", "return"}
 _PUNCTUATION = {"{": "'{'", "}": "'}'", "(": "'('", ")": "')'", "[": "'['",
                 "]": "']'", ",": "','", ":": "':'", "=": "'='", "-": "'-'",
                 "+": "'+'", "*": "'*'", "/": "'/'"}
@@ -66,6 +66,8 @@ class FileAST:
         self.context_pos = None
         self.dtype = "f32"
         self.dtype_pos = None
+        self.decode = False
+        self.decode_pos = None
         self.declarations = []
         self.assignments = []
         self.outputs = []  # [(name, pos)]
@@ -256,6 +258,11 @@ class Parser:
                 self.expected("an element type (f32)")
             f.dtype_pos = self.tok.pos
             f.dtype = self.advance().text
+        elif self.is_word("decode"):
+            if f.decode_pos is not None:
+                self.error(tok.pos, "'decode' is given twice")
+            f.decode = True
+            f.decode_pos = self.advance().pos
         elif self.is_word("input") or self.is_word("param"):
             role = self.advance().text
             f.declarations.append(self.parse_declaration(role))
@@ -268,8 +275,8 @@ class Parser:
             self.error(tok.pos, "blocks are defined before 'model', not "
                        "inside it")
         else:
-            self.expected("a declaration (context, dtype, input, param, "
-                          "output) or an assignment 'NAME = ...'")
+            self.expected("a declaration (context, dtype, decode, input, "
+                          "param, output) or an assignment 'NAME = ...'")
 
     def parse_declaration(self, role):
         name, pos = self.name("an %s name" % role if role == "input"

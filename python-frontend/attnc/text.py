@@ -26,6 +26,8 @@ def model_to_text(model):
     out.append("model %s {\n" % model.name)
     out.append("  context = %d\n" % model.context)
     out.append("  dtype = %s\n" % model.dtype)
+    if model.decode:
+        out.append("  decode\n")
     for t in model.declarations:
         dims = ", ".join(str(d) for d in t.dims)
         out.append("  %s %s : [%s]\n" % (t.role, t.name, dims))

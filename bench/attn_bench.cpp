@@ -7,6 +7,7 @@
 //   for each shape and mask: naive (smallest shape only), openblas t1, t2,
 //     onednn t1, t2, attnc t1, t2
 //   gpt2_block_1024: openblas t1, t2, attnc t1, t2
+//   bandwidth/triad t1, t2, then decode/gpt2_block_1024/attnc t1, t2
 // Every benchmark stores its time per iteration, so the attnc lines that come
 // last can report vs_<baseline> = baseline median time / attnc time (> 1:
 // attnc is faster). See bench/README.md for every counter.
@@ -558,6 +559,7 @@ int main(int argc, char **argv) {
   for (const AttentionModel &model : kAttentionModels)
     registerAttention(model);
   registerGpt2();
+  registerDecode();
 
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();

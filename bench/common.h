@@ -96,6 +96,9 @@ template <typename F> void parallelChunks(int threads, int n, F &&f) {
     th.join();
 }
 
+/// The triad bandwidth and the GPT-2 block's decode steps (decode.cpp).
+void registerDecode();
+
 // --- baselines -------------------------------------------------------------
 
 /// Row-wise softmax of the [rows, S] scores p (leading dimension ld), rows

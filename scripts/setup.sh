@@ -28,7 +28,9 @@ if [ "${#missing[@]}" -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -q "${packages[@]}"
 fi
 
+# ATTNC_CMAKE_ARGS adds configure options, e.g. -DATTNC_SANITIZE=ON.
+# shellcheck disable=SC2086
 cmake -G Ninja -S "$root" -B "$build" \
   -DCMAKE_BUILD_TYPE="${ATTNC_BUILD_TYPE:-Release}" \
-  -DMLIR_DIR="${MLIR_DIR:-/usr/lib/llvm-19/lib/cmake/mlir}"
+  -DMLIR_DIR="${MLIR_DIR:-/usr/lib/llvm-19/lib/cmake/mlir}" ${ATTNC_CMAKE_ARGS:-}
 cmake --build "$build"

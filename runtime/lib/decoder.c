@@ -86,8 +86,10 @@ void attn_decoder_reset(attn_decoder *d) {
     d->position = 0;
 }
 
+/* `tokens` rows in every per-token argument (1 for a step). */
 static attn_status check_args(const attn_decoder *d, void **args,
-                              size_t num_args, const char *what) {
+                              size_t num_args, const char *what,
+                              int64_t tokens) {
   if (!d || !args)
     return attn_fail(ATTN_ERROR_INVALID_ARGUMENT,
                      "%s: decoder and args must not be null", what);
@@ -102,7 +104,15 @@ static attn_status check_args(const attn_decoder *d, void **args,
                        "%s: argument '%s' (#%d) of the decode step of '%s' "
                        "is null",
                        what, info->args[i].name, i, info->name);
-  return ATTN_OK;
+  int64_t rows[256];
+  if (info->num_args > 256)
+    return attn_fail(ATTN_ERROR_INVALID_ARGUMENT,
+                     "%s: %d arguments are more than the runtime checks",
+                     what, info->num_args);
+  for (int32_t i = 0; i < info->num_args; ++i)
+    rows[i] = info->args[i].flags & ATTN_ARG_FLAG_PER_TOKEN ? tokens : 1;
+  return attn_check_outputs_disjoint(what, info->name, info->args,
+                                     info->num_args, args, rows);
 }
 
 static attn_status run_step(attn_decoder *d, void **args) {
@@ -116,7 +126,7 @@ static attn_status run_step(attn_decoder *d, void **args) {
 }
 
 attn_status attn_decoder_step(attn_decoder *d, void **args, size_t num_args) {
-  attn_status status = check_args(d, args, num_args, "attn_decoder_step");
+  attn_status status = check_args(d, args, num_args, "attn_decoder_step", 1);
   if (status != ATTN_OK)
     return status;
   return run_step(d, args);
@@ -124,13 +134,14 @@ attn_status attn_decoder_step(attn_decoder *d, void **args, size_t num_args) {
 
 attn_status attn_decoder_prefill(attn_decoder *d, void **args, size_t num_args,
                                  int64_t tokens) {
-  attn_status status = check_args(d, args, num_args, "attn_decoder_prefill");
-  if (status != ATTN_OK)
-    return status;
   if (tokens < 1)
     return attn_fail(ATTN_ERROR_INVALID_ARGUMENT,
                      "attn_decoder_prefill: tokens must be at least 1, got %lld",
                      (long long)tokens);
+  attn_status status =
+      check_args(d, args, num_args, "attn_decoder_prefill", tokens);
+  if (status != ATTN_OK)
+    return status;
   const attn_decode_info *info = d->info;
   void **row = malloc(sizeof(void *) * (size_t)info->num_args);
   if (!row)

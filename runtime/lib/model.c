@@ -6,6 +6,7 @@
 
 #include <dlfcn.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +43,33 @@ void attn_append_error(const char *format, ...) {
 void attn_clear_error(void) { last_error[0] = '\0'; }
 
 const char *attn_last_error(void) { return last_error; }
+
+attn_status attn_check_outputs_disjoint(const char *what, const char *model,
+                                        const attn_arg_info *info, int32_t n,
+                                        void **args, const int64_t *rows) {
+  for (int32_t i = 0; i < n; ++i) {
+    if (info[i].role != ATTN_ARG_OUTPUT)
+      continue;
+    uintptr_t begin = (uintptr_t)args[i];
+    uintptr_t end = begin + (uintptr_t)(attn_arg_num_elements(&info[i]) *
+                                        (rows ? rows[i] : 1) * sizeof(float));
+    for (int32_t j = 0; j < n; ++j) {
+      if (j == i)
+        continue;
+      uintptr_t other = (uintptr_t)args[j];
+      uintptr_t otherEnd =
+          other + (uintptr_t)(attn_arg_num_elements(&info[j]) *
+                              (rows ? rows[j] : 1) * sizeof(float));
+      if (begin < otherEnd && other < end)
+        return attn_fail(ATTN_ERROR_INVALID_ARGUMENT,
+                         "%s: output '%s' (#%d) of model '%s' overlaps "
+                         "argument '%s' (#%d); outputs need buffers of their "
+                         "own",
+                         what, info[i].name, i, model, info[j].name, j);
+    }
+  }
+  return ATTN_OK;
+}
 
 int64_t attn_arg_num_elements(const attn_arg_info *arg) {
   int64_t n = 1;
@@ -126,6 +154,10 @@ attn_status attn_model_run(const attn_model *model, void **args,
       return attn_fail(ATTN_ERROR_INVALID_ARGUMENT,
                   "argument '%s' (#%d) of model '%s' is null",
                   info->args[i].name, i, info->name);
+  attn_status status = attn_check_outputs_disjoint(
+      "attn_model_run", info->name, info->args, info->num_args, args, NULL);
+  if (status != ATTN_OK)
+    return status;
   int rc = model->argv_entry(args);
   if (rc != 0)
     return attn_fail(ATTN_ERROR_KERNEL_FAILED, "model '%s' returned %d", info->name,

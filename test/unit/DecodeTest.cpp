@@ -249,7 +249,27 @@ TEST(DecodeErrorsTest, EachFailureIsNamed) {
             ATTN_ERROR_INVALID_ARGUMENT);
   EXPECT_STREQ(attn_last_error(),
                "attn_decoder_prefill: tokens must be at least 1, got 0");
-  EXPECT_EQ(attn_decoder_position(decoder), 0) << "failed calls feed nothing";
+  // The output over the token input; and, in a prefill of 3 tokens, over
+  // the third row of a token input sized for one.
+  std::vector<float> x(32 * 3), y(32 * 3), wqkv(32 * 96), bqkv(96), wo(32 * 32);
+  void *overlapping[] = {x.data(), wqkv.data(), bqkv.data(), wo.data(),
+                         x.data()};
+  EXPECT_EQ(attn_decoder_step(decoder, overlapping, 5),
+            ATTN_ERROR_INVALID_ARGUMENT);
+  EXPECT_STREQ(attn_last_error(),
+               "attn_decoder_step: output 'y' (#4) of model 'causal_block' "
+               "overlaps argument 'x' (#0); outputs need buffers of their own");
+  void *prefill[] = {x.data(), wqkv.data(), bqkv.data(), wo.data(),
+                     x.data() + 64};
+  EXPECT_EQ(attn_decoder_prefill(decoder, prefill, 5, 3),
+            ATTN_ERROR_INVALID_ARGUMENT);
+  EXPECT_NE(std::string(attn_last_error()).find("output 'y' (#4)"),
+            std::string::npos)
+      << attn_last_error();
+  void *fine[] = {x.data(), wqkv.data(), bqkv.data(), wo.data(), y.data()};
+  EXPECT_EQ(attn_decoder_prefill(decoder, fine, 5, 3), ATTN_OK)
+      << attn_last_error();
+  EXPECT_EQ(attn_decoder_position(decoder), 3) << "failed calls feed nothing";
   attn_decoder_free(decoder);
 }
 

@@ -92,6 +92,21 @@ TEST_F(RuntimeTest, NullArgumentIsNamed) {
       << attn_last_error();
 }
 
+TEST_F(RuntimeTest, OverlappingOutputIsNamed) {
+  // y shares its last floats with x's; inputs may alias, outputs may not.
+  float buffer[32 + 16] = {0}, w[192] = {0};
+  void *args[] = {buffer, w, buffer + 16};
+  EXPECT_EQ(attn_model_run(compiled->model(), args, 3),
+            ATTN_ERROR_INVALID_ARGUMENT);
+  EXPECT_STREQ(attn_last_error(),
+               "attn_model_run: output 'y' (#2) of model 'tiny' overlaps "
+               "argument 'x' (#0); outputs need buffers of their own");
+  float y[32];
+  void *inputsAlias[] = {w, w, y}; // x and w the same buffer: allowed
+  EXPECT_EQ(attn_model_run(compiled->model(), inputsAlias, 3), ATTN_OK)
+      << attn_last_error();
+}
+
 TEST_F(RuntimeTest, NestedCallsCompileAndRun) {
   std::vector<std::vector<float>> inputs =
       makeRandomArguments(compiled->graph(), 3);

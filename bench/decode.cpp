@@ -1,0 +1,138 @@
+// Decoding, one token at a time, against the machine's memory bandwidth.
+//
+// A decode step of the GPT-2 block reads every weight (QKV and output
+// projections, 9.4 MB) and the whole KV cache (2 x 1024 x 768 floats,
+// 6.3 MB) to produce one token, so it is bound by memory, not FLOPs: its
+// measure is bytes read per second against a STREAM-style triad
+// (a[i] = b[i] + s * c[i] over arrays far larger than the caches) measured
+// in the same run. Benchmarks:
+//   bandwidth/triad/t1, t2       GB/s of the triad (24 bytes per element)
+//   decode/gpt2_block_1024/attnc/t1, t2
+//                                tokens/s, GB/s read, pct_triad (of the
+//                                triad at the same thread count)
+
+#include "common.h"
+
+#include "attnc/parallel.h"
+#include "attnc/runtime.h"
+#include "gpt2_block_1024.h"
+
+#include <benchmark/benchmark.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <memory>
+#include <random>
+#include <vector>
+
+namespace attnbench {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+/// Triad GB/s per thread count, filled by the triad benchmarks that run
+/// before the decode ones.
+double triadGBs[3] = {0, 0, 0};
+
+void registerTriad() {
+  for (int t : {1, 2}) {
+    std::string name = "bandwidth/triad/t" + std::to_string(t);
+    benchmark::RegisterBenchmark(name.c_str(), [t](benchmark::State &state) {
+      // 3 x 64 MB: far past any cache of this machine.
+      const size_t n = size_t(8) << 20;
+      std::unique_ptr<double[]> a(new double[n]), b(new double[n]),
+          c(new double[n]);
+      parallelChunks(t, t, [&](int, int, int th) {
+        for (size_t i = n * th / t; i < n * (th + 1) / t; ++i)
+          a[i] = 0, b[i] = 1.0, c[i] = 2.0; // first touch on its thread
+      });
+      double best = 0;
+      for (auto _ : state) {
+        auto t0 = Clock::now();
+        parallelChunks(t, t, [&](int, int, int th) {
+          double *pa = a.get(), *pb = b.get(), *pc = c.get();
+          for (size_t i = n * th / t; i < n * (th + 1) / t; ++i)
+            pa[i] = pb[i] + 3.0 * pc[i];
+        });
+        double dt = std::chrono::duration<double>(Clock::now() - t0).count();
+        state.SetIterationTime(dt);
+        best = std::max(best, 24.0 * double(n) / dt * 1e-9);
+      }
+      benchmark::DoNotOptimize(a[n / 2]);
+      triadGBs[t] = best;
+      state.counters["GBs"] = best;
+    })
+        ->UseManualTime()
+        ->Unit(benchmark::kMillisecond)
+        ->Iterations(20);
+  }
+}
+
+void registerGpt2Decode() {
+  constexpr int64_t W = 768, C = 1024;
+  // Bytes one step must read: every param once and both caches whole.
+  const double paramBytes = 4.0 * (W * 3 * W + 3 * W + W * W + W);
+  const double cacheBytes = 4.0 * 2 * C * W;
+  for (int t : {1, 2}) {
+    std::string name = "decode/gpt2_block_1024/attnc/t" + std::to_string(t);
+    benchmark::RegisterBenchmark(name.c_str(), [=](benchmark::State &state) {
+      int previous = attn_set_num_threads(t);
+      std::mt19937 rng(7);
+      std::uniform_real_distribution<float> unit(-1.0f, 1.0f);
+      auto make = [&](size_t n, float scale) {
+        std::vector<float> v(n);
+        for (float &x : v)
+          x = unit(rng) * scale;
+        return v;
+      };
+      std::vector<float> wqkv = make(W * 3 * W, 0.036f), bqkv = make(3 * W, 0.1f);
+      std::vector<float> wo = make(W * W, 0.036f), bo = make(W, 0.1f);
+      std::vector<float> x = make(W, 1.0f), y(W);
+      attn_decoder *decoder = nullptr;
+      if (attn_decoder_create(gpt2_block_1024_decode_info(),
+                              gpt2_block_1024_decode_argv,
+                              &decoder) != ATTN_OK) {
+        state.SkipWithError(attn_last_error());
+        return;
+      }
+      void *args[6] = {x.data(), wqkv.data(), bqkv.data(), wo.data(),
+                       bo.data(), y.data()};
+      // Fill the whole cache first: a step then sees `context` tokens.
+      for (int64_t i = 0; i < C; ++i)
+        attn_decoder_step(decoder, args, 6);
+      std::vector<double> steps;
+      for (auto _ : state) {
+        auto t0 = Clock::now();
+        attn_decoder_step(decoder, args, 6);
+        double dt = std::chrono::duration<double>(Clock::now() - t0).count();
+        state.SetIterationTime(dt);
+        steps.push_back(dt);
+      }
+      attn_decoder_free(decoder);
+      attn_set_num_threads(previous);
+      // The median step: the machine is shared, and a step is short.
+      std::sort(steps.begin(), steps.end());
+      double step = steps[steps.size() / 2];
+      double gbs = (paramBytes + cacheBytes) / step * 1e-9;
+      state.counters["tokens_per_s"] = 1.0 / step;
+      state.counters["GBs"] = gbs;
+      state.counters["MB_per_token"] = (paramBytes + cacheBytes) * 1e-6;
+      state.counters["triad_GBs"] = triadGBs[t];
+      if (triadGBs[t] > 0)
+        state.counters["pct_triad"] = 100.0 * gbs / triadGBs[t];
+    })
+        ->UseManualTime()
+        ->Unit(benchmark::kMillisecond)
+        ->Iterations(400);
+  }
+}
+
+} // namespace
+
+void registerDecode() {
+  registerTriad();
+  registerGpt2Decode();
+}
+
+} // namespace attnbench

@@ -221,10 +221,11 @@ static void emitDecodeDeclarations(const Graph &step, StringRef upper,
                                    raw_ostream &os) {
   os << "/* Decoding, one token at a time (the model says `decode`; see\n"
         " * docs/abi.md). Each attention layer L keeps a key and a value cache\n"
-        " * of " << upper << "_CONTEXT rows of " << upper
-     << "_DECODE_CACHE_WIDTH_L floats,\n"
-        " * owned by the caller and kept between calls (no initialization\n"
-        " * needed); `position` counts the tokens fed so far, from 0. */\n";
+        " * of " << upper << "_CONTEXT * " << upper
+     << "_DECODE_CACHE_WIDTH_L floats (keys\n"
+        " * [width, context], values [context, width]), owned by the caller\n"
+        " * and kept between calls (no initialization needed); `position`\n"
+        " * counts the tokens fed so far, from 0. */\n";
   os << "#define " << upper << "_DECODE_NUM_LAYERS " << step.kvCacheWidths.size()
      << "\n";
   for (auto [layer, width] : llvm::enumerate(step.kvCacheWidths))

@@ -230,10 +230,12 @@ void Generator::emitFunction(ModuleOp module, const Graph &g) {
          builder.getNamedAttr("attn.role", builder.getStringAttr(role))});
   };
   for (auto [layer, width] : llvm::enumerate(g.kvCacheWidths)) {
-    auto cacheType =
-        MemRefType::get({g.context, width}, builder.getF32Type());
+    // Keys as columns, values as rows (attn.decode_attention says why).
     for (const char *kind : {"key", "value"}) {
-      argTypes.push_back(cacheType);
+      argTypes.push_back(MemRefType::get(
+          *kind == 'k' ? SmallVector<int64_t>{width, g.context}
+                       : SmallVector<int64_t>{g.context, width},
+          builder.getF32Type()));
       argAttrList.push_back(named(std::string(kind) + "_cache_" +
                                       std::to_string(layer),
                                   "cache"));

@@ -140,10 +140,13 @@ LogicalResult DecodeAttentionOp::verify() {
     return emitOpError() << "key and value must be [1, " << width
                          << "] (kv_heads times head_dim); got "
                          << shapeString(k) << " and " << shapeString(v);
-  if (!kc.hasStaticShape() || kc.getShape() != vc.getShape() ||
-      kc.getDimSize(1) != width)
-    return emitOpError() << "the caches must be [context, " << width
-                         << "] alike; got " << shapeString(kc) << " and "
+  if (!kc.hasStaticShape() || !vc.hasStaticShape() ||
+      kc.getDimSize(0) != width || vc.getDimSize(1) != width ||
+      kc.getDimSize(1) != vc.getDimSize(0))
+    return emitOpError() << "the key cache must be [" << width
+                         << ", context] (a column per token) and the value "
+                            "cache [context, "
+                         << width << "]; got " << shapeString(kc) << " and "
                          << shapeString(vc);
   if (r.getShape() != q.getShape())
     return emitOpError() << "result has shape " << shapeString(r)
@@ -155,9 +158,9 @@ LogicalResult DecodeAttentionOp::verify() {
   if (isWindow != getWindow().has_value())
     return emitOpError() << (isWindow ? "mask = window needs a window size"
                                       : "window size given without mask = window");
-  if (isWindow && *getWindow() > kc.getDimSize(0))
+  if (isWindow && *getWindow() > vc.getDimSize(0))
     return emitOpError() << "window = " << *getWindow() << " is longer than "
-                         << "the cache's " << kc.getDimSize(0) << " rows";
+                         << "the cache's " << vc.getDimSize(0) << " tokens";
   if (getScale().isNaN() || getScale().isInfinity())
     return emitOpError() << "scale must be finite";
   if (Value alibi = getAlibi())

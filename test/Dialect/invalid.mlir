@@ -164,36 +164,37 @@ func.func @attention_probs_window_without_size(%q: tensor<16x32xf32>) -> tensor<
 //===----------------------------------------------------------------------===//
 
 // A decoded token sees no later tokens: mask = none means nothing here.
-func.func @decode_attention_mask_none(%q: tensor<1x32xf32>, %c: memref<16x32xf32>, %p: i64) -> tensor<1x32xf32> {
+func.func @decode_attention_mask_none(%q: tensor<1x32xf32>, %kc: memref<32x16xf32>, %vc: memref<16x32xf32>, %p: i64) -> tensor<1x32xf32> {
   // expected-error @+1 {{'attn.decode_attention' op needs mask = causal or window: a decoded token has no later tokens to see}}
-  %0 = attn.decode_attention %q, %q, %q cache(%c, %c) at %p heads = 4 kv_heads = 4 mask = none scale = 0.25 : (tensor<1x32xf32>, tensor<1x32xf32>, tensor<1x32xf32>, memref<16x32xf32>, memref<16x32xf32>, i64) -> tensor<1x32xf32>
+  %0 = attn.decode_attention %q, %q, %q cache(%kc, %vc) at %p heads = 4 kv_heads = 4 mask = none scale = 0.25 : (tensor<1x32xf32>, tensor<1x32xf32>, tensor<1x32xf32>, memref<32x16xf32>, memref<16x32xf32>, i64) -> tensor<1x32xf32>
   return %0 : tensor<1x32xf32>
 }
 
 // -----
 
 // One token at a time.
-func.func @decode_attention_two_tokens(%q: tensor<2x32xf32>, %c: memref<16x32xf32>, %p: i64) -> tensor<2x32xf32> {
+func.func @decode_attention_two_tokens(%q: tensor<2x32xf32>, %kc: memref<32x16xf32>, %vc: memref<16x32xf32>, %p: i64) -> tensor<2x32xf32> {
   // expected-error @+1 {{'attn.decode_attention' op query, key and value are one token each, [1, width]; got [2, 32], [2, 32], [2, 32]}}
-  %0 = attn.decode_attention %q, %q, %q cache(%c, %c) at %p heads = 4 kv_heads = 4 mask = causal scale = 0.25 : (tensor<2x32xf32>, tensor<2x32xf32>, tensor<2x32xf32>, memref<16x32xf32>, memref<16x32xf32>, i64) -> tensor<2x32xf32>
+  %0 = attn.decode_attention %q, %q, %q cache(%kc, %vc) at %p heads = 4 kv_heads = 4 mask = causal scale = 0.25 : (tensor<2x32xf32>, tensor<2x32xf32>, tensor<2x32xf32>, memref<32x16xf32>, memref<16x32xf32>, i64) -> tensor<2x32xf32>
   return %0 : tensor<2x32xf32>
 }
 
 // -----
 
-// The caches hold kv_heads * head_dim columns.
-func.func @decode_attention_cache_width(%q: tensor<1x32xf32>, %c: memref<16x16xf32>, %p: i64) -> tensor<1x32xf32> {
-  // expected-error @+1 {{'attn.decode_attention' op the caches must be [context, 32] alike; got [16, 16] and [16, 16]}}
-  %0 = attn.decode_attention %q, %q, %q cache(%c, %c) at %p heads = 4 kv_heads = 4 mask = causal scale = 0.25 : (tensor<1x32xf32>, tensor<1x32xf32>, tensor<1x32xf32>, memref<16x16xf32>, memref<16x16xf32>, i64) -> tensor<1x32xf32>
+// The key cache holds a column per token, the value cache a row: a key cache
+// laid out like the value cache is an error.
+func.func @decode_attention_cache_layout(%q: tensor<1x32xf32>, %c: memref<16x32xf32>, %p: i64) -> tensor<1x32xf32> {
+  // expected-error @+1 {{'attn.decode_attention' op the key cache must be [32, context] (a column per token) and the value cache [context, 32]; got [16, 32] and [16, 32]}}
+  %0 = attn.decode_attention %q, %q, %q cache(%c, %c) at %p heads = 4 kv_heads = 4 mask = causal scale = 0.25 : (tensor<1x32xf32>, tensor<1x32xf32>, tensor<1x32xf32>, memref<16x32xf32>, memref<16x32xf32>, i64) -> tensor<1x32xf32>
   return %0 : tensor<1x32xf32>
 }
 
 // -----
 
 // A window longer than the ring would need rows it has already reused.
-func.func @decode_attention_window_too_long(%q: tensor<1x32xf32>, %c: memref<16x32xf32>, %p: i64) -> tensor<1x32xf32> {
-  // expected-error @+1 {{'attn.decode_attention' op window = 17 is longer than the cache's 16 rows}}
-  %0 = attn.decode_attention %q, %q, %q cache(%c, %c) at %p heads = 4 kv_heads = 4 mask = window window = 17 scale = 0.25 : (tensor<1x32xf32>, tensor<1x32xf32>, tensor<1x32xf32>, memref<16x32xf32>, memref<16x32xf32>, i64) -> tensor<1x32xf32>
+func.func @decode_attention_window_too_long(%q: tensor<1x32xf32>, %kc: memref<32x16xf32>, %vc: memref<16x32xf32>, %p: i64) -> tensor<1x32xf32> {
+  // expected-error @+1 {{'attn.decode_attention' op window = 17 is longer than the cache's 16 tokens}}
+  %0 = attn.decode_attention %q, %q, %q cache(%kc, %vc) at %p heads = 4 kv_heads = 4 mask = window window = 17 scale = 0.25 : (tensor<1x32xf32>, tensor<1x32xf32>, tensor<1x32xf32>, memref<32x16xf32>, memref<16x32xf32>, i64) -> tensor<1x32xf32>
   return %0 : tensor<1x32xf32>
 }
 

@@ -22,6 +22,7 @@
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/AffineMap.h"
 #include "mlir/Transforms/DialectConversion.h"
 
@@ -103,6 +104,11 @@ static KeyRule positionalKeys(attn::MaskKind mask, int64_t window) {
 /// group (r)] so that query head h = g * group + r reads key/value head g
 /// with projected-permutation maps.
 static std::pair<Value, Value>
+softmaxNumerators(OpBuilder &rewriter, Location loc, Value scores, float scale,
+                  Value bias, Value alibi, const AttentionSizes &n,
+                  const KeyRule &keys);
+
+static std::pair<Value, Value>
 unnormalizedWeights(OpBuilder &rewriter, Location loc, float scale,
                     Value query, Value key, Value bias, Value alibi,
                     const AttentionSizes &n, const KeyRule &keys) {
@@ -130,6 +136,21 @@ unnormalizedWeights(OpBuilder &rewriter, Location loc, float scale,
         b.create<linalg::YieldOp>(l, ValueRange{
                                          b.create<arith::AddFOp>(l, a[2], prod)});
       });
+  return softmaxNumerators(rewriter, loc, scores, scale, bias, alibi, n, keys);
+}
+
+/// From scores [G, R, S, T] (q . k): exp(logits - rowMax) and its row sums,
+/// as unnormalizedWeights says.
+static std::pair<Value, Value>
+softmaxNumerators(OpBuilder &rewriter, Location loc, Value scores, float scale,
+                  Value bias, Value alibi, const AttentionSizes &n,
+                  const KeyRule &keys) {
+  auto [S, T, G, R, D] = n;
+  (void)D;
+  Type f32 = rewriter.getF32Type();
+  using utils::IteratorType;
+  const IteratorType par = IteratorType::parallel, red = IteratorType::reduction;
+  enum { g, r, i, j };
 
   // logits[g, r, i, j] = scale * scores + bias[i, j] - alibi[g*R + r] * |i - j|,
   // or -inf where the mask hides key j from query i. bias and alibi are
@@ -311,10 +332,15 @@ struct AttentionProbsToLinalg : OpConversionPattern<attn::AttentionProbsOp> {
   }
 };
 
-/// attn.decode_attention: store the token's key and value in row
-/// position mod C of the caches, then attend over the cache with the ring's
-/// ages: row j holds the token age(j) = (slot - j) mod C steps old, visible
-/// while age(j) < min(span, position + 1) (span: the window, or C).
+/// attn.decode_attention. The token's key becomes column slot = position
+/// mod C of the key cache ([width, C]) and its value row slot of the value
+/// cache ([C, width]); then, per key/value head g, the scores are the
+/// product q_g [R, D] x K_g [D, C] and the output P_g [R, C] x V_g [C, D]:
+/// two plain matrix products over unit-stride rows, which
+/// attn-contraction-microkernel turns into vector FMAs. Between them, the
+/// softmax of the materialized path with the ring's ages as the mask: row j
+/// holds the token age(j) = (slot - j) mod C steps old, visible while
+/// age(j) < min(span, position + 1) (span: the window, or C).
 struct DecodeAttentionToLinalg : OpConversionPattern<attn::DecodeAttentionOp> {
   using OpConversionPattern::OpConversionPattern;
 
@@ -322,48 +348,118 @@ struct DecodeAttentionToLinalg : OpConversionPattern<attn::DecodeAttentionOp> {
   matchAndRewrite(attn::DecodeAttentionOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
-    auto cacheType = cast<MemRefType>(op.getKeyCache().getType());
-    int64_t C = cacheType.getDimSize(0), width = cacheType.getDimSize(1);
+    auto keyCacheType = cast<MemRefType>(op.getKeyCache().getType());
+    int64_t width = keyCacheType.getDimSize(0), C = keyCacheType.getDimSize(1);
     int64_t G = op.getKvHeads(), R = op.getHeads() / G;
     int64_t D = op.getQuery().getType().getDimSize(1) / op.getHeads();
-    Type i64 = rewriter.getI64Type();
+    Type f32 = rewriter.getF32Type(), i64 = rewriter.getI64Type();
     auto constI64 = [&](int64_t v) -> Value {
       return rewriter.create<arith::ConstantIntOp>(loc, v, i64);
     };
+    auto toIndex = [&](Value v) -> Value {
+      return rewriter.create<arith::IndexCastOp>(loc, rewriter.getIndexType(), v);
+    };
     Value position = adaptor.getPosition();
-    Value slotI64 = rewriter.create<arith::RemUIOp>(loc, position, constI64(C));
-    Value slot = rewriter.create<arith::IndexCastOp>(
-        loc, rewriter.getIndexType(), slotI64);
+    Value slot =
+        toIndex(rewriter.create<arith::RemUIOp>(loc, position, constI64(C)));
     int64_t span = op.getMask() == attn::MaskKind::window ? *op.getWindow() : C;
     Value seen = rewriter.create<arith::AddIOp>(loc, position, constI64(1));
-    Value limitI64 = rewriter.create<arith::MinUIOp>(loc, seen, constI64(span));
-    Value limit = rewriter.create<arith::IndexCastOp>(
-        loc, rewriter.getIndexType(), limitI64);
+    Value limit =
+        toIndex(rewriter.create<arith::MinUIOp>(loc, seen, constI64(span)));
 
-    // The writes come first and the cache is read as a tensor after them, so
-    // the tensor sees the new row; nothing reads the caches before.
-    auto rowType = MemRefType::get(
-        {1, width}, rewriter.getF32Type(),
-        StridedLayoutAttr::get(getContext(), ShapedType::kDynamic, {width, 1}));
-    for (auto [row, cache] : {std::pair{adaptor.getKey(), adaptor.getKeyCache()},
-                              std::pair{adaptor.getValue(), adaptor.getValueCache()}}) {
-      Value dest = rewriter.create<memref::SubViewOp>(
-          loc, rowType, cache, ValueRange{slot}, ValueRange{}, ValueRange{},
-          rewriter.getDenseI64ArrayAttr({ShapedType::kDynamic, 0}),
-          rewriter.getDenseI64ArrayAttr({1, width}),
-          rewriter.getDenseI64ArrayAttr({1, 1}));
-      rewriter.create<bufferization::MaterializeInDestinationOp>(
-          loc, /*result=*/Type(), row, dest, /*restrict=*/false,
-          /*writable=*/true);
-    }
-    auto tensorType = RankedTensorType::get({C, width}, rewriter.getF32Type());
-    auto asTensor = [&](Value cache) -> Value {
-      return rewriter.create<bufferization::ToTensorOp>(
-          loc, tensorType, cache, /*restrict=*/true, /*writable=*/false);
+    // The writes come first and the caches are read as tensors after them,
+    // so the tensors see the new token; nothing reads the caches before.
+    auto dynamicOffset = [&](int64_t stride) {
+      return StridedLayoutAttr::get(getContext(), ShapedType::kDynamic,
+                                    {stride, 1});
     };
-    Value keys = asTensor(adaptor.getKeyCache());
-    Value values = asTensor(adaptor.getValueCache());
+    auto attrs = [&](ArrayRef<int64_t> v) {
+      return rewriter.getDenseI64ArrayAttr(v);
+    };
+    // The key column element by element: a strided memref.copy would
+    // become a call into MLIR's C runner utilities, which kernels must not
+    // need; `width` scalar stores cost nothing next to reading the cache.
+    {
+      Value zero = rewriter.create<arith::ConstantIndexOp>(loc, 0);
+      Value end = rewriter.create<arith::ConstantIndexOp>(loc, width);
+      Value one = rewriter.create<arith::ConstantIndexOp>(loc, 1);
+      Value key = adaptor.getKey(), keyCache = adaptor.getKeyCache();
+      rewriter.create<scf::ForOp>(
+          loc, zero, end, one, ValueRange{},
+          [&](OpBuilder &b, Location l, Value i, ValueRange) {
+            Value element =
+                b.create<tensor::ExtractOp>(l, key, ValueRange{zero, i});
+            b.create<memref::StoreOp>(l, element, keyCache, ValueRange{i, slot});
+            b.create<scf::YieldOp>(l);
+          });
+    }
+    Value valueRow = rewriter.create<memref::SubViewOp>(
+        loc, MemRefType::get({1, width}, f32, dynamicOffset(width)),
+        adaptor.getValueCache(), ValueRange{slot}, ValueRange{}, ValueRange{},
+        attrs({ShapedType::kDynamic, 0}), attrs({1, width}), attrs({1, 1}));
+    rewriter.create<bufferization::MaterializeInDestinationOp>(
+        loc, /*result=*/Type(), adaptor.getValue(), valueRow, /*restrict=*/false,
+        /*writable=*/true);
+    auto asTensor = [&](Value cache, ArrayRef<int64_t> shape) -> Value {
+      return rewriter.create<bufferization::ToTensorOp>(
+          loc, RankedTensorType::get(shape, f32), cache, /*restrict=*/true,
+          /*writable=*/false);
+    };
+    Value keys = asTensor(adaptor.getKeyCache(), {width, C});
+    Value values = asTensor(adaptor.getValueCache(), {C, width});
 
+    // q [1, H*D] -> [G, R, D]: query head h = g * R + r.
+    Value q = rewriter.create<tensor::ExpandShapeOp>(
+        loc, RankedTensorType::get({G, R, D}, f32),
+        rewriter.create<tensor::CollapseShapeOp>(
+            loc, RankedTensorType::get({G * R * D}, f32), adaptor.getQuery(),
+            ArrayRef<ReassociationIndices>{{0, 1}}),
+        ArrayRef<ReassociationIndices>{{0, 1, 2}});
+
+    // One matrix product per key/value head g: out[g] = a_g x b_g, with
+    // a_g = slice g of `lhs` ([G, M, K]) and b_g the [K, N] block of `rhs`
+    // at (rowOf(g), colOf(g)).
+    auto perHead = [&](Value lhs, Value rhs, int64_t M, int64_t K, int64_t N,
+                       bool rhsRowsPerHead) {
+      Value acc = filled(rewriter, loc, {G, M, N}, 0.0f);
+      Value lb = rewriter.create<arith::ConstantIndexOp>(loc, 0);
+      Value ub = rewriter.create<arith::ConstantIndexOp>(loc, G);
+      Value one = rewriter.create<arith::ConstantIndexOp>(loc, 1);
+      auto loop = rewriter.create<scf::ForOp>(
+          loc, lb, ub, one, ValueRange{acc},
+          [&](OpBuilder &b, Location l, Value g, ValueRange iter) {
+            auto slice3 = [&](Value t, int64_t rows, int64_t cols) {
+              return b.create<tensor::ExtractSliceOp>(
+                  l, RankedTensorType::get({rows, cols}, f32), t,
+                  ValueRange{g}, ValueRange{}, ValueRange{},
+                  attrs({ShapedType::kDynamic, 0, 0}), attrs({1, rows, cols}),
+                  attrs({1, 1, 1}));
+            };
+            Value a = slice3(lhs, M, K);
+            Value offset = b.create<arith::MulIOp>(
+                l, g, b.create<arith::ConstantIndexOp>(l, D));
+            SmallVector<int64_t> staticOffsets =
+                rhsRowsPerHead ? SmallVector<int64_t>{ShapedType::kDynamic, 0}
+                               : SmallVector<int64_t>{0, ShapedType::kDynamic};
+            Value bBlock = b.create<tensor::ExtractSliceOp>(
+                l, RankedTensorType::get({K, N}, f32), rhs, ValueRange{offset},
+                ValueRange{}, ValueRange{}, attrs(staticOffsets), attrs({K, N}),
+                attrs({1, 1}));
+            Value c = slice3(iter[0], M, N);
+            Value product =
+                b.create<linalg::MatmulOp>(l, ValueRange{a, bBlock}, ValueRange{c})
+                    .getResult(0);
+            Value updated = b.create<tensor::InsertSliceOp>(
+                l, product, iter[0], ValueRange{g}, ValueRange{}, ValueRange{},
+                attrs({ShapedType::kDynamic, 0, 0}), attrs({1, M, N}),
+                attrs({1, 1, 1}));
+            b.create<scf::YieldOp>(l, updated);
+          });
+      return loop.getResult(0);
+    };
+
+    // scores[g, r, j] = q_g[r, :] . K[g*D : (g+1)*D, j]
+    Value scores = perHead(q, keys, R, D, C, /*rhsRowsPerHead=*/true);
     KeyRule ring{
         /*hidesKeys=*/true,
         [=](OpBuilder &b, Location l, Value, Value j) -> Value {
@@ -376,11 +472,39 @@ struct DecodeAttentionToLinalg : OpConversionPattern<attn::DecodeAttentionOp> {
           return b.create<arith::UIToFPOp>(l, b.getF32Type(), a);
         }};
     AttentionSizes sizes{1, C, G, R, D};
-    auto [weights, rowSum] = unnormalizedWeights(
-        rewriter, loc, op.getScale().convertToFloat(), adaptor.getQuery(),
-        keys, Value(), adaptor.getAlibi(), sizes, ring);
-    rewriter.replaceOp(
-        op, weightedValues(rewriter, loc, weights, rowSum, values, sizes));
+    Value scores4 = rewriter.create<tensor::ExpandShapeOp>(
+        loc, RankedTensorType::get({G, R, 1, C}, f32), scores,
+        ArrayRef<ReassociationIndices>{{0}, {1}, {2, 3}});
+    auto [weights, rowSum] =
+        softmaxNumerators(rewriter, loc, scores4, op.getScale().convertToFloat(),
+                          Value(), adaptor.getAlibi(), sizes, ring);
+
+    // unnormalized[g, r, d] = P_g[r, :] . V[:, g*D + d]
+    Value weights3 = rewriter.create<tensor::CollapseShapeOp>(
+        loc, RankedTensorType::get({G, R, C}, f32), weights,
+        ArrayRef<ReassociationIndices>{{0}, {1}, {2, 3}});
+    Value unnormalized =
+        perHead(weights3, values, R, C, D, /*rhsRowsPerHead=*/false);
+
+    // out = unnormalized / rowSum (a row that sees the token itself is never
+    // empty, but the guard costs nothing).
+    Value sums = rewriter.create<tensor::CollapseShapeOp>(
+        loc, RankedTensorType::get({G, R}, f32), rowSum,
+        ArrayRef<ReassociationIndices>{{0}, {1, 2}});
+    GenericBuilder gen3(rewriter, loc, 3);
+    const auto par = utils::IteratorType::parallel;
+    Value out = gen3.generic(
+        {unnormalized, sums}, emptyF32(rewriter, loc, {G, R, D}),
+        {gen3.identity(), gen3.map({0, 1}), gen3.identity()}, {par, par, par},
+        [](OpBuilder &b, Location l, ValueRange a) {
+          b.create<linalg::YieldOp>(l, divideOrZero(b, l, a[0], a[1]));
+        });
+    rewriter.replaceOpWithNewOp<tensor::ExpandShapeOp>(
+        op, op.getResult().getType(),
+        rewriter.create<tensor::CollapseShapeOp>(
+            loc, RankedTensorType::get({G * R * D}, f32), out,
+            ArrayRef<ReassociationIndices>{{0, 1, 2}}),
+        ArrayRef<ReassociationIndices>{{0, 1}});
     return success();
   }
 

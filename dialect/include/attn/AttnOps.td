@@ -150,20 +150,23 @@ def Attn_DecodeAttentionOp : Attn_Op<"decode_attention"> {
   let description = [{
     The attention of a decode step. `query`, `key` and `value` are the new
     token's (`[1, heads * head_dim]`, `[1, kv_heads * head_dim]`). The op
-    first stores `key` and `value` in row `position mod C` of `key_cache` and
-    `value_cache` (`[C, kv_heads * head_dim]`, C the context: a ring, so once
-    it is full the oldest token's row is reused), then attends over the
+    first stores the token in slot `position mod C` of the caches (C, the
+    context: a ring, so once it is full the oldest token's slot is reused):
+    `key` as column slot of `key_cache` (`[kv_heads * head_dim, C]`, keys as
+    columns, so that one query's scores against every cached key are a
+    vector-matrix product over unit-stride rows) and `value` as row slot of
+    `value_cache` (`[C, kv_heads * head_dim]`). Then it attends over the
     cached tokens the mask lets the new one see: the last `min(C, position +
     1)` for `causal`, the last `min(window, position + 1)` for `window`.
     A cached token `a` steps old (`a = 0` is the new token itself) is at
-    distance `a` for ALiBi. Other rows of the caches are neither read nor
-    written, so the caches need no initialization.
+    distance `a` for ALiBi. Other slots of the caches are neither read into
+    the result nor written, so the caches need no initialization.
 
     ```mlir
     %o = attn.decode_attention %q, %k, %v cache(%kc, %vc) at %pos
            heads = 4 kv_heads = 2 mask = window window = 8 scale = 0.25
         : (tensor<1x32xf32>, tensor<1x16xf32>, tensor<1x16xf32>,
-           memref<64x16xf32>, memref<64x16xf32>, i64) -> tensor<1x32xf32>
+           memref<16x64xf32>, memref<64x16xf32>, i64) -> tensor<1x32xf32>
     ```
   }];
   let arguments = (ins Attn_F32Matrix:$query, Attn_F32Matrix:$key,

@@ -66,8 +66,9 @@ typedef struct attn_kernel_info {
  * args: the step's inputs, params and outputs in call order, as `args` below
  * lists them (token inputs and outputs have one row); caches: 2 * num_layers
  * pointers, the key then the value cache of each attention layer, each
- * `context` rows of cache_widths[layer] floats that the caller keeps between
- * steps; position: how many tokens came before this one. */
+ * context * cache_widths[layer] floats that the caller keeps between steps
+ * (keys [width, context], a column per token; values [context, width], a row
+ * per token); position: how many tokens came before this one. */
 typedef struct attn_decode_info {
   uint32_t abi_version;        /* ATTN_KERNEL_ABI_VERSION */
   int32_t num_args;

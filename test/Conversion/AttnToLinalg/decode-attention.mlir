@@ -1,38 +1,47 @@
-// attn.decode_attention first writes the token's key and value into row
-// slot = position mod C of the caches, then reads the caches as tensors and
-// runs the materialized attention of one query over C = 8 rows, where row j
-// is visible while its age (slot - j) mod C is below min(span, position + 1)
-// (span: the window, 3 here).
+// attn.decode_attention first stores the token: its key as column
+// slot = position mod C of the key cache ([width, C]), element by element,
+// and its value as row slot of the value cache ([C, width]). Then it reads
+// the caches as tensors and, per key/value head g, multiplies: scores_g =
+// q_g [R, D] x K_g [D, C], softmax with row j visible while its age
+// (slot - j) mod C is below min(span, position + 1) (span: the window, 3
+// here), and out_g = P_g [R, C] x V_g [C, D]. C = 8, G = 2, R = 2, D = 4.
 
 // RUN: attn-opt %s --convert-attn-to-linalg | FileCheck %s
 
 // CHECK-LABEL: func.func @decode_window(
-// CHECK-SAME: %[[Q:[a-z0-9_]+]]: tensor<1x32xf32>, %[[K:[a-z0-9_]+]]: tensor<1x16xf32>, %[[V:[a-z0-9_]+]]: tensor<1x16xf32>, %[[KC:[a-z0-9_]+]]: memref<8x16xf32>, %[[VC:[a-z0-9_]+]]: memref<8x16xf32>, %[[P:[a-z0-9_]+]]: i64)
-func.func @decode_window(%q: tensor<1x32xf32>, %k: tensor<1x16xf32>, %v: tensor<1x16xf32>,
-                         %kc: memref<8x16xf32>, %vc: memref<8x16xf32>, %pos: i64) -> tensor<1x32xf32> {
+// CHECK-SAME: %[[Q:[a-z0-9_]+]]: tensor<1x16xf32>, %[[K:[a-z0-9_]+]]: tensor<1x8xf32>, %[[V:[a-z0-9_]+]]: tensor<1x8xf32>, %[[KC:[a-z0-9_]+]]: memref<8x8xf32>, %[[VC:[a-z0-9_]+]]: memref<8x8xf32>, %[[P:[a-z0-9_]+]]: i64)
+func.func @decode_window(%q: tensor<1x16xf32>, %k: tensor<1x8xf32>, %v: tensor<1x8xf32>,
+                         %kc: memref<8x8xf32>, %vc: memref<8x8xf32>, %pos: i64) -> tensor<1x16xf32> {
   // CHECK: %[[C8:.+]] = arith.constant 8 : i64
   // CHECK: %[[SLOT64:.+]] = arith.remui %[[P]], %[[C8]] : i64
   // CHECK: %[[SLOT:.+]] = arith.index_cast %[[SLOT64]] : i64 to index
   // CHECK: %[[SEEN:.+]] = arith.addi %[[P]], %{{.+}} : i64
   // CHECK: %[[C3:.+]] = arith.constant 3 : i64
   // CHECK: %[[LIMIT64:.+]] = arith.minui %[[SEEN]], %[[C3]] : i64
-  // CHECK: %[[KROW:.+]] = memref.subview %[[KC]][%[[SLOT]], 0] [1, 16] [1, 1]
-  // CHECK: bufferization.materialize_in_destination %[[K]] in writable %[[KROW]]
-  // CHECK: %[[VROW:.+]] = memref.subview %[[VC]][%[[SLOT]], 0] [1, 16] [1, 1]
+  // CHECK: scf.for %[[I:.+]] = {{.*}} {
+  // CHECK:   %[[E:.+]] = tensor.extract %[[K]][%{{.+}}, %[[I]]] : tensor<1x8xf32>
+  // CHECK:   memref.store %[[E]], %[[KC]][%[[I]], %[[SLOT]]] : memref<8x8xf32>
+  // CHECK: %[[VROW:.+]] = memref.subview %[[VC]][%[[SLOT]], 0] [1, 8] [1, 1]
   // CHECK: bufferization.materialize_in_destination %[[V]] in writable %[[VROW]]
-  // CHECK: %[[KT:.+]] = bufferization.to_tensor %[[KC]] restrict : memref<8x16xf32>
-  // CHECK: %[[VT:.+]] = bufferization.to_tensor %[[VC]] restrict : memref<8x16xf32>
-  // Scores of one query against the 8 cached rows, [G, R, 1, C].
-  // CHECK: linalg.generic {{.*}} outs(%{{.+}} : tensor<2x2x1x8xf32>)
+  // CHECK: %[[KT:.+]] = bufferization.to_tensor %[[KC]] restrict : memref<8x8xf32>
+  // CHECK: %[[VT:.+]] = bufferization.to_tensor %[[VC]] restrict : memref<8x8xf32>
+  // Scores per key/value head: [R, D] x [D, C] out of the key cache's rows.
+  // CHECK: scf.for
+  // CHECK:   tensor.extract_slice %[[KT]][%{{.+}}, 0] [4, 8] [1, 1] : tensor<8x8xf32> to tensor<4x8xf32>
+  // CHECK:   linalg.matmul ins(%{{.+}}, %{{.+}} : tensor<2x4xf32>, tensor<4x8xf32>) outs(%{{.+}} : tensor<2x8xf32>)
   // The age test: (slot - j + C) mod C < limit.
   // CHECK: linalg.index 3 : index
   // CHECK: arith.subi %[[SLOT]]
   // CHECK: arith.remui
   // CHECK: arith.cmpi ult
-  // CHECK: tensor.collapse_shape {{.*}} into tensor<1x32xf32>
+  // The output per key/value head: [R, C] x [C, D] out of the value cache.
+  // CHECK: scf.for
+  // CHECK:   tensor.extract_slice %[[VT]][0, %{{.+}}] [8, 4] [1, 1] : tensor<8x8xf32> to tensor<8x4xf32>
+  // CHECK:   linalg.matmul ins(%{{.+}}, %{{.+}} : tensor<2x8xf32>, tensor<8x4xf32>) outs(%{{.+}} : tensor<2x4xf32>)
+  // CHECK: tensor.expand_shape {{.*}} into tensor<1x16xf32>
   %o = attn.decode_attention %q, %k, %v cache(%kc, %vc) at %pos
          heads = 4 kv_heads = 2 mask = window window = 3 scale = 0.5
-      : (tensor<1x32xf32>, tensor<1x16xf32>, tensor<1x16xf32>, memref<8x16xf32>,
-         memref<8x16xf32>, i64) -> tensor<1x32xf32>
-  return %o : tensor<1x32xf32>
+      : (tensor<1x16xf32>, tensor<1x8xf32>, tensor<1x8xf32>, memref<8x8xf32>,
+         memref<8x8xf32>, i64) -> tensor<1x16xf32>
+  return %o : tensor<1x16xf32>
 }

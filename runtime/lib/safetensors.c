@@ -219,6 +219,7 @@ typedef struct entry {
   int64_t shape[kMaxRank];
   int64_t begin, end;
   int hasDtype, hasShape, hasOffsets;
+  int dataChecked; /* offsets inside the data, matching dtype and shape */
 } entry;
 
 static int readShape(reader *r, entry *e) {
@@ -408,6 +409,9 @@ attn_status attn_weights_parse(const void *bytes, size_t size,
                               overflow ? "too many" : "that many");
             ++problems;
           } else {
+            /* Its offsets lie inside the data and hold its shape: only such
+             * an entry's bytes are ever read. */
+            e.dataChecked = 1;
             for (size_t k = 0; k < numRanges; ++k)
               if (e.begin < ranges[k][1] && ranges[k][0] < e.end) {
                 attn_append_error("tensor '%s' overlaps another tensor's data\n",
@@ -493,6 +497,9 @@ attn_status attn_weights_parse(const void *bytes, size_t size,
       ++problems;
       continue;
     }
+    /* A bad entry was reported above; its offsets must not be followed. */
+    if (!e->dataChecked)
+      continue;
     size_t bytesNeeded = (size_t)(e->end - e->begin);
     void *copy = NULL;
     if (posix_memalign(&copy, 64, bytesNeeded ? bytesNeeded : 64) != 0) {

@@ -10,7 +10,7 @@
 #                   [WEIGHTS <f.safetensors>] # attnc --embed-weights
 #                   [BACKEND mlir]          # the only backend so far
 #                   [COMPILER <target-or-path>]
-#                   [FLAGS <attnc args>...]
+#                   [OPTIONS <attnc args>...] # e.g. --tile=64,32 (FLAGS: the same)
 #                   [DEPENDS <files-or-targets>...]
 #                   [OBJECT_VAR <var>] [HEADER_VAR <var>])
 #
@@ -83,7 +83,7 @@ function(attnc_add_model name)
   set(options EXCLUDE_FROM_ALL)
   set(one_value SOURCE OUTPUT_DIR MCPU TARGET_TRIPLE OPT_LEVEL COMPILER
                 WEIGHTS BACKEND OBJECT_VAR HEADER_VAR)
-  set(multi_value FLAGS DEPENDS)
+  set(multi_value OPTIONS FLAGS DEPENDS)
   cmake_parse_arguments(PARSE_ARGV 1 ARG "${options}" "${one_value}" "${multi_value}")
 
   if(ARG_UNPARSED_ARGUMENTS)
@@ -140,7 +140,7 @@ function(attnc_add_model name)
                            BASE_DIR "${CMAKE_CURRENT_SOURCE_DIR}")
     list(APPEND args "--embed-weights=${weights}")
   endif()
-  list(APPEND args ${ARG_FLAGS})
+  list(APPEND args ${ARG_OPTIONS} ${ARG_FLAGS})
 
   file(MAKE_DIRECTORY "${outdir}")
   add_custom_command(

@@ -127,7 +127,16 @@ int64_t rowsDividing(int64_t m) {
 /// Vectors per row of the register block: two (32 columns, 16 accumulators)
 /// halve the loads of A per FMA and leave enough independent FMAs to cover
 /// their latency; one when the columns do not allow two.
-int64_t vectorsPerRow(int64_t n, int64_t width) {
+///
+/// A single row (a decode step's matrix-vector product) has registers to
+/// spare: up to 16 vectors (256 columns) per row make each pass over B read
+/// 1 KB of every row at a time instead of 128 bytes, which the memory system
+/// streams far better; such products are bound by reading B.
+int64_t vectorsPerRow(int64_t n, int64_t width, int64_t rows) {
+  if (rows == 1)
+    for (int64_t v : {16, 8, 4})
+      if (n % (v * width) == 0)
+        return v;
   return n % (2 * width) == 0 ? 2 : 1;
 }
 
@@ -135,7 +144,7 @@ void emitMicrokernel(RewriterBase &rewriter, Location loc,
                      const MatmulShape &s, int64_t width, bool parallel) {
   OpBuilder &b = rewriter;
   int64_t rows = rowsDividing(s.m);
-  int64_t perRow = vectorsPerRow(s.n, width);
+  int64_t perRow = vectorsPerRow(s.n, width, rows);
   auto vecType = VectorType::get({width}, b.getF32Type());
   auto idx = [&](int64_t v) -> Value {
     return b.create<arith::ConstantIndexOp>(loc, v);

@@ -88,3 +88,20 @@ func.func @nested(%a: memref<16x8xf32>, %b: memref<8x64xf32>, %c: memref<16x64xf
   }
   return
 }
+
+// A single row (a decode step's matrix-vector product): 16 vectors, 256
+// columns, per row block, so every pass over B reads 1 KB of each of its rows.
+// CHECK-LABEL: func.func @matvec
+// CHECK: scf.forall (%{{.+}}) = (0) to (512) step (256)
+// CHECK-COUNT-16: vector.load %arg2
+// CHECK: scf.for %[[K:.+]] = %c0 to %c64 step %c1 iter_args({{.*}}) -> (vector<16xf32>
+// CHECK-COUNT-16: vector.load %arg1[%[[K]],
+// CHECK: memref.load %arg0
+// CHECK: vector.broadcast
+// CHECK-COUNT-16: vector.fma
+// CHECK: scf.yield
+// CHECK-COUNT-16: vector.store {{.*}} %arg2
+func.func @matvec(%a: memref<1x64xf32>, %b: memref<64x512xf32>, %c: memref<1x512xf32>) {
+  linalg.matmul ins(%a, %b : memref<1x64xf32>, memref<64x512xf32>) outs(%c : memref<1x512xf32>)
+  return
+}

@@ -101,12 +101,13 @@ attn_status attn_model_open(const char *path, const char *name,
   }
   const attn_kernel_info *info = info_fn();
   if (!info || info->abi_version != ATTN_KERNEL_ABI_VERSION) {
+    /* info lives in the library: read it before unloading. */
+    unsigned version = info ? info->abi_version : 0u;
     dlclose(library);
     return attn_fail(ATTN_ERROR_ABI_MISMATCH,
                 "model '%s' in '%s' has kernel ABI version %u; this runtime "
                 "reads version %u",
-                name, path, info ? info->abi_version : 0u,
-                (unsigned)ATTN_KERNEL_ABI_VERSION);
+                name, path, version, (unsigned)ATTN_KERNEL_ABI_VERSION);
   }
   attn_model *model = malloc(sizeof *model);
   if (!model) {

@@ -213,6 +213,23 @@ INSTANTIATE_TEST_SUITE_P(Models, DecodeTest, testing::ValuesIn(kCases),
                            return std::string(info.param.name);
                          });
 
+TEST(DecodeErrorsTest, CreateChecksItsArguments) {
+  attn_decoder *decoder = nullptr;
+  EXPECT_EQ(attn_decoder_create(nullptr, nullptr, &decoder),
+            ATTN_ERROR_INVALID_ARGUMENT);
+  EXPECT_STREQ(attn_last_error(),
+               "attn_decoder_create: info, step and out must not be null");
+  // A step built for another kernel ABI.
+  int64_t widths[] = {8};
+  attn_decode_info future{99, 0, "future", 4, nullptr, 1, 0, widths};
+  auto step = [](void **, float **, int64_t) { return 0; };
+  EXPECT_EQ(attn_decoder_create(&future, step, &decoder),
+            ATTN_ERROR_ABI_MISMATCH);
+  EXPECT_STREQ(attn_last_error(), "decode step of 'future' has kernel ABI "
+                                  "version 99; this runtime reads version 1");
+  EXPECT_EQ(decoder, nullptr);
+}
+
 TEST(DecodeErrorsTest, EachFailureIsNamed) {
   std::string error;
   auto plain = CompiledModel::compile(R"(model plain {

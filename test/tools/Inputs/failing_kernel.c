@@ -11,8 +11,11 @@ static const attn_arg_info args[] = {
     {"w", ATTN_ARG_PARAM, ATTN_DTYPE_F32, 2, 0, w_shape},
     {"y", ATTN_ARG_OUTPUT, ATTN_DTYPE_F32, 2, 0, y_shape},
 };
-static const attn_kernel_info info = {ATTN_KERNEL_ABI_VERSION, 3, "tiny", 4,
-                                      args};
+/* -DABI_VERSION=N builds a stand-in from another ABI version instead. */
+#ifndef ABI_VERSION
+#define ABI_VERSION ATTN_KERNEL_ABI_VERSION
+#endif
+static const attn_kernel_info info = {ABI_VERSION, 3, "tiny", 4, args};
 
 const attn_kernel_info *tiny_info(void) { return &info; }
 int tiny_argv(void **arguments) {

@@ -62,6 +62,13 @@ std::optional<Graph> attnc::buildDecodeStep(const Graph &model,
                      "do not exist yet when it is decoded");
         break;
       }
+      if (!perToken[op.operands[0]] || !perToken[op.operands[1]] ||
+          !perToken[op.operands[2]]) {
+        fail(op.loc, "attention's q, k and v must each be computed from the "
+                     "tokens; a key or value tensor passed whole is not a "
+                     "cache of earlier tokens");
+        break;
+      }
       out.kind = GraphOp::Kind::DecodeAttention;
       out.layer = static_cast<int64_t>(step.kvCacheWidths.size());
       step.kvCacheWidths.push_back(model.shapeOf(op.operands[1])[1]);

@@ -8,7 +8,9 @@ config.name = "attnc"
 config.test_format = lit.formats.ShTest(execute_external=True)
 # .attn files are tests when they carry RUN lines ('#' starts an .attn comment).
 config.suffixes = [".attn", ".mlir", ".test"]
-config.excludes = ["Inputs", "CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py"]
+# fuzz/ holds libFuzzer seed corpora (scripts/run_fuzzers.sh), not tests.
+config.excludes = ["Inputs", "fuzz", "CMakeLists.txt", "lit.cfg.py",
+                   "lit.site.cfg.py"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.attnc_obj_root, "test")
 

@@ -131,11 +131,7 @@ unnormalizedWeights(OpBuilder &rewriter, Location loc, float scale,
   Value scores = gen5.generic(
       {q, k}, filled(rewriter, loc, {G, R, S, T}, 0.0f),
       {gen5.map({i, g, r, d}), gen5.map({j, g, d}), gen5.map({g, r, i, j})},
-      {par, par, par, par, red}, [](OpBuilder &b, Location l, ValueRange a) {
-        Value prod = b.create<arith::MulFOp>(l, a[0], a[1]);
-        b.create<linalg::YieldOp>(l, ValueRange{
-                                         b.create<arith::AddFOp>(l, a[2], prod)});
-      });
+      {par, par, par, par, red}, yieldMultiplyAccumulate);
   return softmaxNumerators(rewriter, loc, scores, scale, bias, alibi, n, keys);
 }
 
@@ -254,11 +250,7 @@ static Value weightedValues(OpBuilder &rewriter, Location loc, Value weights,
       {weights, v}, filled(rewriter, loc, {S, G, R, D}, 0.0f),
       {gen5.map({g, r, i, j}), gen5.map({j, g, d}), gen5.map({i, g, r, d})},
       // iteration order (g, r, i, j, d) with j the reduction
-      {par, par, par, red, par}, [](OpBuilder &b, Location l, ValueRange a) {
-        Value prod = b.create<arith::MulFOp>(l, a[0], a[1]);
-        b.create<linalg::YieldOp>(l, ValueRange{
-                                         b.create<arith::AddFOp>(l, a[2], prod)});
-      });
+      {par, par, par, red, par}, yieldMultiplyAccumulate);
 
   // out = unnormalized / rowSum, 0 for rows with no visible key.
   enum { oi, og, orr, od };

@@ -122,6 +122,15 @@ mapElementwise(mlir::OpBuilder &b, mlir::Location loc, mlir::ValueRange inputs,
                      });
 }
 
+/// The body of a contraction generic: yields acc + a * b for block arguments
+/// (a, b, acc), the form the contraction micro-kernel recognizes.
+inline void yieldMultiplyAccumulate(mlir::OpBuilder &b, mlir::Location l,
+                                    mlir::ValueRange a) {
+  mlir::Value prod = b.create<mlir::arith::MulFOp>(l, a[0], a[1]);
+  b.create<mlir::linalg::YieldOp>(
+      l, mlir::ValueRange{b.create<mlir::arith::AddFOp>(l, a[2], prod)});
+}
+
 /// exp(x - m) for a row max m, or `ifEmpty` when m is -inf (a row that saw
 /// no key), where exp(-inf - -inf) would be NaN. Softmax uses 0; the online
 /// softmax's rescale factor exp(m_old - m_new) uses 1.

@@ -218,11 +218,7 @@ struct SdpaToFlash : OpConversionPattern<attn::SdpaOp> {
       Value s = gen3.generic(
           {qTile, kTile}, filled(b, loc, {Tq, Tk}, 0.0f),
           {gen3.map({i3, d3}), gen3.map({d3, j3}), gen3.map({i3, j3})},
-          {par, red, par}, [](OpBuilder &nb, Location l, ValueRange a) {
-            Value prod = nb.create<arith::MulFOp>(l, a[0], a[1]);
-            nb.create<linalg::YieldOp>(
-                l, ValueRange{nb.create<arith::AddFOp>(l, a[2], prod)});
-          });
+          {par, red, par}, yieldMultiplyAccumulate);
 
       // + bias, - alibi |i - j|, -inf where masked; positions are absolute.
       // Applied to the score tile in place. A tile the mask leaves wholly
@@ -367,11 +363,7 @@ struct SdpaToFlash : OpConversionPattern<attn::SdpaOp> {
       Value accNew = gen3.generic(
           {p, vTile}, accScaled,
           {gen3.map({i3b, j3b}), gen3.map({j3b, d3b}), gen3.map({i3b, d3b})},
-          {par, red, par}, [](OpBuilder &nb, Location l, ValueRange a) {
-            Value prod = nb.create<arith::MulFOp>(l, a[0], a[1]);
-            nb.create<linalg::YieldOp>(
-                l, ValueRange{nb.create<arith::AddFOp>(l, a[2], prod)});
-          });
+          {par, red, par}, yieldMultiplyAccumulate);
       b.create<scf::YieldOp>(loc, ValueRange{mNew, lNew, accNew});
     }
     b.setInsertionPointAfter(kLoop);

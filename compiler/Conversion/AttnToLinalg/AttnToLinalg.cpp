@@ -141,8 +141,7 @@ static std::pair<Value, Value>
 softmaxNumerators(OpBuilder &rewriter, Location loc, Value scores, float scale,
                   Value bias, Value alibi, const AttentionSizes &n,
                   const KeyRule &keys) {
-  auto [S, T, G, R, D] = n;
-  (void)D;
+  int64_t S = n.S, T = n.T, G = n.G, R = n.R; // the head dimension is gone
   Type f32 = rewriter.getF32Type();
   using utils::IteratorType;
   const IteratorType par = IteratorType::parallel, red = IteratorType::reduction;

@@ -19,18 +19,19 @@ command -v clang-19 >/dev/null || {
 CC=clang-19 CXX=clang++-19 cmake -G Ninja -S "$root" -B "$build" \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo -DATTNC_BUILD_FUZZERS=ON \
   -DATTNC_BUILD_BENCH=OFF -DBUILD_TESTING=OFF >/dev/null
-cmake --build "$build" --target attnc-fuzz-frontend attnc-fuzz-safetensors
+targets=(frontend safetensors arguments)
+cmake --build "$build" --target "${targets[@]/#/attnc-fuzz-}"
 
 mkdir -p "$build/crashes"
 status=0
-for target in frontend safetensors; do
-  dict="$root/test/fuzz/attn.dict"
-  [ "$target" = safetensors ] && dict="$root/test/fuzz/safetensors.dict"
+for target in "${targets[@]}"; do
+  options=()
+  [ -f "$root/test/fuzz/$target.dict" ] && options+=(-dict="$root/test/fuzz/$target.dict")
   work="$build/corpus/$target"
   mkdir -p "$work"
   echo "== attnc-fuzz-$target, ${seconds}s"
   if ! "$build/bin/attnc-fuzz-$target" "$work" "$root/test/fuzz/corpus/$target" \
-      -dict="$dict" -max_total_time="$seconds" -max_len=4096 -timeout=10 \
+      "${options[@]}" -max_total_time="$seconds" -max_len=4096 -timeout=10 \
       -rss_limit_mb=2048 -artifact_prefix="$build/crashes/$target-" \
       -print_final_stats=1 2>"$build/fuzz-$target.log"; then
     status=1

@@ -6,6 +6,7 @@
 #include "attnc/Codegen/ParallelLaunch.h"
 #include "attnc/Codegen/Pipeline.h"
 #include "attnc/MLIRGen.h"
+#include "attnc/Support/OutputFile.h"
 
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/IR/Diagnostics.h"
@@ -14,7 +15,6 @@
 #include "mlir/Target/LLVMIR/Export.h"
 #include "llvm/IR/Module.h"
 #include "llvm/Support/FileSystem.h"
-#include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Target/TargetMachine.h"
 
 using namespace attnc;
@@ -111,21 +111,27 @@ llvm::Error attnc::compileGraph(const Graph &graph,
   if (!llvmModule)
     return fail(llvm::toString(llvmModule.takeError()));
 
-  std::string objectPath = outputPath.str();
-  if (sharedLibrary)
-    objectPath += ".o";
-  std::error_code ec;
-  llvm::ToolOutputFile object(objectPath, ec, llvm::sys::fs::OF_None);
-  if (ec)
-    return llvm::createStringError(ec, "cannot write '" + objectPath + "'");
-  if (llvm::Error err = emitMachineCode(**llvmModule, **machine,
-                                        OutputKind::Object, object.os()))
-    return err;
-  object.os().flush();
-  if (!sharedLibrary) {
-    object.keep();
-    return llvm::Error::success();
+  // As in the attnc driver: temporaries renamed into place when complete.
+  auto output = OutputFile::open(outputPath);
+  if (!output)
+    return output.takeError();
+  std::unique_ptr<OutputFile> object;
+  if (sharedLibrary) {
+    auto opened = OutputFile::open(outputPath.str() + ".o");
+    if (!opened)
+      return opened.takeError();
+    object = std::move(*opened);
   }
-  // The temporary object is deleted when `object` goes out of scope.
-  return linkSharedObject(objectPath, outputPath);
+  OutputFile &code = object ? *object : **output;
+  if (llvm::Error err = emitMachineCode(**llvmModule, **machine,
+                                        OutputKind::Object, code.os()))
+    return err;
+  if (object) {
+    if (llvm::Error err = code.flush())
+      return err;
+    if (llvm::Error err =
+            linkSharedObject(object->writePath(), **output))
+      return err;
+  }
+  return (*output)->commit();
 }

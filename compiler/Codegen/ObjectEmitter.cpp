@@ -1,6 +1,7 @@
 //===- ObjectEmitter.cpp - LLVM IR to object code for a target ------------===//
 
 #include "attnc/Codegen/ObjectEmitter.h"
+#include "attnc/Support/OutputFile.h"
 
 #include "llvm/ADT/StringMap.h"
 #include "llvm/IR/LegacyPassManager.h"
@@ -91,7 +92,7 @@ Error attnc::emitMachineCode(Module &module, TargetMachine &machine,
   return Error::success();
 }
 
-Error attnc::linkSharedObject(StringRef objectPath, StringRef outputPath) {
+Error attnc::linkSharedObject(StringRef objectPath, OutputFile &output) {
   const char *override = std::getenv("ATTNC_CC");
   std::string driverName = override && *override ? override : "cc";
   ErrorOr<std::string> driver = sys::findProgramByName(driverName);
@@ -99,13 +100,13 @@ Error attnc::linkSharedObject(StringRef objectPath, StringRef outputPath) {
     return createStringError(driver.getError(),
                              "cannot find the C compiler driver '" + driverName +
                                  "' to link a shared object (set ATTNC_CC)");
-  SmallVector<StringRef> args = {*driver, "-shared", "-o", outputPath,
+  SmallVector<StringRef> args = {*driver, "-shared", "-o", output.writePath(),
                                  objectPath, "-lm"};
   std::string message;
   int rc = sys::ExecuteAndWait(*driver, args, std::nullopt, {}, 0, 0, &message);
   if (rc != 0)
     return createStringError(inconvertibleErrorCode(),
-                             "linking '" + outputPath + "' with '" + *driver +
+                             "linking '" + output.path() + "' with '" + *driver +
                                  "' failed" +
                                  (message.empty() ? "" : ": " + message));
   return Error::success();

@@ -8,7 +8,10 @@
 \*===----------------------------------------------------------------------===*/
 
 #include "attnc/runtime.h"
+#include "checks.h"
 #include "error.h"
+
+#include <stdio.h>
 
 #include <stdlib.h>
 #include <string.h>
@@ -27,12 +30,12 @@ attn_status attn_decoder_create(const attn_decode_info *info,
     return attn_fail(ATTN_ERROR_INVALID_ARGUMENT,
                      "attn_decoder_create: info, step and out must not be null");
   *out = NULL;
-  if (info->abi_version != ATTN_KERNEL_ABI_VERSION)
-    return attn_fail(ATTN_ERROR_ABI_MISMATCH,
-                     "decode step of '%s' has kernel ABI version %u; this "
-                     "runtime reads version %u",
-                     info->name, info->abi_version,
-                     (unsigned)ATTN_KERNEL_ABI_VERSION);
+  char subject[300];
+  snprintf(subject, sizeof subject, "attn_decoder_create: the decode step of '%s'",
+           info->name ? info->name : "(null)");
+  attn_status status = attn_check_decode_info(subject, info);
+  if (status != ATTN_OK)
+    return status;
   size_t floats = 0;
   for (int32_t l = 0; l < info->num_layers; ++l)
     floats += 2 * (size_t)info->context * (size_t)info->cache_widths[l];
@@ -90,29 +93,21 @@ void attn_decoder_reset(attn_decoder *d) {
 static attn_status check_args(const attn_decoder *d, void **args,
                               size_t num_args, const char *what,
                               int64_t tokens) {
-  if (!d || !args)
+  if (!d)
     return attn_fail(ATTN_ERROR_INVALID_ARGUMENT,
-                     "%s: decoder and args must not be null", what);
+                     "%s: decoder must not be null", what);
   const attn_decode_info *info = d->info;
-  if (num_args != (size_t)info->num_args)
-    return attn_fail(ATTN_ERROR_INVALID_ARGUMENT,
-                     "%s: the decode step of '%s' takes %d arguments, got %zu",
-                     what, info->name, info->num_args, num_args);
-  for (int32_t i = 0; i < info->num_args; ++i)
-    if (!args[i])
-      return attn_fail(ATTN_ERROR_INVALID_ARGUMENT,
-                       "%s: argument '%s' (#%d) of the decode step of '%s' "
-                       "is null",
-                       what, info->args[i].name, i, info->name);
-  int64_t rows[256];
-  if (info->num_args > 256)
-    return attn_fail(ATTN_ERROR_INVALID_ARGUMENT,
-                     "%s: %d arguments are more than the runtime checks",
-                     what, info->num_args);
+  int64_t *rows = malloc(sizeof(int64_t) * ((size_t)info->num_args + 1));
+  if (!rows)
+    return attn_fail(ATTN_ERROR_INVALID_ARGUMENT, "out of memory");
   for (int32_t i = 0; i < info->num_args; ++i)
     rows[i] = info->args[i].flags & ATTN_ARG_FLAG_PER_TOKEN ? tokens : 1;
-  return attn_check_outputs_disjoint(what, info->name, info->args,
-                                     info->num_args, args, rows);
+  char subject[300];
+  snprintf(subject, sizeof subject, "the decode step of '%s'", info->name);
+  attn_status status = attn_check_run_args(what, subject, info->args,
+                                           info->num_args, args, num_args, rows);
+  free(rows);
+  return status;
 }
 
 static attn_status run_step(attn_decoder *d, void **args) {

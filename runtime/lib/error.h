@@ -17,11 +17,4 @@ void attn_append_error(const char *format, ...)
 /* Clears the message. */
 void attn_clear_error(void);
 
-/* Fails, naming both, if an output's buffer overlaps another argument's:
- * args[i] holds rows[i] times the elements of its shape (rows[i] = 1 but for
- * a prefill's per-token arguments). `what` prefixes the message. */
-attn_status attn_check_outputs_disjoint(const char *what, const char *model,
-                                        const attn_arg_info *info, int32_t n,
-                                        void **args, const int64_t *rows);
-
 #endif /* ATTNC_RUNTIME_ERROR_H */

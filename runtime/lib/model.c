@@ -2,6 +2,7 @@
 
 #define _GNU_SOURCE
 #include "attnc/runtime.h"
+#include "checks.h"
 #include "error.h"
 
 #include <dlfcn.h>
@@ -44,33 +45,6 @@ void attn_clear_error(void) { last_error[0] = '\0'; }
 
 const char *attn_last_error(void) { return last_error; }
 
-attn_status attn_check_outputs_disjoint(const char *what, const char *model,
-                                        const attn_arg_info *info, int32_t n,
-                                        void **args, const int64_t *rows) {
-  for (int32_t i = 0; i < n; ++i) {
-    if (info[i].role != ATTN_ARG_OUTPUT)
-      continue;
-    uintptr_t begin = (uintptr_t)args[i];
-    uintptr_t end = begin + (uintptr_t)(attn_arg_num_elements(&info[i]) *
-                                        (rows ? rows[i] : 1) * sizeof(float));
-    for (int32_t j = 0; j < n; ++j) {
-      if (j == i)
-        continue;
-      uintptr_t other = (uintptr_t)args[j];
-      uintptr_t otherEnd =
-          other + (uintptr_t)(attn_arg_num_elements(&info[j]) *
-                              (rows ? rows[j] : 1) * sizeof(float));
-      if (begin < otherEnd && other < end)
-        return attn_fail(ATTN_ERROR_INVALID_ARGUMENT,
-                         "%s: output '%s' (#%d) of model '%s' overlaps "
-                         "argument '%s' (#%d); outputs need buffers of their "
-                         "own",
-                         what, info[i].name, i, model, info[j].name, j);
-    }
-  }
-  return ATTN_OK;
-}
-
 int64_t attn_arg_num_elements(const attn_arg_info *arg) {
   int64_t n = 1;
   for (int32_t i = 0; i < arg->rank; ++i)
@@ -99,15 +73,15 @@ attn_status attn_model_open(const char *path, const char *name,
                 "'%s' has no model '%s' (symbols %s_info and %s_argv)", path,
                 name, name, name);
   }
+  /* info lives in the library: check it (and format any message) before
+   * unloading. */
+  char where[512];
+  snprintf(where, sizeof where, "model '%s' in '%s'", name, path);
   const attn_kernel_info *info = info_fn();
-  if (!info || info->abi_version != ATTN_KERNEL_ABI_VERSION) {
-    /* info lives in the library: read it before unloading. */
-    unsigned version = info ? info->abi_version : 0u;
+  attn_status status = attn_check_kernel_info(where, info);
+  if (status != ATTN_OK) {
     dlclose(library);
-    return attn_fail(ATTN_ERROR_ABI_MISMATCH,
-                "model '%s' in '%s' has kernel ABI version %u; this runtime "
-                "reads version %u",
-                name, path, version, (unsigned)ATTN_KERNEL_ABI_VERSION);
+    return status;
   }
   attn_model *model = malloc(sizeof *model);
   if (!model) {
@@ -124,6 +98,15 @@ attn_status attn_model_open(const char *path, const char *name,
   model->decode_entry = (attn_decode_fn)dlsym(library, symbol);
   model->decode_info =
       decode_info_fn && model->decode_entry ? decode_info_fn() : NULL;
+  if (model->decode_info) {
+    snprintf(where, sizeof where, "the decode step of model '%s' in '%s'",
+             name, path);
+    status = attn_check_decode_info(where, model->decode_info);
+    if (status != ATTN_OK) {
+      attn_model_close(model);
+      return status;
+    }
+  }
   *out = model;
   last_error[0] = '\0';
   return ATTN_OK;
@@ -142,21 +125,15 @@ const attn_kernel_info *attn_model_info(const attn_model *model) {
 
 attn_status attn_model_run(const attn_model *model, void **args,
                            size_t num_args) {
-  if (!model || !args)
+  if (!model)
     return attn_fail(ATTN_ERROR_INVALID_ARGUMENT,
-                "attn_model_run: model and args must not be null");
+                     "attn_model_run: model must not be null");
   const attn_kernel_info *info = model->info;
-  if (num_args != (size_t)info->num_args)
-    return attn_fail(ATTN_ERROR_INVALID_ARGUMENT,
-                "model '%s' takes %d arguments, got %zu", info->name,
-                info->num_args, num_args);
-  for (int32_t i = 0; i < info->num_args; ++i)
-    if (!args[i])
-      return attn_fail(ATTN_ERROR_INVALID_ARGUMENT,
-                  "argument '%s' (#%d) of model '%s' is null",
-                  info->args[i].name, i, info->name);
-  attn_status status = attn_check_outputs_disjoint(
-      "attn_model_run", info->name, info->args, info->num_args, args, NULL);
+  char subject[300];
+  snprintf(subject, sizeof subject, "model '%s'", info->name);
+  attn_status status = attn_check_run_args("attn_model_run", subject,
+                                           info->args, info->num_args, args,
+                                           num_args, NULL);
   if (status != ATTN_OK)
     return status;
   int rc = model->argv_entry(args);

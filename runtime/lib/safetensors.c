@@ -11,6 +11,7 @@
 \*===----------------------------------------------------------------------===*/
 
 #include "attnc/weights.h"
+#include "checks.h"
 #include "error.h"
 
 #include <errno.h>
@@ -330,6 +331,9 @@ attn_status attn_weights_parse(const void *bytes, size_t size,
   if (!bytes || !info)
     return attn_fail(ATTN_ERROR_INVALID_ARGUMENT,
                      "attn_weights_parse: data and info must not be null");
+  attn_status status = attn_check_kernel_info("attn_weights_parse: the model", info);
+  if (status != ATTN_OK)
+    return status;
   const unsigned char *file = bytes;
   if (size < 8)
     return attn_fail(ATTN_ERROR_INVALID_ARGUMENT,

@@ -1,15 +1,23 @@
 //===- frontend_fuzzer.cpp - libFuzzer target for the .attn frontend ------===//
 //
-// Lexer, parser and checks (including the decode step and the reference
-// interpreter's shapes) on arbitrary bytes. Every input must be accepted or
-// rejected with at least one error; a rejected input never yields a graph,
-// and an accepted one has consistent shapes: ASan and UBSan catch the rest.
+// Lexer, parser and checks (including the decode step) on arbitrary bytes.
+// Every input must be accepted or rejected with at least one error; a
+// rejected input never yields a graph, and an accepted one has consistent
+// shapes, lowers to attn dialect IR that verifies, and goes through the
+// dialect's own passes (fusion, canonicalization, tile choice) without a
+// diagnostic. ASan and UBSan catch the rest.
 //
 //===----------------------------------------------------------------------===//
 
+#include "attnc/Compiler.h"
 #include "attnc/Frontend/Diagnostics.h"
 #include "attnc/Frontend/Parser.h"
 #include "attnc/Frontend/Sema.h"
+#include "attnc/MLIRGen.h"
+
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/IR/Verifier.h"
 
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/SourceMgr.h"
@@ -19,6 +27,12 @@
 #include <cstdlib>
 
 using namespace attnc;
+
+/// Stops the run with what MLIR said: an accepted model must lower cleanly.
+[[noreturn]] static void lowerFailed(const std::string &messages) {
+  llvm::errs() << "an accepted model failed to lower:\n" << messages << "\n";
+  std::abort();
+}
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   llvm::SourceMgr sourceMgr;
@@ -45,5 +59,22 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     for (const KernelArg &arg : graph->decodeStep->args)
       if (arg.shape != graph->decodeStep->shapeOf(arg.value))
         std::abort();
+
+  // Dialect registration is the slow part; one context serves every input.
+  static std::unique_ptr<mlir::MLIRContext> context = createCompilerContext();
+  std::string mlirMessages;
+  mlir::ScopedDiagnosticHandler handler(
+      context.get(), [&](mlir::Diagnostic &d) {
+        mlirMessages += d.str() + "\n";
+        return mlir::success();
+      });
+  mlir::OwningOpRef<mlir::ModuleOp> module =
+      generateAttnModule(*context, *graph, sourceMgr);
+  if (!module || failed(mlir::verify(*module)))
+    lowerFailed(mlirMessages);
+  if (failed(runPipeline(*module, [](mlir::OpPassManager &pm) {
+        buildAttnOptimizationPipeline(pm, AttnOptimizationOptions());
+      })))
+    lowerFailed(mlirMessages);
   return 0;
 }

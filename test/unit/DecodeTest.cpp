@@ -225,8 +225,9 @@ TEST(DecodeErrorsTest, CreateChecksItsArguments) {
   auto step = [](void **, float **, int64_t) { return 0; };
   EXPECT_EQ(attn_decoder_create(&future, step, &decoder),
             ATTN_ERROR_ABI_MISMATCH);
-  EXPECT_STREQ(attn_last_error(), "decode step of 'future' has kernel ABI "
-                                  "version 99; this runtime reads version 1");
+  EXPECT_STREQ(attn_last_error(),
+               "attn_decoder_create: the decode step of 'future' has kernel "
+               "ABI version 99; this runtime reads version 1");
   EXPECT_EQ(decoder, nullptr);
 }
 
@@ -274,8 +275,9 @@ TEST(DecodeErrorsTest, EachFailureIsNamed) {
   EXPECT_EQ(attn_decoder_step(decoder, overlapping, 5),
             ATTN_ERROR_INVALID_ARGUMENT);
   EXPECT_STREQ(attn_last_error(),
-               "attn_decoder_step: output 'y' (#4) of model 'causal_block' "
-               "overlaps argument 'x' (#0); outputs need buffers of their own");
+               "attn_decoder_step: output 'y' (#4) of the decode step of "
+               "'causal_block' overlaps argument 'x' (#0); outputs need "
+               "buffers of their own");
   void *prefill[] = {x.data(), wqkv.data(), bqkv.data(), wo.data(),
                      x.data() + 64};
   EXPECT_EQ(attn_decoder_prefill(decoder, prefill, 5, 3),

@@ -2,11 +2,12 @@
 
 #include "AttentionMap.h"
 
+#include "attnc/Support/OutputFile.h"
+
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/FormatVariadic.h"
-#include "llvm/Support/ToolOutputFile.h"
 
 #include <png.h>
 
@@ -125,18 +126,12 @@ int64_t tickStep(double pixelsPerToken, double minPixels) {
 }
 
 Error writeFile(StringRef path, const void *data, size_t size) {
-  std::error_code ec;
-  // Removed again unless kept: a failed write leaves no partial file.
-  ToolOutputFile out(path, ec, sys::fs::OF_None);
-  if (ec)
-    return createStringError(ec, "cannot write '" + path + "': " + ec.message());
-  out.os().write(static_cast<const char *>(data), size);
-  out.os().close();
-  if (out.os().has_error())
-    return createStringError(out.os().error(), "cannot write '" + path +
-                                                   "': " + out.os().error().message());
-  out.keep();
-  return Error::success();
+  // Renamed into place when complete: a failed write leaves no partial file.
+  Expected<std::unique_ptr<OutputFile>> out = OutputFile::open(path);
+  if (!out)
+    return out.takeError();
+  (*out)->os().write(static_cast<const char *>(data), size);
+  return (*out)->commit();
 }
 
 } // namespace

@@ -21,8 +21,10 @@
 #include "Report.h"
 
 #include "attnc/Frontend/KernelInfo.h"
+#include "attnc/Frontend/MemoryBudget.h"
 #include "attnc/Frontend/Sema.h"
 #include "attnc/Reference/Interpreter.h"
+#include "attnc/Support/OutputFile.h"
 #include "attnc/parallel.h"
 #include "attnc/runtime.h"
 #include "attnc/weights.h"
@@ -34,7 +36,6 @@
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
-#include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/WithColor.h"
 
 #include <algorithm>
@@ -84,6 +85,12 @@ cl::opt<std::string> weightsPath(
     cl::desc("Take the params from a .safetensors file (names, F32 dtype and "
              "shapes checked) instead of seeded random values"),
     cl::value_desc("file.safetensors"), cl::cat(runCategory));
+cl::opt<std::string> memoryBudget(
+    "memory-budget",
+    cl::desc("Refuse models whose check needs more memory than SIZE (the "
+             "kernel's buffers in float plus the reference's in double), "
+             "e.g. 8G; 'none' for no limit (default: physical memory)"),
+    cl::value_desc("SIZE"), cl::cat(runCategory));
 cl::opt<std::string> writeInputsDir(
     "write-inputs", cl::desc("Write every input and param to DIR/NAME.bin"),
     cl::value_desc("DIR"), cl::cat(runCategory));
@@ -238,14 +245,14 @@ int writeInputs(const Graph &graph,
     if (arg.role == ArgRole::Output)
       continue;
     std::string path = binPath(writeInputsDir, arg.name);
-    std::error_code ec;
-    ToolOutputFile out(path, ec, sys::fs::OF_None);
-    if (ec)
-      return fail("cannot write '" + path + "': " + ec.message());
+    Expected<std::unique_ptr<OutputFile>> out = OutputFile::open(path);
+    if (!out)
+      return fail(toString(out.takeError()));
     const std::vector<float> &data = inputs[next++];
-    out.os().write(reinterpret_cast<const char *>(data.data()),
-                   data.size() * sizeof(float));
-    out.keep();
+    (*out)->os().write(reinterpret_cast<const char *>(data.data()),
+                       data.size() * sizeof(float));
+    if (Error err = (*out)->commit())
+      return fail(toString(std::move(err)));
   }
   outs() << "wrote " << next << " inputs of model " << graph.name << " to "
          << writeInputsDir << "\n";
@@ -373,6 +380,15 @@ int main(int argc, char **argv) {
   std::optional<Graph> graph = loadModel(diag);
   if (!graph)
     return ExitInputError;
+  Expected<MemoryBudget> budget = MemoryBudget::fromOption(memoryBudget);
+  if (!budget)
+    return fail("--memory-budget: " + toString(budget.takeError()),
+                ExitUsageError);
+  // Every buffer twice: in float for the library, in double for the
+  // reference interpreter.
+  if (Error err = budget->checkModel(*graph, sourceMgr,
+                                     sizeof(float) + sizeof(double)))
+    return fail(toString(std::move(err)));
 
   std::vector<std::vector<float>> inputs = makeRandomArguments(*graph, seed);
   if (!weightsPath.empty())

@@ -13,9 +13,11 @@
 #include "attnc/Codegen/ObjectEmitter.h"
 #include "attnc/Codegen/Pipeline.h"
 #include "attnc/Compiler.h"
+#include "attnc/Frontend/MemoryBudget.h"
 #include "attnc/Frontend/Parser.h"
 #include "attnc/Frontend/Sema.h"
 #include "attnc/MLIRGen.h"
+#include "attnc/Support/OutputFile.h"
 #include "attnc/kernel_info.h"
 
 #include "mlir/IR/AsmState.h"
@@ -32,11 +34,11 @@
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Signals.h"
-#include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/WithColor.h"
 #include "llvm/Target/TargetMachine.h"
 #include "llvm/TargetParser/Host.h"
 
+#include <csignal>
 #include <cstdlib>
 
 using namespace llvm;
@@ -95,6 +97,12 @@ cl::opt<std::string> embedWeightsPath(
              "object's read-only data; the kernel then takes only inputs and "
              "outputs (names, F32 dtype and shapes checked)"),
     cl::value_desc("file.safetensors"), cl::cat(attncCategory));
+cl::opt<std::string> memoryBudget(
+    "memory-budget",
+    cl::desc("Refuse models whose kernel needs more memory than SIZE for its "
+             "arguments and intermediate values, e.g. 8G or 512M; 'none' for "
+             "no limit (default: this machine's physical memory)"),
+    cl::value_desc("SIZE"), cl::cat(attncCategory));
 cl::opt<unsigned> optLevel("O", cl::desc("LLVM optimization level 0-3 (default 2)"),
                            cl::Prefix, cl::init(2), cl::cat(attncCategory));
 
@@ -144,24 +152,28 @@ std::string outputPath() {
   return std::string(path);
 }
 
-std::unique_ptr<ToolOutputFile> openOutput(StringRef path, bool binary) {
-  std::error_code ec;
-  auto file = std::make_unique<ToolOutputFile>(
-      path, ec, binary ? sys::fs::OF_None : sys::fs::OF_Text);
-  if (ec) {
-    fail("cannot write '" + path + "': " + ec.message());
+std::unique_ptr<OutputFile> openOutput(StringRef path, bool binary) {
+  Expected<std::unique_ptr<OutputFile>> file = OutputFile::open(path, binary);
+  if (!file) {
+    fail(toString(file.takeError()));
     return nullptr;
   }
-  return file;
+  return std::move(*file);
+}
+
+/// Puts a finished output in place; 0, or the exit code after saying why.
+int commitOutput(OutputFile &out) {
+  if (Error err = out.commit())
+    return fail(toString(std::move(err)));
+  return 0;
 }
 
 int writeHeader(const Graph &graph, StringRef path) {
   auto out = openOutput(path, /*binary=*/false);
   if (!out)
-    return 1;
+    return ExitInputError;
   emitKernelHeader(graph, sys::path::filename(inputFilename), out->os());
-  out->keep();
-  return 0;
+  return commitOutput(*out);
 }
 
 int compile(const Graph &graph, SourceMgr &sourceMgr) {
@@ -175,14 +187,13 @@ int compile(const Graph &graph, SourceMgr &sourceMgr) {
       generateAttnModule(*context, graph, sourceMgr);
   if (!module)
     return ExitInternalError;
-  auto printModule = [&]() {
+  auto printModule = [&]() -> int {
     auto out = openOutput(output, /*binary=*/false);
     if (!out)
-      return 1;
+      return ExitInputError;
     module->print(out->os());
     out->os() << "\n";
-    out->keep();
-    return 0;
+    return commitOutput(*out);
   };
   // --emit=attn shows the attn dialect after its own passes: attention
   // written by hand appears fused, as the backends see it. Its failures are
@@ -220,35 +231,51 @@ int compile(const Graph &graph, SourceMgr &sourceMgr) {
   if (emit == Emit::LLVMIR) {
     auto out = openOutput(output, /*binary=*/false);
     if (!out)
-      return 1;
+      return ExitInputError;
     (*llvmModule)->print(out->os(), nullptr);
-    out->keep();
-    return 0;
+    return commitOutput(*out);
   }
 
-  std::string objectPath = emit == Emit::So ? output + ".o" : output;
-  auto out = openOutput(objectPath, emit != Emit::Asm);
+  // A shared library is linked from a temporary object by the C compiler
+  // driver, into its own temporary; only the finished library is renamed
+  // into place.
+  auto out = openOutput(output, emit != Emit::Asm);
   if (!out)
-    return 1;
+    return ExitInputError;
+  std::unique_ptr<OutputFile> object;
+  if (emit == Emit::So) {
+    object = openOutput(output + ".o", /*binary=*/true);
+    if (!object)
+      return ExitInputError;
+  }
+  OutputFile &code = object ? *object : *out;
   if (Error err = emitMachineCode(**llvmModule, **machine,
                                   emit == Emit::Asm ? OutputKind::Assembly
                                                     : OutputKind::Object,
-                                  out->os()))
+                                  code.os()))
     return fail(toString(std::move(err)), ExitInternalError);
-  out->os().flush();
-  if (emit == Emit::So) {
-    // The object is only an intermediate here; ToolOutputFile removes it.
-    if (Error err = linkSharedObject(objectPath, output))
+  if (object) {
+    // Checks the object's writes; the object itself is never committed.
+    if (Error err = code.flush())
+      return fail(toString(std::move(err)));
+    if (Error err = linkSharedObject(object->writePath(), *out))
       return fail(toString(std::move(err)), ExitInternalError);
-    return 0;
   }
-  out->keep();
-  if (emit == Emit::Obj && output != "-") {
-    SmallString<128> header(output);
-    sys::path::replace_extension(header, ".h");
-    return writeHeader(graph, header);
-  }
-  return 0;
+  if (emit != Emit::Obj || output == "-")
+    return commitOutput(*out);
+  // The object's header next to it: both written in full before either is
+  // renamed into place, so a failure leaves neither behind.
+  SmallString<128> headerPath(output);
+  sys::path::replace_extension(headerPath, ".h");
+  auto header = openOutput(headerPath, /*binary=*/false);
+  if (!header)
+    return ExitInputError;
+  emitKernelHeader(graph, sys::path::filename(inputFilename), header->os());
+  if (Error err = header->flush())
+    return fail(toString(std::move(err)));
+  if (int rc = commitOutput(*out))
+    return rc;
+  return commitOutput(*header);
 }
 
 } // namespace
@@ -278,6 +305,9 @@ int main(int argc, char **argv) {
   cl::HideUnrelatedOptions({&attncCategory, &internalsCategory});
   cl::SetVersionPrinter(printVersion);
   install_fatal_error_handler(onFatalError);
+  // Past a file size limit (ulimit -f) a write then fails with EFBIG and is
+  // reported like a full disk, instead of the signal killing attnc.
+  std::signal(SIGXFSZ, SIG_IGN);
   // With an error stream, a bad command line returns instead of exiting 1.
   if (!cl::ParseCommandLineOptions(argc, argv,
                                    "attnc: compile a .attn attention block\n",
@@ -303,16 +333,21 @@ int main(int argc, char **argv) {
     return 1;
   if (emitAttentionProbs)
     addAttentionProbOutputs(*graph);
+  Expected<MemoryBudget> budget = MemoryBudget::fromOption(memoryBudget);
+  if (!budget)
+    return fail("--memory-budget: " + toString(budget.takeError()),
+                ExitUsageError);
+  if (Error err = budget->checkModel(*graph, sourceMgr))
+    return fail(toString(std::move(err)));
   if (!embedWeightsPath.empty())
     if (Error err = embedWeights(*graph, embedWeightsPath))
       return fail(toString(std::move(err)));
   if (emit == Emit::Ast) {
     auto out = openOutput(outputPath(), /*binary=*/false);
     if (!out)
-      return 1;
+      return ExitInputError;
     printModel(*ast, out->os());
-    out->keep();
-    return 0;
+    return commitOutput(*out);
   }
   return compile(*graph, sourceMgr);
 }

@@ -22,7 +22,8 @@ typedef enum attn_status {
   ATTN_ERROR_INVALID_ARGUMENT = 1, /* a null, missing or mis-sized argument */
   ATTN_ERROR_NOT_FOUND = 2,        /* library or symbol missing */
   ATTN_ERROR_ABI_MISMATCH = 3,     /* kernel built for another ABI version */
-  ATTN_ERROR_KERNEL_FAILED = 4     /* the kernel returned non-zero */
+  ATTN_ERROR_KERNEL_FAILED = 4,    /* the kernel returned non-zero */
+  ATTN_ERROR_INVALID_METADATA = 5  /* a model's tables make no sense */
 } attn_status;
 
 /* A message describing the last failure on this thread ("" if none). */
@@ -40,8 +41,9 @@ const attn_kernel_info *attn_model_info(const attn_model *model);
 /* Number of elements of argument `index` (product of its shape). */
 int64_t attn_arg_num_elements(const attn_arg_info *arg);
 
-/* Runs the model on `num_args` buffers in call order. Checks the count and
- * that no pointer is null before calling the kernel. */
+/* Runs the model on `num_args` buffers in call order. Checks the count, that
+ * no pointer is null or misaligned for a float and that no output overlaps
+ * another argument before calling the kernel. */
 attn_status attn_model_run(const attn_model *model, void **args,
                            size_t num_args);
 

@@ -16,6 +16,8 @@ class raw_pwrite_stream;
 
 namespace attnc {
 
+class OutputFile;
+
 struct TargetOptions {
   std::string triple; ///< empty: the host's
   std::string cpu;    ///< empty or "native": the host CPU and its features
@@ -39,9 +41,9 @@ llvm::Error emitMachineCode(llvm::Module &module, llvm::TargetMachine &machine,
                             OutputKind kind, llvm::raw_pwrite_stream &os);
 
 /// Links one object into a shared library with the system C compiler driver
-/// (`cc`, or `$ATTNC_CC`), adding libm for expf.
-llvm::Error linkSharedObject(llvm::StringRef objectPath,
-                             llvm::StringRef outputPath);
+/// (`cc`, or `$ATTNC_CC`), adding libm for expf. The driver writes to
+/// `output`'s temporary; messages name its destination.
+llvm::Error linkSharedObject(llvm::StringRef objectPath, OutputFile &output);
 
 } // namespace attnc
 

@@ -67,8 +67,13 @@ void attnc::addAttentionProbOutputs(Graph &graph) {
     };
     while (taken(name))
       name += "_";
-    graph.args.push_back(
-        {name, ArgRole::Output, v, graph.shapeOf(v), /*attentionProbs=*/true});
+    KernelArg output;
+    output.name = name;
+    output.role = ArgRole::Output;
+    output.value = v;
+    output.shape = graph.shapeOf(v);
+    output.attentionProbs = true;
+    graph.args.push_back(std::move(output));
     graph.ops.push_back(std::move(probsOps[n]));
   }
 }

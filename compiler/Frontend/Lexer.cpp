@@ -107,6 +107,11 @@ Token Lexer::next() {
   if (isIdentStart(c)) {
     while (cur != end && isIdentChar(*cur))
       ++cur;
+    // Names become C symbols and appear in every message about them.
+    if (cur - start > kMaxNameLength)
+      return lexError(start, "a name of " + llvm::Twine(cur - start) +
+                                 " characters; names are at most " +
+                                 llvm::Twine(kMaxNameLength));
     return make(Token::Kind::Identifier, start);
   }
   if (llvm::isDigit(c) || (c == '.' && cur + 1 != end && llvm::isDigit(cur[1])))

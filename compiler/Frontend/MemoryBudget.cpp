@@ -43,11 +43,6 @@ MemoryUse attnc::estimateMemoryUse(const Graph &graph,
     consider(bytes, formatv("{0} '{1}' {2}", roleName(arg.role), arg.name,
                             shapeToString(arg.shape)));
   }
-  for (int64_t width : graph.kvCacheWidths) {
-    uint64_t bytes = 2 * uint64_t(graph.context) * width * bytesPerElement;
-    use.kvCaches += bytes;
-    consider(bytes / 2, formatv("a KV cache [{0}, {1}]", graph.context, width));
-  }
 
   // Where each intermediate value dies: its last use, or its definition.
   std::vector<size_t> lastUse(graph.valueShapes.size(), 0);
@@ -112,7 +107,7 @@ Expected<uint64_t> attnc::parseByteSize(StringRef text) {
 std::string attnc::formatBytes(uint64_t bytes) {
   const char *units[] = {"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
   if (bytes < 1024)
-    return formatv("{0} bytes", bytes);
+    return formatv("{0} byte{1}", bytes, bytes == 1 ? "" : "s");
   double value = double(bytes);
   int unit = -1;
   while (value >= 1024 && unit < 5) {
@@ -144,8 +139,6 @@ Error MemoryBudget::check(const MemoryUse &use, StringRef who) const {
   if (!bytes || use.total() <= *bytes)
     return Error::success();
   std::string parts = formatBytes(use.arguments) + " for its arguments";
-  if (use.kvCaches)
-    parts += ", " + formatBytes(use.kvCaches) + " for its KV caches";
   parts += " and " + formatBytes(use.intermediates) +
            " for intermediate values at their peak";
   return createStringError(
@@ -162,12 +155,6 @@ Error MemoryBudget::check(const MemoryUse &use, StringRef who) const {
 
 Error MemoryBudget::checkModel(const Graph &graph, const SourceMgr &sourceMgr,
                                unsigned bytesPerElement) const {
-  std::string who = "model '" + graph.name + "'";
-  if (Error err =
-          check(estimateMemoryUse(graph, sourceMgr, bytesPerElement), who))
-    return err;
-  if (!graph.decodeStep)
-    return Error::success();
-  return check(estimateMemoryUse(*graph.decodeStep, sourceMgr, bytesPerElement),
-               "the decode step of " + who);
+  return check(estimateMemoryUse(graph, sourceMgr, bytesPerElement),
+               "model '" + graph.name + "'");
 }

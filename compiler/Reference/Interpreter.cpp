@@ -62,6 +62,13 @@ static bool keyVisible(const GraphOp &op, int64_t i, int64_t j) {
   return true;
 }
 
+/// max that propagates NaN, as IEEE 754-2019 maximum does (and the
+/// kernels' arith.maximumf): std::max drops a NaN second argument, which
+/// would let a NaN logit vanish from a softmax.
+static double maxPropagatingNaN(double a, double b) {
+  return std::isnan(a) || std::isnan(b) ? std::nan("") : std::max(a, b);
+}
+
 /// The softmax weights of query head `h`, token `i` over all keys, written to
 /// `weights` (zeros for hidden keys). Returns false, with all zeros, when the
 /// mask hides every key. q: [S, heads*D], k: [T, kvHeads*D], bias: [S, T],
@@ -91,7 +98,7 @@ static bool attentionWeights(const GraphOp &op, const RefTensor &q,
     if (alibi)
       s -= alibi->data[h] * static_cast<double>(std::llabs(i - j));
     weights[j] = s;
-    maxScore = std::max(maxScore, s);
+    maxScore = maxPropagatingNaN(maxScore, s);
   }
   if (maxScore == kNegInf) {
     weights.assign(keys, 0.0);
@@ -127,8 +134,10 @@ static RefTensor attention(const GraphOp &op, const RefTensor &q,
         continue; // no visible key: the row stays zero
       for (int64_t d = 0; d < headDim; ++d) {
         double acc = 0;
+        // Keys the mask hides take no part, whatever their values hold.
         for (int64_t j = 0; j < keys; ++j)
-          acc += weights[j] * v.data[j * kCols + g * headDim + d];
+          if (keyVisible(op, i, j))
+            acc += weights[j] * v.data[j * kCols + g * headDim + d];
         out.data[i * qCols + h * headDim + d] = acc;
       }
     }
@@ -225,7 +234,7 @@ static RefTensor softmax(const RefTensor &t, int64_t axis) {
       auto at = [&](int64_t a) { return (o * len + a) * inner + in; };
       double maxVal = kNegInf;
       for (int64_t a = 0; a < len; ++a)
-        maxVal = std::max(maxVal, t.data[at(a)]);
+        maxVal = maxPropagatingNaN(maxVal, t.data[at(a)]);
       if (maxVal == kNegInf)
         continue; // every element hidden: the slice stays zero
       double sum = 0;
@@ -415,7 +424,7 @@ static RefTensor decodeAttention(const GraphOp &op, int64_t context,
       if (alibi)
         s -= alibi->data[h] * static_cast<double>(position - t);
       weights[t - first] = s;
-      top = std::max(top, s);
+      top = maxPropagatingNaN(top, s);
     }
     double sum = 0;
     for (double &w : weights)

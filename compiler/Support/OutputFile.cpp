@@ -81,7 +81,7 @@ Error OutputFile::commit() {
 }
 
 OutputFile::~OutputFile() {
-  if (committed)
+  if (committed || !stream)
     return;
   stream->clear_error();
   ownStream.reset();

@@ -110,7 +110,8 @@ LogicalResult AttentionProbsOp::verify() {
     return failure();
   auto q = getQuery().getType(), k = getKey().getType();
   auto r = getResult().getType();
-  SmallVector<int64_t> expected = {getHeads(), q.getDimSize(0), k.getDimSize(0)};
+  SmallVector<int64_t> expected = {static_cast<int64_t>(getHeads()),
+                                   q.getDimSize(0), k.getDimSize(0)};
   if (r.getShape() != ArrayRef<int64_t>(expected))
     return emitOpError() << "result has shape " << shapeString(r) << "; expected ["
                          << expected[0] << ", " << expected[1] << ", "
@@ -158,7 +159,7 @@ LogicalResult DecodeAttentionOp::verify() {
   if (isWindow != getWindow().has_value())
     return emitOpError() << (isWindow ? "mask = window needs a window size"
                                       : "window size given without mask = window");
-  if (isWindow && *getWindow() > vc.getDimSize(0))
+  if (isWindow && *getWindow() > static_cast<uint64_t>(vc.getDimSize(0)))
     return emitOpError() << "window = " << *getWindow() << " is longer than "
                          << "the cache's " << vc.getDimSize(0) << " tokens";
   if (getScale().isNaN() || getScale().isInfinity())
@@ -270,7 +271,7 @@ OpFoldResult MaskOp::fold(FoldAdaptor) {
 }
 
 LogicalResult SoftmaxOp::verify() {
-  if (getAxis() >= getInput().getType().getRank())
+  if (getAxis() >= static_cast<uint64_t>(getInput().getType().getRank()))
     return emitOpError() << "axis " << getAxis() << " is out of range for shape "
                          << shapeString(getInput().getType());
   return success();

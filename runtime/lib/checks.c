@@ -31,22 +31,22 @@ static attn_status check_args_info(const char *subject,
     const attn_arg_info *arg = &args[i];
     if (!arg->name || !arg->name[0])
       return attn_fail(ATTN_ERROR_INVALID_METADATA,
-                       "argument #%d of %s has no name", i, subject);
+                       "%s: argument #%d has no name", subject, i);
     if (arg->role < ATTN_ARG_INPUT || arg->role > ATTN_ARG_OUTPUT)
       return attn_fail(ATTN_ERROR_INVALID_METADATA,
-                       "argument '%s' (#%d) of %s has role %d; known roles are "
+                       "%s: argument '%s' (#%d) has role %d; known roles are "
                        "0 (input), 1 (param), 2 (output)",
-                       arg->name, i, subject, arg->role);
+                       subject, arg->name, i, arg->role);
     if (arg->dtype != ATTN_DTYPE_F32)
       return attn_fail(ATTN_ERROR_INVALID_METADATA,
-                       "argument '%s' (#%d) of %s has dtype %d; this runtime "
+                       "%s: argument '%s' (#%d) has dtype %d; this runtime "
                        "knows 0 (f32)",
-                       arg->name, i, subject, arg->dtype);
+                       subject, arg->name, i, arg->dtype);
     if (arg->rank < 0 || arg->rank > ATTN_MAX_RANK || (arg->rank && !arg->shape))
       return attn_fail(ATTN_ERROR_INVALID_METADATA,
-                       "argument '%s' (#%d) of %s has rank %d%s; ranks go from "
+                       "%s: argument '%s' (#%d) has rank %d%s; ranks go from "
                        "0 to %d",
-                       arg->name, i, subject, arg->rank,
+                       subject, arg->name, i, arg->rank,
                        arg->rank > 0 && !arg->shape ? " and no shape" : "",
                        ATTN_MAX_RANK);
     int64_t bytes = (int64_t)sizeof(float);
@@ -54,10 +54,10 @@ static attn_status check_args_info(const char *subject,
       int64_t dim = arg->shape[d];
       if (dim < 1 || dim > ATTN_MAX_BYTES / bytes)
         return attn_fail(ATTN_ERROR_INVALID_METADATA,
-                         "argument '%s' (#%d) of %s has dimension %d of size "
+                         "%s: argument '%s' (#%d) has dimension %d of size "
                          "%lld; sizes go from 1 and the buffer must stay under "
                          "2^62 bytes",
-                         arg->name, i, subject, d, (long long)dim);
+                         subject, arg->name, i, d, (long long)dim);
       bytes *= dim;
     }
   }
@@ -120,9 +120,9 @@ attn_status attn_check_decode_info(const char *subject,
     int64_t width = info->cache_widths[l];
     if (width < 1 || width > remaining)
       return attn_fail(ATTN_ERROR_INVALID_METADATA,
-                       "layer %d of %s has cache width %lld; widths go from 1 "
+                       "%s: layer %d has cache width %lld; widths go from 1 "
                        "and all caches must stay under 2^62 bytes",
-                       l, subject, (long long)width);
+                       subject, l, (long long)width);
     remaining -= width;
   }
   return check_args_info(subject, info->args, info->num_args);

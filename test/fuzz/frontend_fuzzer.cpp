@@ -60,8 +60,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       if (arg.shape != graph->decodeStep->shapeOf(arg.value))
         std::abort();
 
-  // Dialect registration is the slow part; one context serves every input.
-  static std::unique_ptr<mlir::MLIRContext> context = createCompilerContext();
+  // Dialect registration is the slow part, so a context serves many inputs;
+  // it keeps every type and attribute it has seen, so it is renewed now and
+  // then to keep the fuzzer's memory flat.
+  static std::unique_ptr<mlir::MLIRContext> context;
+  static unsigned uses = 0;
+  if (!context || ++uses % 1024 == 0)
+    context = createCompilerContext();
   std::string mlirMessages;
   mlir::ScopedDiagnosticHandler handler(
       context.get(), [&](mlir::Diagnostic &d) {

@@ -229,6 +229,30 @@ TEST(DecodeErrorsTest, CreateChecksItsArguments) {
                "attn_decoder_create: the decode step of 'future' has kernel "
                "ABI version 99; this runtime reads version 1");
   EXPECT_EQ(decoder, nullptr);
+  // Tables no compiled model has: each is refused before any cache is sized
+  // from it.
+  int64_t zeroWidth[] = {0};
+  attn_decode_info narrow{ATTN_KERNEL_ABI_VERSION, 0, "narrow", 4, nullptr,
+                          1,                       0, zeroWidth};
+  EXPECT_EQ(attn_decoder_create(&narrow, step, &decoder),
+            ATTN_ERROR_INVALID_METADATA);
+  EXPECT_STREQ(attn_last_error(),
+               "attn_decoder_create: the decode step of 'narrow': layer 0 has "
+               "cache width 0; widths go from 1 and all caches must stay "
+               "under 2^62 bytes");
+  int64_t hugeWidth[] = {int64_t(1) << 60};
+  attn_decode_info huge{ATTN_KERNEL_ABI_VERSION, 0, "huge", 1024, nullptr,
+                        1,                       0, hugeWidth};
+  EXPECT_EQ(attn_decoder_create(&huge, step, &decoder),
+            ATTN_ERROR_INVALID_METADATA);
+  attn_decode_info noWidths{ATTN_KERNEL_ABI_VERSION, 0, "none", 4, nullptr,
+                            2,                       0, nullptr};
+  EXPECT_EQ(attn_decoder_create(&noWidths, step, &decoder),
+            ATTN_ERROR_INVALID_METADATA);
+  EXPECT_STREQ(attn_last_error(),
+               "attn_decoder_create: the decode step of 'none' declares 2 "
+               "layers but no cache widths; the runtime accepts 0 to 4096");
+  EXPECT_EQ(decoder, nullptr);
 }
 
 TEST(DecodeErrorsTest, EachFailureIsNamed) {

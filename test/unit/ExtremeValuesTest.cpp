@@ -11,8 +11,10 @@
 //   terms; measured 1.8e-7) for logit differences across [-87, 0], the
 //   range where exp(x - max) is a normal float.
 //
-// And the flash kernel's online softmax keeps logits of +-1e4 (far beyond
-// what exp can take without the running-max subtraction) finite and right.
+// And the flash kernel's online softmax keeps logits of +-1e4 and +-1e30 (far
+// beyond what exp can take without the running-max subtraction) finite and
+// right; NaN and Inf in inputs reach exactly the outputs IEEE arithmetic
+// carries them to in the double reference, and no others.
 //
 //===----------------------------------------------------------------------===//
 
@@ -21,6 +23,7 @@
 #include "gtest/gtest.h"
 
 #include <cmath>
+#include <limits>
 #include <sstream>
 
 using namespace attnc;
@@ -91,6 +94,154 @@ TEST(LargeLogitsTest, FlashAttentionStaysFiniteAndCorrect) {
   // With logits this far apart each softmax is (nearly) one-hot: outputs are
   // rows of v, up to the float rounding of the dominant weight.
   EXPECT_LE(s.maxAbs, 1e-4 * largest);
+}
+
+/// Logits of magnitude up to 1e30, both signs, through attention and a
+/// standalone softmax: q and k of magnitude 1e15 (D = 16, scale 1/4).
+TEST(LargeLogitsTest, LogitsOf1e30StayFiniteAndCorrect) {
+  const char *source = R"(model loudest {
+  context = 48
+  dtype = f32
+  input q : [context, 32]
+  input k : [context, 32]
+  input v : [context, 32]
+  input x : [context, 32]
+  y = attention(q, k, v, heads = 2, mask = window(20))
+  z = softmax(x, axis = -1)
+  output y, z
+}
+)";
+  AttnOptimizationOptions options;
+  options.tiles = {16, 16};
+  std::string error;
+  auto compiled = CompiledModel::compile(source, error, options);
+  ASSERT_TRUE(compiled) << error;
+  std::vector<std::vector<float>> inputs =
+      makeRandomArguments(compiled->graph(), 11);
+  for (int a : {0, 1})
+    for (float &e : inputs[a])
+      e *= 1e15f;
+  for (float &e : inputs[3])
+    e *= 1e30f;
+  std::vector<std::vector<float>> got = compiled->run(inputs, error);
+  ASSERT_TRUE(error.empty()) << error;
+  std::vector<RefTensor> want = referenceOutputs(compiled->graph(), inputs);
+  for (int o : {0, 1}) {
+    ErrorStats s = compareToReference(got[o].data(), want[o]);
+    EXPECT_TRUE(s.allFinite) << "output " << o;
+    // One-hot softmaxes: rows of v (or of the identity), up to rounding.
+    EXPECT_LE(s.maxRel, 1e-4) << "output " << o;
+  }
+}
+
+/// Where the reference (double, IEEE) has NaN, the kernel has NaN; where it
+/// is +-Inf, the same Inf; where it is finite, the kernel agrees with it,
+/// except that rows [firstLooseRow, lastLooseRow) of the heads in bit mask
+/// `looseHeads` may be NaN instead: see the value cases below.
+void expectSameNonFinitesAsReference(const std::vector<float> &got,
+                                     const RefTensor &want, const char *what,
+                                     int64_t width, int64_t headDim,
+                                     unsigned looseHeads, int64_t firstLooseRow,
+                                     int64_t lastLooseRow) {
+  ASSERT_EQ(got.size(), want.data.size());
+  size_t nonFinite = 0, mismatches = 0, looseNaNs = 0;
+  double largest = 0;
+  for (double w : want.data)
+    if (std::isfinite(w))
+      largest = std::max(largest, std::fabs(w));
+  for (size_t e = 0; e < got.size(); ++e) {
+    int64_t row = int64_t(e) / width, head = int64_t(e) % width / headDim;
+    bool loose = (looseHeads >> head & 1) && row >= firstLooseRow &&
+                 row < lastLooseRow;
+    double w = want.data[e];
+    nonFinite += !std::isfinite(w);
+    if (std::isnan(w)) {
+      mismatches += !std::isnan(got[e]);
+    } else if (loose && std::isnan(got[e])) {
+      ++looseNaNs;
+    } else if (std::isinf(w)) {
+      mismatches += got[e] != float(w);
+    } else {
+      mismatches += !(std::fabs(got[e] - w) <= 1e-4 * largest);
+    }
+  }
+  EXPECT_GT(nonFinite, 0u) << what << ": the test should reach some outputs";
+  EXPECT_LT(nonFinite + looseNaNs, got.size())
+      << what << ": and leave others alone";
+  EXPECT_EQ(mismatches, 0u) << what;
+}
+
+/// NaN and Inf in one element of each input in turn, under a causal mask:
+/// a bad query spoils its own row of its own head, a bad key or value the
+/// rows of the queries that see it, and every other output stays right.
+///
+/// One documented exception: a NaN or Inf in the *value* of token j also
+/// reaches the queries before j in j's query tile, on the diagonal (here
+/// rows 16-20, tiles of 16). The kernel multiplies their weights for j,
+/// exactly 0 since the mask hides j, by the value, and IEEE makes 0 * NaN
+/// and 0 * Inf NaN; the reference leaves hidden keys out, as the language
+/// defines masks. Tiles the mask hides wholly are never visited, so rows
+/// 0-15 stay finite.
+TEST(NonFiniteInputsTest, PropagateOnlyWhereTheReferenceDoes) {
+  const char *source = R"(model nonfinite {
+  context = 48
+  dtype = f32
+  input x : [context, 16]
+  param w : [16, 48]
+  q, k, v = split(linear(x, w), 3)
+  y = attention(q, k, v, heads = 2, mask = causal)
+  output y
+}
+)";
+  const char *qkvSource = R"(model nonfinite_qkv {
+  context = 48
+  dtype = f32
+  input q : [context, 16]
+  input k : [context, 16]
+  input v : [context, 16]
+  y = attention(q, k, v, heads = 2, mask = causal)
+  output y
+}
+)";
+  AttnOptimizationOptions options;
+  options.tiles = {16, 16};
+  std::string error;
+  auto block = CompiledModel::compile(source, error, options);
+  ASSERT_TRUE(block) << error;
+  auto qkv = CompiledModel::compile(qkvSource, error, options);
+  ASSERT_TRUE(qkv) << error;
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const float inf = std::numeric_limits<float>::infinity();
+  struct Case {
+    const CompiledModel *model;
+    int input;       // which argument
+    int64_t element; // which element of it
+    float value;
+    const char *what;
+    unsigned looseHeads; // see above: bit h for head h
+  };
+  // Token 21 sits in the middle of the second 16-row tile.
+  const Case cases[] = {
+      {qkv.get(), 0, 21 * 16 + 3, nan, "NaN in a query (head 0)", 0},
+      {qkv.get(), 1, 21 * 16 + 9, nan, "NaN in a key (head 1)", 0},
+      {qkv.get(), 1, 21 * 16 + 1, inf, "+Inf in a key (head 0)", 0},
+      {qkv.get(), 2, 21 * 16 + 2, nan, "NaN in a value (head 0)", 1},
+      {qkv.get(), 2, 21 * 16 + 9, -inf, "-Inf in a value (head 1)", 2},
+      // Token 21's query, key and value, both heads.
+      {block.get(), 0, 21 * 16 + 5, inf, "+Inf in a token's embedding", 3},
+      // Column 20 feeds every token's key in head 0.
+      {block.get(), 1, 7 * 48 + 20, nan, "NaN in a weight (a key column)", 0},
+  };
+  for (const Case &c : cases) {
+    std::vector<std::vector<float>> inputs =
+        makeRandomArguments(c.model->graph(), 5);
+    inputs[c.input][c.element] = c.value;
+    std::vector<std::vector<float>> got = c.model->run(inputs, error);
+    ASSERT_TRUE(error.empty()) << error;
+    std::vector<RefTensor> want = referenceOutputs(c.model->graph(), inputs);
+    expectSameNonFinitesAsReference(got[0], want[0], c.what, 16, 8,
+                                    c.looseHeads, 16, 21);
+  }
 }
 
 } // namespace

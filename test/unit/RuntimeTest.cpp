@@ -92,6 +92,23 @@ TEST_F(RuntimeTest, NullArgumentIsNamed) {
       << attn_last_error();
 }
 
+TEST_F(RuntimeTest, MisalignedArgumentIsNamed) {
+  // Kernels load whole floats: a pointer one byte into a float buffer is a
+  // caller's bug the runtime names rather than pass on.
+  alignas(4) unsigned char x[32 * 4 + 4] = {0};
+  float w[192] = {0}, y[32];
+  void *args[] = {x + 1, w, y};
+  EXPECT_EQ(attn_model_run(compiled->model(), args, 3),
+            ATTN_ERROR_INVALID_ARGUMENT);
+  std::string message = attn_last_error();
+  EXPECT_NE(message.find("attn_model_run: argument 'x' (#0) of model 'tiny' "
+                         "is at 0x"),
+            std::string::npos)
+      << message;
+  EXPECT_NE(message.find("not aligned to 4 bytes (a float)"), std::string::npos)
+      << message;
+}
+
 TEST_F(RuntimeTest, OverlappingOutputIsNamed) {
   // y shares its last floats with x's; inputs may alias, outputs may not.
   float buffer[32 + 16] = {0}, w[192] = {0};

@@ -36,6 +36,9 @@ struct Token {
   bool is(Kind k) const { return kind == k; }
 };
 
+/// The longest name the language accepts.
+constexpr long kMaxNameLength = 255;
+
 /// Splits a buffer into tokens. `#` starts a comment to the end of the line;
 /// newlines are ordinary white space. Bytes that cannot start a token are
 /// reported once and yield an Error token, which stops the parser.

@@ -28,17 +28,16 @@ namespace attnc {
 struct MemoryUse {
   uint64_t arguments = 0;     ///< every kernel argument, params included
   uint64_t intermediates = 0; ///< computed values alive at once, at the peak
-  uint64_t kvCaches = 0;      ///< a decode step's caches
-  uint64_t total() const { return arguments + intermediates + kvCaches; }
+  uint64_t total() const { return arguments + intermediates; }
   /// The largest single buffer, to say where the bytes go.
   uint64_t largestBytes = 0;
   std::string largestWhat; ///< e.g. "param 'w' [768, 2304]"
 };
 
-/// Arguments plus the peak of intermediate values, in program order (a
-/// value lives from the operation that computes it to its last use), plus a
-/// decode step's KV caches. Attention's scores are never a value of their
-/// own (the kernels tile them), so a flash kernel's O(S*D) shows as such.
+/// Arguments plus the peak of intermediate values, in program order: a
+/// value lives from the operation that computes it to its last use.
+/// Attention's scores are never a value of their own (the kernels tile
+/// them), so a flash kernel's O(S*D) shows as such.
 MemoryUse estimateMemoryUse(const Graph &graph, const llvm::SourceMgr &sourceMgr,
                             unsigned bytesPerElement = sizeof(float));
 
@@ -56,8 +55,9 @@ struct MemoryBudget {
   /// Fails when `use` exceeds the budget, saying how much `who` needs
   /// ("model 'gpt2'"), for what, and where the budget came from.
   llvm::Error check(const MemoryUse &use, llvm::StringRef who) const;
-  /// Checks the model's kernel and, if it has one, its decode step, at
-  /// `bytesPerElement` for every element of every buffer.
+  /// Checks the model's kernel at `bytesPerElement` for every element of
+  /// every buffer. Its decode step needs less: one row of each activation,
+  /// and KV caches no larger than the keys and values of a full run.
   llvm::Error checkModel(const Graph &graph, const llvm::SourceMgr &sourceMgr,
                          unsigned bytesPerElement = sizeof(float)) const;
 };

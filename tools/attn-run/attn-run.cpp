@@ -40,6 +40,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <csignal>
 #include <cstring>
 
 using namespace llvm;
@@ -336,6 +337,9 @@ int runLibrary(Graph &graph, std::vector<std::vector<float>> &inputs,
 
 int main(int argc, char **argv) {
   InitLLVM init(argc, argv);
+  // Past a file size limit a write fails with EFBIG and is reported like a
+  // full disk (--write-inputs, --attention-map), instead of the signal.
+  std::signal(SIGXFSZ, SIG_IGN);
   cl::HideUnrelatedOptions({&runCategory});
   cl::SetVersionPrinter(printVersion);
   // With an error stream, a bad command line returns instead of exiting 1.

@@ -178,6 +178,10 @@ int writeHeader(const Graph &graph, StringRef path) {
 
 int compile(const Graph &graph, SourceMgr &sourceMgr) {
   std::string output = outputPath();
+  if (emit == Emit::So && output == "-")
+    return fail("--emit=so writes a shared library, which cannot go to "
+                "standard output; name it with -o",
+                ExitUsageError);
   if (emit == Emit::Header)
     return writeHeader(graph, output);
 

@@ -60,14 +60,13 @@ Error OutputFile::flush() {
 Error OutputFile::commit() {
   if (Error err = flush())
     return err;
-  std::error_code ec;
-  if (!ec && ownStream && !temporary) {
+  if (ownStream && !temporary) {
+    // Written in place: closing is the last chance for a write to fail.
     ownStream->close();
-    ec = ownStream->error();
-  }
-  if (ec) {
-    stream->clear_error();
-    return writeError(ec);
+    if (std::error_code ec = ownStream->error()) {
+      ownStream->clear_error();
+      return writeError(ec);
+    }
   }
   committed = true;
   if (!temporary)

@@ -64,24 +64,34 @@ static attn_status check_args_info(const char *subject,
   return ATTN_OK;
 }
 
+/* What kernel and decode tables share: the ABI version first (a table of
+ * another version may lay out the rest differently), a name, a context. */
+static attn_status check_header(const char *subject, uint32_t abi_version,
+                                const char *name, int64_t context) {
+  if (abi_version != ATTN_KERNEL_ABI_VERSION)
+    return attn_fail(ATTN_ERROR_ABI_MISMATCH,
+                     "%s has kernel ABI version %u; this runtime reads "
+                     "version %u",
+                     subject, abi_version, (unsigned)ATTN_KERNEL_ABI_VERSION);
+  if (!name || !name[0])
+    return attn_fail(ATTN_ERROR_INVALID_METADATA,
+                     "%s has no model name in its metadata", subject);
+  if (context < 1)
+    return attn_fail(ATTN_ERROR_INVALID_METADATA,
+                     "%s has context %lld; it must be at least 1", subject,
+                     (long long)context);
+  return ATTN_OK;
+}
+
 attn_status attn_check_kernel_info(const char *subject,
                                    const attn_kernel_info *info) {
   if (!info)
     return attn_fail(ATTN_ERROR_INVALID_METADATA, "%s has no kernel info",
                      subject);
-  if (info->abi_version != ATTN_KERNEL_ABI_VERSION)
-    return attn_fail(ATTN_ERROR_ABI_MISMATCH,
-                     "%s has kernel ABI version %u; this runtime reads "
-                     "version %u",
-                     subject, info->abi_version,
-                     (unsigned)ATTN_KERNEL_ABI_VERSION);
-  if (!info->name || !info->name[0])
-    return attn_fail(ATTN_ERROR_INVALID_METADATA,
-                     "%s has no name in its kernel info", subject);
-  if (info->context < 1)
-    return attn_fail(ATTN_ERROR_INVALID_METADATA,
-                     "%s has context %lld; it must be at least 1", subject,
-                     (long long)info->context);
+  attn_status status =
+      check_header(subject, info->abi_version, info->name, info->context);
+  if (status != ATTN_OK)
+    return status;
   return check_args_info(subject, info->args, info->num_args);
 }
 
@@ -90,19 +100,14 @@ attn_status attn_check_decode_info(const char *subject,
   if (!info)
     return attn_fail(ATTN_ERROR_INVALID_METADATA, "%s has no decode info",
                      subject);
-  if (info->abi_version != ATTN_KERNEL_ABI_VERSION)
-    return attn_fail(ATTN_ERROR_ABI_MISMATCH,
-                     "%s has kernel ABI version %u; this runtime reads "
-                     "version %u",
-                     subject, info->abi_version,
-                     (unsigned)ATTN_KERNEL_ABI_VERSION);
-  if (!info->name || !info->name[0])
+  attn_status status =
+      check_header(subject, info->abi_version, info->name, info->context);
+  if (status != ATTN_OK)
+    return status;
+  if (info->context > ATTN_MAX_BYTES / 8)
     return attn_fail(ATTN_ERROR_INVALID_METADATA,
-                     "%s has no model name in its decode info", subject);
-  if (info->context < 1 || info->context > ATTN_MAX_BYTES / 8)
-    return attn_fail(ATTN_ERROR_INVALID_METADATA,
-                     "%s has context %lld; it must be at least 1 and its "
-                     "caches under 2^62 bytes",
+                     "%s has context %lld; its caches must stay under 2^62 "
+                     "bytes",
                      subject, (long long)info->context);
   if (info->num_layers < 0 || info->num_layers > ATTN_MAX_ARGS ||
       (info->num_layers > 0 && !info->cache_widths))

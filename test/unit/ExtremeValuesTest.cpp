@@ -31,6 +31,16 @@ using namespace attnc::test;
 
 namespace {
 
+/// Tiles of 16 queries by 16 keys, whatever the heuristic would pick, so the
+/// small models below span several tiles, diagonal and partly masked ones
+/// included.
+std::unique_ptr<CompiledModel> compileWith16Tiles(const char *source,
+                                                  std::string &error) {
+  AttnOptimizationOptions options;
+  options.tiles = {16, 16};
+  return CompiledModel::compile(source, error, options);
+}
+
 TEST(VectorExpTest, SoftmaxWeightsWithinTheStatedBound) {
   const int64_t rows = 16, cols = 64;
   std::ostringstream os;
@@ -73,10 +83,8 @@ TEST(LargeLogitsTest, FlashAttentionStaysFiniteAndCorrect) {
   output y
 }
 )";
-  AttnOptimizationOptions options;
-  options.tiles = {16, 16};
   std::string error;
-  auto compiled = CompiledModel::compile(source, error, options);
+  auto compiled = compileWith16Tiles(source, error);
   ASSERT_TRUE(compiled) << error;
   std::vector<std::vector<float>> inputs =
       makeRandomArguments(compiled->graph(), 9);
@@ -111,10 +119,8 @@ TEST(LargeLogitsTest, LogitsOf1e30StayFiniteAndCorrect) {
   output y, z
 }
 )";
-  AttnOptimizationOptions options;
-  options.tiles = {16, 16};
   std::string error;
-  auto compiled = CompiledModel::compile(source, error, options);
+  auto compiled = compileWith16Tiles(source, error);
   ASSERT_TRUE(compiled) << error;
   std::vector<std::vector<float>> inputs =
       makeRandomArguments(compiled->graph(), 11);
@@ -203,12 +209,10 @@ TEST(NonFiniteInputsTest, PropagateOnlyWhereTheReferenceDoes) {
   output y
 }
 )";
-  AttnOptimizationOptions options;
-  options.tiles = {16, 16};
   std::string error;
-  auto block = CompiledModel::compile(source, error, options);
+  auto block = compileWith16Tiles(source, error);
   ASSERT_TRUE(block) << error;
-  auto qkv = CompiledModel::compile(qkvSource, error, options);
+  auto qkv = compileWith16Tiles(qkvSource, error);
   ASSERT_TRUE(qkv) << error;
   const float nan = std::numeric_limits<float>::quiet_NaN();
   const float inf = std::numeric_limits<float>::infinity();

@@ -12,6 +12,7 @@ packages=(
   libgtest-dev libbenchmark-dev
   libpng-dev                    # attn-run --attention-map
   libopenblas-dev libdnnl-dev   # attn-bench baselines (bench/), optional
+  libhalide14-0-dev             # attnc --backend=halide (its own LLVM 14)
   python3 python3-numpy python3-pytest
   python3-matplotlib            # python-frontend attention-map pictures
 )

@@ -92,22 +92,37 @@ Error attnc::emitMachineCode(Module &module, TargetMachine &machine,
   return Error::success();
 }
 
-Error attnc::linkSharedObject(StringRef objectPath, OutputFile &output) {
+Error attnc::linkObjects(ArrayRef<std::string> objects, LinkKind kind,
+                        StringRef outputPath, StringRef destination) {
   const char *override = std::getenv("ATTNC_CC");
   std::string driverName = override && *override ? override : "cc";
   ErrorOr<std::string> driver = sys::findProgramByName(driverName);
   if (!driver)
     return createStringError(driver.getError(),
                              "cannot find the C compiler driver '" + driverName +
-                                 "' to link a shared object (set ATTNC_CC)");
-  SmallVector<StringRef> args = {*driver, "-shared", "-o", output.writePath(),
-                                 objectPath, "-lm"};
+                                 "' to link '" + destination + "' (set ATTNC_CC)");
+  SmallVector<StringRef> args = {*driver};
+  if (kind == LinkKind::Relocatable)
+    args.append({"-r", "-nostdlib"});
+  else
+    args.push_back("-shared");
+  args.append({"-o", outputPath});
+  for (const std::string &object : objects)
+    args.push_back(object);
+  // libm for expf and friends; a Halide runtime also needs threads and dl.
+  if (kind == LinkKind::Shared)
+    args.append({"-lm", "-lpthread", "-ldl"});
   std::string message;
   int rc = sys::ExecuteAndWait(*driver, args, std::nullopt, {}, 0, 0, &message);
   if (rc != 0)
     return createStringError(inconvertibleErrorCode(),
-                             "linking '" + output.path() + "' with '" + *driver +
+                             "linking '" + destination + "' with '" + *driver +
                                  "' failed" +
                                  (message.empty() ? "" : ": " + message));
   return Error::success();
+}
+
+Error attnc::linkSharedObject(StringRef objectPath, OutputFile &output) {
+  return linkObjects({objectPath.str()}, LinkKind::Shared, output.writePath(),
+                     output.path());
 }

@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "attnc/Codegen/EmbeddedWeights.h"
+#include "attnc/Codegen/HalideBackend.h"
 #include "attnc/Codegen/KernelInterface.h"
 #include "attnc/Codegen/ObjectEmitter.h"
 #include "attnc/Codegen/Pipeline.h"
@@ -54,7 +55,10 @@ enum ExitCode : int {
   ExitInternalError = 3, ///< a later stage failed on a model the checks accepted
 };
 
-enum class Emit { Ast, Attn, Linalg, LLVMMLIR, LLVMIR, Asm, Obj, Header, So };
+enum class Emit {
+  Ast, Attn, Linalg, LLVMMLIR, LLVMIR, Asm, Obj, Header, So,
+  HalideStmt, HalideRuntime
+};
 
 cl::OptionCategory attncCategory("attnc options");
 
@@ -73,8 +77,27 @@ cl::opt<Emit> emit(
                clEnumValN(Emit::Asm, "asm", "target assembly"),
                clEnumValN(Emit::Obj, "obj", "object file plus C header"),
                clEnumValN(Emit::Header, "header", "the C header only"),
-               clEnumValN(Emit::So, "so", "shared library (for attn-run)")),
+               clEnumValN(Emit::So, "so", "shared library (for attn-run)"),
+               clEnumValN(Emit::HalideStmt, "halide-stmt",
+                          "Halide's lowered statement (--backend=halide)"),
+               clEnumValN(Emit::HalideRuntime, "halide-runtime",
+                          "the one Halide runtime an application links next "
+                          "to Halide-built kernel objects (needs no model)")),
     cl::cat(attncCategory));
+cl::opt<Backend> backend(
+    "backend", cl::desc("Code generator (default: mlir)"),
+    cl::init(Backend::MLIR),
+    cl::values(clEnumValN(Backend::MLIR, "mlir",
+                          "attnc's MLIR lowering: flash attention, packed GEMM"),
+               clEnumValN(Backend::Halide, "halide",
+                          "Halide 14 pipelines with attnc's schedules")),
+    cl::cat(attncCategory));
+cl::opt<std::string> halideAutoscheduler(
+    "halide-autoscheduler",
+    cl::desc("With --backend=halide, schedule with one of Halide's "
+             "autoschedulers instead of attnc's hand-written schedule: "
+             "adams2019, li2018 or mullapudi2016"),
+    cl::value_desc("name"), cl::cat(attncCategory));
 cl::opt<std::string> targetTriple("target",
                                   cl::desc("Target triple (default: host)"),
                                   cl::cat(attncCategory));
@@ -117,6 +140,8 @@ const char *defaultExtension(Emit e) {
   case Emit::Obj: return ".o";
   case Emit::Header: return ".h";
   case Emit::So: return ".so";
+  case Emit::HalideStmt: return ".stmt";
+  case Emit::HalideRuntime: return ".o";
   }
   return ".o";
 }
@@ -145,7 +170,10 @@ void onFatalError(void *, const char *reason, bool) {
 std::string outputPath() {
   if (!outputFilename.empty())
     return outputFilename;
-  if (inputFilename == "-" || emit <= Emit::LLVMIR)
+  if (emit == Emit::HalideRuntime)
+    return "halide_runtime.o";
+  if (inputFilename == "-" || emit <= Emit::LLVMIR ||
+      emit == Emit::HalideStmt)
     return "-";
   SmallString<128> path(sys::path::filename(inputFilename));
   sys::path::replace_extension(path, defaultExtension(emit));
@@ -174,6 +202,51 @@ int writeHeader(const Graph &graph, StringRef path) {
     return ExitInputError;
   emitKernelHeader(graph, sys::path::filename(inputFilename), out->os());
   return commitOutput(*out);
+}
+
+/// Puts an object file in place, and for --emit=obj to a file its header
+/// next to it: both written in full before either is renamed into place,
+/// so a failure leaves neither behind.
+int commitWithHeader(const Graph &graph, OutputFile &out) {
+  if (emit != Emit::Obj || out.path() == "-")
+    return commitOutput(out);
+  SmallString<128> headerPath(out.path());
+  sys::path::replace_extension(headerPath, ".h");
+  auto header = openOutput(headerPath, /*binary=*/false);
+  if (!header)
+    return ExitInputError;
+  emitKernelHeader(graph, sys::path::filename(inputFilename), header->os());
+  if (Error err = header->flush())
+    return fail(toString(std::move(err)));
+  if (int rc = commitOutput(out))
+    return rc;
+  return commitOutput(*header);
+}
+
+/// --backend=halide after the attn-dialect passes: the module is handed to
+/// the Halide backend, which writes the statement, object or library.
+int compileWithHalide(mlir::ModuleOp module, const Graph &graph,
+                      const std::string &output) {
+  if (emit != Emit::Obj && emit != Emit::So && emit != Emit::HalideStmt)
+    return fail("--emit=linalg, llvm-mlir, llvm and asm are stages of the "
+                "MLIR backend; with --backend=halide, emit attn, halide-stmt, "
+                "obj, header or so",
+                ExitUsageError);
+  HalideOptions options;
+  options.autoscheduler = halideAutoscheduler;
+  auto out = openOutput(output, emit != Emit::HalideStmt);
+  if (!out)
+    return ExitInputError;
+  if (emit == Emit::HalideStmt) {
+    if (Error err = emitHalideStatement(module, graph, options, *out))
+      return fail(toString(std::move(err)));
+    return commitOutput(*out);
+  }
+  attnc::TargetOptions target{targetTriple, targetCpu, optLevel};
+  if (Error err = emitHalideKernel(module, graph, options, target, *out,
+                                   emit == Emit::So))
+    return fail(toString(std::move(err)));
+  return commitWithHeader(graph, *out);
 }
 
 int compile(const Graph &graph, SourceMgr &sourceMgr) {
@@ -214,6 +287,8 @@ int compile(const Graph &graph, SourceMgr &sourceMgr) {
     return 1;
   if (emit == Emit::Attn)
     return printModule();
+  if (backend == Backend::Halide)
+    return compileWithHalide(*module, graph, output);
   if (failed(runPipeline(*module, buildAttnToLinalgPipeline)))
     return ExitInternalError;
   if (emit == Emit::Linalg)
@@ -265,21 +340,7 @@ int compile(const Graph &graph, SourceMgr &sourceMgr) {
     if (Error err = linkSharedObject(object->writePath(), *out))
       return fail(toString(std::move(err)), ExitInternalError);
   }
-  if (emit != Emit::Obj || output == "-")
-    return commitOutput(*out);
-  // The object's header next to it: both written in full before either is
-  // renamed into place, so a failure leaves neither behind.
-  SmallString<128> headerPath(output);
-  sys::path::replace_extension(headerPath, ".h");
-  auto header = openOutput(headerPath, /*binary=*/false);
-  if (!header)
-    return ExitInputError;
-  emitKernelHeader(graph, sys::path::filename(inputFilename), header->os());
-  if (Error err = header->flush())
-    return fail(toString(std::move(err)));
-  if (int rc = commitOutput(*out))
-    return rc;
-  return commitOutput(*header);
+  return commitWithHeader(graph, *out);
 }
 
 } // namespace
@@ -320,6 +381,30 @@ int main(int argc, char **argv) {
   if (optLevel > 3)
     return fail("-O takes a level from 0 to 3, got " + Twine(optLevel),
                 ExitUsageError);
+  if (emit == Emit::HalideStmt && backend != Backend::Halide)
+    return fail("--emit=halide-stmt needs --backend=halide", ExitUsageError);
+  if (!halideAutoscheduler.empty()) {
+    if (backend != Backend::Halide)
+      return fail("--halide-autoscheduler needs --backend=halide",
+                  ExitUsageError);
+    if (halideAutoscheduler != "adams2019" && halideAutoscheduler != "li2018" &&
+        halideAutoscheduler != "mullapudi2016")
+      return fail("--halide-autoscheduler: unknown autoscheduler '" +
+                      halideAutoscheduler +
+                      "'; choose adams2019, li2018 or mullapudi2016",
+                  ExitUsageError);
+  }
+  if (backend == Backend::Halide && !targetTriple.empty())
+    return fail("--target: the Halide backend compiles for this machine only",
+                ExitUsageError);
+  if (emit == Emit::HalideRuntime) {
+    auto out = openOutput(outputPath(), /*binary=*/true);
+    if (!out)
+      return ExitInputError;
+    if (Error err = emitHalideRuntime(*out))
+      return fail(toString(std::move(err)));
+    return commitOutput(*out);
+  }
 
   ErrorOr<std::unique_ptr<MemoryBuffer>> file =
       MemoryBuffer::getFileOrSTDIN(inputFilename, /*IsText=*/true);

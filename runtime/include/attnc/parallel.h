@@ -36,6 +36,14 @@ int attn_set_num_threads(int threads);
 /* The number of threads parallel loops use now. */
 int attn_num_threads(void);
 
+/* The same pool for kernels built by attnc's Halide backend: their entry
+ * point installs this as Halide's do_par_for (halide_do_par_for_t) when
+ * the runtime is linked, so both backends share one thread count. */
+int attnc_halide_do_par_for(void *user_context,
+                            int (*task)(void *user_context, int index,
+                                        uint8_t *closure),
+                            int min, int size, uint8_t *closure);
+
 #ifdef __cplusplus
 }
 #endif

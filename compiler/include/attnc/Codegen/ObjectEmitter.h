@@ -3,6 +3,7 @@
 #ifndef ATTNC_CODEGEN_OBJECTEMITTER_H
 #define ATTNC_CODEGEN_OBJECTEMITTER_H
 
+#include "llvm/ADT/ArrayRef.h"
 #include "llvm/Support/Error.h"
 
 #include <memory>
@@ -39,6 +40,16 @@ void optimizeModule(llvm::Module &module, llvm::TargetMachine &machine,
 enum class OutputKind { Object, Assembly };
 llvm::Error emitMachineCode(llvm::Module &module, llvm::TargetMachine &machine,
                             OutputKind kind, llvm::raw_pwrite_stream &os);
+
+enum class LinkKind {
+  Shared,     ///< a shared library
+  Relocatable ///< one object file made of several (ld -r)
+};
+/// Links `objects` with the system C compiler driver (`cc`, or `$ATTNC_CC`)
+/// into `outputPath`; messages name `destination`.
+llvm::Error linkObjects(llvm::ArrayRef<std::string> objects, LinkKind kind,
+                        llvm::StringRef outputPath,
+                        llvm::StringRef destination);
 
 /// Links one object into a shared library with the system C compiler driver
 /// (`cc`, or `$ATTNC_CC`), adding libm for expf. The driver writes to

@@ -1,0 +1,319 @@
+//===- HalideBackend.cpp - attnc --backend=halide -------------------------===//
+
+#include "attnc/Codegen/HalideBackend.h"
+#include "attnc/Codegen/HalideExport.h"
+#include "attnc/Codegen/KernelInterface.h"
+#include "attnc/Halide/HalideModule.h"
+#include "attnc/Support/OutputFile.h"
+
+#include "llvm/IR/IRBuilder.h"
+#include "llvm/IR/Module.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FileUtilities.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Target/TargetMachine.h"
+
+#include <dlfcn.h>
+
+#ifndef ATTNC_HALIDE_PLUGIN_DIR
+#define ATTNC_HALIDE_PLUGIN_DIR ""
+#endif
+
+using namespace llvm;
+using namespace attnc;
+
+namespace {
+
+Error error(const Twine &message) {
+  return createStringError(inconvertibleErrorCode(), message);
+}
+
+/// The entry points of libattnc-halide.
+struct HalideModuleEntries {
+  decltype(&attnc_hl_compile) compile = nullptr;
+  decltype(&attnc_hl_compile_runtime) compileRuntime = nullptr;
+  decltype(&attnc_hl_version) version = nullptr;
+};
+
+std::string modulePath() {
+  if (const char *path = std::getenv("ATTNC_HALIDE_MODULE"); path && *path)
+    return path;
+  // Next to attnc in the build tree (bin/, lib/) and once installed
+  // (bin/, lib/attnc/).
+  std::string exe = sys::fs::getMainExecutable(nullptr, (void *)&modulePath);
+  SmallString<256> dir = sys::path::parent_path(sys::path::parent_path(exe));
+  for (const char *relative : {"lib/libattnc-halide.so",
+                               "lib/attnc/libattnc-halide.so"}) {
+    SmallString<256> candidate(dir);
+    sys::path::append(candidate, relative);
+    if (sys::fs::exists(candidate))
+      return std::string(candidate);
+  }
+  return "libattnc-halide.so";
+}
+
+/// Opens the module once. RTLD_LOCAL keeps its symbols out of the global
+/// scope; RTLD_DEEPBIND makes it and its libHalide resolve to their own
+/// LLVM 14 before the LLVM 19 already loaded into this process.
+Expected<const HalideModuleEntries &> loadModule() {
+#ifndef ATTNC_HAVE_HALIDE
+  return error("this attnc was built without the Halide backend "
+               "(Halide 14 was not found when it was configured: apt-get "
+               "install libhalide14-0-dev and reconfigure)");
+#else
+  static HalideModuleEntries entries;
+  static std::string failure;
+  static bool loaded = [] {
+    std::string path = modulePath();
+    void *handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL | RTLD_DEEPBIND);
+    if (!handle) {
+      failure = "cannot load the Halide backend: " + std::string(dlerror()) +
+                " (set ATTNC_HALIDE_MODULE to libattnc-halide.so)";
+      return false;
+    }
+    entries.compile = reinterpret_cast<decltype(entries.compile)>(
+        dlsym(handle, "attnc_hl_compile"));
+    entries.compileRuntime = reinterpret_cast<decltype(entries.compileRuntime)>(
+        dlsym(handle, "attnc_hl_compile_runtime"));
+    entries.version = reinterpret_cast<decltype(entries.version)>(
+        dlsym(handle, "attnc_hl_version"));
+    if (!entries.compile || !entries.compileRuntime || !entries.version) {
+      failure = "'" + path + "' is not attnc's Halide backend module";
+      return false;
+    }
+    return true;
+  }();
+  if (!loaded)
+    return error(failure);
+  return entries;
+#endif
+}
+
+/// A temporary file removed when this goes away.
+struct TempFile {
+  SmallString<128> path;
+  FileRemover remover;
+};
+
+Expected<std::unique_ptr<TempFile>> makeTemp(StringRef suffix) {
+  auto temp = std::make_unique<TempFile>();
+  if (std::error_code ec =
+          sys::fs::createTemporaryFile("attnc-halide", suffix, temp->path))
+    return createStringError(ec, "cannot create a temporary file");
+  temp->remover.setFile(temp->path);
+  return std::move(temp);
+}
+
+/// Copies a finished file into `output` (a file or standard output).
+Error copyInto(StringRef path, OutputFile &output) {
+  ErrorOr<std::unique_ptr<MemoryBuffer>> data =
+      MemoryBuffer::getFile(path, /*IsText=*/false);
+  if (!data)
+    return createStringError(data.getError(), "cannot read '" + path + "'");
+  output.os() << (*data)->getBuffer();
+  return Error::success();
+}
+
+Error compileWithModule(mlir::ModuleOp module, const Graph &graph,
+                        const HalideOptions &options, const char *objectPath,
+                        const char *stmtPath, const std::string &pipeline) {
+  auto entries = loadModule();
+  if (!entries)
+    return entries.takeError();
+  auto model = HalideModel::fromModule(module, graph, pipeline);
+  if (!model)
+    return model.takeError();
+  attnc_hl_options hlOptions{};
+  hlOptions.target = "host";
+  hlOptions.object_path = objectPath;
+  hlOptions.stmt_path = stmtPath;
+  if (!options.autoscheduler.empty())
+    hlOptions.autoscheduler = options.autoscheduler.c_str();
+  const char *pluginDir = std::getenv("ATTNC_HALIDE_PLUGIN_DIR");
+  hlOptions.autoscheduler_dir =
+      pluginDir && *pluginDir ? pluginDir : ATTNC_HALIDE_PLUGIN_DIR;
+  hlOptions.threads = 2;
+  char message[8192] = {0};
+  if (entries->compile(&model->model(), &hlOptions, message, sizeof message))
+    return error("Halide: " + Twine(message));
+  return Error::success();
+}
+
+/// NAME(float *...): the attnc entry point over the Halide pipeline. Each
+/// array becomes a halide_buffer_t (HalideRuntime.h) describing it; the
+/// runtime's thread pool runs the pipeline's parallel loops when the
+/// application links the attnc runtime (as for MLIR-built kernels).
+void defineEntryPoint(Module &module, const Graph &graph,
+                      StringRef pipelineName) {
+  LLVMContext &ctx = module.getContext();
+  Type *i8 = Type::getInt8Ty(ctx), *i16 = Type::getInt16Ty(ctx),
+       *i32 = Type::getInt32Ty(ctx), *i64 = Type::getInt64Ty(ctx);
+  PointerType *ptr = PointerType::getUnqual(ctx);
+  StructType *dimType = StructType::get(ctx, {i32, i32, i32, i32});
+  StructType *typeType = StructType::get(ctx, {i8, i8, i16});
+  StructType *bufferType =
+      StructType::get(ctx, {i64, ptr, ptr, i64, typeType, i32, ptr, ptr});
+
+  SmallVector<Type *> params(graph.args.size(), ptr);
+  Function *entry =
+      Function::Create(FunctionType::get(i32, params, false),
+                       GlobalValue::ExternalLinkage, graph.name, module);
+  Function *pipeline = Function::Create(
+      FunctionType::get(i32, params, false), GlobalValue::ExternalLinkage,
+      pipelineName, module);
+  IRBuilder<> b(BasicBlock::Create(ctx, "entry", entry));
+
+  // halide_set_custom_do_par_for(attnc_halide_do_par_for) when the attnc
+  // runtime is linked (a weak reference, as MLIR-built kernels make).
+  Function *parFor = Function::Create(
+      FunctionType::get(i32, {ptr, ptr, i32, i32, ptr}, false),
+      GlobalValue::ExternalWeakLinkage, "attnc_halide_do_par_for", module);
+  Function *setParFor = Function::Create(
+      FunctionType::get(ptr, {ptr}, false), GlobalValue::ExternalLinkage,
+      "halide_set_custom_do_par_for", module);
+  BasicBlock *setBlock = BasicBlock::Create(ctx, "use_attnc_pool", entry);
+  BasicBlock *callBlock = BasicBlock::Create(ctx, "run", entry);
+  b.CreateCondBr(b.CreateIsNotNull(parFor), setBlock, callBlock);
+  b.SetInsertPoint(setBlock);
+  b.CreateCall(setParFor, {parFor});
+  b.CreateBr(callBlock);
+  b.SetInsertPoint(callBlock);
+
+  SmallVector<Value *> buffers;
+  for (auto [index, arg] : llvm::enumerate(graph.args)) {
+    int rank = static_cast<int>(arg.shape.size());
+    Value *dims = b.CreateAlloca(dimType, b.getInt32(rank));
+    int64_t stride = 1;
+    for (int d = 0; d < rank; ++d) {
+      int64_t extent = arg.shape[rank - 1 - d]; // innermost first
+      Value *dim = b.CreateGEP(dimType, dims, b.getInt32(d));
+      b.CreateStore(ConstantStruct::get(
+                        dimType, {b.getInt32(0), b.getInt32(extent),
+                                  b.getInt32(stride), b.getInt32(0)}),
+                    dim);
+      stride *= extent;
+    }
+    Value *buffer = b.CreateAlloca(bufferType);
+    b.CreateStore(Constant::getNullValue(bufferType), buffer);
+    b.CreateStore(entry->getArg(index), b.CreateStructGEP(bufferType, buffer, 2));
+    // halide_type_float, 32 bits, 1 lane
+    b.CreateStore(ConstantStruct::get(typeType, {b.getInt8(2), b.getInt8(32),
+                                                 b.getInt16(1)}),
+                  b.CreateStructGEP(bufferType, buffer, 4));
+    b.CreateStore(b.getInt32(rank), b.CreateStructGEP(bufferType, buffer, 5));
+    b.CreateStore(dims, b.CreateStructGEP(bufferType, buffer, 6));
+    buffers.push_back(buffer);
+  }
+  b.CreateRet(b.CreateCall(pipeline, buffers));
+}
+
+} // namespace
+
+bool attnc::halideBackendBuilt() {
+#ifdef ATTNC_HAVE_HALIDE
+  return true;
+#else
+  return false;
+#endif
+}
+
+Expected<std::string> attnc::halideVersion() {
+  auto entries = loadModule();
+  if (!entries)
+    return entries.takeError();
+  return std::string(entries->version());
+}
+
+Error attnc::emitHalideStatement(mlir::ModuleOp module, const Graph &graph,
+                                 const HalideOptions &options,
+                                 OutputFile &output) {
+  auto stmt = makeTemp("stmt");
+  if (!stmt)
+    return stmt.takeError();
+  if (Error err = compileWithModule(module, graph, options, nullptr,
+                                    (*stmt)->path.c_str(),
+                                    graph.name + "_halide"))
+    return err;
+  return copyInto((*stmt)->path, output);
+}
+
+Error attnc::emitHalideKernel(mlir::ModuleOp module, const Graph &graph,
+                              const HalideOptions &options,
+                              const TargetOptions &target, OutputFile &output,
+                              bool sharedLibrary) {
+  auto pipelineObject = makeTemp("o");
+  auto entryObject = makeTemp("o");
+  auto linked = makeTemp(sharedLibrary ? "so" : "o");
+  if (!pipelineObject)
+    return pipelineObject.takeError();
+  if (!entryObject)
+    return entryObject.takeError();
+  if (!linked)
+    return linked.takeError();
+  std::string pipelineName = graph.name + "_halide";
+  if (Error err = compileWithModule(module, graph, options,
+                                    (*pipelineObject)->path.c_str(), nullptr,
+                                    pipelineName))
+    return err;
+
+  // The entry point and the kernel interface, through LLVM 19 like the
+  // MLIR backend's.
+  auto machine = createTargetMachine(target);
+  if (!machine)
+    return machine.takeError();
+  LLVMContext llvmContext;
+  Module entryModule(graph.name, llvmContext);
+  entryModule.setTargetTriple((*machine)->getTargetTriple().str());
+  entryModule.setDataLayout((*machine)->createDataLayout());
+  defineEntryPoint(entryModule, graph, pipelineName);
+  if (Error err = addKernelInterface(entryModule, graph))
+    return err;
+  {
+    std::error_code ec;
+    raw_fd_ostream os((*entryObject)->path, ec);
+    if (ec)
+      return createStringError(ec, "cannot write '" + (*entryObject)->path + "'");
+    if (Error err = emitMachineCode(entryModule, **machine, OutputKind::Object, os))
+      return err;
+  }
+
+  std::vector<std::string> objects = {std::string((*entryObject)->path),
+                                      std::string((*pipelineObject)->path)};
+  std::unique_ptr<TempFile> runtime;
+  if (sharedLibrary) {
+    // A shared library is an application of its own: one runtime inside.
+    auto temp = makeTemp("o");
+    if (!temp)
+      return temp.takeError();
+    runtime = std::move(*temp);
+    auto entries = loadModule();
+    if (!entries)
+      return entries.takeError();
+    char message[4096] = {0};
+    if (entries->compileRuntime("host", runtime->path.c_str(), message,
+                                   sizeof message))
+      return error("Halide: " + Twine(message));
+    objects.push_back(std::string(runtime->path));
+  }
+  if (Error err = linkObjects(objects,
+                              sharedLibrary ? LinkKind::Shared
+                                            : LinkKind::Relocatable,
+                              (*linked)->path, output.path()))
+    return err;
+  return copyInto((*linked)->path, output);
+}
+
+Error attnc::emitHalideRuntime(OutputFile &output) {
+  auto entries = loadModule();
+  if (!entries)
+    return entries.takeError();
+  auto object = makeTemp("o");
+  if (!object)
+    return object.takeError();
+  char message[4096] = {0};
+  if (entries->compileRuntime("host", (*object)->path.c_str(), message,
+                                 sizeof message))
+    return error("Halide: " + Twine(message));
+  return copyInto((*object)->path, output);
+}

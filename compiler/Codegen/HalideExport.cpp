@@ -1,0 +1,218 @@
+//===- HalideExport.cpp - the attn dialect as a Halide backend model ------===//
+
+#include "attnc/Codegen/HalideExport.h"
+
+#include "attn/AttnOps.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/TypeSwitch.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace attnc;
+using namespace mlir;
+
+namespace {
+
+attnc_hl_mask maskOf(attn::MaskKind kind) {
+  switch (kind) {
+  case attn::MaskKind::causal: return ATTNC_HL_MASK_CAUSAL;
+  case attn::MaskKind::window: return ATTNC_HL_MASK_WINDOW;
+  default: return ATTNC_HL_MASK_NONE;
+  }
+}
+
+double toDouble(const llvm::APFloat &value) { return value.convertToDouble(); }
+
+/// Attention's attributes, shared by attn.sdpa and attn.attention_probs.
+template <typename AttentionOp>
+void setAttention(attnc_hl_op &out, AttentionOp op) {
+  out.heads = static_cast<int64_t>(op.getHeads());
+  out.kv_heads = static_cast<int64_t>(op.getKvHeads());
+  out.mask = maskOf(op.getMask());
+  out.window = static_cast<int64_t>(op.getWindow().value_or(0));
+  out.scale = toDouble(op.getScale());
+  out.has_bias = op.getBias() != nullptr;
+  out.has_alibi = op.getAlibi() != nullptr;
+}
+
+} // namespace
+
+llvm::Expected<HalideModel> HalideModel::fromModule(ModuleOp module,
+                                              const Graph &graph,
+                                              const std::string &pipelineName) {
+  auto fail = [](Operation *op, const Twine &message) {
+    std::string text;
+    llvm::raw_string_ostream os(text);
+    os << op->getLoc() << ": " << message;
+    return llvm::createStringError(llvm::inconvertibleErrorCode(), text);
+  };
+  auto func = module.lookupSymbol<func::FuncOp>(graph.name);
+  if (!func)
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   "model function '" + graph.name +
+                                       "' is missing");
+  if (graph.isDecodeStep || graph.decodeStep)
+    return fail(func, "the Halide backend does not compile decode steps; "
+                      "compile this model with --backend=mlir");
+
+  HalideModel result;
+  llvm::DenseMap<Value, int32_t> ids;
+  auto addValue = [&](Value value) -> int32_t {
+    auto type = cast<RankedTensorType>(value.getType());
+    attnc_hl_shape shape{};
+    shape.rank = static_cast<int32_t>(type.getRank());
+    for (int64_t d = 0; d < type.getRank(); ++d)
+      shape.dims[d] = type.getDimSize(d);
+    result.values.push_back(shape);
+    int32_t id = static_cast<int32_t>(result.values.size() - 1);
+    ids[value] = id;
+    return id;
+  };
+  auto keep = [&](std::string text) {
+    result.strings.push_back(std::move(text));
+    return result.strings.back().c_str();
+  };
+
+  // Block arguments are the non-output arguments in ABI order; the returned
+  // values are the outputs, in order.
+  std::vector<const KernelArg *> inputs, outputs;
+  for (const KernelArg &arg : graph.args)
+    (arg.role == ArgRole::Output ? outputs : inputs).push_back(&arg);
+  Block &body = func.getBody().front();
+  if (body.getNumArguments() != inputs.size())
+    return fail(func, "has " + Twine(body.getNumArguments()) +
+                          " arguments, the model declares " +
+                          Twine(inputs.size()));
+  for (auto [arg, kernelArg] : llvm::zip(body.getArguments(), inputs)) {
+    if (!isa<RankedTensorType>(arg.getType()))
+      return fail(func, "takes an argument that is not a tensor");
+    int32_t role = kernelArg->role == ArgRole::Param ? ATTNC_HL_PARAM
+                                                     : ATTNC_HL_INPUT;
+    result.args.push_back({keep(kernelArg->name), role, addValue(arg)});
+  }
+
+  for (Operation &op : body.without_terminator()) {
+    attnc_hl_op out{};
+    std::string where;
+    llvm::raw_string_ostream whereOS(where);
+    whereOS << op.getLoc() << ": " << op.getName().stripDialect();
+    out.location = keep(where);
+    if (op.getNumResults() != 1 || op.getNumOperands() > ATTNC_HL_MAX_OPERANDS)
+      return fail(&op, "'" + op.getName().getStringRef() +
+                           "' has no Halide lowering");
+    for (Value operand : op.getOperands()) {
+      auto it = ids.find(operand);
+      if (it == ids.end())
+        return fail(&op, "reads a value the Halide backend cannot take "
+                         "(not a tensor of the model)");
+      out.operands[out.num_operands++] = it->second;
+    }
+    auto is = [&](attnc_hl_op_kind kind) {
+      out.kind = kind;
+      return true;
+    };
+    bool known =
+        llvm::TypeSwitch<Operation *, bool>(&op)
+            .Case([&](attn::LinearOp) { return is(ATTNC_HL_LINEAR); })
+            .Case([&](tensor::ExtractSliceOp slice) {
+              is(ATTNC_HL_SLICE);
+              if (slice.getSourceType().getRank() !=
+                      slice.getResultType().getRank() ||
+                  !slice.hasUnitStride() || !slice.getOffsets().empty())
+                return false;
+              for (auto [d, offset] :
+                   llvm::enumerate(slice.getStaticOffsets()))
+                out.offsets[d] = offset;
+              return true;
+            })
+            .Case([&](attn::SdpaOp sdpa) {
+              setAttention(out, sdpa);
+              return is(ATTNC_HL_SDPA);
+            })
+            .Case([&](attn::AttentionProbsOp probs) {
+              setAttention(out, probs);
+              return is(ATTNC_HL_ATTENTION_PROBS);
+            })
+            .Case([&](attn::MatmulOp) { return is(ATTNC_HL_MATMUL); })
+            .Case([&](attn::TransposeOp) {
+              return is(ATTNC_HL_TRANSPOSE);
+            })
+            .Case([&](attn::ScaleOp scale) {
+              out.scale = toDouble(scale.getFactor());
+              return is(ATTNC_HL_SCALE);
+            })
+            .Case([&](attn::MaskOp mask) {
+              out.mask = maskOf(mask.getKind());
+              out.window = static_cast<int64_t>(mask.getWindow().value_or(0));
+              return is(ATTNC_HL_MASK);
+            })
+            .Case([&](attn::SoftmaxOp softmax) {
+              out.axis = static_cast<int64_t>(softmax.getAxis());
+              return is(ATTNC_HL_SOFTMAX);
+            })
+            .Case([&](attn::SplitHeadsOp) {
+              return is(ATTNC_HL_SPLIT_HEADS);
+            })
+            .Case([&](attn::MergeHeadsOp) {
+              return is(ATTNC_HL_MERGE_HEADS);
+            })
+            .Case([&](attn::RopeOp rope) {
+              if (rope.getPosition())
+                return false; // only in decode steps
+              out.head_dim = static_cast<int64_t>(rope.getHeadDim());
+              out.base = toDouble(rope.getBase());
+              out.rope_interleaved =
+                  rope.getStyle() == attn::RopeStyle::interleaved;
+              return is(ATTNC_HL_ROPE);
+            })
+            .Case([&](attn::LayerNormOp norm) {
+              out.eps = toDouble(norm.getEps());
+              return is(ATTNC_HL_LAYER_NORM);
+            })
+            .Case([&](attn::RmsNormOp norm) {
+              out.eps = toDouble(norm.getEps());
+              return is(ATTNC_HL_RMS_NORM);
+            })
+            .Case([&](attn::AddOp) { return is(ATTNC_HL_ADD); })
+            .Case([&](attn::SubOp) { return is(ATTNC_HL_SUB); })
+            .Case([&](attn::MulOp) { return is(ATTNC_HL_MUL); })
+            .Case([&](attn::GeluOp gelu) {
+              out.gelu_tanh =
+                  gelu.getApproximate() == attn::GeluApproximation::tanh;
+              return is(ATTNC_HL_GELU);
+            })
+            .Case([&](attn::SiluOp) { return is(ATTNC_HL_SILU); })
+            .Case([&](attn::ReluOp) { return is(ATTNC_HL_RELU); })
+            .Default([](Operation *) { return false; });
+    if (!known)
+      return fail(&op, "'" + op.getName().getStringRef() +
+                           "' in this form has no Halide lowering");
+    out.result = addValue(op.getResult(0));
+    result.ops.push_back(out);
+  }
+
+  auto ret = cast<func::ReturnOp>(body.getTerminator());
+  if (ret.getNumOperands() != outputs.size())
+    return fail(ret, "returns " + Twine(ret.getNumOperands()) +
+                         " values, the model declares " +
+                         Twine(outputs.size()) + " outputs");
+  for (auto [value, kernelArg] : llvm::zip(ret.getOperands(), outputs)) {
+    auto it = ids.find(value);
+    if (it == ids.end())
+      return fail(ret, "returns a value no construct computes");
+    result.args.push_back({keep(kernelArg->name), ATTNC_HL_OUTPUT, it->second});
+  }
+
+  attnc_hl_model &m = result.model_;
+  m.interface_version = ATTNC_HL_INTERFACE_VERSION;
+  m.function_name = keep(pipelineName);
+  m.num_values = static_cast<int32_t>(result.values.size());
+  m.values = result.values.data();
+  m.num_args = static_cast<int32_t>(result.args.size());
+  m.args = result.args.data();
+  m.num_ops = static_cast<int32_t>(result.ops.size());
+  m.ops = result.ops.data();
+  return std::move(result);
+}

@@ -1,0 +1,487 @@
+//===- Algorithm.cpp - a model's constructs as Halide Funcs ---------------===//
+
+#include "Algorithm.h"
+
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+
+using namespace Halide;
+using namespace attnc::hl;
+
+bool Construct::isReduction() const {
+  switch (op->kind) {
+  case ATTNC_HL_LINEAR:
+  case ATTNC_HL_SDPA:
+  case ATTNC_HL_ATTENTION_PROBS:
+  case ATTNC_HL_MATMUL:
+  case ATTNC_HL_SOFTMAX:
+  case ATTNC_HL_LAYER_NORM:
+  case ATTNC_HL_RMS_NORM:
+    return true;
+  default:
+    return false;
+  }
+}
+
+bool Construct::isIndexRemap() const {
+  switch (op->kind) {
+  case ATTNC_HL_SLICE:
+  case ATTNC_HL_TRANSPOSE:
+  case ATTNC_HL_SPLIT_HEADS:
+  case ATTNC_HL_MERGE_HEADS:
+    return true;
+  default:
+    return false;
+  }
+}
+
+namespace {
+
+Expr negativeInfinity() {
+  return Expr(-std::numeric_limits<float>::infinity());
+}
+
+std::vector<Var> makeVars(int rank) {
+  static const char *names[] = {"x", "y", "z"};
+  std::vector<Var> vars;
+  for (int d = 0; d < rank; ++d)
+    vars.emplace_back(names[d]);
+  return vars;
+}
+
+std::vector<Expr> asExprs(const std::vector<Var> &vars) {
+  return std::vector<Expr>(vars.begin(), vars.end());
+}
+
+/// Whether query `i` sees key `j`, or an undefined Expr for no mask.
+Expr visibility(const attnc_hl_op &op, Expr i, Expr j) {
+  switch (op.mask) {
+  case ATTNC_HL_MASK_CAUSAL:
+    return j <= i;
+  case ATTNC_HL_MASK_WINDOW:
+    return j <= i && j > i - static_cast<int>(op.window);
+  default:
+    return Expr();
+  }
+}
+
+/// Key `r` of a reduction restricted to the keys query `i` sees, written so
+/// that the index itself carries the bounds: equal to `r` wherever the
+/// mask's predicate holds, and Halide's bounds inference then asks the
+/// producers only for the visible keys of a query tile.
+Expr visibleKey(const attnc_hl_op &op, Expr i, Expr r) {
+  switch (op.mask) {
+  case ATTNC_HL_MASK_CAUSAL:
+    return min(r, i);
+  case ATTNC_HL_MASK_WINDOW:
+    return clamp(r, i - static_cast<int>(op.window) + 1, i);
+  default:
+    return r;
+  }
+}
+
+class Builder {
+public:
+  explicit Builder(const attnc_hl_model &model) : model(model) {}
+  Algorithm run();
+
+private:
+  const attnc_hl_shape &shape(int32_t value) const {
+    return model.values[value];
+  }
+  /// Extent of Halide dimension `dim` (innermost first) of a value.
+  int extent(int32_t value, int dim) const {
+    const attnc_hl_shape &s = shape(value);
+    return static_cast<int>(s.dims[s.rank - 1 - dim]);
+  }
+  std::vector<int> extents(int32_t value) const {
+    std::vector<int> e;
+    for (int d = 0; d < shape(value).rank; ++d)
+      e.push_back(extent(value, d));
+    return e;
+  }
+  Func operand(const attnc_hl_op &op, int index) const {
+    return alg.values[op.operands[index]];
+  }
+  std::string name(const char *what, const attnc_hl_op &op) const {
+    return std::string(what) + "_v" + std::to_string(op.result);
+  }
+
+  void build(Construct &construct);
+  void buildLinear(Construct &construct);
+  void buildMatmul(Construct &construct);
+  void buildAttention(Construct &construct);
+  void buildSoftmax(Construct &construct);
+  void buildRope(Construct &construct);
+  void buildNorm(Construct &construct);
+  void buildElementwise(Construct &construct);
+
+  const attnc_hl_model &model;
+  Algorithm alg;
+};
+
+Algorithm Builder::run() {
+  alg.values.resize(model.num_values);
+  alg.shapes.assign(model.values, model.values + model.num_values);
+  alg.consumers.resize(model.num_values);
+  alg.isOutput.assign(model.num_values, false);
+  for (int a = 0; a < model.num_args; ++a) {
+    const attnc_hl_arg &arg = model.args[a];
+    if (arg.role == ATTNC_HL_OUTPUT) {
+      alg.isOutput[arg.value] = true;
+      continue;
+    }
+    const attnc_hl_shape &s = shape(arg.value);
+    ImageParam param(Float(32), s.rank, arg.name);
+    // The ABI's dense row-major arrays: Halide knows every extent and
+    // stride, so no index arithmetic is left to run time.
+    constrainDense(param, extents(arg.value));
+    std::vector<Var> vars = makeVars(s.rank);
+    Func wrapped(std::string(arg.name) + "_in");
+    wrapped(vars) = param(vars);
+    alg.arguments.push_back(param);
+    alg.argumentExtents.push_back(extents(arg.value));
+    alg.values[arg.value] = wrapped;
+  }
+  alg.constructs.resize(model.num_ops);
+  for (int o = 0; o < model.num_ops; ++o) {
+    Construct &construct = alg.constructs[o];
+    construct.op = &model.ops[o];
+    build(construct);
+    alg.values[construct.op->result] = construct.result;
+    for (int i = 0; i < construct.op->num_operands; ++i)
+      alg.consumers[construct.op->operands[i]].push_back(o);
+  }
+  for (int a = 0; a < model.num_args; ++a)
+    if (model.args[a].role == ATTNC_HL_OUTPUT) {
+      alg.outputs.push_back(alg.values[model.args[a].value]);
+      alg.outputExtents.push_back(extents(model.args[a].value));
+    }
+  return std::move(alg);
+}
+
+void Builder::build(Construct &construct) {
+  const attnc_hl_op &op = *construct.op;
+  construct.vars = makeVars(shape(op.result).rank);
+  switch (op.kind) {
+  case ATTNC_HL_LINEAR:
+    return buildLinear(construct);
+  case ATTNC_HL_MATMUL:
+    return buildMatmul(construct);
+  case ATTNC_HL_SDPA:
+  case ATTNC_HL_ATTENTION_PROBS:
+    return buildAttention(construct);
+  case ATTNC_HL_SOFTMAX:
+    return buildSoftmax(construct);
+  case ATTNC_HL_ROPE:
+    return buildRope(construct);
+  case ATTNC_HL_LAYER_NORM:
+  case ATTNC_HL_RMS_NORM:
+    return buildNorm(construct);
+  default:
+    return buildElementwise(construct);
+  }
+}
+
+void Builder::buildLinear(Construct &construct) {
+  const attnc_hl_op &op = *construct.op;
+  Func x = operand(op, 0), w = operand(op, 1);
+  Var o = construct.vars[0], t = construct.vars[1];
+  construct.inner = RDom(0, extent(op.operands[0], 0), "k");
+  construct.product = Func(name("linear_sum", op));
+  construct.product(o, t) = op.num_operands > 2 ? operand(op, 2)(o) : Expr(0.f);
+  construct.product(o, t) += x(construct.inner, t) * w(o, construct.inner);
+  construct.result = Func(name("linear", op));
+  construct.result(o, t) = construct.product(o, t);
+}
+
+void Builder::buildMatmul(Construct &construct) {
+  const attnc_hl_op &op = *construct.op;
+  Func a = operand(op, 0), b = operand(op, 1);
+  std::vector<Var> &v = construct.vars;
+  construct.inner = RDom(0, extent(op.operands[0], 0), "k");
+  construct.product = Func(name("matmul_sum", op));
+  std::vector<Expr> out = asExprs(v), lhs = asExprs(v), rhs = asExprs(v);
+  lhs[0] = construct.inner;  // a(k, m[, batch])
+  rhs[1] = construct.inner;  // b(n, k[, batch])
+  construct.product(v) = 0.f;
+  construct.product(v) += a(lhs) * b(rhs);
+  construct.result = Func(name("matmul", op));
+  construct.result(v) = construct.product(v);
+}
+
+void Builder::buildAttention(Construct &construct) {
+  const attnc_hl_op &op = *construct.op;
+  bool probs = op.kind == ATTNC_HL_ATTENTION_PROBS;
+  Func q = operand(op, 0), k = operand(op, 1);
+  Func v = probs ? Func() : operand(op, 2);
+  int next = probs ? 2 : 3;
+  Func bias = op.has_bias ? operand(op, next++) : Func();
+  Func alibi = op.has_alibi ? operand(op, next++) : Func();
+
+  const int heads = static_cast<int>(op.heads);
+  const int group = static_cast<int>(op.heads / op.kv_heads);
+  const int D = extent(op.operands[0], 0) / heads;
+  const int T = extent(op.operands[1], 1);
+  construct.headDim = D;
+  Var j("key"), i("query"), h("head"), d("feature");
+  construct.key = j, construct.query = i, construct.head = h, construct.feature = d;
+
+  // Keys of one head as columns, so that scores against consecutive keys
+  // are unit-stride vector loads.
+  construct.keysT = Func(name("keys_t", op));
+  construct.keysT(j, d, h) = k(h * D + d, j);
+
+  RDom f(0, D, "f");
+  construct.features = f;
+  construct.dot = Func(name("dot", op));
+  construct.dot(j, i, h) = 0.f;
+  construct.dot(j, i, h) += q(h * D + f, i) * construct.keysT(j, f, h / group);
+
+  Expr logit = construct.dot(j, i, h) * static_cast<float>(op.scale);
+  if (bias.defined())
+    logit += bias(j, i);
+  if (alibi.defined())
+    logit -= alibi(h) * cast<float>(abs(i - j));
+  Expr seen = visibility(op, i, j);
+  Expr score = seen.defined() ? select(seen, logit, negativeInfinity()) : logit;
+  Func scores(name("scores", op)); // inlined: read by rowMax and weights
+  scores(j, i, h) = score;
+
+  // The keys a query sees; with a mask, Halide trims the loops over keys to
+  // the visible range, so masked-out key ranges are never visited.
+  construct.keys = RDom(0, T, "k");
+  if (Expr keySeen = visibility(op, i, construct.keys.x); keySeen.defined())
+    construct.keys.where(keySeen);
+  Expr r = visibleKey(op, i, construct.keys.x);
+
+  construct.rowMax = Func(name("row_max", op));
+  construct.rowMax(i, h) = negativeInfinity();
+  construct.rowMax(i, h) = max(construct.rowMax(i, h), scores(r, i, h));
+
+  // fast_exp: about 2^-18 relative error (Halide's documentation: accurate
+  // to the last 5 bits of the mantissa), vectorizes; its argument is clamped
+  // where it would underflow to 0 anyway. A row that sees no key (max
+  // -inf) gets zero weights, so its result is 0, not NaN.
+  Expr m = construct.rowMax(i, h);
+  Expr weight = fast_exp(max(scores(j, i, h) - m, -87.f));
+  Expr live = m > negativeInfinity();
+  if (seen.defined())
+    live = live && seen;
+  construct.weights = Func(name("weights", op));
+  construct.weights(j, i, h) = select(live, weight, 0.f);
+
+  construct.rowSum = Func(name("row_sum", op));
+  construct.rowSum(i, h) = 0.f;
+  construct.rowSum(i, h) += construct.weights(r, i, h);
+  Expr sum = construct.rowSum(i, h);
+
+  if (probs) {
+    construct.result = Func(name("attention_probs", op));
+    construct.result(j, i, h) =
+        select(sum > 0.f, construct.weights(j, i, h) / sum, 0.f);
+    return;
+  }
+  construct.accumulator = Func(name("attention_sum", op));
+  construct.accumulator(d, i, h) = 0.f;
+  construct.accumulator(d, i, h) +=
+      construct.weights(r, i, h) * v((h / group) * D + d, r);
+  Func normalized(name("attention_heads", op));
+  normalized(d, i, h) =
+      select(sum > 0.f, construct.accumulator(d, i, h) / sum, 0.f);
+  Var c = construct.vars[0], row = construct.vars[1];
+  construct.result = Func(name("attention", op));
+  construct.result(c, row) = normalized(c % D, row, c / D);
+}
+
+void Builder::buildSoftmax(Construct &construct) {
+  const attnc_hl_op &op = *construct.op;
+  Func in = operand(op, 0);
+  std::vector<Var> &v = construct.vars;
+  int rank = static_cast<int>(v.size());
+  int dim = rank - 1 - static_cast<int>(op.axis);
+  RDom r(0, extent(op.result, dim), "r");
+  std::vector<Var> rest;
+  for (int d = 0; d < rank; ++d)
+    if (d != dim)
+      rest.push_back(v[d]);
+  std::vector<Expr> along = asExprs(v);
+  along[dim] = r;
+
+  Func mx(name("softmax_max", op)), e(name("softmax_exp", op)),
+      sum(name("softmax_sum", op));
+  mx(rest) = negativeInfinity();
+  mx(rest) = max(mx(rest), in(along));
+  Expr m = mx(rest);
+  e(v) = select(m > negativeInfinity(),
+                fast_exp(max(in(v) - m, -87.f)), 0.f);
+  sum(rest) = 0.f;
+  sum(rest) += e(along);
+  construct.stats = mx;
+  construct.product = sum;
+  construct.result = Func(name("softmax", op));
+  construct.result(v) = select(sum(rest) > 0.f, e(v) / sum(rest), 0.f);
+}
+
+void Builder::buildRope(Construct &construct) {
+  const attnc_hl_op &op = *construct.op;
+  Func in = operand(op, 0);
+  std::vector<Var> &v = construct.vars;
+  const int D = static_cast<int>(op.head_dim);
+  const int width = extent(op.result, 0);
+  Var p("pair"), s("position");
+  // Angles reach thousands of radians in long contexts: computed in double
+  // and rounded once, like the MLIR backend and the reference.
+  Expr theta = cast<double>(s) *
+               pow(Expr(op.base), cast<double>(-2 * p) / Expr(static_cast<double>(D)));
+  construct.cosTable = Func(name("rope_cos", op));
+  construct.sinTable = Func(name("rope_sin", op));
+  construct.cosTable(p, s) = cast<float>(cos(theta));
+  construct.sinTable(p, s) = cast<float>(sin(theta));
+
+  Expr c = v[0], pos = v[1];
+  Expr within = c % D;
+  Expr pair, first, partner;
+  if (op.rope_interleaved) {
+    pair = within / 2;
+    first = within % 2 == 0;
+    partner = select(first, c + 1, c - 1);
+  } else {
+    pair = within % (D / 2);
+    first = within < D / 2;
+    partner = select(first, c + D / 2, c - D / 2);
+  }
+  std::vector<Expr> self = asExprs(v), other = asExprs(v);
+  other[0] = clamp(partner, 0, width - 1); // always in range; Halide can't tell
+  Expr x = in(self), y = in(other);
+  Expr sign = select(first, -1.f, 1.f);
+  construct.result = Func(name("rope", op));
+  construct.result(v) = x * construct.cosTable(pair, pos) +
+                    sign * y * construct.sinTable(pair, pos);
+}
+
+void Builder::buildNorm(Construct &construct) {
+  const attnc_hl_op &op = *construct.op;
+  Func x = operand(op, 0), gamma = operand(op, 1);
+  Var c = construct.vars[0], t = construct.vars[1];
+  const int n = extent(op.operands[0], 0);
+  RDom r(0, n, "r");
+  float eps = static_cast<float>(op.eps);
+  construct.result = Func(name(op.kind == ATTNC_HL_RMS_NORM ? "rms_norm"
+                                                         : "layer_norm", op));
+  if (op.kind == ATTNC_HL_RMS_NORM) {
+    construct.stats = Func(name("mean_square", op));
+    construct.stats(t) = 0.f;
+    construct.stats(t) += x(r, t) * x(r, t);
+    Expr inv = 1.f / sqrt(construct.stats(t) / n + eps);
+    construct.result(c, t) = x(c, t) * inv * gamma(c);
+    return;
+  }
+  construct.stats = Func(name("mean", op));
+  construct.stats(t) = 0.f;
+  construct.stats(t) += x(r, t);
+  Expr mean = construct.stats(t) / n;
+  construct.product = Func(name("variance", op));
+  construct.product(t) = 0.f;
+  construct.product(t) += (x(r, t) - mean) * (x(r, t) - mean);
+  Expr inv = 1.f / sqrt(construct.product(t) / n + eps);
+  construct.result(c, t) = (x(c, t) - mean) * inv * gamma(c) + operand(op, 2)(c);
+}
+
+void Builder::buildElementwise(Construct &construct) {
+  const attnc_hl_op &op = *construct.op;
+  std::vector<Var> &v = construct.vars;
+  std::vector<Expr> all = asExprs(v);
+  int rank = static_cast<int>(v.size());
+  Func in = operand(op, 0);
+  Expr value;
+  switch (op.kind) {
+  case ATTNC_HL_SLICE: {
+    std::vector<Expr> at = all;
+    for (int d = 0; d < rank; ++d)
+      at[d] = v[d] + static_cast<int>(op.offsets[rank - 1 - d]);
+    value = in(at);
+    break;
+  }
+  case ATTNC_HL_TRANSPOSE: {
+    std::vector<Expr> at = all;
+    std::swap(at[0], at[1]);
+    value = in(at);
+    break;
+  }
+  case ATTNC_HL_SPLIT_HEADS: { // out(d, s, h) = in(h * D + d, s)
+    int D = extent(op.result, 0);
+    value = in(v[2] * D + v[0], v[1]);
+    break;
+  }
+  case ATTNC_HL_MERGE_HEADS: { // out(c, s) = in(c % D, s, c / D)
+    int D = extent(op.operands[0], 0);
+    value = in(v[0] % D, v[1], v[0] / D);
+    break;
+  }
+  case ATTNC_HL_SCALE:
+    value = in(all) * static_cast<float>(op.scale);
+    break;
+  case ATTNC_HL_MASK: {
+    Expr seen = visibility(op, v[1], v[0]);
+    value = seen.defined() ? select(seen, in(all), negativeInfinity())
+                           : in(all);
+    break;
+  }
+  case ATTNC_HL_ADD:
+  case ATTNC_HL_SUB:
+  case ATTNC_HL_MUL: {
+    // The smaller shape is a suffix of the larger, in Halide's order a
+    // prefix of the vars: it repeats along the outer dimensions.
+    auto read = [&](int index) {
+      int r = shape(op.operands[index]).rank;
+      return operand(op, index)(std::vector<Expr>(all.begin(), all.begin() + r));
+    };
+    Expr a = read(0), b = read(1);
+    value = op.kind == ATTNC_HL_ADD ? a + b
+            : op.kind == ATTNC_HL_SUB ? a - b
+                                      : a * b;
+    break;
+  }
+  case ATTNC_HL_GELU: {
+    Expr x = in(all);
+    value = op.gelu_tanh
+                ? 0.5f * x *
+                      (1.f + tanh(0.7978845608f * (x + 0.044715f * x * x * x)))
+                : 0.5f * x * (1.f + erf(x * 0.70710678118f));
+    break;
+  }
+  case ATTNC_HL_SILU: {
+    Expr x = in(all);
+    value = x / (1.f + exp(-x));
+    break;
+  }
+  case ATTNC_HL_RELU:
+    value = max(in(all), 0.f);
+    break;
+  default:
+    throw ConstructError(op, "the Halide backend has no lowering for it");
+  }
+  static const char *names[] = {
+      "", "linear", "slice", "sdpa", "probs", "matmul", "transpose", "scale",
+      "mask", "softmax", "split_heads", "merge_heads", "rope", "layer_norm",
+      "rms_norm", "add", "sub", "mul", "gelu", "silu", "relu"};
+  construct.result = Func(name(names[op.kind], op));
+  construct.result(v) = value;
+}
+
+} // namespace
+
+void attnc::hl::constrainDense(const Halide::OutputImageParam &buffer,
+                               const std::vector<int> &extents) {
+  int stride = 1;
+  for (size_t d = 0; d < extents.size(); ++d) {
+    buffer.dim(d).set_bounds(0, extents[d]).set_stride(stride);
+    stride *= extents[d];
+  }
+}
+
+Algorithm attnc::hl::buildAlgorithm(const attnc_hl_model &model) {
+  return Builder(model).run();
+}

@@ -1,0 +1,75 @@
+//===- Algorithm.h - a model's constructs as Halide Funcs -------*- C++ -*-===//
+//
+// The algorithm half of the Halide backend: what every value of the model
+// is, as pure Halide definitions, with no word about loop order, tiling or
+// storage. Schedule.h decides those. Vars run innermost first, so a
+// row-major [rows, columns] value is f(column, row).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTNC_HALIDE_ALGORITHM_H
+#define ATTNC_HALIDE_ALGORITHM_H
+
+#include "attnc/Halide/HalideModule.h"
+
+#include "Halide.h"
+
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace attnc::hl {
+
+/// The Funcs of one construct. `result` is the model's value; the others
+/// are the intermediate stages a schedule places (empty when unused).
+struct Construct {
+  const attnc_hl_op *op = nullptr;
+  Halide::Func result;
+  std::vector<Halide::Var> vars; ///< result's, innermost first
+
+  // attention (and its probabilities): keys of a head as columns, q.k,
+  // the row maximum, exp(score - max), the row sum, sum of weights * v.
+  Halide::Func keysT, dot, rowMax, weights, rowSum, accumulator;
+  Halide::RDom keys, features; ///< over visible keys; over a head's width
+  Halide::Var key, query, head, feature; ///< the vars of the stages above
+  int64_t headDim = 0;
+  // linear and matmul: the reduction over the inner dimension.
+  Halide::Func product;
+  Halide::RDom inner;
+  // norms and softmax: per-row statistics; rope: the cos and sin tables.
+  Halide::Func stats, cosTable, sinTable;
+
+  bool isReduction() const;   ///< reads whole rows or columns of operands
+  bool isIndexRemap() const;  ///< moves elements, computes nothing
+};
+
+struct Algorithm {
+  std::vector<Halide::ImageParam> arguments; ///< inputs and params, ABI order
+  std::vector<Halide::Func> outputs;          ///< ABI order
+  /// Extents, innermost first, of each argument and output.
+  std::vector<std::vector<int>> argumentExtents, outputExtents;
+  std::vector<Halide::Func> values;           ///< by value id
+  std::vector<attnc_hl_shape> shapes;         ///< by value id
+  std::vector<Construct> constructs;                  ///< one per op, model order
+  /// For each value, the constructs that read it (indices into constructs).
+  std::vector<std::vector<int>> consumers;
+  std::vector<bool> isOutput; ///< by value id
+};
+
+/// Tells Halide a buffer is the ABI's dense row-major array of `extents`
+/// (innermost first): no index arithmetic is left to run time.
+void constrainDense(const Halide::OutputImageParam &buffer,
+                    const std::vector<int> &extents);
+
+/// A construct of the model the backend cannot build.
+struct ConstructError : std::runtime_error {
+  ConstructError(const attnc_hl_op &op, const std::string &what)
+      : std::runtime_error(std::string(op.location) + ": " + what) {}
+};
+
+/// Throws ConstructError, or Halide's own errors.
+Algorithm buildAlgorithm(const attnc_hl_model &model);
+
+} // namespace attnc::hl
+
+#endif // ATTNC_HALIDE_ALGORITHM_H

@@ -1,0 +1,254 @@
+//===- Schedule.cpp - where and in which order the Funcs are computed -----===//
+
+#include "Schedule.h"
+
+using namespace Halide;
+using namespace attnc::hl;
+
+namespace {
+
+/// The largest of `candidates` (descending) that divides `n`: tiles that
+/// divide their loop exactly keep constant extents, so they can be
+/// unrolled, and need no tail code.
+int divisorOf(int n, std::initializer_list<int> candidates) {
+  for (int c : candidates)
+    if (n % c == 0)
+      return c;
+  return 1;
+}
+
+class HandScheduler {
+public:
+  HandScheduler(Algorithm &alg, const Target &target)
+      : alg(alg), lanes(target.natural_vector_size<float>()) {}
+
+  void run() {
+    for (Construct &construct : alg.constructs) {
+      if (!needsOwnBuffer(construct))
+        continue; // inlined into its one consumer
+      switch (construct.op->kind) {
+      case ATTNC_HL_LINEAR:
+      case ATTNC_HL_MATMUL:
+        scheduleProduct(construct);
+        break;
+      case ATTNC_HL_SDPA:
+        scheduleAttention(construct);
+        break;
+      case ATTNC_HL_ATTENTION_PROBS:
+        scheduleProbabilities(construct);
+        break;
+      case ATTNC_HL_LAYER_NORM:
+      case ATTNC_HL_RMS_NORM:
+        scheduleRows(construct);
+        break;
+      case ATTNC_HL_SOFTMAX:
+        construct.stats.compute_root();
+        construct.product.compute_root();
+        scheduleElementwise(construct);
+        break;
+      default:
+        scheduleElementwise(construct);
+        break;
+      }
+      if (construct.cosTable.defined()) {
+        construct.cosTable.compute_root();
+        construct.sinTable.compute_root();
+      }
+    }
+  }
+
+private:
+  int extentOf(const Construct &construct, int dim) const {
+    const attnc_hl_shape &s = alg.shapes[construct.op->result];
+    return static_cast<int>(s.dims[s.rank - 1 - dim]);
+  }
+  int vectorFor(int n) const {
+    for (int v = lanes; v > 1; v /= 2)
+      if (n % v == 0)
+        return v;
+    return 1;
+  }
+
+  /// Outputs and anything a reduction reads (a product would recompute an
+  /// inlined producer for every output element) get their own buffer, as
+  /// does a value read by several constructs. Moves of elements (slices,
+  /// head splits, transposes) are always folded into their readers.
+  bool needsOwnBuffer(const Construct &construct) const {
+    int32_t value = construct.op->result;
+    if (alg.isOutput[value] || construct.isReduction())
+      return true;
+    if (construct.isIndexRemap())
+      return false;
+    const std::vector<int> &readers = alg.consumers[value];
+    if (readers.size() != 1)
+      return true;
+    const Construct &reader = alg.constructs[readers[0]];
+    return reader.isReduction() || reader.op->kind == ATTNC_HL_ROPE;
+  }
+
+  void scheduleElementwise(Construct &construct) {
+    Func f = construct.result;
+    std::vector<Var> &v = construct.vars;
+    f.compute_root();
+    int inner = extentOf(construct, 0);
+    if (int vec = vectorFor(inner); vec > 1)
+      f.vectorize(v[0], vec);
+    if (v.size() > 1)
+      f.parallel(v.back());
+  }
+
+  /// Linear and matmul: output tiles of rows x (2 vectors), the sum over
+  /// the inner dimension kept in 2 x rows vector registers, tiles ordered
+  /// so that consecutive ones share the same weight columns.
+  void scheduleProduct(Construct &construct) {
+    Func out = construct.result, sum = construct.product;
+    std::vector<Var> &v = construct.vars;
+    Var x = v[0], y = v[1], xi("xi"), yi("yi"), tile("tile");
+    int cols = extentOf(construct, 0), rows = extentOf(construct, 1);
+    int vec = vectorFor(cols);
+    int tileCols = divisorOf(cols, {2 * vec, vec});
+    int tileRows = divisorOf(rows, {8, 6, 4, 3, 2});
+    out.compute_root()
+        .tile(x, y, xi, yi, tileCols, tileRows)
+        .reorder(xi, yi, y, x);
+    if (v.size() == 3)
+      out.fuse(y, x, tile).fuse(tile, v[2], tile).parallel(tile);
+    else
+      out.fuse(y, x, tile).parallel(tile);
+    if (vec > 1)
+      out.vectorize(xi, vec);
+    sum.compute_at(out, tile);
+    if (vec > 1)
+      sum.vectorize(x, vec);
+    Halide::Stage update = sum.update();
+    update.reorder(x, y, construct.inner.x);
+    if (vec > 1)
+      update.vectorize(x, vec).unroll(x);
+    update.unroll(y);
+  }
+
+  /// Attention: tasks are (head, query tile) pairs, consecutive tasks on
+  /// the same head so its keys and values stay in cache. Inside a task:
+  /// scores of the tile's rows against the keys they see (a register-
+  /// blocked product over the head's features), their maximum, the
+  /// weights, their sum, and the weighted sum of values.
+  void scheduleAttention(Construct &construct) {
+    const int D = static_cast<int>(construct.headDim);
+    Func out = construct.result;
+    Var c = construct.vars[0], row = construct.vars[1];
+    Var head("h"), feature("d"), tileRow("io"), rowInTile("ii"), task("task");
+    int queries = extentOf(construct, 1);
+    int tq = divisorOf(queries, {32, 16, 8, 4, 2});
+    int vecD = vectorFor(D);
+    out.compute_root()
+        .split(c, head, feature, D)
+        .split(row, tileRow, rowInTile, tq)
+        .reorder(feature, rowInTile, tileRow, head)
+        .fuse(tileRow, head, task)
+        .parallel(task);
+    if (vecD > 1)
+      out.vectorize(feature, vecD);
+    scheduleTile(construct, out, task, tq);
+
+    // Sum of weights times values: rows x (D / vecD) vector accumulators.
+    Func acc = construct.accumulator;
+    Var d = construct.feature, i = construct.query, io("acc_io"), ii("acc_ii");
+    acc.compute_at(out, task);
+    if (vecD > 1)
+      acc.vectorize(d, vecD);
+    int blockRows = divisorOf(tq, {D / vecD <= 4 ? 4 : 2, 2});
+    Halide::Stage update = acc.update();
+    update.split(i, io, ii, blockRows).reorder(d, ii, construct.keys.x, io);
+    if (vecD > 1)
+      update.vectorize(d, vecD).unroll(d);
+    update.unroll(ii);
+  }
+
+  void scheduleProbabilities(Construct &construct) {
+    Func out = construct.result;
+    Var j = construct.vars[0], i = construct.vars[1], h = construct.vars[2];
+    Var io("io"), ii("ii"), task("task");
+    int tq = divisorOf(extentOf(construct, 1), {32, 16, 8, 4, 2});
+    out.compute_root()
+        .split(i, io, ii, tq)
+        .reorder(j, ii, io, h)
+        .fuse(io, h, task)
+        .parallel(task);
+    if (int vec = vectorFor(extentOf(construct, 0)); vec > 1)
+      out.vectorize(j, vec);
+    scheduleTile(construct, out, task, tq);
+  }
+
+  /// The stages of one (head, query tile) task up to the weights.
+  void scheduleTile(Construct &construct, Func out, Var task, int tq) {
+    Var j = construct.key, i = construct.query;
+    construct.keysT.compute_root().parallel(construct.head).vectorize(j, lanes,
+                                                       TailStrategy::GuardWithIf);
+    // q . k for rows x (2 vectors of keys) in registers, over the features.
+    Var jo("dot_jo"), ji("dot_ji"), io("dot_io"), ii("dot_ii");
+    construct.dot.compute_at(out, task).vectorize(j, lanes, TailStrategy::GuardWithIf);
+    int blockRows = divisorOf(tq, {4, 2});
+    construct.dot.update()
+        .split(j, jo, ji, 2 * lanes, TailStrategy::GuardWithIf)
+        .split(i, io, ii, blockRows)
+        .reorder(ji, ii, construct.features.x,
+                 jo, io)
+        .vectorize(ji, lanes)
+        .unroll(ji)
+        .unroll(ii);
+    construct.rowMax.compute_at(out, task);
+    construct.weights.compute_at(out, task)
+        .vectorize(j, lanes, TailStrategy::GuardWithIf);
+    construct.rowSum.compute_at(out, task);
+  }
+
+  /// Norms: a row's statistics, then the row, in parallel over rows.
+  void scheduleRows(Construct &construct) {
+    Func out = construct.result;
+    Var c = construct.vars[0], t = construct.vars[1];
+    out.compute_root().parallel(t);
+    if (int vec = vectorFor(extentOf(construct, 0)); vec > 1)
+      out.vectorize(c, vec);
+    construct.stats.compute_at(out, t);
+    if (construct.product.defined())
+      construct.product.compute_at(out, t);
+  }
+
+  Algorithm &alg;
+  const int lanes;
+};
+
+} // namespace
+
+void attnc::hl::scheduleByHand(Algorithm &algorithm, const Target &target) {
+  HandScheduler(algorithm, target).run();
+}
+
+void attnc::hl::scheduleAutomatically(Algorithm &alg, Pipeline &pipeline,
+                                      const Target &target,
+                                      const std::string &name,
+                                      const std::string &pluginDir,
+                                      int threads) {
+  for (size_t a = 0; a < alg.arguments.size(); ++a) {
+    Region region;
+    for (int e : alg.argumentExtents[a])
+      region.push_back(Range(0, e));
+    alg.arguments[a].set_estimates(region);
+  }
+  for (size_t o = 0; o < alg.outputs.size(); ++o) {
+    Region region;
+    for (int e : alg.outputExtents[o])
+      region.push_back(Range(0, e));
+    alg.outputs[o].set_estimates(region);
+  }
+  // The plugins register under capitalized names.
+  std::string registered = name == "adams2019"       ? "Adams2019"
+                           : name == "li2018"        ? "Li2018"
+                           : name == "mullapudi2016" ? "Mullapudi2016"
+                                                     : name;
+  load_plugin(pluginDir + "/libautoschedule_" + name + ".so");
+  // Caches of this class of machine: 1 MB of L2 per core; the balance is
+  // Halide's default for CPUs.
+  pipeline.auto_schedule(registered, target,
+                         MachineParams(threads, 1 << 20, 40));
+}

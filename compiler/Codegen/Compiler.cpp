@@ -61,9 +61,8 @@ static void markArgumentsNoAlias(mlir::ModuleOp module) {
 }
 
 llvm::Expected<std::unique_ptr<llvm::Module>>
-attnc::translateToLLVMIR(mlir::ModuleOp module, const Graph &graph,
-                         llvm::LLVMContext &llvmContext,
-                         llvm::TargetMachine &machine, unsigned optLevel) {
+attnc::translateKernels(mlir::ModuleOp module, const Graph &graph,
+                        llvm::LLVMContext &llvmContext) {
   markArgumentsNoAlias(module);
   std::unique_ptr<llvm::Module> llvmModule =
       mlir::translateModuleToLLVMIR(module, llvmContext, graph.name);
@@ -73,17 +72,28 @@ attnc::translateToLLVMIR(mlir::ModuleOp module, const Graph &graph,
   if (llvm::Error err = defineParallelLaunchers(*llvmModule))
     return std::move(err);
   defineAllocationHooks(*llvmModule);
-  if (llvm::Error err = addKernelInterface(*llvmModule, graph))
-    return std::move(err);
-  optimizeModule(*llvmModule, machine, optLevel);
   return std::move(llvmModule);
+}
+
+llvm::Expected<std::unique_ptr<llvm::Module>>
+attnc::translateToLLVMIR(mlir::ModuleOp module, const Graph &graph,
+                         llvm::LLVMContext &llvmContext,
+                         llvm::TargetMachine &machine, unsigned optLevel) {
+  auto llvmModule = translateKernels(module, graph, llvmContext);
+  if (!llvmModule)
+    return llvmModule.takeError();
+  if (llvm::Error err = addKernelInterface(**llvmModule, graph))
+    return std::move(err);
+  optimizeModule(**llvmModule, machine, optLevel);
+  return std::move(*llvmModule);
 }
 
 llvm::Error attnc::compileGraph(const Graph &graph,
                                 const llvm::SourceMgr &sourceMgr,
                                 const TargetOptions &target,
                                 llvm::StringRef outputPath, bool sharedLibrary,
-                                const AttnOptimizationOptions &options) {
+                                const AttnOptimizationOptions &options,
+                                Backend backend, const HalideOptions &halide) {
   auto context = createCompilerContext();
   std::string diagnostics;
   llvm::raw_string_ostream diagStream(diagnostics);
@@ -99,6 +109,19 @@ llvm::Error attnc::compileGraph(const Graph &graph,
       generateAttnModule(*context, graph, sourceMgr);
   if (!module)
     return fail("generating the attn dialect failed");
+  if (backend == Backend::Halide) {
+    if (failed(runPipeline(*module, [&](mlir::OpPassManager &pm) {
+          buildAttnOptimizationPipeline(pm, options);
+        })))
+      return fail("the attn-dialect passes failed");
+    auto output = OutputFile::open(outputPath);
+    if (!output)
+      return output.takeError();
+    if (llvm::Error err = emitHalideKernel(*module, graph, halide, target,
+                                           **output, sharedLibrary))
+      return err;
+    return (*output)->commit();
+  }
   if (failed(lowerToLLVMDialect(*module, options)))
     return fail("lowering to the LLVM dialect failed");
 

@@ -2,10 +2,13 @@
 
 #include "attnc/Codegen/HalideBackend.h"
 #include "attnc/Codegen/HalideExport.h"
+#include "attnc/Codegen/Pipeline.h"
+#include "attnc/Compiler.h"
 #include "attnc/Codegen/KernelInterface.h"
 #include "attnc/Halide/HalideModule.h"
 #include "attnc/Support/OutputFile.h"
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/Module.h"
 #include "llvm/Support/FileSystem.h"
@@ -136,7 +139,7 @@ Error compileWithModule(mlir::ModuleOp module, const Graph &graph,
   hlOptions.threads = 2;
   char message[8192] = {0};
   if (entries->compile(&model->model(), &hlOptions, message, sizeof message))
-    return error("Halide: " + Twine(message));
+    return error(message);
   return Error::success();
 }
 
@@ -164,21 +167,31 @@ void defineEntryPoint(Module &module, const Graph &graph,
       pipelineName, module);
   IRBuilder<> b(BasicBlock::Create(ctx, "entry", entry));
 
-  // halide_set_custom_do_par_for(attnc_halide_do_par_for) when the attnc
-  // runtime is linked (a weak reference, as MLIR-built kernels make).
-  Function *parFor = Function::Create(
-      FunctionType::get(i32, {ptr, ptr, i32, i32, ptr}, false),
-      GlobalValue::ExternalWeakLinkage, "attnc_halide_do_par_for", module);
-  Function *setParFor = Function::Create(
-      FunctionType::get(ptr, {ptr}, false), GlobalValue::ExternalLinkage,
-      "halide_set_custom_do_par_for", module);
-  BasicBlock *setBlock = BasicBlock::Create(ctx, "use_attnc_pool", entry);
-  BasicBlock *callBlock = BasicBlock::Create(ctx, "run", entry);
-  b.CreateCondBr(b.CreateIsNotNull(parFor), setBlock, callBlock);
-  b.SetInsertPoint(setBlock);
-  b.CreateCall(setParFor, {parFor});
-  b.CreateBr(callBlock);
-  b.SetInsertPoint(callBlock);
+  // halide_set_custom_do_par_for(attnc_halide_do_par_for) and
+  // halide_set_error_handler(attnc_halide_error) when the attnc runtime is
+  // linked (weak references, as MLIR-built kernels make to its pool).
+  auto installIfLinked = [&](StringRef hook, FunctionType *hookType,
+                             StringRef setter, StringRef block) {
+    Function *fn = Function::Create(hookType, GlobalValue::ExternalWeakLinkage,
+                                    hook, module);
+    Function *set = Function::Create(FunctionType::get(ptr, {ptr}, false),
+                                     GlobalValue::ExternalLinkage, setter,
+                                     module);
+    BasicBlock *install = BasicBlock::Create(ctx, block, entry);
+    BasicBlock *next = BasicBlock::Create(ctx, "next", entry);
+    b.CreateCondBr(b.CreateIsNotNull(fn), install, next);
+    b.SetInsertPoint(install);
+    b.CreateCall(set, {fn});
+    b.CreateBr(next);
+    b.SetInsertPoint(next);
+  };
+  Type *voidType = Type::getVoidTy(ctx);
+  installIfLinked("attnc_halide_do_par_for",
+                  FunctionType::get(i32, {ptr, ptr, i32, i32, ptr}, false),
+                  "halide_set_custom_do_par_for", "use_attnc_pool");
+  installIfLinked("attnc_halide_error",
+                  FunctionType::get(voidType, {ptr, ptr}, false),
+                  "halide_set_error_handler", "use_attnc_errors");
 
   SmallVector<Value *> buffers;
   for (auto [index, arg] : llvm::enumerate(graph.args)) {
@@ -206,6 +219,23 @@ void defineEntryPoint(Module &module, const Graph &graph,
     buffers.push_back(buffer);
   }
   b.CreateRet(b.CreateCall(pipeline, buffers));
+}
+
+/// An LLVM module for the entry points: empty, or holding the model's
+/// decode step compiled by the MLIR backend.
+Expected<std::unique_ptr<Module>>
+decodeStepModule(mlir::ModuleOp module, const Graph &graph,
+                 LLVMContext &llvmContext) {
+  if (!graph.decodeStep)
+    return std::make_unique<Module>(graph.name, llvmContext);
+  mlir::OwningOpRef<mlir::ModuleOp> decode = module.clone();
+  if (auto whole = decode->lookupSymbol<mlir::func::FuncOp>(graph.name))
+    whole.erase();
+  if (failed(runPipeline(*decode, buildAttnToLinalgPipeline)) ||
+      failed(runPipeline(*decode, buildLinalgToLLVMPipeline)))
+    return error("lowering the decode step '" + graph.decodeStep->name +
+                 "' failed");
+  return translateKernels(*decode, *graph.decodeStep, llvmContext);
 }
 
 } // namespace
@@ -258,23 +288,28 @@ Error attnc::emitHalideKernel(mlir::ModuleOp module, const Graph &graph,
     return err;
 
   // The entry point and the kernel interface, through LLVM 19 like the
-  // MLIR backend's.
+  // MLIR backend's. A model's decode step (one token against KV caches
+  // updated in place) is compiled by the MLIR backend into the same module.
   auto machine = createTargetMachine(target);
   if (!machine)
     return machine.takeError();
   LLVMContext llvmContext;
-  Module entryModule(graph.name, llvmContext);
-  entryModule.setTargetTriple((*machine)->getTargetTriple().str());
-  entryModule.setDataLayout((*machine)->createDataLayout());
-  defineEntryPoint(entryModule, graph, pipelineName);
-  if (Error err = addKernelInterface(entryModule, graph))
+  auto entryModule = decodeStepModule(module, graph, llvmContext);
+  if (!entryModule)
+    return entryModule.takeError();
+  (*entryModule)->setTargetTriple((*machine)->getTargetTriple().str());
+  (*entryModule)->setDataLayout((*machine)->createDataLayout());
+  defineEntryPoint(**entryModule, graph, pipelineName);
+  if (Error err = addKernelInterface(**entryModule, graph))
     return err;
+  optimizeModule(**entryModule, **machine, target.optLevel);
   {
     std::error_code ec;
     raw_fd_ostream os((*entryObject)->path, ec);
     if (ec)
       return createStringError(ec, "cannot write '" + (*entryObject)->path + "'");
-    if (Error err = emitMachineCode(entryModule, **machine, OutputKind::Object, os))
+    if (Error err = emitMachineCode(**entryModule, **machine,
+                                    OutputKind::Object, os))
       return err;
   }
 

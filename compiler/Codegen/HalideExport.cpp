@@ -15,6 +15,18 @@ using namespace mlir;
 
 namespace {
 
+/// "file:line:col", as attnc's own diagnostics print a place in the model.
+std::string describe(Location loc) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  if (auto fileLoc = dyn_cast<FileLineColLoc>(loc))
+    os << fileLoc.getFilename().getValue() << ":" << fileLoc.getLine() << ":"
+       << fileLoc.getColumn();
+  else
+    os << loc;
+  return text;
+}
+
 attnc_hl_mask maskOf(attn::MaskKind kind) {
   switch (kind) {
   case attn::MaskKind::causal: return ATTNC_HL_MASK_CAUSAL;
@@ -45,7 +57,7 @@ llvm::Expected<HalideModel> HalideModel::fromModule(ModuleOp module,
   auto fail = [](Operation *op, const Twine &message) {
     std::string text;
     llvm::raw_string_ostream os(text);
-    os << op->getLoc() << ": " << message;
+    os << describe(op->getLoc()) << ": " << message;
     return llvm::createStringError(llvm::inconvertibleErrorCode(), text);
   };
   auto func = module.lookupSymbol<func::FuncOp>(graph.name);
@@ -53,9 +65,8 @@ llvm::Expected<HalideModel> HalideModel::fromModule(ModuleOp module,
     return llvm::createStringError(llvm::inconvertibleErrorCode(),
                                    "model function '" + graph.name +
                                        "' is missing");
-  if (graph.isDecodeStep || graph.decodeStep)
-    return fail(func, "the Halide backend does not compile decode steps; "
-                      "compile this model with --backend=mlir");
+  if (graph.isDecodeStep)
+    return fail(func, "a decode step goes to the MLIR backend, not Halide");
 
   HalideModel result;
   llvm::DenseMap<Value, int32_t> ids;
@@ -95,10 +106,8 @@ llvm::Expected<HalideModel> HalideModel::fromModule(ModuleOp module,
 
   for (Operation &op : body.without_terminator()) {
     attnc_hl_op out{};
-    std::string where;
-    llvm::raw_string_ostream whereOS(where);
-    whereOS << op.getLoc() << ": " << op.getName().stripDialect();
-    out.location = keep(where);
+    out.location =
+        keep(describe(op.getLoc()) + ": " + op.getName().stripDialect().str());
     if (op.getNumResults() != 1 || op.getNumOperands() > ATTNC_HL_MAX_OPERANDS)
       return fail(&op, "'" + op.getName().getStringRef() +
                            "' has no Halide lowering");

@@ -134,12 +134,17 @@ Algorithm Builder::run() {
     }
     const attnc_hl_shape &s = shape(arg.value);
     ImageParam param(Float(32), s.rank, arg.name);
-    // The ABI's dense row-major arrays: Halide knows every extent and
-    // stride, so no index arithmetic is left to run time.
     constrainDense(param, extents(arg.value));
+    // Rows (the outer dimensions) are clamped into the array: the loops
+    // stay inside it, but Halide's whole-pipeline bound of a windowed
+    // attention's query rows is looser than that and would fail the call.
+    // Columns are not, so their loads stay dense vectors.
     std::vector<Var> vars = makeVars(s.rank);
+    std::vector<Expr> at = asExprs(vars);
+    for (int d = 1; d < s.rank; ++d)
+      at[d] = clamp(vars[d], 0, extent(arg.value, d) - 1);
     Func wrapped(std::string(arg.name) + "_in");
-    wrapped(vars) = param(vars);
+    wrapped(vars) = param(at);
     alg.arguments.push_back(param);
     alg.argumentExtents.push_back(extents(arg.value));
     alg.values[arg.value] = wrapped;
@@ -240,8 +245,8 @@ void Builder::buildAttention(Construct &construct) {
   construct.dot(j, i, h) += q(h * D + f, i) * construct.keysT(j, f, h / group);
 
   Expr logit = construct.dot(j, i, h) * static_cast<float>(op.scale);
-  if (bias.defined())
-    logit += bias(j, i);
+  if (bias.defined()) // keys clamped: schedules round key ranges up
+    logit += bias(clamp(j, 0, T - 1), i);
   if (alibi.defined())
     logit -= alibi(h) * cast<float>(abs(i - j));
   Expr seen = visibility(op, i, j);

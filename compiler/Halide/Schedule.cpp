@@ -166,7 +166,7 @@ private:
 
   void scheduleProbabilities(Construct &construct) {
     Func out = construct.result;
-    Var j = construct.vars[0], i = construct.vars[1], h = construct.vars[2];
+    Var j = construct.key, i = construct.query, h = construct.head;
     Var io("io"), ii("ii"), task("task");
     int tq = divisorOf(extentOf(construct, 1), {32, 16, 8, 4, 2});
     out.compute_root()
@@ -179,17 +179,20 @@ private:
     scheduleTile(construct, out, task, tq);
   }
 
-  /// The stages of one (head, query tile) task up to the weights.
+  /// The stages of one (head, query tile) task up to the weights. The key
+  /// ranges they cover end anywhere; they are rounded up to whole vectors
+  /// (RoundUp: the buffers grow to match, and the extra keys read clamped
+  /// rows of the inputs and are never consumed).
   void scheduleTile(Construct &construct, Func out, Var task, int tq) {
     Var j = construct.key, i = construct.query;
     construct.keysT.compute_root().parallel(construct.head).vectorize(j, lanes,
-                                                       TailStrategy::GuardWithIf);
+                                                       TailStrategy::RoundUp);
     // q . k for rows x (2 vectors of keys) in registers, over the features.
     Var jo("dot_jo"), ji("dot_ji"), io("dot_io"), ii("dot_ii");
-    construct.dot.compute_at(out, task).vectorize(j, lanes, TailStrategy::GuardWithIf);
+    construct.dot.compute_at(out, task).vectorize(j, lanes, TailStrategy::RoundUp);
     int blockRows = divisorOf(tq, {4, 2});
     construct.dot.update()
-        .split(j, jo, ji, 2 * lanes, TailStrategy::GuardWithIf)
+        .split(j, jo, ji, 2 * lanes, TailStrategy::RoundUp)
         .split(i, io, ii, blockRows)
         .reorder(ji, ii, construct.features.x,
                  jo, io)
@@ -198,7 +201,7 @@ private:
         .unroll(ii);
     construct.rowMax.compute_at(out, task);
     construct.weights.compute_at(out, task)
-        .vectorize(j, lanes, TailStrategy::GuardWithIf);
+        .vectorize(j, lanes, TailStrategy::RoundUp);
     construct.rowSum.compute_at(out, task);
   }
 

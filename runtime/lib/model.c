@@ -4,6 +4,7 @@
 #include "attnc/runtime.h"
 #include "checks.h"
 #include "error.h"
+#include "halide_glue.h"
 
 #include <dlfcn.h>
 #include <stdarg.h>
@@ -137,9 +138,14 @@ attn_status attn_model_run(const attn_model *model, void **args,
   if (status != ATTN_OK)
     return status;
   int rc = model->argv_entry(args);
-  if (rc != 0)
-    return attn_fail(ATTN_ERROR_KERNEL_FAILED, "model '%s' returned %d", info->name,
-                rc);
+  if (rc != 0) {
+    char halide[1024];
+    if (attnc_take_halide_error(halide, sizeof halide))
+      return attn_fail(ATTN_ERROR_KERNEL_FAILED, "model '%s' returned %d: %s",
+                       info->name, rc, halide);
+    return attn_fail(ATTN_ERROR_KERNEL_FAILED, "model '%s' returned %d",
+                     info->name, rc);
+  }
   return ATTN_OK;
 }
 

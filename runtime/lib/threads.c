@@ -171,30 +171,3 @@ void attnc_parallel_for(int64_t count, void (*task)(void *, int64_t),
   pthread_mutex_unlock(&loopLock);
 }
 
-/* Halide-built kernels: a parallel loop of Halide's (halide_do_par_for_t)
- * on this pool. Every task runs even after one fails, as in Halide's own
- * pool; the loop returns one failing task's status. */
-typedef struct halide_loop {
-  int (*task)(void *user_context, int index, uint8_t *closure);
-  void *userContext;
-  int min;
-  uint8_t *closure;
-  atomic_int status;
-} halide_loop;
-
-static void runHalideTask(void *context, int64_t i) {
-  halide_loop *loop = context;
-  int status = loop->task(loop->userContext, loop->min + (int)i, loop->closure);
-  if (status != 0)
-    atomic_store(&loop->status, status);
-}
-
-int attnc_halide_do_par_for(void *user_context,
-                            int (*task)(void *, int, uint8_t *), int min,
-                            int size, uint8_t *closure) {
-  halide_loop loop = {.task = task, .userContext = user_context, .min = min,
-                      .closure = closure};
-  atomic_init(&loop.status, 0);
-  attnc_parallel_for(size, runHalideTask, &loop);
-  return atomic_load(&loop.status);
-}

@@ -61,18 +61,20 @@ std::string flashSource(const FlashCase &c) {
   return os.str();
 }
 
-class FlashAttentionTest : public testing::TestWithParam<FlashCase> {};
+class FlashAttentionTest : public BackendTest<FlashCase> {};
 
+/// The tiles are the MLIR backend's; the Halide backend chooses its own.
 TEST_P(FlashAttentionTest, MatchesReference) {
-  const FlashCase &c = GetParam();
+  const FlashCase &c = testCase();
   AttnOptimizationOptions options;
   options.tiles = {c.queryTile, c.keyTile};
-  expectMatchesReference(flashSource(c), 1e-5, 1e-4, {1, 2}, options);
+  expectMatchesReference(flashSource(c), 1e-5, 1e-4, {1, 2}, options,
+                         backend());
 }
 
 INSTANTIATE_TEST_SUITE_P(
     Tiles, FlashAttentionTest,
-    testing::Values(
+    testing::Combine(testing::Values(
         // many key tiles per row: the running max and sum are rescaled
         FlashCase{128, 2, 2, 16, "none", false, 32, 16},
         // causal, query tiles narrower than key tiles: the diagonal key
@@ -94,9 +96,10 @@ INSTANTIATE_TEST_SUITE_P(
         FlashCase{64, 2, 2, 8, "none", true, 32, 16},
         // one tile covering the whole context
         FlashCase{32, 2, 2, 32, "causal", false, 32, 32}),
-    [](const testing::TestParamInfo<FlashCase> &info) {
+        testing::ValuesIn(testedBackends())),
+    nameWithBackend<FlashCase>([](const testing::TestParamInfo<FlashCase> &info) {
       return caseName(info.param);
-    });
+    }));
 
 /// An additive mask that hides every key from some rows: those rows give 0,
 /// not NaN, as documented for attention (and as the reference computes).

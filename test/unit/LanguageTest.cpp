@@ -37,13 +37,15 @@ std::string wrap(const Construct &c) {
   return std::string("model m {\n  context = 12\n") + c.body + "\n}\n";
 }
 
-class ConstructTest : public testing::TestWithParam<Construct> {};
+class ConstructTest : public BackendTest<Construct> {};
 
-TEST_P(ConstructTest, MatchesReference) { expectMatchesReference(wrap(GetParam())); }
+TEST_P(ConstructTest, MatchesReference) {
+  expectMatchesReference(wrap(testCase()), 1e-5, 1e-4, {1, 2}, {}, backend());
+}
 
 INSTANTIATE_TEST_SUITE_P(
     Language, ConstructTest,
-    testing::Values(
+    testing::Combine(testing::Values(
         Construct{"linear_bias", R"(
   input x : [12, 8]
   param w : [8, 6]
@@ -177,26 +179,31 @@ INSTANTIATE_TEST_SUITE_P(
   input v : [12, 8]
   y = matmul(softmax(mask(matmul(q, transpose(k)) * 0.35, causal)), v)
   output y)"}),
-    [](const testing::TestParamInfo<Construct> &info) {
+        testing::ValuesIn(testedBackends())),
+    nameWithBackend<Construct>([](const testing::TestParamInfo<Construct> &info) {
       return std::string(info.param.name);
-    });
+    }));
 
-class ExampleTest : public testing::TestWithParam<const char *> {};
+class ExampleTest : public BackendTest<const char *> {};
 
 TEST_P(ExampleTest, MatchesReference) {
-  expectMatchesReference(readSourceFile(std::string("examples/") + GetParam()));
+  expectMatchesReference(readSourceFile(std::string("examples/") + testCase()),
+                         1e-5, 1e-4, {1, 2}, {}, backend());
 }
 
-INSTANTIATE_TEST_SUITE_P(Blocks, ExampleTest,
-                         testing::Values("gpt2_block.attn", "gpt2_layer.attn",
-                                         "llama_block.attn",
-                                         "sliding_window_block.attn",
-                                         "decoder_stack.attn",
-                                         "handwritten_attention.attn"),
-                         [](const testing::TestParamInfo<const char *> &info) {
-                           std::string name = info.param;
-                           return name.substr(0, name.find('.'));
-                         });
+INSTANTIATE_TEST_SUITE_P(
+    Blocks, ExampleTest,
+    testing::Combine(testing::Values("gpt2_block.attn", "gpt2_layer.attn",
+                                     "llama_block.attn",
+                                     "sliding_window_block.attn",
+                                     "decoder_stack.attn",
+                                     "handwritten_attention.attn"),
+                     testing::ValuesIn(testedBackends())),
+    nameWithBackend<const char *>(
+        [](const testing::TestParamInfo<const char *> &info) {
+          std::string name = info.param;
+          return name.substr(0, name.find('.'));
+        }));
 
 /// The attn dialect after the attn-level passes, as `attnc --emit=attn`
 /// prints it.
@@ -318,7 +325,9 @@ TEST(HandWrittenAttentionTest, LookAlikesAreNotFusedAndStayCorrect) {
 
 /// Every ```attn block of docs/language.md is a whole model that compiles
 /// and matches the reference, so the documentation cannot rot.
-TEST(DocumentationTest, EveryExampleCompilesAndMatchesTheReference) {
+class DocumentationTest : public testing::TestWithParam<Backend> {};
+
+TEST_P(DocumentationTest, EveryExampleCompilesAndMatchesTheReference) {
   std::string doc = readSourceFile("docs/language.md");
   std::regex fence("```attn\\n([\\s\\S]*?)```");
   int examples = 0;
@@ -326,9 +335,15 @@ TEST(DocumentationTest, EveryExampleCompilesAndMatchesTheReference) {
        ++it) {
     ++examples;
     SCOPED_TRACE("example " + std::to_string(examples));
-    expectMatchesReference((*it)[1].str(), 1e-5, 1e-4, {1});
+    expectMatchesReference((*it)[1].str(), 1e-5, 1e-4, {1}, {}, GetParam());
   }
   EXPECT_GE(examples, 10) << "docs/language.md should show every construct";
 }
+
+INSTANTIATE_TEST_SUITE_P(Docs, DocumentationTest,
+                         testing::ValuesIn(testedBackends()),
+                         [](const testing::TestParamInfo<Backend> &info) {
+                           return backendName(info.param);
+                         });
 
 } // namespace

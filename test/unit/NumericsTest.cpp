@@ -100,10 +100,11 @@ std::string blockSource(const BlockCase &c) {
   return os.str();
 }
 
-class AttentionBlockTest : public testing::TestWithParam<BlockCase> {};
+class AttentionBlockTest : public BackendTest<BlockCase> {};
 
 TEST_P(AttentionBlockTest, MatchesReference) {
-  expectMatchesReference(blockSource(GetParam()));
+  expectMatchesReference(blockSource(testCase()), 1e-5, 1e-4, {1, 2}, {},
+                         backend());
 }
 
 /// The softmax weights returned with --emit-attention-probs: each within
@@ -111,10 +112,10 @@ TEST_P(AttentionBlockTest, MatchesReference) {
 /// and exp rounding as the outputs applies), each visible row summing to 1
 /// within 1e-5, and every key the mask hides exactly 0.
 TEST_P(AttentionBlockTest, AttentionProbsMatchReference) {
-  const BlockCase &c = GetParam();
+  const BlockCase &c = testCase();
   std::string error;
   auto compiled = CompiledModel::compile(blockSource(c), error, {},
-                                         /*attentionProbs=*/true);
+                                         /*attentionProbs=*/true, backend());
   ASSERT_TRUE(compiled) << error;
   const Graph &graph = compiled->graph();
   std::vector<std::vector<float>> inputs = makeRandomArguments(graph, 3);
@@ -157,7 +158,7 @@ TEST_P(AttentionBlockTest, AttentionProbsMatchReference) {
 
 INSTANTIATE_TEST_SUITE_P(
     Blocks, AttentionBlockTest,
-    testing::Values(
+    testing::Combine(testing::Values(
         // one head, no mask: plain softmax attention
         BlockCase{16, 32, 1, 1, "none", true, true},
         // the bundled example's shape: GPT-2 style, causal, fused QKV
@@ -176,7 +177,8 @@ INSTANTIATE_TEST_SUITE_P(
         BlockCase{24, 32, 2, 2, "window(24)", false, true},
         // wide heads, long context, no mask
         BlockCase{96, 128, 2, 2, "none", true, false}),
-    paramName);
+        testing::ValuesIn(testedBackends())),
+    nameWithBackend<BlockCase>(paramName));
 
 /// The window must actually hide old tokens: window(2) and causal differ on
 /// the same data, and window(context) equals causal.

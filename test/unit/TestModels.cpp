@@ -27,7 +27,7 @@ std::optional<Graph> attnc::test::checkText(const std::string &text,
 std::unique_ptr<CompiledModel>
 CompiledModel::compile(const std::string &text, std::string &error,
                        const AttnOptimizationOptions &options,
-                       bool attentionProbs) {
+                       bool attentionProbs, Backend backend) {
   std::unique_ptr<CompiledModel> m(new CompiledModel());
   m->graph_ = checkText(text, m->sourceMgr_, error);
   if (!m->graph_)
@@ -43,7 +43,7 @@ CompiledModel::compile(const std::string &text, std::string &error,
   m->path_ = std::string(path);
   if (llvm::Error err = compileGraph(*m->graph_, m->sourceMgr_, TargetOptions(),
                                      m->path_, /*sharedLibrary=*/true,
-                                     options)) {
+                                     options, backend)) {
     error = llvm::toString(std::move(err));
     return nullptr;
   }
@@ -99,9 +99,11 @@ void attnc::test::expectMatchesReference(const std::string &source,
                                          double l2Tolerance,
                                          double maxTolerance,
                                          std::initializer_list<uint64_t> seeds,
-                                         const AttnOptimizationOptions &options) {
+                                         const AttnOptimizationOptions &options,
+                                         Backend backend) {
   std::string error;
-  auto compiled = CompiledModel::compile(source, error, options);
+  auto compiled = CompiledModel::compile(source, error, options,
+                                         /*attentionProbs=*/false, backend);
   ASSERT_TRUE(compiled) << error << "\nmodel:\n" << source;
   for (uint64_t seed : seeds) {
     std::vector<std::vector<float>> inputs =
@@ -129,4 +131,14 @@ std::string attnc::test::readSourceFile(const std::string &relativePath) {
     return "";
   }
   return (*buffer)->getBuffer().str();
+}
+
+std::vector<Backend> attnc::test::testedBackends() {
+  if (halideBackendBuilt())
+    return {Backend::MLIR, Backend::Halide};
+  return {Backend::MLIR};
+}
+
+std::string attnc::test::backendName(Backend backend) {
+  return backend == Backend::Halide ? "halide" : "mlir";
 }

@@ -3,12 +3,15 @@
 #ifndef ATTNC_TEST_TESTMODELS_H
 #define ATTNC_TEST_TESTMODELS_H
 
+#include "attnc/Codegen/HalideBackend.h"
 #include "attnc/Codegen/Pipeline.h"
 #include "attnc/Frontend/Graph.h"
 #include "attnc/Reference/Interpreter.h"
 #include "attnc/runtime.h"
 
 #include "llvm/Support/SourceMgr.h"
+
+#include <gtest/gtest.h>
 
 #include <memory>
 #include <optional>
@@ -29,7 +32,7 @@ public:
   static std::unique_ptr<CompiledModel>
   compile(const std::string &text, std::string &error,
           const AttnOptimizationOptions &options = {},
-          bool attentionProbs = false);
+          bool attentionProbs = false, Backend backend = Backend::MLIR);
   ~CompiledModel();
 
   const Graph &graph() const { return *graph_; }
@@ -56,7 +59,34 @@ void expectMatchesReference(const std::string &source,
                             double l2Tolerance = 1e-5,
                             double maxTolerance = 1e-4,
                             std::initializer_list<uint64_t> seeds = {1, 2},
-                            const AttnOptimizationOptions &options = {});
+                            const AttnOptimizationOptions &options = {},
+                            Backend backend = Backend::MLIR);
+
+/// The backends the numerics suites run on: MLIR, and Halide when this
+/// build has it. Every parametrized numerics suite crosses its cases with
+/// these, with the same tolerances.
+std::vector<Backend> testedBackends();
+std::string backendName(Backend backend);
+
+/// A numerics suite over (case, backend) pairs.
+template <typename Case>
+class BackendTest
+    : public testing::TestWithParam<std::tuple<Case, Backend>> {
+protected:
+  const Case &testCase() const { return std::get<0>(this->GetParam()); }
+  Backend backend() const { return std::get<1>(this->GetParam()); }
+};
+
+/// Test names "<case>_<backend>" from a namer of the cases alone.
+template <typename Case, typename CaseNamer>
+auto nameWithBackend(CaseNamer caseName) {
+  return [caseName](
+             const testing::TestParamInfo<std::tuple<Case, Backend>> &info) {
+    return std::string(caseName(testing::TestParamInfo<Case>(
+               std::get<0>(info.param), info.index))) +
+           "_" + backendName(std::get<1>(info.param));
+  };
+}
 
 /// The text of a file under the source tree, e.g. "examples/gpt2_block.attn".
 std::string readSourceFile(const std::string &relativePath);

@@ -8,6 +8,7 @@
 #ifndef ATTNC_COMPILER_H
 #define ATTNC_COMPILER_H
 
+#include "attnc/Codegen/HalideBackend.h"
 #include "attnc/Codegen/ObjectEmitter.h"
 #include "attnc/Codegen/Pipeline.h"
 #include "attnc/Frontend/Graph.h"
@@ -33,6 +34,12 @@ mlir::LogicalResult
 lowerToLLVMDialect(mlir::ModuleOp module,
                    const AttnOptimizationOptions &options = {});
 
+/// LLVM dialect -> LLVM IR: the kernel functions with their parallel
+/// launchers and allocation hooks, unoptimized, without entry points.
+llvm::Expected<std::unique_ptr<llvm::Module>>
+translateKernels(mlir::ModuleOp module, const Graph &graph,
+                 llvm::LLVMContext &llvmContext);
+
 /// LLVM dialect -> optimized LLVM IR for `machine`, with the kernel's
 /// NAME_info and NAME_argv entry points added.
 llvm::Expected<std::unique_ptr<llvm::Module>>
@@ -41,11 +48,14 @@ translateToLLVMIR(mlir::ModuleOp module, const Graph &graph,
                   unsigned optLevel);
 
 /// The whole way from a checked graph to an object file, or to a shared
-/// library when `sharedLibrary` is set. Used by tests and embedders.
+/// library when `sharedLibrary` is set, through either backend. Used by
+/// tests and embedders.
 llvm::Error compileGraph(const Graph &graph, const llvm::SourceMgr &sourceMgr,
                          const TargetOptions &target, llvm::StringRef outputPath,
                          bool sharedLibrary,
-                         const AttnOptimizationOptions &options = {});
+                         const AttnOptimizationOptions &options = {},
+                         Backend backend = Backend::MLIR,
+                         const HalideOptions &halide = {});
 
 } // namespace attnc
 

@@ -1,0 +1,67 @@
+/*===- halide_glue.c - the runtime as Halide-built kernels see it ---------===*\
+ *
+ * Kernels from attnc's Halide backend install these as Halide's parallel
+ * loop and error handler when the application links the runtime (weak
+ * references, like the MLIR backend's kernels make to attnc_parallel_for):
+ * both backends then share one thread pool and thread count, and a Halide
+ * error becomes part of attn_last_error() instead of a line on stderr.
+ *
+\*===----------------------------------------------------------------------===*/
+
+#include "attnc/parallel.h"
+#include "halide_glue.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+
+/* Halide-built kernels: a parallel loop of Halide's (halide_do_par_for_t)
+ * on this pool. Every task runs even after one fails, as in Halide's own
+ * pool; the loop returns one failing task's status. */
+typedef struct halide_loop {
+  int (*task)(void *user_context, int index, uint8_t *closure);
+  void *userContext;
+  int min;
+  uint8_t *closure;
+  atomic_int status;
+} halide_loop;
+
+static void runHalideTask(void *context, int64_t i) {
+  halide_loop *loop = context;
+  int status = loop->task(loop->userContext, loop->min + (int)i, loop->closure);
+  if (status != 0)
+    atomic_store(&loop->status, status);
+}
+
+int attnc_halide_do_par_for(void *user_context,
+                            int (*task)(void *, int, uint8_t *), int min,
+                            int size, uint8_t *closure) {
+  halide_loop loop = {.task = task, .userContext = user_context, .min = min,
+                      .closure = closure};
+  atomic_init(&loop.status, 0);
+  attnc_parallel_for(size, runHalideTask, &loop);
+  return atomic_load(&loop.status);
+}
+
+static pthread_mutex_t messageLock = PTHREAD_MUTEX_INITIALIZER;
+static char message[1024];
+
+/* Halide reports from whichever thread failed; the kernel then returns
+ * non-zero on the calling thread, which takes the message. */
+void attnc_halide_error(void *user_context, const char *text) {
+  (void)user_context;
+  pthread_mutex_lock(&messageLock);
+  snprintf(message, sizeof message, "%s", text);
+  pthread_mutex_unlock(&messageLock);
+}
+
+int attnc_take_halide_error(char *buffer, size_t size) {
+  pthread_mutex_lock(&messageLock);
+  int found = message[0] != 0;
+  if (found) {
+    snprintf(buffer, size, "%s", message);
+    message[0] = 0;
+  }
+  pthread_mutex_unlock(&messageLock);
+  return found;
+}

@@ -23,3 +23,7 @@ config.substitutions.append(("%runtime_include", os.path.join(config.attnc_src_r
 config.substitutions.append(("%cc", config.c_compiler))
 # The Python running lit, for tests that read a tool's JSON.
 config.substitutions.append(("%python", sys.executable))
+
+# Tests of attnc --backend=halide say REQUIRES: halide.
+if config.halide_backend.upper() in ("ON", "TRUE", "1", "YES"):
+    config.available_features.add("halide")

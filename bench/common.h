@@ -72,6 +72,9 @@ struct AttentionModel {
   int window;
   int (*run)(const float *q, const float *k, const float *v, float *y);
   const attn_kernel_info *(*info)(void);
+  /// The same model through attnc's Halide backend (null without it).
+  int (*halideRun)(const float *q, const float *k, const float *v, float *y);
+  const attn_kernel_info *(*halideInfo)(void);
   const char *source;
 
   AttnShape shape() const { return AttnShape{H, S, D, mask, window}; }

@@ -9,8 +9,8 @@ Takes the `median` aggregate of every benchmark in every file; with several
 files, each number is the median over the files of those medians, and
 `spread` is (max - min) / median of the GFLOP/s over the files. Prints the
 context (CPU, peak, library kernels), a table with one row per benchmark and
-a table of attnc's ratios (baseline time / attnc time: > 1 means attnc is
-faster).
+tables of the ratios of attnc's MLIR and Halide backends (baseline time /
+its time: > 1 means faster; the MLIR lines also against the Halide ones).
 """
 
 import json
@@ -100,24 +100,29 @@ def main(paths):
     print()
 
     ratio_keys = ["vs_naive_t1", "vs_openblas_t1", "vs_openblas_t2",
-                  "vs_onednn_t1", "vs_onednn_t2"]
-    attnc = [n for n in names if "/attnc/" in n]
-    print("attnc speed relative to each baseline: baseline time / attnc time "
-          "(> 1: attnc faster); attnc on 1 thread (t1) and 2 (t2).")
-    print()
-    head = (["case", "attnc", "GFLOP/s", "% peak"]
-            + [k[3:].replace("_t", " t") for k in ratio_keys])
-    print("| " + " | ".join(head) + " |")
-    print("|" + "---|" * len(head))
-    for n in attnc:
-        case, _, threads = n.rpartition("/attnc/")
-        row = [case, threads, fmt(combine(runs, n, "GFLOPs")),
-               fmt(combine(runs, n, "pct_peak"))]
-        for k in ratio_keys:
-            v = combine(runs, n, k)
-            row.append("" if v is None else f"{v:.3f}")
-        print("| " + " | ".join(row) + " |")
-
+                  "vs_onednn_t1", "vs_onednn_t2", "vs_halide_t1", "vs_halide_t2"]
+    for impl in ("attnc", "halide"):
+        lines = [n for n in names if f"/{impl}/" in n]
+        if not lines:
+            continue
+        keys = [k for k in ratio_keys if impl == "attnc" or "halide" not in k]
+        label = "attnc (MLIR backend)" if impl == "attnc" else "attnc's Halide backend"
+        print(f"{label} relative to each baseline: baseline time / its time "
+              "(> 1: faster); on 1 thread (t1) and 2 (t2).")
+        print()
+        head = (["case", "threads", "GFLOP/s", "% peak"]
+                + [k[3:].replace("_t", " t") for k in keys])
+        print("| " + " | ".join(head) + " |")
+        print("|" + "---|" * len(head))
+        for n in lines:
+            case, _, threads = n.rpartition(f"/{impl}/")
+            row = [case, threads, fmt(combine(runs, n, "GFLOPs")),
+                   fmt(combine(runs, n, "pct_peak"))]
+            for k in keys:
+                v = combine(runs, n, k)
+                row.append("" if v is None else f"{v:.3f}")
+            print("| " + " | ".join(row) + " |")
+        print()
 
 if __name__ == "__main__":
     if len(sys.argv) < 2:

@@ -8,7 +8,8 @@
 #                   [TARGET_TRIPLE <triple>] # attnc --target (default: host)
 #                   [OPT_LEVEL <0-3>]       # attnc -O (default: attnc's, 2)
 #                   [WEIGHTS <f.safetensors>] # attnc --embed-weights
-#                   [BACKEND mlir]          # the only backend so far
+#                   [BACKEND mlir|halide]   # halide: links one Halide runtime
+#                                           # (target attnc_halide_runtime)
 #                   [COMPILER <target-or-path>]
 #                   [OPTIONS <attnc args>...] # e.g. --tile=64,32 (FLAGS: the same)
 #                   [DEPENDS <files-or-targets>...]
@@ -79,6 +80,29 @@ function(_attnc_resolve_compiler out_exe out_dep requested)
   set(${out_dep} "${dep}" PARENT_SCOPE)
 endfunction()
 
+# The target attnc_halide_runtime: the Halide runtime for this machine
+# (attnc --emit=halide-runtime) as a static library, made once per project.
+function(_attnc_halide_runtime compiler compiler_dep)
+  if(TARGET attnc_halide_runtime)
+    return()
+  endif()
+  set(object "${CMAKE_BINARY_DIR}/attnc_halide_runtime/halide_runtime.o")
+  file(MAKE_DIRECTORY "${CMAKE_BINARY_DIR}/attnc_halide_runtime")
+  add_custom_command(
+    OUTPUT "${object}"
+    COMMAND ${compiler} --emit=halide-runtime -o "${object}"
+    DEPENDS ${compiler_dep}
+    COMMENT "attnc: the Halide runtime"
+    VERBATIM)
+  set_source_files_properties("${object}" PROPERTIES
+    EXTERNAL_OBJECT TRUE GENERATED TRUE)
+  add_library(attnc_halide_runtime STATIC EXCLUDE_FROM_ALL "${object}")
+  set_target_properties(attnc_halide_runtime PROPERTIES LINKER_LANGUAGE C)
+  find_package(Threads REQUIRED)
+  target_link_libraries(attnc_halide_runtime INTERFACE Threads::Threads
+                        ${CMAKE_DL_LIBS})
+endfunction()
+
 function(attnc_add_model name)
   set(options EXCLUDE_FROM_ALL)
   set(one_value SOURCE OUTPUT_DIR MCPU TARGET_TRIPLE OPT_LEVEL COMPILER
@@ -130,9 +154,11 @@ function(attnc_add_model name)
     endif()
     list(APPEND args "-O${ARG_OPT_LEVEL}")
   endif()
-  if(ARG_BACKEND AND NOT ARG_BACKEND STREQUAL "mlir")
-    message(FATAL_ERROR "attnc_add_model(${name}): BACKEND ${ARG_BACKEND} is "
-                        "not available; this attnc has: mlir")
+  if(ARG_BACKEND STREQUAL "halide")
+    list(APPEND args "--backend=halide")
+  elseif(ARG_BACKEND AND NOT ARG_BACKEND STREQUAL "mlir")
+    message(FATAL_ERROR "attnc_add_model(${name}): BACKEND must be mlir or "
+                        "halide, not ${ARG_BACKEND}")
   endif()
   set(weights "")
   if(ARG_WEIGHTS)
@@ -179,6 +205,13 @@ function(attnc_add_model name)
     target_link_libraries(${name} PUBLIC attnc_runtime)
   elseif(TARGET attnc::runtime)
     target_link_libraries(${name} PUBLIC attnc::runtime)
+  endif()
+
+  # Halide-built kernels carry no Halide runtime; every application links
+  # exactly one, shared by all its Halide models.
+  if(ARG_BACKEND STREQUAL "halide")
+    _attnc_halide_runtime("${compiler}" "${compiler_dep}")
+    target_link_libraries(${name} PUBLIC attnc_halide_runtime)
   endif()
 
   if(ARG_OBJECT_VAR)

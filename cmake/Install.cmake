@@ -22,6 +22,11 @@ install(TARGETS attnc_runtime attnc_runtime_shared EXPORT attncTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
         INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+# The Halide backend module, where attnc looks for it (lib/attnc/, next to
+# bin/); never linked, so not exported.
+if(ATTNC_ENABLE_HALIDE)
+  install(TARGETS attnc-halide LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}/attnc)
+endif()
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/runtime/include/attnc
         DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 

@@ -21,6 +21,7 @@
 
 #ifndef ATTNC_HALIDE_PLUGIN_DIR
 #define ATTNC_HALIDE_PLUGIN_DIR ""
+#define ATTNC_HALIDE_MODULE_INSTALLED ""
 #endif
 
 using namespace llvm;
@@ -43,11 +44,11 @@ std::string modulePath() {
   if (const char *path = std::getenv("ATTNC_HALIDE_MODULE"); path && *path)
     return path;
   // Next to attnc in the build tree (bin/, lib/) and once installed
-  // (bin/, lib/attnc/).
+  // (bin/, LIBDIR/attnc/).
   std::string exe = sys::fs::getMainExecutable(nullptr, (void *)&modulePath);
   SmallString<256> dir = sys::path::parent_path(sys::path::parent_path(exe));
-  for (const char *relative : {"lib/libattnc-halide.so",
-                               "lib/attnc/libattnc-halide.so"}) {
+  for (const char *relative :
+       {"lib/libattnc-halide.so", ATTNC_HALIDE_MODULE_INSTALLED}) {
     SmallString<256> candidate(dir);
     sys::path::append(candidate, relative);
     if (sys::fs::exists(candidate))

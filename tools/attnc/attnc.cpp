@@ -239,13 +239,13 @@ int compileWithHalide(mlir::ModuleOp module, const Graph &graph,
     return ExitInputError;
   if (emit == Emit::HalideStmt) {
     if (Error err = emitHalideStatement(module, graph, options, *out))
-      return fail(toString(std::move(err)));
+      return fail(toString(std::move(err)), ExitInternalError);
     return commitOutput(*out);
   }
   attnc::TargetOptions target{targetTriple, targetCpu, optLevel};
   if (Error err = emitHalideKernel(module, graph, options, target, *out,
                                    emit == Emit::So))
-    return fail(toString(std::move(err)));
+    return fail(toString(std::move(err)), ExitInternalError);
   return commitWithHeader(graph, *out);
 }
 
@@ -394,6 +394,11 @@ int main(int argc, char **argv) {
                       "'; choose adams2019, li2018 or mullapudi2016",
                   ExitUsageError);
   }
+  if ((backend == Backend::Halide || emit == Emit::HalideRuntime) &&
+      !halideBackendBuilt())
+    return fail("this attnc was built without the Halide backend (Halide 14 "
+                "was not found when it was configured)",
+                ExitUsageError);
   if (backend == Backend::Halide && !targetTriple.empty())
     return fail("--target: the Halide backend compiles for this machine only",
                 ExitUsageError);
@@ -402,7 +407,7 @@ int main(int argc, char **argv) {
     if (!out)
       return ExitInputError;
     if (Error err = emitHalideRuntime(*out))
-      return fail(toString(std::move(err)));
+      return fail(toString(std::move(err)), ExitInternalError);
     return commitOutput(*out);
   }
 

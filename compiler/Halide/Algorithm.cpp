@@ -83,7 +83,7 @@ Expr visibleKey(const attnc_hl_op &op, Expr i, Expr r) {
 
 class Builder {
 public:
-  explicit Builder(const attnc_hl_model &model) : model(model) {}
+  Builder(const attnc_hl_model &model, int lanes) : model(model), lanes(lanes) {}
   Algorithm run();
 
 private:
@@ -118,6 +118,7 @@ private:
   void buildElementwise(Construct &construct);
 
   const attnc_hl_model &model;
+  const int lanes; ///< floats per vector: reductions over keys go this wide
   Algorithm alg;
 };
 
@@ -233,16 +234,27 @@ void Builder::buildAttention(Construct &construct) {
   Var j("key"), i("query"), h("head"), d("feature");
   construct.key = j, construct.query = i, construct.head = h, construct.feature = d;
 
-  // Keys of one head as columns, so that scores against consecutive keys
-  // are unit-stride vector loads.
-  construct.keysT = Func(name("keys_t", op));
-  construct.keysT(j, d, h) = k(h * D + d, j);
+  // Keys of one head packed as columns in panels of P keys, panel after
+  // panel: scores against a panel's keys are unit-stride vector loads, and
+  // a product over the features walks one panel's memory in order.
+  const int P = 2 * lanes;
+  construct.panelWidth = P;
+  Var inPanel("key_in_panel"), panel("panel");
+  construct.keysT = Func(name("keys_packed", op));
+  construct.keysT(inPanel, d, panel, h) = k(h * D + d, panel * P + inPanel);
+  construct.inPanel = inPanel;
 
   RDom f(0, D, "f");
   construct.features = f;
+  // The sum, and its result as a Func of its own: a schedule can then keep
+  // one register block of sums at a time while the scores accumulate in a
+  // buffer.
+  construct.dotSum = Func(name("dot_sum", op));
+  construct.dotSum(j, i, h) = 0.f;
+  construct.dotSum(j, i, h) +=
+      q(h * D + f, i) * construct.keysT(j % P, f, j / P, h / group);
   construct.dot = Func(name("dot", op));
-  construct.dot(j, i, h) = 0.f;
-  construct.dot(j, i, h) += q(h * D + f, i) * construct.keysT(j, f, h / group);
+  construct.dot(j, i, h) = construct.dotSum(j, i, h);
 
   Expr logit = construct.dot(j, i, h) * static_cast<float>(op.scale);
   if (bias.defined()) // keys clamped: schedules round key ranges up
@@ -261,9 +273,39 @@ void Builder::buildAttention(Construct &construct) {
     construct.keys.where(keySeen);
   Expr r = visibleKey(op, i, construct.keys.x);
 
+  // Row maxima and sums a vector of keys at a time: per-lane partial
+  // results over chunks of `lanes` keys, then across the lanes. A scalar
+  // running maximum would be a chain of dependent operations as long as
+  // the row, slower than the row's dot products.
+  const int L = lanes;
+  Var lane("lane");
+  construct.lane = lane;
+  RDom chunk(0, (T + L - 1) / L, "chunk");
+  Expr lastChunk = i / L, firstChunk = (i - static_cast<int>(op.window) + 1) / L;
+  Expr seenChunk = chunk.x;
+  if (op.mask == ATTNC_HL_MASK_CAUSAL) {
+    chunk.where(chunk.x <= lastChunk);
+    seenChunk = min(chunk.x, lastChunk); // == chunk.x; carries the bound
+  } else if (op.mask == ATTNC_HL_MASK_WINDOW) {
+    chunk.where(chunk.x <= lastChunk && chunk.x >= firstChunk);
+    seenChunk = clamp(chunk.x, firstChunk, lastChunk);
+  }
+  Expr chunkKey = seenChunk * L + lane;
+  Expr inRange = chunkKey < T; // the last chunk may run past the keys
+  bool ragged = T % L != 0;
+
+  construct.partialMax = Func(name("row_max_lanes", op));
+  construct.partialMax(lane, i, h) = negativeInfinity();
+  Expr chunkScore = scores(chunkKey, i, h);
+  construct.partialMax(lane, i, h) =
+      max(construct.partialMax(lane, i, h),
+          ragged ? select(inRange, chunkScore, negativeInfinity())
+                 : chunkScore);
+  RDom lanesDom(0, L, "l");
   construct.rowMax = Func(name("row_max", op));
   construct.rowMax(i, h) = negativeInfinity();
-  construct.rowMax(i, h) = max(construct.rowMax(i, h), scores(r, i, h));
+  construct.rowMax(i, h) =
+      max(construct.rowMax(i, h), construct.partialMax(lanesDom, i, h));
 
   // fast_exp: about 2^-18 relative error (Halide's documentation: accurate
   // to the last 5 bits of the mantissa), vectorizes; its argument is clamped
@@ -277,9 +319,14 @@ void Builder::buildAttention(Construct &construct) {
   construct.weights = Func(name("weights", op));
   construct.weights(j, i, h) = select(live, weight, 0.f);
 
+  construct.partialSum = Func(name("row_sum_lanes", op));
+  construct.partialSum(lane, i, h) = 0.f;
+  Expr chunkWeight = construct.weights(chunkKey, i, h);
+  construct.partialSum(lane, i, h) +=
+      ragged ? select(inRange, chunkWeight, 0.f) : chunkWeight;
   construct.rowSum = Func(name("row_sum", op));
   construct.rowSum(i, h) = 0.f;
-  construct.rowSum(i, h) += construct.weights(r, i, h);
+  construct.rowSum(i, h) += construct.partialSum(lanesDom, i, h);
   Expr sum = construct.rowSum(i, h);
 
   if (probs) {
@@ -288,10 +335,28 @@ void Builder::buildAttention(Construct &construct) {
         select(sum > 0.f, construct.weights(j, i, h) / sum, 0.f);
     return;
   }
+  // The weighted sum of values runs over the keys any query of i's aligned
+  // group of kRowGroup rows sees: the weights of the others are 0, and a
+  // schedule that keeps such a group's sums in registers then has one loop
+  // bound for the group instead of a branch per row.
+  const int kRowGroup = 4;
+  Expr groupFirst = i / kRowGroup * kRowGroup;
+  Expr groupLast = min(groupFirst + (kRowGroup - 1), T - 1);
+  RDom groupKeys(0, T, "k");
+  Expr g = groupKeys.x;
+  if (op.mask == ATTNC_HL_MASK_CAUSAL) {
+    groupKeys.where(groupKeys.x <= groupLast);
+    g = min(groupKeys.x, groupLast);
+  } else if (op.mask == ATTNC_HL_MASK_WINDOW) {
+    Expr lo = groupFirst - static_cast<int>(op.window) + 1;
+    groupKeys.where(groupKeys.x <= groupLast && groupKeys.x >= lo);
+    g = clamp(groupKeys.x, lo, groupLast);
+  }
+  construct.groupKeys = groupKeys;
   construct.accumulator = Func(name("attention_sum", op));
   construct.accumulator(d, i, h) = 0.f;
   construct.accumulator(d, i, h) +=
-      construct.weights(r, i, h) * v((h / group) * D + d, r);
+      construct.weights(g, i, h) * v((h / group) * D + d, g);
   Func normalized(name("attention_heads", op));
   normalized(d, i, h) =
       select(sum > 0.f, construct.accumulator(d, i, h) / sum, 0.f);
@@ -487,6 +552,6 @@ void attnc::hl::constrainDense(const Halide::OutputImageParam &buffer,
   }
 }
 
-Algorithm attnc::hl::buildAlgorithm(const attnc_hl_model &model) {
-  return Builder(model).run();
+Algorithm attnc::hl::buildAlgorithm(const attnc_hl_model &model, int lanes) {
+  return Builder(model, lanes).run();
 }

@@ -29,9 +29,14 @@ struct Construct {
 
   // attention (and its probabilities): keys of a head as columns, q.k,
   // the row maximum, exp(score - max), the row sum, sum of weights * v.
-  Halide::Func keysT, dot, rowMax, weights, rowSum, accumulator;
-  Halide::RDom keys, features; ///< over visible keys; over a head's width
-  Halide::Var key, query, head, feature; ///< the vars of the stages above
+  Halide::Func keysT, dotSum, dot, partialMax, rowMax, weights, partialSum,
+      rowSum, accumulator;
+  /// Over the keys a query sees; over those a group of 4 queries sees (the
+  /// weighted sum of values); over a head's width.
+  Halide::RDom keys, groupKeys, features;
+  Halide::Var key, query, head, feature, lane; ///< the vars of the stages above
+  Halide::Var inPanel; ///< keysT's key within its panel of panelWidth keys
+  int panelWidth = 0;
   int64_t headDim = 0;
   // linear and matmul: the reduction over the inner dimension.
   Halide::Func product;
@@ -67,8 +72,9 @@ struct ConstructError : std::runtime_error {
       : std::runtime_error(std::string(op.location) + ": " + what) {}
 };
 
-/// Throws ConstructError, or Halide's own errors.
-Algorithm buildAlgorithm(const attnc_hl_model &model);
+/// `lanes` floats per vector of the target: the reductions over keys go
+/// that wide. Throws ConstructError, or Halide's own errors.
+Algorithm buildAlgorithm(const attnc_hl_model &model, int lanes);
 
 } // namespace attnc::hl
 

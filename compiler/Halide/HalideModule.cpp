@@ -49,7 +49,7 @@ int compile(const attnc_hl_model &model, const attnc_hl_options &options) {
   // Kernels carry no runtime: an application links one, shared by all.
   Halide::Target target =
       targetFor(options.target).with_feature(Halide::Target::NoRuntime);
-  Algorithm alg = buildAlgorithm(model);
+  Algorithm alg = buildAlgorithm(model, target.natural_vector_size<float>());
   for (size_t o = 0; o < alg.outputs.size(); ++o)
     constrainDense(alg.outputs[o].output_buffer(), alg.outputExtents[o]);
   Halide::Pipeline pipeline(alg.outputs);

@@ -150,18 +150,25 @@ private:
       out.vectorize(feature, vecD);
     scheduleTile(construct, out, task, tq);
 
-    // Sum of weights times values: rows x (D / vecD) vector accumulators.
+    // Sum of weights times values: blocks of rows x (D / vecD) vectors,
+    // each block's sums a small buffer of constant indices that LLVM keeps
+    // in registers over the loop over keys.
+    // Blocks divide the algorithm's groups of 4 rows, which share one
+    // range of keys.
+    int blockRows = divisorOf(tq, {D / vecD <= 4 ? 4 : 2, 2});
+    Var block("rows"), rowInBlock("row");
+    out.split(rowInTile, block, rowInBlock, blockRows)
+        .reorder(feature, rowInBlock, block, task);
     Func acc = construct.accumulator;
-    Var d = construct.feature, i = construct.query, io("acc_io"), ii("acc_ii");
-    acc.compute_at(out, task);
+    Var d = construct.feature, i = construct.query;
+    acc.compute_at(out, block);
     if (vecD > 1)
       acc.vectorize(d, vecD);
-    int blockRows = divisorOf(tq, {D / vecD <= 4 ? 4 : 2, 2});
     Halide::Stage update = acc.update();
-    update.split(i, io, ii, blockRows).reorder(d, ii, construct.keys.x, io);
+    update.reorder(d, i, construct.groupKeys.x);
     if (vecD > 1)
       update.vectorize(d, vecD).unroll(d);
-    update.unroll(ii);
+    update.unroll(i);
   }
 
   void scheduleProbabilities(Construct &construct) {
@@ -185,20 +192,31 @@ private:
   /// rows of the inputs and are never consumed).
   void scheduleTile(Construct &construct, Func out, Var task, int tq) {
     Var j = construct.key, i = construct.query;
-    construct.keysT.compute_root().parallel(construct.head).vectorize(j, lanes,
-                                                       TailStrategy::RoundUp);
-    // q . k for rows x (2 vectors of keys) in registers, over the features.
+    construct.keysT.compute_root()
+        .parallel(construct.head)
+        .vectorize(construct.inPanel, lanes);
+    // q . k for blocks of rows x (2 vectors of keys), each block's sums in
+    // registers over the features, then stored into the tile's scores.
     Var jo("dot_jo"), ji("dot_ji"), io("dot_io"), ii("dot_ii");
-    construct.dot.compute_at(out, task).vectorize(j, lanes, TailStrategy::RoundUp);
     int blockRows = divisorOf(tq, {4, 2});
-    construct.dot.update()
-        .split(j, jo, ji, 2 * lanes, TailStrategy::RoundUp)
+    // Whole panels of keys: the panel and the key in it are then the block
+    // and the lane index, with no division left in the loop.
+    construct.dot.compute_at(out, task)
+        .align_bounds(j, construct.panelWidth)
+        .split(j, jo, ji, construct.panelWidth, TailStrategy::RoundUp)
         .split(i, io, ii, blockRows)
-        .reorder(ji, ii, construct.features.x,
-                 jo, io)
-        .vectorize(ji, lanes)
-        .unroll(ji)
-        .unroll(ii);
+        .reorder(ji, ii, io, jo) // a key block stays in L1 for every row block
+        .vectorize(ji, lanes);
+    construct.dotSum.compute_at(construct.dot, io).vectorize(j, lanes).unroll(j);
+    construct.dotSum.update()
+        .reorder(j, i, construct.features.x)
+        .vectorize(j, lanes)
+        .unroll(j)
+        .unroll(i);
+    for (Func partial : {construct.partialMax, construct.partialSum}) {
+      partial.compute_at(out, task).vectorize(construct.lane);
+      partial.update().vectorize(construct.lane);
+    }
     construct.rowMax.compute_at(out, task);
     construct.weights.compute_at(out, task)
         .vectorize(j, lanes, TailStrategy::RoundUp);

@@ -12,7 +12,8 @@ and run them on numpy arrays.
 See python-frontend/README.md.
 """
 
-from .compiler import BACKENDS, CompiledModel, compile, find_compiler
+from .compiler import (BACKENDS, CompiledModel, available_backends, compile,
+                       find_compiler)
 from .errors import (ArgumentError, AttncError, CompileError, Diagnostic,
                      KernelError, ModelError, ParseError)
 from .graph import Tensor
@@ -27,6 +28,6 @@ __all__ = [
     "ArgInfo", "ArgumentError", "AttncError", "BACKENDS", "Block", "CONTEXT",
     "CompileError", "CompiledModel", "Decoder", "Diagnostic", "Kernel", "KernelError",
     "Model", "ModelError", "Num", "ParseError", "Tensor", "compile",
-    "find_compiler", "num_threads", "parse", "save_attention_map",
+    "available_backends", "find_compiler", "num_threads", "parse", "save_attention_map",
     "set_num_threads", "sqrt", "window",
 ]

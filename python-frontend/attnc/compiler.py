@@ -17,7 +17,9 @@ from .model import Model
 from .reader import parse
 
 # Backends this attnc has; the issue plans "halide" next to "mlir".
-BACKENDS = ("mlir",)
+# attnc's code generators; "halide" only when attnc was built with it (see
+# available_backends).
+BACKENDS = ("mlir", "halide")
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 # python-frontend/attnc -> the checkout; `scripts/setup.sh` builds into build/.
@@ -45,6 +47,18 @@ def find_compiler(attnc_path=None):
     raise AttncError("cannot find the attnc executable; tried: %s. Build it "
                      "(scripts/setup.sh) or set ATTNC_COMPILER"
                      % (", ".join(tried) or "nothing"))
+
+
+def available_backends(attnc_path=None):
+    """The backends this attnc was built with, from `attnc --version`."""
+    done = subprocess.run([find_compiler(attnc_path), "--version"],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          universal_newlines=True)
+    for line in done.stdout.splitlines():
+        line = line.strip()
+        if line.startswith("backends:"):
+            return tuple(b.strip() for b in line[len("backends:"):].split(","))
+    return ("mlir",)
 
 
 def parse_diagnostics(text):
@@ -77,7 +91,7 @@ def compile(model, backend="mlir", tile=None, opt_level=None,
     attnc fails.
     """
     if backend not in BACKENDS:
-        raise ValueError("backend %r is not available; this attnc has: %s"
+        raise ValueError("backend %r is not available; attnc has: %s"
                          % (backend, ", ".join(BACKENDS)))
     flags = []
     if tile is not None:
@@ -94,6 +108,8 @@ def compile(model, backend="mlir", tile=None, opt_level=None,
         flags.append("-O%d" % opt_level)
     if attention_probs:
         flags.append("--emit-attention-probs")
+    if backend != "mlir":
+        flags.append("--backend=" + backend)
     if isinstance(model, Model) and not model.outputs:
         raise ModelError("model '%s' has no output; add one with "
                          "output(value)" % model.name, argument="model")

@@ -75,8 +75,8 @@ def test_a_failing_toolchain_is_an_internal_error(attnc_exe, tmp_path,
 
 
 def test_options_are_checked_before_running_attnc():
-    with pytest.raises(ValueError, match="backend 'halide' is not available"):
-        attnc.compile(tiny(), backend="halide")
+    with pytest.raises(ValueError, match="backend 'tvm' is not available"):
+        attnc.compile(tiny(), backend="tvm")
     with pytest.raises(ValueError, match="tile must be two positive"):
         attnc.compile(tiny(), tile=(16,))
     with pytest.raises(ValueError, match="opt_level must be"):

@@ -113,8 +113,27 @@ def silu(x):
 
 # -- helpers ------------------------------------------------------------------
 
+# Every test here runs on each backend attnc was built with, within the
+# same tolerance.
+BACKEND = "mlir"
+
+
+def _backends():
+    try:
+        return attnc.available_backends()
+    except attnc.AttncError:  # no attnc: attnc_exe fails those tests
+        return ("mlir",)
+
+
+@pytest.fixture(autouse=True, params=_backends())
+def backend(request):
+    global BACKEND
+    BACKEND = request.param
+    return request.param
+
+
 def run(model, **arrays):
-    return attnc.compile(model).load()(**arrays)
+    return attnc.compile(model, backend=BACKEND).load()(**arrays)
 
 
 def qkv_model(context, width, kv_width, **attention_args):
@@ -240,7 +259,8 @@ def test_llama_style_block(attnc_exe, uniform):
 
 
 def test_bundled_gpt2_block(attnc_exe, uniform):
-    kernel = attnc.compile(os.path.join(EXAMPLES, "gpt2_block.attn")).load()
+    kernel = attnc.compile(os.path.join(EXAMPLES, "gpt2_block.attn"),
+                           backend=BACKEND).load()
     p = {"x": uniform((128, 256)), "w_qkv": uniform((256, 768), 0.06),
          "b_qkv": uniform((768,)), "w_o": uniform((256, 256), 0.06),
          "b_o": uniform((256,))}

@@ -155,6 +155,7 @@ void printVersion(raw_ostream &os) {
   os << "attnc " ATTNC_VERSION "\n"
      << "  built with LLVM and MLIR " LLVM_VERSION_STRING "\n"
      << "  kernel ABI version " << ATTN_KERNEL_ABI_VERSION << "\n"
+     << "  backends: mlir" << (halideBackendBuilt() ? ", halide" : "") << "\n"
      << "  default target: " << sys::getDefaultTargetTriple() << "\n"
      << "  host CPU: " << sys::getHostCPUName() << "\n";
 }

@@ -154,8 +154,13 @@ function(attnc_add_model name)
     endif()
     list(APPEND args "-O${ARG_OPT_LEVEL}")
   endif()
+  set(backend_dep "")
   if(ARG_BACKEND STREQUAL "halide")
     list(APPEND args "--backend=halide")
+    # In this tree, the Halide backend module is part of the compiler.
+    if(TARGET attnc-halide)
+      set(backend_dep attnc-halide)
+    endif()
   elseif(ARG_BACKEND AND NOT ARG_BACKEND STREQUAL "mlir")
     message(FATAL_ERROR "attnc_add_model(${name}): BACKEND must be mlir or "
                         "halide, not ${ARG_BACKEND}")
@@ -172,7 +177,7 @@ function(attnc_add_model name)
   add_custom_command(
     OUTPUT "${object}" "${header}"
     COMMAND ${compiler} ${args}
-    DEPENDS "${source}" ${weights} ${compiler_dep} ${ARG_DEPENDS}
+    DEPENDS "${source}" ${weights} ${compiler_dep} ${backend_dep} ${ARG_DEPENDS}
     WORKING_DIRECTORY "${outdir}"
     COMMENT "attnc: compiling ${name} from ${ARG_SOURCE}"
     VERBATIM COMMAND_EXPAND_LISTS)

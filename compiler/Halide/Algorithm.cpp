@@ -244,6 +244,15 @@ void Builder::buildAttention(Construct &construct) {
   construct.keysT(inPanel, d, panel, h) = k(h * D + d, panel * P + inPanel);
   construct.inPanel = inPanel;
 
+  // A head's queries and values as dense [rows, D] blocks: copies a
+  // schedule can place where rows of the whole model's width (multiples of
+  // 4 KB apart for wide models) would conflict in the caches.
+  construct.queries = Func(name("queries", op));
+  construct.queries(d, i, h) = q(h * D + d, i);
+  construct.values = Func(name("values", op));
+  if (!probs)
+    construct.values(d, j, h) = v(h * D + d, j);
+
   RDom f(0, D, "f");
   construct.features = f;
   // The sum, and its result as a Func of its own: a schedule can then keep
@@ -251,8 +260,8 @@ void Builder::buildAttention(Construct &construct) {
   // buffer.
   construct.dotSum = Func(name("dot_sum", op));
   construct.dotSum(j, i, h) = 0.f;
-  construct.dotSum(j, i, h) +=
-      q(h * D + f, i) * construct.keysT(j % P, f, j / P, h / group);
+  construct.dotSum(j, i, h) += construct.queries(f, i, h) *
+                                construct.keysT(j % P, f, j / P, h / group);
   construct.dot = Func(name("dot", op));
   construct.dot(j, i, h) = construct.dotSum(j, i, h);
 
@@ -356,7 +365,7 @@ void Builder::buildAttention(Construct &construct) {
   construct.accumulator = Func(name("attention_sum", op));
   construct.accumulator(d, i, h) = 0.f;
   construct.accumulator(d, i, h) +=
-      construct.weights(g, i, h) * v((h / group) * D + d, g);
+      construct.weights(g, i, h) * construct.values(d, g, h / group);
   Func normalized(name("attention_heads", op));
   normalized(d, i, h) =
       select(sum > 0.f, construct.accumulator(d, i, h) / sum, 0.f);

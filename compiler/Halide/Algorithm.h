@@ -29,7 +29,7 @@ struct Construct {
 
   // attention (and its probabilities): keys of a head as columns, q.k,
   // the row maximum, exp(score - max), the row sum, sum of weights * v.
-  Halide::Func keysT, dotSum, dot, partialMax, rowMax, weights, partialSum,
+  Halide::Func queries, keysT, values, dotSum, dot, partialMax, rowMax, weights, partialSum,
       rowSum, accumulator;
   /// Over the keys a query sees; over those a group of 4 queries sees (the
   /// weighted sum of values); over a head's width.

@@ -2,6 +2,8 @@
 
 #include "Schedule.h"
 
+#include <algorithm>
+
 using namespace Halide;
 using namespace attnc::hl;
 
@@ -127,6 +129,16 @@ private:
     update.unroll(y);
   }
 
+  /// Query rows per attention task: 32, fewer when the tile's scores and
+  /// weights (2 x rows x keys floats) would pass 256 KB, half of L2.
+  int queryTile(const Construct &construct, int queries) const {
+    int keys = static_cast<int>(alg.shapes[construct.op->operands[1]].dims[0]);
+    for (int tq : {32, 16, 8, 4, 2})
+      if (queries % tq == 0 && (2 * 4 * tq * keys <= (256 << 10) || tq == 8))
+        return tq;
+    return 1;
+  }
+
   /// Attention: tasks are (head, query tile) pairs, consecutive tasks on
   /// the same head so its keys and values stay in cache. Inside a task:
   /// scores of the tile's rows against the keys they see (a register-
@@ -138,7 +150,7 @@ private:
     Var c = construct.vars[0], row = construct.vars[1];
     Var head("h"), feature("d"), tileRow("io"), rowInTile("ii"), task("task");
     int queries = extentOf(construct, 1);
-    int tq = divisorOf(queries, {32, 16, 8, 4, 2});
+    int tq = queryTile(construct, queries);
     int vecD = vectorFor(D);
     out.compute_root()
         .split(c, head, feature, D)
@@ -152,9 +164,9 @@ private:
 
     // Sum of weights times values: blocks of rows x (D / vecD) vectors,
     // each block's sums a small buffer of constant indices that LLVM keeps
-    // in registers over the loop over keys.
-    // Blocks divide the algorithm's groups of 4 rows, which share one
-    // range of keys.
+    // in registers over the loop over keys. Blocks divide the algorithm's
+    // groups of 4 rows, which share one range of keys, so the loop has one
+    // bound per block and no branch per row.
     int blockRows = divisorOf(tq, {D / vecD <= 4 ? 4 : 2, 2});
     Var block("rows"), rowInBlock("row");
     out.split(rowInTile, block, rowInBlock, blockRows)
@@ -175,7 +187,7 @@ private:
     Func out = construct.result;
     Var j = construct.key, i = construct.query, h = construct.head;
     Var io("io"), ii("ii"), task("task");
-    int tq = divisorOf(extentOf(construct, 1), {32, 16, 8, 4, 2});
+    int tq = queryTile(construct, extentOf(construct, 1));
     out.compute_root()
         .split(i, io, ii, tq)
         .reorder(j, ii, io, h)
@@ -187,14 +199,32 @@ private:
   }
 
   /// The stages of one (head, query tile) task up to the weights. The key
-  /// ranges they cover end anywhere; they are rounded up to whole vectors
-  /// (RoundUp: the buffers grow to match, and the extra keys read clamped
-  /// rows of the inputs and are never consumed).
+  /// ranges they cover start and end anywhere; they are widened to whole
+  /// panels and vectors (align_bounds, RoundUp: the buffers grow to match,
+  /// and the extra keys read clamped rows of the inputs and are never
+  /// consumed). Halide 14's GuardWithIf vector tails wrote past these
+  /// buffers instead.
   void scheduleTile(Construct &construct, Func out, Var task, int tq) {
     Var j = construct.key, i = construct.query;
     construct.keysT.compute_root()
         .parallel(construct.head)
         .vectorize(construct.inPanel, lanes);
+    int vecD = vectorFor(static_cast<int>(construct.headDim));
+    // Copies of the head's queries and values only where the model's rows
+    // are a multiple of 4 KB long: there consecutive rows fall into the
+    // same cache sets. Elsewhere the copy costs more than it saves.
+    const attnc_hl_shape &q = alg.shapes[construct.op->operands[0]];
+    bool conflicting = (q.dims[1] * 4) % 4096 == 0;
+    if (conflicting) {
+      construct.queries.compute_at(out, task);
+      if (vecD > 1)
+        construct.queries.vectorize(construct.feature, vecD);
+    }
+    if (conflicting && construct.values.defined()) {
+      construct.values.compute_root().parallel(construct.head);
+      if (vecD > 1)
+        construct.values.vectorize(construct.feature, vecD);
+    }
     // q . k for blocks of rows x (2 vectors of keys), each block's sums in
     // registers over the features, then stored into the tile's scores.
     Var jo("dot_jo"), ji("dot_ji"), io("dot_io"), ii("dot_ii");

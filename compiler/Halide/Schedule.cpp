@@ -26,6 +26,11 @@ public:
 
   void run() {
     for (Construct &construct : alg.constructs) {
+      // RoPE's tables once, in double, even when the rotation is inlined.
+      if (construct.cosTable.defined()) {
+        construct.cosTable.compute_root();
+        construct.sinTable.compute_root();
+      }
       if (!needsOwnBuffer(construct))
         continue; // inlined into its one consumer
       switch (construct.op->kind) {
@@ -51,10 +56,6 @@ public:
       default:
         scheduleElementwise(construct);
         break;
-      }
-      if (construct.cosTable.defined()) {
-        construct.cosTable.compute_root();
-        construct.sinTable.compute_root();
       }
     }
   }

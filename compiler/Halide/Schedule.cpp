@@ -72,6 +72,22 @@ private:
     return 1;
   }
 
+  /// A sum computed per block of `consumer`'s loop `level`: columns `x`
+  /// in vectors of `vec`, rows `y`, the reduction `r` outermost, every
+  /// vector and row unrolled, so the block's sums are a small buffer of
+  /// constant indices that LLVM keeps in registers over the reduction.
+  static void keepInRegisters(Func sum, Func consumer, Var level, Var x,
+                              Var y, RVar r, int vec) {
+    sum.compute_at(consumer, level);
+    Halide::Stage update = sum.update();
+    update.reorder(x, y, r);
+    if (vec > 1) {
+      sum.vectorize(x, vec).unroll(x);
+      update.vectorize(x, vec).unroll(x);
+    }
+    update.unroll(y);
+  }
+
   /// Outputs and anything a reduction reads (a product would recompute an
   /// inlined producer for every output element) get their own buffer, as
   /// does a value read by several constructs. Moves of elements (slices,
@@ -120,14 +136,7 @@ private:
       out.fuse(y, x, tile).parallel(tile);
     if (vec > 1)
       out.vectorize(xi, vec);
-    sum.compute_at(out, tile);
-    if (vec > 1)
-      sum.vectorize(x, vec);
-    Halide::Stage update = sum.update();
-    update.reorder(x, y, construct.inner.x);
-    if (vec > 1)
-      update.vectorize(x, vec).unroll(x);
-    update.unroll(y);
+    keepInRegisters(sum, out, tile, x, y, construct.inner.x, vec);
   }
 
   /// Query rows per attention task: 32, fewer when the tile's scores and
@@ -172,16 +181,8 @@ private:
     Var block("rows"), rowInBlock("row");
     out.split(rowInTile, block, rowInBlock, blockRows)
         .reorder(feature, rowInBlock, block, task);
-    Func acc = construct.accumulator;
-    Var d = construct.feature, i = construct.query;
-    acc.compute_at(out, block);
-    if (vecD > 1)
-      acc.vectorize(d, vecD);
-    Halide::Stage update = acc.update();
-    update.reorder(d, i, construct.groupKeys.x);
-    if (vecD > 1)
-      update.vectorize(d, vecD).unroll(d);
-    update.unroll(i);
+    keepInRegisters(construct.accumulator, out, block, construct.feature,
+                    construct.query, construct.groupKeys.x, vecD);
   }
 
   void scheduleProbabilities(Construct &construct) {
@@ -238,12 +239,8 @@ private:
         .split(i, io, ii, blockRows)
         .reorder(ji, ii, io, jo) // a key block stays in L1 for every row block
         .vectorize(ji, lanes);
-    construct.dotSum.compute_at(construct.dot, io).vectorize(j, lanes).unroll(j);
-    construct.dotSum.update()
-        .reorder(j, i, construct.features.x)
-        .vectorize(j, lanes)
-        .unroll(j)
-        .unroll(i);
+    keepInRegisters(construct.dotSum, construct.dot, io, j, i,
+                    construct.features.x, lanes);
     for (Func partial : {construct.partialMax, construct.partialSum}) {
       partial.compute_at(out, task).vectorize(construct.lane);
       partial.update().vectorize(construct.lane);

@@ -15,6 +15,8 @@
 #include "llvm/Support/FileUtilities.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
+#include "llvm/Support/Program.h"
+#include "llvm/Support/Threading.h"
 #include "llvm/Target/TargetMachine.h"
 
 #include <dlfcn.h>
@@ -40,6 +42,7 @@ struct HalideModuleEntries {
   decltype(&attnc_hl_version) version = nullptr;
 };
 
+#ifdef ATTNC_HAVE_HALIDE
 std::string modulePath() {
   if (const char *path = std::getenv("ATTNC_HALIDE_MODULE"); path && *path)
     return path;
@@ -56,6 +59,7 @@ std::string modulePath() {
   }
   return "libattnc-halide.so";
 }
+#endif
 
 /// Opens the module once. RTLD_LOCAL keeps its symbols out of the global
 /// scope; RTLD_DEEPBIND makes it and its libHalide resolve to their own
@@ -92,6 +96,31 @@ Expected<const HalideModuleEntries &> loadModule() {
     return error(failure);
   return entries;
 #endif
+}
+
+/// The Halide pipeline's entry point; local to the kernel's object.
+std::string pipelineName(const Graph &graph) {
+  return graph.name + "__halide";
+}
+
+/// Makes the global symbols of `objectPath` matching `pattern` local, with
+/// binutils' objcopy (or $ATTNC_OBJCOPY).
+Error localizeSymbols(StringRef objectPath, const std::string &pattern,
+                      StringRef destination) {
+  const char *override = std::getenv("ATTNC_OBJCOPY");
+  std::string name = override && *override ? override : "objcopy";
+  ErrorOr<std::string> objcopy = sys::findProgramByName(name);
+  if (!objcopy)
+    return createStringError(objcopy.getError(),
+                             "cannot find '" + name + "' to finish '" +
+                                 destination + "' (set ATTNC_OBJCOPY)");
+  std::string localize = "--localize-symbol=" + pattern;
+  SmallVector<StringRef> args = {*objcopy, "--wildcard", localize, objectPath};
+  std::string message;
+  if (sys::ExecuteAndWait(*objcopy, args, std::nullopt, {}, 0, 0, &message))
+    return error("'" + *objcopy + "' failed on '" + destination + "'" +
+                 (message.empty() ? "" : ": " + message));
+  return Error::success();
 }
 
 /// A temporary file removed when this goes away.
@@ -137,7 +166,9 @@ Error compileWithModule(mlir::ModuleOp module, const Graph &graph,
   const char *pluginDir = std::getenv("ATTNC_HALIDE_PLUGIN_DIR");
   hlOptions.autoscheduler_dir =
       pluginDir && *pluginDir ? pluginDir : ATTNC_HALIDE_PLUGIN_DIR;
-  hlOptions.threads = 2;
+  // The autoschedulers' machine model: this machine's cores.
+  hlOptions.threads = static_cast<int32_t>(
+      llvm::heavyweight_hardware_concurrency().compute_thread_count());
   char message[8192] = {0};
   if (entries->compile(&model->model(), &hlOptions, message, sizeof message))
     return error(message);
@@ -264,7 +295,7 @@ Error attnc::emitHalideStatement(mlir::ModuleOp module, const Graph &graph,
     return stmt.takeError();
   if (Error err = compileWithModule(module, graph, options, nullptr,
                                     (*stmt)->path.c_str(),
-                                    graph.name + "_halide"))
+                                    pipelineName(graph)))
     return err;
   return copyInto((*stmt)->path, output);
 }
@@ -282,7 +313,7 @@ Error attnc::emitHalideKernel(mlir::ModuleOp module, const Graph &graph,
     return entryObject.takeError();
   if (!linked)
     return linked.takeError();
-  std::string pipelineName = graph.name + "_halide";
+  std::string pipelineName = ::pipelineName(graph);
   if (Error err = compileWithModule(module, graph, options,
                                     (*pipelineObject)->path.c_str(), nullptr,
                                     pipelineName))
@@ -314,28 +345,37 @@ Error attnc::emitHalideKernel(mlir::ModuleOp module, const Graph &graph,
       return err;
   }
 
-  std::vector<std::string> objects = {std::string((*entryObject)->path),
-                                      std::string((*pipelineObject)->path)};
-  std::unique_ptr<TempFile> runtime;
-  if (sharedLibrary) {
-    // A shared library is an application of its own: one runtime inside.
-    auto temp = makeTemp("o");
-    if (!temp)
-      return temp.takeError();
-    runtime = std::move(*temp);
-    auto entries = loadModule();
-    if (!entries)
-      return entries.takeError();
-    char message[4096] = {0};
-    if (entries->compileRuntime("host", runtime->path.c_str(), message,
-                                   sizeof message))
-      return error("Halide: " + Twine(message));
-    objects.push_back(std::string(runtime->path));
-  }
-  if (Error err = linkObjects(objects,
-                              sharedLibrary ? LinkKind::Shared
-                                            : LinkKind::Relocatable,
-                              (*linked)->path, output.path()))
+  // One object of the entry points and the pipeline, whose own symbols
+  // (NAME__halide, its _argv and _metadata) are then made local: they
+  // cannot clash with another model's, e.g. one named NAME__halide.
+  auto kernel = makeTemp("o");
+  if (!kernel)
+    return kernel.takeError();
+  if (Error err = linkObjects({std::string((*entryObject)->path),
+                               std::string((*pipelineObject)->path)},
+                              LinkKind::Relocatable, (*kernel)->path,
+                              output.path()))
+    return err;
+  if (Error err = localizeSymbols((*kernel)->path, pipelineName + "*",
+                                  output.path()))
+    return err;
+  if (!sharedLibrary)
+    return copyInto((*kernel)->path, output);
+
+  // A shared library is an application of its own: one runtime inside.
+  auto runtime = makeTemp("o");
+  if (!runtime)
+    return runtime.takeError();
+  auto entries = loadModule();
+  if (!entries)
+    return entries.takeError();
+  char message[4096] = {0};
+  if (entries->compileRuntime("host", (*runtime)->path.c_str(), message,
+                              sizeof message))
+    return error("Halide: " + Twine(message));
+  if (Error err = linkObjects({std::string((*kernel)->path),
+                               std::string((*runtime)->path)},
+                              LinkKind::Shared, (*linked)->path, output.path()))
     return err;
   return copyInto((*linked)->path, output);
 }

@@ -34,9 +34,9 @@ std::string withConstruct(const std::string &message,
     int value = std::stoi(match[1]);
     for (int o = 0; o < model.num_ops; ++o)
       if (model.ops[o].result == value && model.ops[o].location)
-        return std::string(model.ops[o].location) + ": " + message;
+        return std::string(model.ops[o].location) + ": Halide: " + message;
   }
-  return message;
+  return "Halide: " + message;
 }
 
 Halide::Target targetFor(const char *name) {

@@ -253,6 +253,18 @@ void defineEntryPoint(Module &module, const Graph &graph,
   b.CreateRet(b.CreateCall(pipeline, buffers));
 }
 
+/// The Halide runtime for this machine, as an object at `path`.
+Error writeRuntime(StringRef path) {
+  auto entries = loadModule();
+  if (!entries)
+    return entries.takeError();
+  char message[4096] = {0};
+  if (entries->compileRuntime("host", path.str().c_str(), message,
+                              sizeof message))
+    return error("Halide: " + Twine(message));
+  return Error::success();
+}
+
 /// An LLVM module for the entry points: empty, or holding the model's
 /// decode step compiled by the MLIR backend.
 Expected<std::unique_ptr<Module>>
@@ -306,13 +318,10 @@ Error attnc::emitHalideKernel(mlir::ModuleOp module, const Graph &graph,
                               bool sharedLibrary) {
   auto pipelineObject = makeTemp("o");
   auto entryObject = makeTemp("o");
-  auto linked = makeTemp(sharedLibrary ? "so" : "o");
   if (!pipelineObject)
     return pipelineObject.takeError();
   if (!entryObject)
     return entryObject.takeError();
-  if (!linked)
-    return linked.takeError();
   std::string pipelineName = ::pipelineName(graph);
   if (Error err = compileWithModule(module, graph, options,
                                     (*pipelineObject)->path.c_str(), nullptr,
@@ -329,8 +338,6 @@ Error attnc::emitHalideKernel(mlir::ModuleOp module, const Graph &graph,
   auto entryModule = decodeStepModule(module, graph, llvmContext);
   if (!entryModule)
     return entryModule.takeError();
-  (*entryModule)->setTargetTriple((*machine)->getTargetTriple().str());
-  (*entryModule)->setDataLayout((*machine)->createDataLayout());
   defineEntryPoint(**entryModule, graph, pipelineName);
   if (Error err = addKernelInterface(**entryModule, graph))
     return err;
@@ -364,15 +371,13 @@ Error attnc::emitHalideKernel(mlir::ModuleOp module, const Graph &graph,
 
   // A shared library is an application of its own: one runtime inside.
   auto runtime = makeTemp("o");
+  auto linked = makeTemp("so");
   if (!runtime)
     return runtime.takeError();
-  auto entries = loadModule();
-  if (!entries)
-    return entries.takeError();
-  char message[4096] = {0};
-  if (entries->compileRuntime("host", (*runtime)->path.c_str(), message,
-                              sizeof message))
-    return error("Halide: " + Twine(message));
+  if (!linked)
+    return linked.takeError();
+  if (Error err = writeRuntime((*runtime)->path))
+    return err;
   if (Error err = linkObjects({std::string((*kernel)->path),
                                std::string((*runtime)->path)},
                               LinkKind::Shared, (*linked)->path, output.path()))
@@ -381,15 +386,10 @@ Error attnc::emitHalideKernel(mlir::ModuleOp module, const Graph &graph,
 }
 
 Error attnc::emitHalideRuntime(OutputFile &output) {
-  auto entries = loadModule();
-  if (!entries)
-    return entries.takeError();
   auto object = makeTemp("o");
   if (!object)
     return object.takeError();
-  char message[4096] = {0};
-  if (entries->compileRuntime("host", (*object)->path.c_str(), message,
-                                 sizeof message))
-    return error("Halide: " + Twine(message));
+  if (Error err = writeRuntime((*object)->path))
+    return err;
   return copyInto((*object)->path, output);
 }

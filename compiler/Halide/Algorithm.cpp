@@ -66,18 +66,23 @@ Expr visibility(const attnc_hl_op &op, Expr i, Expr j) {
   }
 }
 
-/// Key `r` of a reduction restricted to the keys query `i` sees, written so
-/// that the index itself carries the bounds: equal to `r` wherever the
-/// mask's predicate holds, and Halide's bounds inference then asks the
-/// producers only for the visible keys of a query tile.
-Expr visibleKey(const attnc_hl_op &op, Expr i, Expr r) {
+/// Restricts the reduction `dom` over keys (or chunks of keys) to the range
+/// the mask leaves visible, [first, last] (`first` only matters for a
+/// window), and returns its index written so that the index itself carries
+/// the bounds: equal to `dom.x` wherever the predicate holds, so Halide's
+/// bounds inference asks the producers only for the visible keys of a
+/// query tile, and its loops skip the rest.
+Expr restrictToVisible(const attnc_hl_op &op, RDom &dom, Expr first,
+                       Expr last) {
   switch (op.mask) {
   case ATTNC_HL_MASK_CAUSAL:
-    return min(r, i);
+    dom.where(dom.x <= last);
+    return min(dom.x, last);
   case ATTNC_HL_MASK_WINDOW:
-    return clamp(r, i - static_cast<int>(op.window) + 1, i);
+    dom.where(dom.x <= last && dom.x >= first);
+    return clamp(dom.x, first, last);
   default:
-    return r;
+    return dom.x;
   }
 }
 
@@ -275,13 +280,6 @@ void Builder::buildAttention(Construct &construct) {
   Func scores(name("scores", op)); // inlined: read by rowMax and weights
   scores(j, i, h) = score;
 
-  // The keys a query sees; with a mask, Halide trims the loops over keys to
-  // the visible range, so masked-out key ranges are never visited.
-  construct.keys = RDom(0, T, "k");
-  if (Expr keySeen = visibility(op, i, construct.keys.x); keySeen.defined())
-    construct.keys.where(keySeen);
-  Expr r = visibleKey(op, i, construct.keys.x);
-
   // Row maxima and sums a vector of keys at a time: per-lane partial
   // results over chunks of `lanes` keys, then across the lanes. A scalar
   // running maximum would be a chain of dependent operations as long as
@@ -291,14 +289,7 @@ void Builder::buildAttention(Construct &construct) {
   construct.lane = lane;
   RDom chunk(0, (T + L - 1) / L, "chunk");
   Expr lastChunk = i / L, firstChunk = (i - static_cast<int>(op.window) + 1) / L;
-  Expr seenChunk = chunk.x;
-  if (op.mask == ATTNC_HL_MASK_CAUSAL) {
-    chunk.where(chunk.x <= lastChunk);
-    seenChunk = min(chunk.x, lastChunk); // == chunk.x; carries the bound
-  } else if (op.mask == ATTNC_HL_MASK_WINDOW) {
-    chunk.where(chunk.x <= lastChunk && chunk.x >= firstChunk);
-    seenChunk = clamp(chunk.x, firstChunk, lastChunk);
-  }
+  Expr seenChunk = restrictToVisible(op, chunk, firstChunk, lastChunk);
   Expr chunkKey = seenChunk * L + lane;
   Expr inRange = chunkKey < T; // the last chunk may run past the keys
   bool ragged = T % L != 0;
@@ -352,15 +343,8 @@ void Builder::buildAttention(Construct &construct) {
   Expr groupFirst = i / kRowGroup * kRowGroup;
   Expr groupLast = min(groupFirst + (kRowGroup - 1), T - 1);
   RDom groupKeys(0, T, "k");
-  Expr g = groupKeys.x;
-  if (op.mask == ATTNC_HL_MASK_CAUSAL) {
-    groupKeys.where(groupKeys.x <= groupLast);
-    g = min(groupKeys.x, groupLast);
-  } else if (op.mask == ATTNC_HL_MASK_WINDOW) {
-    Expr lo = groupFirst - static_cast<int>(op.window) + 1;
-    groupKeys.where(groupKeys.x <= groupLast && groupKeys.x >= lo);
-    g = clamp(groupKeys.x, lo, groupLast);
-  }
+  Expr g = restrictToVisible(
+      op, groupKeys, groupFirst - static_cast<int>(op.window) + 1, groupLast);
   construct.groupKeys = groupKeys;
   construct.accumulator = Func(name("attention_sum", op));
   construct.accumulator(d, i, h) = 0.f;

@@ -31,9 +31,9 @@ struct Construct {
   // the row maximum, exp(score - max), the row sum, sum of weights * v.
   Halide::Func queries, keysT, values, dotSum, dot, partialMax, rowMax, weights, partialSum,
       rowSum, accumulator;
-  /// Over the keys a query sees; over those a group of 4 queries sees (the
-  /// weighted sum of values); over a head's width.
-  Halide::RDom keys, groupKeys, features;
+  /// Over the keys a group of 4 queries sees (the weighted sum of values);
+  /// over a head's width.
+  Halide::RDom groupKeys, features;
   Halide::Var key, query, head, feature, lane; ///< the vars of the stages above
   Halide::Var inPanel; ///< keysT's key within its panel of panelWidth keys
   int panelWidth = 0;

@@ -12,7 +12,8 @@
 // Contractions (matmul, QK^T, PV) are left to attn-contraction-microkernel,
 // which runs on buffers.
 //
-// exp, tanh and erf become polynomial approximations on vectors instead of
+// Max reductions become compare-and-select trees (vmaxps); exp, tanh and
+// erf become polynomial approximations on vectors instead of
 // one libm call per lane. Ops that cannot be vectorized keep their scalar
 // loops (convert-linalg-to-loops), so this pass only ever changes speed.
 //
@@ -128,6 +129,62 @@ std::optional<TilePlan> planTiles(linalg::LinalgOp op) {
   return plan;
 }
 
+/// max(a, b) as x86's vmaxps computes it: a > b ? a : b.
+Value selectMax(OpBuilder &b, Location loc, Value x, Value y) {
+  Value greater =
+      b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OGT, x, y);
+  return b.create<arith::SelectOp>(loc, greater, x, y);
+}
+
+/// A max reduction of f32 lanes (softmax's row max) as a tree of
+/// compare-and-select: halves of the row first, then halves within one
+/// register by shuffles. LLVM lowers `vector.reduce.fmaximum`, which must
+/// order -0 below +0 and propagate NaN, to six or more instructions per
+/// step, and that made the flash-attention row max 12 % of the kernel's time;
+/// a compare-and-select is one vmaxps. A NaN score may be dropped from the
+/// max, but it still reaches the output: exp(NaN - max) is NaN and so is the
+/// row's sum.
+struct MaxReductionAsSelectTree : OpRewritePattern<vector::ReductionOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(vector::ReductionOp op,
+                                PatternRewriter &rewriter) const override {
+    if (op.getKind() != vector::CombiningKind::MAXIMUMF &&
+        op.getKind() != vector::CombiningKind::MAXNUMF)
+      return failure();
+    VectorType type = op.getSourceVectorType();
+    int64_t n = type.getNumElements();
+    if (type.getRank() != 1 || type.isScalable() ||
+        !type.getElementType().isF32() || n < 2 || !llvm::isPowerOf2_64(n))
+      return failure();
+    Location loc = op.getLoc();
+    Value row = op.getVector();
+    for (; n > kLanes; n /= 2) {
+      auto half = [&](int64_t offset) {
+        return rewriter.create<vector::ExtractStridedSliceOp>(
+            loc, row, ArrayRef<int64_t>{offset}, ArrayRef<int64_t>{n / 2},
+            ArrayRef<int64_t>{1});
+      };
+      row = selectMax(rewriter, loc, half(0), half(n / 2));
+    }
+    // Lane i of the first `live` lanes meets lane i + live/2.
+    int64_t width = n;
+    for (int64_t live = width; live > 1; live /= 2) {
+      SmallVector<int64_t> upperHalf;
+      for (int64_t i = 0; i < width; ++i)
+        upperHalf.push_back(i < live / 2 ? i + live / 2 : i);
+      Value moved =
+          rewriter.create<vector::ShuffleOp>(loc, row, row, upperHalf);
+      row = selectMax(rewriter, loc, row, moved);
+    }
+    Value result = rewriter.create<vector::ExtractOp>(loc, row, 0);
+    if (Value acc = op.getAcc())
+      result = selectMax(rewriter, loc, result, acc);
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
 /// Tiles `op` by `plan` and vectorizes the tile; leaves `op` alone on
 /// failure.
 void tileAndVectorize(RewriterBase &rewriter, linalg::LinalgOp op,
@@ -181,6 +238,7 @@ struct VectorizePass : attnc::impl::VectorizeBase<VectorizePass> {
     vector::TransferWriteOp::getCanonicalizationPatterns(patterns, ctx);
     vector::BroadcastOp::getCanonicalizationPatterns(patterns, ctx);
     populateMathPolynomialApproximationPatterns(patterns);
+    patterns.add<MaxReductionAsSelectTree>(ctx);
     if (failed(applyPatternsAndFoldGreedily(func, std::move(patterns))))
       return signalPassFailure();
   }

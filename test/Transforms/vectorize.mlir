@@ -1,5 +1,6 @@
 // attn-vectorize: register tiles for linalg on tensors. Row reductions read
-// a whole row as one vector and reduce it horizontally; elementwise ops work
+// a whole row as one vector and reduce it horizontally (a max as a tree of
+// compare-and-select); elementwise ops work
 // on 16 lanes along the innermost dimension; exp becomes a polynomial on
 // vectors (no libm call per lane); contractions are left for
 // attn-contraction-microkernel.
@@ -9,7 +10,16 @@
 // CHECK-LABEL: func.func @row_max
 // CHECK: scf.for %[[I:.+]] = %c0 to %c4 step %c1
 // CHECK: vector.transfer_read {{.*}} : tensor<1x64xf32>, vector<64xf32>
-// CHECK: vector.reduction <maximumf>, {{.*}} : vector<64xf32> into f32
+// The max is a compare-and-select tree (vmaxps), not vector.reduce.fmaximum:
+// two halvings of the row, then four shuffles within one register.
+// CHECK-NOT: vector.reduction <maximumf>
+// CHECK: vector.extract_strided_slice {{.*}} vector<64xf32> to vector<32xf32>
+// CHECK: arith.cmpf ogt, {{.*}} : vector<32xf32>
+// CHECK: vector.extract_strided_slice {{.*}} vector<32xf32> to vector<16xf32>
+// CHECK: arith.cmpf ogt, {{.*}} : vector<16xf32>
+// CHECK-COUNT-4: vector.shuffle
+// CHECK: vector.extract {{.*}}[0] : f32 from vector<16xf32>
+// CHECK-NOT: vector.reduction <maximumf>
 func.func @row_max(%x: tensor<4x64xf32>) -> tensor<4xf32> {
   %init = tensor.empty() : tensor<4xf32>
   %m = linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i)>], iterator_types = ["parallel", "reduction"]} ins(%x : tensor<4x64xf32>) outs(%init : tensor<4xf32>) {

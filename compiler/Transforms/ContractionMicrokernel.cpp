@@ -1,8 +1,9 @@
 //===- ContractionMicrokernel.cpp - register-blocked matrix products ------===//
 //
 // Every C[m, n] += A[m, k] * B[k, n] on buffers (linalg.matmul, and the
-// generics of attention: Q K^T, P V) becomes the classic outer-product
-// micro-kernel:
+// generics of attention: K Q^T, P V with P stored transposed) becomes the
+// classic outer-product micro-kernel. A may be stored transposed, as
+// A^T[k, m]: only single elements of A are read.
 //
 //   for n0 in 0..N step V*W          (W = 16 lanes, a zmm register;
 //                                     V = 2 vectors per row when N allows)
@@ -43,10 +44,12 @@ namespace {
 
 constexpr int64_t kMaxRows = 8;
 
-/// The operands of C[m, n] += A[m, k] * B[k, n], in that layout.
+/// The operands of C[m, n] += A[m, k] * B[k, n], in that layout, except
+/// that A is A^T[k, m] when `transposedA`.
 struct MatmulShape {
   Value a, b, c;
   int64_t m, n, k;
+  bool transposedA = false;
 };
 
 bool isDim(AffineExpr e, unsigned pos) {
@@ -82,15 +85,21 @@ std::optional<MatmulShape> matchMatmul(linalg::LinalgOp op) {
   unsigned m = dims->m[0], n = dims->n[0], k = dims->k[0];
   SmallVector<AffineMap> maps = op.getIndexingMapsArray();
   MatmulShape shape;
-  if (mapsTo(maps[0], m, k) && mapsTo(maps[1], k, n)) {
-    shape.a = op.getDpsInputOperand(0)->get();
-    shape.b = op.getDpsInputOperand(1)->get();
-  } else if (mapsTo(maps[1], m, k) && mapsTo(maps[0], k, n)) {
-    shape.a = op.getDpsInputOperand(1)->get();
-    shape.b = op.getDpsInputOperand(0)->get();
-  } else {
+  // Which input is B[k, n]; the other is A, as [m, k] or [k, m].
+  unsigned bIndex;
+  if (mapsTo(maps[1], k, n))
+    bIndex = 1;
+  else if (mapsTo(maps[0], k, n))
+    bIndex = 0;
+  else
     return std::nullopt;
-  }
+  AffineMap aMap = maps[1 - bIndex];
+  if (mapsTo(aMap, k, m))
+    shape.transposedA = true;
+  else if (!mapsTo(aMap, m, k))
+    return std::nullopt;
+  shape.a = op.getDpsInputOperand(1 - bIndex)->get();
+  shape.b = op.getDpsInputOperand(bIndex)->get();
   if (!mapsTo(maps[2], m, n))
     return std::nullopt;
   shape.c = op.getDpsInitOperand(0)->get();
@@ -193,7 +202,10 @@ void emitMicrokernel(RewriterBase &rewriter, Location loc,
                                               ValueRange{k, colIndex[v]}));
     SmallVector<Value> next;
     for (int64_t r = 0; r < rows; ++r) {
-      Value a = b.create<memref::LoadOp>(loc, s.a, ValueRange{rowIndex[r], k});
+      SmallVector<Value, 2> aIndex = {rowIndex[r], k};
+      if (s.transposedA)
+        std::swap(aIndex[0], aIndex[1]);
+      Value a = b.create<memref::LoadOp>(loc, s.a, aIndex);
       Value aBroadcast = b.create<vector::BroadcastOp>(loc, vecType, a);
       for (int64_t v = 0; v < perRow; ++v)
         next.push_back(b.create<vector::FMAOp>(

@@ -10,6 +10,9 @@
 #include "attnc/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Interfaces/DestinationStyleOpInterface.h"
 #include "mlir/IR/Builders.h"
 
 namespace attnc {
@@ -20,6 +23,31 @@ namespace attnc {
 using namespace mlir;
 
 namespace {
+
+/// The operand through which `result` was computed into a tensor.empty,
+/// when every op from that empty tensor to `result` writes into its
+/// destination (linalg and other destination-passing ops, scf.forall's
+/// shared outputs, reshapes) and nothing else uses what lies between.
+OpOperand *emptyDestinationOf(Value result) {
+  for (Value v = result;;) {
+    Operation *def = v.getDefiningOp();
+    OpOperand *into = nullptr;
+    if (auto forall = dyn_cast_or_null<scf::ForallOp>(def))
+      into = forall.getTiedOpOperand(cast<OpResult>(v));
+    else if (auto dps = dyn_cast_or_null<DestinationStyleOpInterface>(def))
+      into = dps.getTiedOpOperand(cast<OpResult>(v));
+    else if (isa_and_nonnull<tensor::CollapseShapeOp, tensor::ExpandShapeOp>(
+                 def))
+      into = &def->getOpOperand(0);
+    if (!into)
+      return nullptr;
+    v = into->get();
+    if (v.getDefiningOp<tensor::EmptyOp>())
+      return into;
+    if (!v.hasOneUse())
+      return nullptr;
+  }
+}
 
 MemRefType memrefFor(Type type) {
   auto tensor = cast<RankedTensorType>(type);
@@ -77,6 +105,20 @@ LogicalResult exposeCAbi(func::FuncOp func) {
     b.create<bufferization::MaterializeInDestinationOp>(
         ret.getLoc(), /*result=*/Type(), result, out, /*restrict=*/true,
         /*writable=*/true);
+    // When the result is computed into an empty tensor of its own shape,
+    // that tensor becomes the caller's buffer: the kernel writes its output
+    // in place instead of into a temporary it then copies (an output-sized
+    // allocation per call, page faults included, without the runtime's
+    // scratch blocks). eliminate-empty-tensors cannot do this: the
+    // destination is a memref.
+    OpOperand *empty = emptyDestinationOf(result);
+    if (empty && empty->get().getType() == result.getType()) {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(&entry);
+      empty->set(b.create<bufferization::ToTensorOp>(
+          ret.getLoc(), result.getType(), out, /*restrict=*/true,
+          /*writable=*/true));
+    }
     DictionaryAttr attrs = func.getResultAttrDict(i);
     argAttrs.push_back(attrs ? Attribute(attrs) : b.getDictionaryAttr({}));
   }

@@ -7,7 +7,9 @@
 //   row reductions (softmax max/sum, norms): a whole row (up to 256
 //     elements, else 16 per step), reduced horizontally.
 //   everything else (elementwise, broadcasts, masks, transposes): 16 lanes
-//     along the output's innermost dimension.
+//     along the output's innermost dimension; a short reduction across
+//     rows (flash attention's transposed scores) whole, its rows combined
+//     elementwise.
 //
 // Contractions (matmul, QK^T, PV) are left to attn-contraction-microkernel,
 // which runs on buffers.
@@ -111,6 +113,13 @@ std::optional<TilePlan> planTiles(linalg::LinalgOp op) {
   } else if (outDim) {
     vectorDim = *outDim;
     tiles[vectorDim] = divisorUpTo(ranges[vectorDim], kLanes);
+    // A reduction across rows of vectors (the transposed scores of flash
+    // attention): short reductions are taken whole, so one vector op
+    // combines the rows elementwise (MultiReductionAcrossRows) instead of
+    // a loop carrying the result through memory.
+    for (unsigned d = 0; d < n; ++d)
+      if (isReduction(d) && ranges[d] <= kMaxWholeRow)
+        tiles[d] = ranges[d];
   } else {
     return std::nullopt;
   }
@@ -185,6 +194,47 @@ struct MaxReductionAsSelectTree : OpRewritePattern<vector::ReductionOp> {
   }
 };
 
+/// A reduction over the leading dimension of a 2-D vector (rows of a
+/// column-wise reduction): the rows combined elementwise, as a tree, so no
+/// lane crosses a register. The generic lowering would transpose the vector
+/// first and reduce every column horizontally.
+struct MultiReductionAcrossRows
+    : OpRewritePattern<vector::MultiDimReductionOp> {
+  MultiReductionAcrossRows(MLIRContext *ctx)
+      : OpRewritePattern(ctx, /*benefit=*/2) {}
+
+  LogicalResult matchAndRewrite(vector::MultiDimReductionOp op,
+                                PatternRewriter &rewriter) const override {
+    VectorType type = op.getSourceVectorType();
+    if (type.getRank() != 2 || type.isScalable() ||
+        !type.getElementType().isF32() ||
+        !op.isReducedDim(0) || op.isReducedDim(1))
+      return failure();
+    Location loc = op.getLoc();
+    vector::CombiningKind kind = op.getKind();
+    auto combine = [&](Value x, Value y) -> Value {
+      if (kind == vector::CombiningKind::MAXIMUMF ||
+          kind == vector::CombiningKind::MAXNUMF)
+        return selectMax(rewriter, loc, x, y);
+      return vector::makeArithReduction(rewriter, loc, kind, x, y);
+    };
+    SmallVector<Value> rows;
+    for (int64_t r = 0; r < type.getDimSize(0); ++r)
+      rows.push_back(rewriter.create<vector::ExtractOp>(loc, op.getSource(),
+                                                        ArrayRef<int64_t>{r}));
+    while (rows.size() > 1) {
+      SmallVector<Value> next;
+      for (size_t r = 0; r + 1 < rows.size(); r += 2)
+        next.push_back(combine(rows[r], rows[r + 1]));
+      if (rows.size() % 2)
+        next.push_back(rows.back());
+      rows = std::move(next);
+    }
+    rewriter.replaceOp(op, combine(rows.front(), op.getAcc()));
+    return success();
+  }
+};
+
 /// Tiles `op` by `plan` and vectorizes the tile; leaves `op` alone on
 /// failure.
 void tileAndVectorize(RewriterBase &rewriter, linalg::LinalgOp op,
@@ -238,7 +288,7 @@ struct VectorizePass : attnc::impl::VectorizeBase<VectorizePass> {
     vector::TransferWriteOp::getCanonicalizationPatterns(patterns, ctx);
     vector::BroadcastOp::getCanonicalizationPatterns(patterns, ctx);
     populateMathPolynomialApproximationPatterns(patterns);
-    patterns.add<MaxReductionAsSelectTree>(ctx);
+    patterns.add<MaxReductionAsSelectTree, MultiReductionAcrossRows>(ctx);
     if (failed(applyPatternsAndFoldGreedily(func, std::move(patterns))))
       return signalPassFailure();
   }

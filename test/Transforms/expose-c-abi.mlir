@@ -73,3 +73,35 @@ func.func @helper(%x: tensor<16x32xf32> {attn.name = "x", attn.role = "input"})
   %e = math.exp %x : tensor<16x32xf32>
   return %e : tensor<16x32xf32>
 }
+
+// A result computed into an empty tensor of its own shape, through
+// destination-passing ops and reshapes: that tensor becomes the caller's
+// output buffer (writable), so the kernel writes there directly (the empty
+// tensor is left for canonicalize to erase).
+// CHECK-LABEL: func.func @in_place(
+// CHECK-SAME:    %[[XI:[a-zA-Z0-9_]+]]: memref<4x8xf32>,
+// CHECK-SAME:    %[[YI:[a-zA-Z0-9_]+]]: memref<4x8xf32>)
+// CHECK-NEXT:  %[[YT:.+]] = bufferization.to_tensor %[[YI]] restrict writable : memref<4x8xf32>
+// CHECK-NEXT:  %[[XIT:.+]] = bufferization.to_tensor %[[XI]] restrict : memref<4x8xf32>
+// CHECK:       tensor.expand_shape %[[YT]]
+// CHECK:       bufferization.materialize_in_destination %{{.+}} in restrict writable %[[YI]]
+func.func @in_place(%x: tensor<4x8xf32>) -> tensor<4x8xf32> attributes {attn.model} {
+  %empty = tensor.empty() : tensor<4x8xf32>
+  %view = tensor.expand_shape %empty [[0], [1, 2]] output_shape [4, 2, 4] : tensor<4x8xf32> into tensor<4x2x4xf32>
+  %xv = tensor.expand_shape %x [[0], [1, 2]] output_shape [4, 2, 4] : tensor<4x8xf32> into tensor<4x2x4xf32>
+  %e = linalg.exp ins(%xv : tensor<4x2x4xf32>) outs(%view : tensor<4x2x4xf32>) -> tensor<4x2x4xf32>
+  %y = tensor.collapse_shape %e [[0], [1, 2]] : tensor<4x2x4xf32> into tensor<4x8xf32>
+  return %y : tensor<4x8xf32>
+}
+
+// The empty tensor is also read elsewhere (here: returned too): left alone,
+// since the output buffer may not stand for it.
+// CHECK-LABEL: func.func @shared_empty(
+// CHECK:       tensor.empty
+// CHECK-NOT:   restrict writable : memref
+// CHECK:       return
+func.func @shared_empty(%x: tensor<4xf32>) -> (tensor<4xf32>, tensor<4xf32>) attributes {attn.model} {
+  %empty = tensor.empty() : tensor<4xf32>
+  %e = linalg.exp ins(%x : tensor<4xf32>) outs(%empty : tensor<4xf32>) -> tensor<4xf32>
+  return %e, %empty : tensor<4xf32>, tensor<4xf32>
+}

@@ -208,7 +208,7 @@ softmaxNumerators(OpBuilder &rewriter, Location loc, Value scores, float scale,
       rewriter.create<tensor::EmptyOp>(loc, ArrayRef<int64_t>{G, R, S, T}, f32),
       {all4, rows4, all4}, {par, par, par, par},
       [](OpBuilder &b, Location l, ValueRange a) {
-        b.create<linalg::YieldOp>(l, guardedExp(b, l, a[0], a[1]));
+        b.create<linalg::YieldOp>(l, softmaxExp(b, l, a[0], a[1]));
       });
 
   // rowSum[g, r, i] = sum_j weights

@@ -12,9 +12,16 @@
 //   acc'  = alpha * acc + p v_tile
 //   out   = acc / l                     (0 for a row that saw no key)
 //
-// Only [tile, tile] scores and [tile, head_dim] accumulators exist at any
-// time, so memory is O(S * D), and key tiles entirely hidden by a causal or
-// window mask are never visited. The pattern applies to ops that carry the
+// The scores are kept transposed, [key, query] = k_tile (scale q_tile)^T:
+// then the row max and row sum of each query are elementwise across the
+// rows of a 16-query vector (no horizontal reductions), both products read
+// their operands as the contraction micro-kernel wants them (the query tile
+// transposed once per tile, K and V tiles as they are stored), and nothing
+// of K or V is packed beyond the key tile in use.
+//
+// Only [tile, tile] scores, [tile, head_dim] accumulators and copies of one
+// K and V tile exist at any time, so memory is O(tile * D) per task, and key
+// tiles entirely hidden by a causal or window mask are never visited. The pattern applies to ops that carry the
 // `attn.tiles` attribute chosen by attn-choose-tiles; the others keep the
 // materialized lowering in AttnToLinalg.cpp.
 //
@@ -57,20 +64,12 @@ struct SdpaToFlash : OpConversionPattern<attn::SdpaOp> {
     Type f32 = rewriter.getF32Type();
     OpBuilder &b = rewriter;
 
-    // q: [S, H*D] -> [S, G, R, D]. K and V are packed once per head group
-    // so that each key tile the loops read is one contiguous block: K as
-    // [T/Tk, D, Tk] (a tile is K^T for its keys: score rows contiguous in
-    // the key index), V as [T/Tk, Tk, D]. Reading the tiles in place instead
-    // strides by the whole row width (4-8 KiB at 1-2 K tokens), where the
-    // cache's set associativity made the products 2-3x slower. One group at
-    // a time (T * D floats each, 1 MiB at T = 2048, D = 128) stays in cache
-    // and its buffer is reused by every group.
+    // q: [S, H*D] -> [S, G, R, D]; k, v: [T, G*D] -> [T, G, D].
     Value q = b.create<tensor::ExpandShapeOp>(
         loc, RankedTensorType::get({S, G, R, D}, f32), adaptor.getQuery(),
         ArrayRef<ReassociationIndices>{{0}, {1, 2, 3}});
-    // [T, G*D] -> [T/Tk, Tk, G, D]
-    SmallVector<ReassociationIndices> kvAssoc = {{0, 1}, {2, 3}};
-    auto kvType = RankedTensorType::get({T / Tk, Tk, G, D}, f32);
+    SmallVector<ReassociationIndices> kvAssoc = {{0}, {1, 2}};
+    auto kvType = RankedTensorType::get({T, G, D}, f32);
     Value k = b.create<tensor::ExpandShapeOp>(loc, kvType, adaptor.getKey(),
                                               kvAssoc);
     Value v = b.create<tensor::ExpandShapeOp>(loc, kvType, adaptor.getValue(),
@@ -84,8 +83,7 @@ struct SdpaToFlash : OpConversionPattern<attn::SdpaOp> {
     // Tasks: head groups are independent (each reads its own K/V and writes
     // its own output columns), and so are blocks of query tiles. With few
     // groups (GQA, MQA) the query tiles are split into P blocks so that
-    // there are at least 8 tasks; each task packs its group's K/V itself,
-    // which costs 2 T D copies per task against R (S/P) T D multiply-adds.
+    // there are at least 8 tasks.
     // The tasks are one scf.forall, which attn-outline-parallel-loops hands
     // to the runtime's thread pool; task i = (g, c) with g = i / P, c = i % P
     // computes into its [S/P, 1, R, D] slice of the output.
@@ -93,7 +91,13 @@ struct SdpaToFlash : OpConversionPattern<attn::SdpaOp> {
     while (G * P < 8 && numQueryTiles % (2 * P) == 0)
       P *= 2;
     int64_t blockTiles = numQueryTiles / P, blockRows = blockTiles * Tq;
-    Value out = emptyF32(b, loc, {S, G, R, D});
+    // The output as the caller will see it, [S, H*D], so that
+    // eliminate-empty-tensors can replace it with the caller's buffer and
+    // the tasks write there directly.
+    Value out = b.create<tensor::ExpandShapeOp>(
+        loc, RankedTensorType::get({S, G, R, D}, f32),
+        emptyF32(b, loc, {S, G * R * D}),
+        ArrayRef<ReassociationIndices>{{0}, {1, 2, 3}});
     auto gLoop = b.create<scf::ForallOp>(
         loc, ArrayRef<OpFoldResult>{b.getIndexAttr(G * P)}, ValueRange{out},
         std::nullopt);
@@ -116,31 +120,6 @@ struct SdpaToFlash : OpConversionPattern<attn::SdpaOp> {
         loc, groupOutType, gLoop.getRegionIterArgs()[0],
         ValueRange{blockRow0, gIv}, ValueRange{}, ValueRange{}, groupOffsets,
         groupSizes, groupStrides);
-    // [T/Tk, Tk, G, D] -> [T/Tk, Tk, 1, D] at group g -> [T/Tk, Tk, D]. The
-    // unit dimension is dropped by an explicit collapse: a rank-reducing
-    // slice would be ambiguous when T/Tk is 1 too, and bufferization then
-    // dropped the wrong one.
-    auto groupSlice = [&](Value kv) -> Value {
-      auto dyn = ShapedType::kDynamic;
-      Value slice = b.create<tensor::ExtractSliceOp>(
-          loc, RankedTensorType::get({T / Tk, Tk, 1, D}, f32), kv,
-          ValueRange{gIv}, ValueRange{}, ValueRange{},
-          b.getDenseI64ArrayAttr({0, 0, dyn, 0}),
-          b.getDenseI64ArrayAttr({T / Tk, Tk, 1, D}),
-          b.getDenseI64ArrayAttr({1, 1, 1, 1}));
-      return b.create<tensor::CollapseShapeOp>(
-          loc, RankedTensorType::get({T / Tk, Tk, D}, f32), slice,
-          ArrayRef<ReassociationIndices>{{0}, {1}, {2, 3}});
-    };
-    Value kPacked =
-        b.create<linalg::TransposeOp>(loc, groupSlice(k),
-                                      emptyF32(b, loc, {T / Tk, D, Tk}),
-                                      ArrayRef<int64_t>{0, 2, 1})
-            .getResult()[0];
-    Value vPacked =
-        b.create<linalg::CopyOp>(loc, ValueRange{groupSlice(v)},
-                                 ValueRange{emptyF32(b, loc, {T / Tk, Tk, D})})
-            .getResult(0);
     auto rLoop = b.create<scf::ForOp>(loc, c0, indexConst(b, loc, R), c1,
                                       ValueRange{groupOut});
     b.setInsertionPointToStart(rLoop.getBody());
@@ -153,7 +132,7 @@ struct SdpaToFlash : OpConversionPattern<attn::SdpaOp> {
     Value blockRow = b.create<arith::MulIOp>(loc, qt, indexConst(b, loc, Tq));
     Value qRow0 = b.create<arith::AddIOp>(loc, blockRow0, blockRow);
 
-    // The query tile, pre-multiplied by the scale: [Tq, D].
+    // The query tile, transposed and pre-multiplied by the scale: [D, Tq].
     auto tileType = RankedTensorType::get({Tq, D}, f32);
     Value qTile = b.create<tensor::ExtractSliceOp>(
         loc, tileType, q, ValueRange{qRow0, gIv, rIv, c0}, ValueRange{},
@@ -162,11 +141,14 @@ struct SdpaToFlash : OpConversionPattern<attn::SdpaOp> {
                                 ShapedType::kDynamic, ShapedType::kDynamic}),
         b.getDenseI64ArrayAttr({Tq, 1, 1, D}),
         b.getDenseI64ArrayAttr({1, 1, 1, 1}));
-    qTile = mapElementwise(b, loc, {qTile}, tileType,
-                           [&](OpBuilder &nb, Location l, ValueRange a) {
-                             return nb.create<arith::MulFOp>(
-                                 l, a[0], f32Const(nb, l, scale));
-                           });
+    GenericBuilder gen2(b, loc, 2);
+    Value qT = gen2.generic(
+        {qTile}, emptyF32(b, loc, {D, Tq}), {gen2.map({1, 0}), gen2.identity()},
+        {par, par}, [&](OpBuilder &nb, Location l, ValueRange a) {
+          nb.create<linalg::YieldOp>(
+              l, ValueRange{nb.create<arith::MulFOp>(
+                     l, a[0], f32Const(nb, l, scale))});
+        });
 
     // Key tiles [kLo, kHi): causal and window masks hide whole tiles.
     Value kLo = c0, kHi = indexConst(b, loc, T / Tk);
@@ -200,30 +182,53 @@ struct SdpaToFlash : OpConversionPattern<attn::SdpaOp> {
       Value accOld = kLoop.getRegionIterArgs()[2];
       Value kCol0 = b.create<arith::MulIOp>(loc, kt, indexConst(b, loc, Tk));
       auto dyn = ShapedType::kDynamic;
-      auto tileOffsets = b.getDenseI64ArrayAttr({dyn, 0, 0});
-      auto unit3 = b.getDenseI64ArrayAttr({1, 1, 1});
-      Value kTile = b.create<tensor::ExtractSliceOp>(
-          loc, RankedTensorType::get({D, Tk}, f32), kPacked, ValueRange{kt},
-          ValueRange{}, ValueRange{}, tileOffsets,
-          b.getDenseI64ArrayAttr({1, D, Tk}), unit3);
-      Value vTile = b.create<tensor::ExtractSliceOp>(
-          loc, RankedTensorType::get({Tk, D}, f32), vPacked, ValueRange{kt},
-          ValueRange{}, ValueRange{}, tileOffsets,
-          b.getDenseI64ArrayAttr({1, Tk, D}), unit3);
+      // The key tile of K and of V, [Tk, D], read in place. K's rows are
+      // read one element at a time (the micro-kernel broadcasts them), V's
+      // a vector at a time, reused by every query row; when the row width
+      // is a multiple of 4 KiB all of V's rows fall into the same few cache
+      // sets and evict one another (measured: 2-3x slower products), so
+      // that tile is copied to a contiguous block, one load and store per
+      // Tq multiply-adds. At other widths the copy only cost time (4-7 %
+      // at H8 S512 D64 and H12 S1024 D64).
+      auto kvTile = [&](Value kv, bool copy) -> Value {
+        Value slice = b.create<tensor::ExtractSliceOp>(
+            loc, RankedTensorType::get({Tk, 1, D}, f32), kv,
+            ValueRange{kCol0, gIv}, ValueRange{}, ValueRange{},
+            b.getDenseI64ArrayAttr({dyn, dyn, 0}),
+            b.getDenseI64ArrayAttr({Tk, 1, D}),
+            b.getDenseI64ArrayAttr({1, 1, 1}));
+        // An explicit collapse, not a rank-reducing slice: that one is
+        // ambiguous when Tk or D is 1 too, and bufferization then dropped
+        // the wrong unit dimension.
+        Value tile = b.create<tensor::CollapseShapeOp>(
+            loc, RankedTensorType::get({Tk, D}, f32), slice,
+            ArrayRef<ReassociationIndices>{{0, 1}, {2}});
+        if (!copy)
+          return tile;
+        return b
+            .create<linalg::CopyOp>(loc, ValueRange{tile},
+                                    ValueRange{emptyF32(b, loc, {Tk, D})})
+            .getResult(0);
+      };
+      bool rowsAlias = (G * D * int64_t(sizeof(float))) % 4096 == 0;
+      Value kTile = kvTile(k, false), vTile = kvTile(v, rowsAlias);
 
-      // s[i, j] = sum_d q[i, d] kT[d, j], loops (i, d, j): j innermost and
-      // contiguous.
+      // sT[j, i] = sum_d k[j, d] qT[d, i], loops (j, i, d): the queries
+      // innermost and contiguous. The sums start from -0, the other zero:
+      // x + -0 is x for every x, and a fill of +0 of the same shape as the
+      // accumulator's would be merged with it by cse, costing a copy of
+      // that fill per key tile.
       GenericBuilder gen3(b, loc, 3);
-      enum { i3, d3, j3 };
+      enum { j3, i3, d3 };
       Value s = gen3.generic(
-          {qTile, kTile}, filled(b, loc, {Tq, Tk}, 0.0f),
-          {gen3.map({i3, d3}), gen3.map({d3, j3}), gen3.map({i3, j3})},
-          {par, red, par}, yieldMultiplyAccumulate);
+          {kTile, qT}, filled(b, loc, {Tk, Tq}, -0.0f),
+          {gen3.map({j3, d3}), gen3.map({d3, i3}), gen3.map({j3, i3})},
+          {par, par, red}, yieldMultiplyAccumulate);
 
       // + bias, - alibi |i - j|, -inf where masked; positions are absolute.
-      // Applied to the score tile in place. A tile the mask leaves wholly
-      // visible (below the diagonal, inside the window) skips the pass.
-      GenericBuilder gen2(b, loc, 2);
+      // Applied to the score tile in place, loops (j, i). A tile the mask
+      // leaves wholly visible (below the diagonal, inside the window) skips
+      // the pass.
       SmallVector<Value> inputs;
       SmallVector<AffineMap> maps;
       if (bias) {
@@ -232,7 +237,7 @@ struct SdpaToFlash : OpConversionPattern<attn::SdpaOp> {
             ValueRange{qRow0, kCol0}, ValueRange{}, ValueRange{},
             b.getDenseI64ArrayAttr({dyn, dyn}),
             b.getDenseI64ArrayAttr({Tq, Tk}), b.getDenseI64ArrayAttr({1, 1})));
-        maps.push_back(gen2.identity());
+        maps.push_back(gen2.map({1, 0}));
       }
       Value slope;
       if (alibi) {
@@ -252,9 +257,9 @@ struct SdpaToFlash : OpConversionPattern<attn::SdpaOp> {
                 x = nb.create<arith::AddFOp>(l, x, a[0]);
               if (needsPositions) {
                 Value i = nb.create<arith::AddIOp>(
-                    l, nb.create<linalg::IndexOp>(l, 0), qRow0);
+                    l, nb.create<linalg::IndexOp>(l, 1), qRow0);
                 Value j = nb.create<arith::AddIOp>(
-                    l, nb.create<linalg::IndexOp>(l, 1), kCol0);
+                    l, nb.create<linalg::IndexOp>(l, 0), kCol0);
                 if (alibi) {
                   Value diff = nb.create<arith::SubIOp>(l, i, j);
                   Value absDiff = nb.create<arith::MaxSIOp>(
@@ -310,10 +315,12 @@ struct SdpaToFlash : OpConversionPattern<attn::SdpaOp> {
       //
       // m' = max(m, rowmax(logits)) and alpha = exp(m - m') in one pass over
       // the rows; alpha is 1 while nothing was visible (l and acc are 0).
+      // A query's row is a column of the transposed scores: loops (j, i),
+      // each reduction elementwise across the rows of a vector of queries.
       auto rowType = RankedTensorType::get({Tq}, f32);
       Value tileMax = gen2.generic(
           {logits}, filled(b, loc, {Tq}, kNegInf),
-          {gen2.identity(), gen2.map({0})}, {par, red},
+          {gen2.identity(), gen2.map({1})}, {red, par},
           [](OpBuilder &nb, Location l, ValueRange a) {
             nb.create<linalg::YieldOp>(
                 l, ValueRange{nb.create<arith::MaximumFOp>(l, a[0], a[1])});
@@ -328,16 +335,16 @@ struct SdpaToFlash : OpConversionPattern<attn::SdpaOp> {
           ArrayRef<IteratorType>{par},
           [](OpBuilder &nb, Location l, ValueRange a) {
             Value mNew = nb.create<arith::MaximumFOp>(l, a[0], a[1]);
-            Value alpha = guardedExp(nb, l, a[1], mNew, /*ifEmpty=*/1.0f);
+            Value alpha = rescaleFactor(nb, l, a[1], mNew);
             nb.create<linalg::YieldOp>(l, ValueRange{mNew, alpha});
           });
       Value mNew = rowUpdate.getResult(0), alpha = rowUpdate.getResult(1);
-      // p = exp(logits - m')
+      // p = exp(logits - m'), transposed like the scores: loops (j, i).
       Value p = gen2.generic(
-          {logits, mNew}, emptyF32(b, loc, {Tq, Tk}),
-          {gen2.identity(), gen2.map({0}), gen2.identity()}, {par, par},
+          {logits, mNew}, emptyF32(b, loc, {Tk, Tq}),
+          {gen2.identity(), gen2.map({1}), gen2.identity()}, {par, par},
           [](OpBuilder &nb, Location l, ValueRange a) {
-            nb.create<linalg::YieldOp>(l, guardedExp(nb, l, a[0], a[1]));
+            nb.create<linalg::YieldOp>(l, softmaxExp(nb, l, a[0], a[1]));
           });
       // l' = alpha * l + rowsum(p)
       Value lScaled = gen1.generic(
@@ -347,7 +354,7 @@ struct SdpaToFlash : OpConversionPattern<attn::SdpaOp> {
                 l, ValueRange{nb.create<arith::MulFOp>(l, a[0], a[1])});
           });
       Value lNew = gen2.generic(
-          {p}, lScaled, {gen2.identity(), gen2.map({0})}, {par, red},
+          {p}, lScaled, {gen2.identity(), gen2.map({1})}, {red, par},
           [](OpBuilder &nb, Location l, ValueRange a) {
             nb.create<linalg::YieldOp>(
                 l, ValueRange{nb.create<arith::AddFOp>(l, a[0], a[1])});
@@ -362,7 +369,7 @@ struct SdpaToFlash : OpConversionPattern<attn::SdpaOp> {
       enum { i3b, j3b, d3b };
       Value accNew = gen3.generic(
           {p, vTile}, accScaled,
-          {gen3.map({i3b, j3b}), gen3.map({j3b, d3b}), gen3.map({i3b, d3b})},
+          {gen3.map({j3b, i3b}), gen3.map({j3b, d3b}), gen3.map({i3b, d3b})},
           {par, red, par}, yieldMultiplyAccumulate);
       b.create<scf::YieldOp>(loc, ValueRange{mNew, lNew, accNew});
     }
@@ -378,7 +385,6 @@ struct SdpaToFlash : OpConversionPattern<attn::SdpaOp> {
         loc, tileType, qLoop.getRegionIterArgs()[0],
         ValueRange{blockRow, c0, rIv, c0}, ValueRange{}, ValueRange{},
         outTileOffsets, outTileSizes, unitStrides);
-    GenericBuilder gen2(b, loc, 2);
     Value normalized = gen2.generic(
         {kLoop.getResult(2), kLoop.getResult(1)}, outTile,
         {gen2.identity(), gen2.map({0}), gen2.identity()}, {par, par},

@@ -86,7 +86,7 @@ struct SoftmaxToLinalg : OpConversionPattern<attn::SoftmaxOp> {
         {x, rowMax}, emptyF32(rewriter, loc, type.getShape()),
         {all, rest, all}, parallel,
         [](OpBuilder &b, Location l, ValueRange a) {
-          b.create<linalg::YieldOp>(l, guardedExp(b, l, a[0], a[1]));
+          b.create<linalg::YieldOp>(l, softmaxExp(b, l, a[0], a[1]));
         });
 
     // sum = sum_a e

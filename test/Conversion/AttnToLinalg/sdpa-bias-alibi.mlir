@@ -47,12 +47,13 @@ func.func @sdpa_bias(%q: tensor<6x16xf32>, %k: tensor<5x8xf32>,
   // CHECK-SAME:   indexing_maps = [#[[$ID4]], #[[$ROW_MAP]]]
   // CHECK-SAME:   ins(%[[LOGITS]] : tensor<2x2x6x5xf32>)
   // CHECK:        arith.maximumf
-  // A row that is all -inf (max = -inf) gets zero weights.
+  // A hidden logit (-inf, also in a row that is all -inf, where the max is
+  // -inf) gets weight zero.
   // CHECK:      linalg.generic
   // CHECK-SAME:   ins(%[[LOGITS]], %[[MAX]] : tensor<2x2x6x5xf32>, tensor<2x2x6xf32>)
   // CHECK-NEXT: ^bb0(%[[LV:.+]]: f32, %[[MV:.+]]: f32, %{{.+}}: f32):
   // CHECK-NEXT:   %[[NEG_INF:.+]] = arith.constant 0xFF800000 : f32
-  // CHECK-NEXT:   %[[EMPTY:.+]] = arith.cmpf oeq, %[[MV]], %[[NEG_INF]] : f32
+  // CHECK-NEXT:   %[[EMPTY:.+]] = arith.cmpf oeq, %[[LV]], %[[NEG_INF]] : f32
   // CHECK:        math.exp
   // CHECK:        arith.select %[[EMPTY]]
   // CHECK-NOT:  linalg.index

@@ -5,7 +5,8 @@
 // in a task, loops over the heads of the group, the block's query tiles and
 // the key tiles the mask leaves visible, carrying a running row max m, row
 // sum l and an unnormalized [Tq, D] accumulator. No [S, T] score tensor
-// exists; the largest score tile is [Tq, Tk].
+// exists; the largest score tile is [Tk, Tq] (transposed: key rows, query
+// columns).
 //
 // Here S = 256, H = 4, G = 2 (two heads per group), D = 8, tiles 64 x 32,
 // window(40): 4 query tiles per group, P = 4 blocks of one tile, 8 tasks.
@@ -17,20 +18,24 @@
 
 // CHECK-LABEL: func.func @window
 // CHECK-NOT: tensor<256x256xf32>
-// K and V of the task's head group are packed into contiguous key tiles
-// before its heads run: K as [T/Tk, D, Tk] (each tile is K^T of its keys),
-// V as [T/Tk, Tk, D].
-// CHECK: scf.forall (%[[T:.+]]) in (8) shared_outs(%[[OUT:.+]] = %{{.+}}) -> (tensor<256x2x2x8xf32>)
+// The output is an empty [S, H*D] tensor seen as [S, G, R, D], so that the
+// C ABI pass can make it the caller's buffer. Nothing of K or V is packed
+// per task: each key tile is read where it is.
+// CHECK: %[[EMPTY:.+]] = tensor.empty() : tensor<256x32xf32>
+// CHECK: %[[OUTV:.+]] = tensor.expand_shape %[[EMPTY]] {{\[\[}}0], [1, 2, 3]]
+// CHECK: scf.forall (%[[T:.+]]) in (8) shared_outs(%[[OUT:.+]] = %[[OUTV]]) -> (tensor<256x2x2x8xf32>)
 // CHECK: %[[G:.+]] = arith.divui %[[T]], %c4
 // CHECK: %[[BLOCK:.+]] = arith.remui %[[T]], %c4
 // CHECK: %[[ROW0:.+]] = arith.muli %[[BLOCK]], %c64
 // CHECK: %[[GOUT:.+]] = tensor.extract_slice %[[OUT]][%[[ROW0]], %[[G]], 0, 0] [64, 1, 2, 8]
-// CHECK: %[[KG:.+]] = tensor.extract_slice %{{.+}}[0, 0, %[[G]], 0] [8, 32, 1, 8]
-// CHECK: %[[KC:.+]] = tensor.collapse_shape %[[KG]] {{\[\[}}0], [1], [2, 3]] : tensor<8x32x1x8xf32> into tensor<8x32x8xf32>
-// CHECK: %[[KP:.+]] = linalg.transpose ins(%[[KC]] : tensor<8x32x8xf32>) outs(%{{.+}} : tensor<8x8x32xf32>) permutation = [0, 2, 1]
-// CHECK: %[[VP:.+]] = linalg.copy ins(%{{.+}} : tensor<8x32x8xf32>)
+// CHECK-NOT: linalg.transpose
+// CHECK-NOT: linalg.copy
 // CHECK: scf.for %[[R:.+]] = %c0 to %c2 step %c1 iter_args(%{{.+}} = %[[GOUT]])
-// The block's single query tile: its loop folds away.
+// The block's single query tile (its loop folds away), transposed and
+// scaled once: [D, Tq].
+// CHECK: %[[QTILE:.+]] = tensor.extract_slice %{{.+}}[%[[ROW0]], %[[G]], %[[R]], 0] [64, 1, 1, 8]
+// CHECK: %[[QT:.+]] = linalg.generic {{.*}} ins(%[[QTILE]] : tensor<64x8xf32>) outs(%{{.+}} : tensor<8x64xf32>)
+// CHECK: arith.mulf %{{.+}}, %cst
 // CHECK: %[[LASTQ:.+]] = arith.addi %[[ROW0]], %c63
 // CHECK: %[[LASTKT:.+]] = arith.divui %[[LASTQ]], %c32
 // CHECK: %[[KHI0:.+]] = arith.addi %[[LASTKT]], %c1
@@ -39,34 +44,47 @@
 // CHECK: %[[FIRSTC:.+]] = arith.maxsi %[[FIRST]], %c0
 // CHECK: %[[KLO:.+]] = arith.divui %[[FIRSTC]], %c32
 // CHECK: scf.for %[[KT:.+]] = %[[KLO]] to %[[KHI]] step %c1 iter_args(%[[M:.+]] = %{{.+}}, %[[L:.+]] = %{{.+}}, %[[ACC:.+]] = %{{.+}}) -> (tensor<64xf32>, tensor<64xf32>, tensor<64x8xf32>)
-// CHECK: tensor.extract_slice %[[KP]][%[[KT]], 0, 0] [1, 8, 32]
-// CHECK: tensor.extract_slice %[[VP]][%[[KT]], 0, 0] [1, 32, 8]
-// Scores of one tile: [64, 8] x [8, 32].
-// CHECK: linalg.generic {{.*}} ins(%{{.+}}, %{{.+}} : tensor<64x8xf32>, tensor<8x32xf32>) outs(%{{.+}} : tensor<64x32xf32>)
-// The mask, in place on the score tile, at absolute positions; only for a
-// tile with a key after its first query or before its last query's window.
+// The key tile of K and of V, in place: [Tk, 1, D] -> [Tk, D]. (V is
+// copied only when a row of V is a multiple of 4 KiB.)
+// CHECK: %[[KROW0:.+]] = arith.muli %[[KT]], %c32
+// CHECK: %[[KS:.+]] = tensor.extract_slice %{{.+}}[%[[KROW0]], %[[G]], 0] [32, 1, 8]
+// CHECK: %[[KTILE:.+]] = tensor.collapse_shape %[[KS]] {{\[\[}}0, 1], [2]] : tensor<32x1x8xf32> into tensor<32x8xf32>
+// CHECK: %[[VS:.+]] = tensor.extract_slice %{{.+}}[%[[KROW0]], %[[G]], 0] [32, 1, 8]
+// CHECK: %[[VTILE:.+]] = tensor.collapse_shape %[[VS]]
+// CHECK-NOT: linalg.copy
+// Transposed scores of one tile, [Tk, Tq] = [32, 8] x [8, 64], from -0.
+// CHECK: %[[SINIT:.+]] = linalg.fill ins(%cst_{{[0-9]+}} : f32) outs(%{{.+}} : tensor<32x64xf32>)
+// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "reduction"]} ins(%[[KTILE]], %[[QT]] : tensor<32x8xf32>, tensor<8x64xf32>) outs(%[[SINIT]] : tensor<32x64xf32>)
+// The mask, in place on the score tile, at absolute positions (query i is
+// dimension 1, key j dimension 0); only for a tile with a key after its
+// first query or before its last query's window.
 // CHECK: %[[LATE:.+]] = arith.cmpi sgt
 // CHECK: %[[OLD:.+]] = arith.cmpi sle
 // CHECK: %[[HIDDEN:.+]] = arith.ori %[[LATE]], %[[OLD]]
-// CHECK: scf.if %[[HIDDEN]] -> (tensor<64x32xf32>)
-// CHECK: linalg.generic {{.*}} outs(%{{.+}} : tensor<64x32xf32>)
+// CHECK: scf.if %[[HIDDEN]] -> (tensor<32x64xf32>)
+// CHECK: linalg.generic {{.*}} outs(%{{.+}} : tensor<32x64xf32>)
+// CHECK: linalg.index 1
+// CHECK: linalg.index 0
 // CHECK: arith.cmpi sle
 // CHECK: arith.cmpi sgt
 // CHECK: arith.select {{.*}} : f32
 // CHECK: } else {
 // CHECK-NEXT: scf.yield
+// Each query's max over the tile's keys: a reduction over the rows.
+// CHECK: linalg.generic {{.*}} iterator_types = ["reduction", "parallel"]} ins(%{{.+}} : tensor<32x64xf32>) outs(%{{.+}} : tensor<64xf32>)
+// CHECK: arith.maximumf
 // m' and alpha = exp(m - m') update m in place.
 // CHECK: %[[MA:.+]]:2 = linalg.generic {{.*}} outs(%[[M]], %{{.+}} : tensor<64xf32>, tensor<64xf32>)
 // CHECK: arith.maximumf
 // CHECK: math.exp
-// p = exp(s - m')
-// CHECK: linalg.generic {{.*}} ins(%{{.+}}, %[[MA]]#0 : tensor<64x32xf32>, tensor<64xf32>)
-// l' = alpha * l + rowsum(p), in place
+// p = exp(s - m'), transposed like the scores.
+// CHECK: %[[P:.+]] = linalg.generic {{.*}} ins(%{{.+}}, %[[MA]]#0 : tensor<32x64xf32>, tensor<64xf32>) outs(%{{.+}} : tensor<32x64xf32>)
+// l' = alpha * l + the column sums of p, in place
 // CHECK: linalg.generic {{.*}} ins(%[[MA]]#1 : tensor<64xf32>) outs(%[[L]] : tensor<64xf32>)
-// CHECK: iterator_types = ["parallel", "reduction"]
-// acc' = alpha * acc + p v, in place
+// CHECK: linalg.generic {{.*}} iterator_types = ["reduction", "parallel"]} ins(%[[P]] : tensor<32x64xf32>)
+// acc' = alpha * acc + p^T v, in place
 // CHECK: linalg.generic {{.*}} ins(%[[MA]]#1 : tensor<64xf32>) outs(%[[ACC]] : tensor<64x8xf32>)
-// CHECK: linalg.generic {{.*}} ins(%{{.+}}, %{{.+}} : tensor<64x32xf32>, tensor<32x8xf32>) outs(%{{.+}} : tensor<64x8xf32>)
+// CHECK: linalg.generic {{.*}} ins(%[[P]], %[[VTILE]] : tensor<32x64xf32>, tensor<32x8xf32>) outs(%{{.+}} : tensor<64x8xf32>)
 // CHECK: scf.yield %[[MA]]#0
 // acc / l, 0 where l = 0, written into the output tile.
 // CHECK: arith.divf
@@ -103,4 +121,20 @@ func.func @many_groups(%q: tensor<128x64xf32>) -> tensor<128x64xf32> {
   %o = attn.sdpa %q, %q, %q heads = 8 kv_heads = 8 mask = causal scale = 0.125 {attn.tiles = array<i64: 32, 32>}
       : (tensor<128x64xf32>, tensor<128x64xf32>, tensor<128x64xf32>) -> tensor<128x64xf32>
   return %o : tensor<128x64xf32>
+}
+
+// Rows of V 4 KiB apart (16 heads of 64): each V tile is copied to a
+// contiguous block in the key loop, so its rows do not evict one another in
+// the cache; K's tile is still read in place.
+// CHECK-LABEL: func.func @aliasing_rows
+// CHECK: scf.for {{.+}} iter_args
+// CHECK: tensor.collapse_shape {{.+}} into tensor<32x64xf32>
+// CHECK: %[[V4K:.+]] = tensor.collapse_shape {{.+}} into tensor<32x64xf32>
+// CHECK: linalg.copy ins(%[[V4K]] : tensor<32x64xf32>)
+// CHECK-NOT: linalg.copy
+// CHECK: return
+func.func @aliasing_rows(%q: tensor<64x1024xf32>) -> tensor<64x1024xf32> {
+  %o = attn.sdpa %q, %q, %q heads = 16 kv_heads = 16 mask = none scale = 0.125 {attn.tiles = array<i64: 32, 32>}
+      : (tensor<64x1024xf32>, tensor<64x1024xf32>, tensor<64x1024xf32>) -> tensor<64x1024xf32>
+  return %o : tensor<64x1024xf32>
 }

@@ -6,7 +6,7 @@
 //   scores[g, r, i, j]  = sum_d q[i, g, r, d] * k[j, g, d]
 //   logits[g, r, i, j]  = scale * scores, or -inf where the mask hides key j
 //   rowMax[g, r, i]     = max_j logits
-//   weights[g, r, i, j] = exp(logits - rowMax)   (0 if rowMax = -inf)
+//   weights[g, r, i, j] = exp(logits - rowMax)   (0 if logits = -inf)
 //   rowSum[g, r, i]     = sum_j weights
 //   unnorm[i, g, r, d]  = sum_j weights[g, r, i, j] * v[j, g, d]
 //   out[i, g, r, d]     = unnorm / rowSum        (0 if rowSum = 0)
@@ -82,15 +82,16 @@ func.func @sdpa_gqa_causal(%q: tensor<16x48xf32>, %k: tensor<12x16xf32>,
   // CHECK-NEXT:   %[[NEW_MAX:.+]] = arith.maximumf %[[L]], %[[M]] : f32
   // CHECK-NEXT:   linalg.yield %[[NEW_MAX]] : f32
 
-  // weights = exp(logits - rowMax); a fully masked row (rowMax = -inf) gets
-  // zeros instead of exp(-inf - -inf) = NaN.
+  // weights = exp(logits - rowMax), 0 for a hidden logit (-inf): in a fully
+  // masked row (rowMax = -inf) zeros instead of exp(-inf - -inf) = NaN.
+  // Guarding on the logit, not the max, keeps a NaN logit NaN.
   // CHECK:      %[[WEIGHTS:.+]] = linalg.generic
   // CHECK-SAME:   indexing_maps = [#[[$ID4]], #[[$ROW_MAP]], #[[$ID4]]]
   // CHECK-SAME:   iterator_types = ["parallel", "parallel", "parallel", "parallel"]
   // CHECK-SAME:   ins(%[[LOGITS]], %[[MAX]] : tensor<2x3x16x12xf32>, tensor<2x3x16xf32>)
   // CHECK-NEXT: ^bb0(%[[L:.+]]: f32, %[[M:.+]]: f32, %{{.+}}: f32):
   // CHECK-NEXT:   %[[NEG_INF:.+]] = arith.constant 0xFF800000 : f32
-  // CHECK-NEXT:   %[[EMPTY_ROW:.+]] = arith.cmpf oeq, %[[M]], %[[NEG_INF]] : f32
+  // CHECK-NEXT:   %[[EMPTY_ROW:.+]] = arith.cmpf oeq, %[[L]], %[[NEG_INF]] : f32
   // CHECK-NEXT:   %[[SHIFTED:.+]] = arith.subf %[[L]], %[[M]] : f32
   // CHECK-NEXT:   %[[EXP:.+]] = math.exp %[[SHIFTED]] : f32
   // CHECK-NEXT:   %[[ZERO_W:.+]] = arith.constant 0.000000e+00 : f32

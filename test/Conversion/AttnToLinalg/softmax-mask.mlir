@@ -6,7 +6,7 @@
 //                 causal: j <= i; window(w): j <= i and j + w > i
 //   attn.softmax  along axis a, with `rest` every other dimension:
 //                 m[rest]   = max_a x                   (init -inf)
-//                 e         = exp(x - m), 0 if m = -inf (all -inf slice)
+//                 e         = exp(x - m), 0 if x = -inf (all of an -inf slice)
 //                 sum[rest] = sum_a e                   (init 0)
 //                 y         = e / sum, 0 if sum = 0     (all -inf slice)
 
@@ -90,14 +90,15 @@ func.func @softmax_last(%s: tensor<2x5x6xf32>) -> tensor<2x5x6xf32> {
   // CHECK-NEXT:   %[[NEW:.+]] = arith.maximumf %[[X]], %[[ACC]] : f32
   // CHECK-NEXT:   linalg.yield %[[NEW]] : f32
 
-  // e = exp(x - m); an all -inf slice has m = -inf and gets 0, not NaN.
+  // e = exp(x - m), 0 where x = -inf: an all -inf slice (m = -inf) gets 0,
+  // not NaN.
   // CHECK:      %[[E:.+]] = linalg.generic
   // CHECK-SAME:   indexing_maps = [#[[$ID3]], #[[$DROP2]], #[[$ID3]]]
   // CHECK-SAME:   iterator_types = ["parallel", "parallel", "parallel"]
   // CHECK-SAME:   ins(%[[S]], %[[MAX]] : tensor<2x5x6xf32>, tensor<2x5xf32>)
   // CHECK-NEXT: ^bb0(%[[X:.+]]: f32, %[[M:.+]]: f32, %{{.+}}: f32):
   // CHECK-NEXT:   %[[NI:.+]] = arith.constant 0xFF800000 : f32
-  // CHECK-NEXT:   %[[EMPTY:.+]] = arith.cmpf oeq, %[[M]], %[[NI]] : f32
+  // CHECK-NEXT:   %[[EMPTY:.+]] = arith.cmpf oeq, %[[X]], %[[NI]] : f32
   // CHECK-NEXT:   %[[SH:.+]] = arith.subf %[[X]], %[[M]] : f32
   // CHECK-NEXT:   %[[EX:.+]] = math.exp %[[SH]] : f32
   // CHECK-NEXT:   %[[ZERO:.+]] = arith.constant 0.000000e+00 : f32

@@ -371,6 +371,68 @@ void registerAttention(const AttentionModel &model) {
   addKernel("attnc", model.run, model.info);
 }
 
+// --- memory ----------------------------------------------------------------------
+
+/// Resident memory now, in MB (/proc/self/statm).
+double currentRssMB() {
+  std::ifstream statm("/proc/self/statm");
+  long pages = 0, resident = 0;
+  statm >> pages >> resident;
+  return double(resident) * double(sysconf(_SC_PAGESIZE)) / (1024.0 * 1024.0);
+}
+
+/// memory/<shape>/causal/attnc/tN: one call of a long attention, and the
+/// memory it needs beyond its inputs and output: the most bytes of
+/// temporaries it held at once, counted by the runtime's scratch allocator
+/// over all threads (scratch_MB, and scratch_MB_per_thread), and the peak
+/// RSS during the call minus the RSS just before it, with the inputs and
+/// the output already written (extra_MB; the kernel's counters are synced
+/// in batches of pages, so this one is only good to a few hundred KB).
+void registerMemory(const AttentionModel &model) {
+  const AttnShape s = model.shape();
+  const std::string caseKey = "memory/" + s.shapeLabel() + "/" + s.maskLabel();
+  const size_t elems = size_t(s.S) * s.H * s.D;
+  for (int t : {1, 2}) {
+    std::string name = caseKey + "/attnc/t" + std::to_string(t);
+    benchmark::RegisterBenchmark(
+        name.c_str(),
+        [=, &model](benchmark::State &state) {
+          CaseData &data = caseData(caseKey, model.source);
+          std::vector<float> out(elems, 0.0f);
+          resetPeakRss();
+          attn_scratch_reset_peak();
+          double before = currentRssMB();
+          ThreadSetting threads(t);
+          int status = 0;
+          Measured m = timedLoop(
+              state,
+              [&] {
+                status |= model.run(data.args[0].data(), data.args[1].data(),
+                                    data.args[2].data(), out.data());
+              },
+              /*warmUp=*/false);
+          if (status != 0) {
+            state.SkipWithError("the kernel returned non-zero");
+            return;
+          }
+          double extra = peakRssMB() - before;
+          size_t scratchPeak = 0;
+          attn_scratch_usage(nullptr, &scratchPeak);
+          state.counters["extra_MB"] = extra;
+          state.counters["scratch_MB"] = double(scratchPeak) / (1 << 20);
+          state.counters["scratch_MB_per_thread"] =
+              double(scratchPeak) / (1 << 20) / t;
+          state.counters["GFLOPs"] = s.denseFlops() / m.secondsPerIter * 1e-9;
+          state.counters["useful_GFLOPs"] =
+              s.usefulFlops() / m.secondsPerIter * 1e-9;
+          state.counters["rss_MB"] = peakRssMB();
+        })
+        ->UseManualTime()
+        ->Unit(benchmark::kMillisecond)
+        ->Iterations(1);
+  }
+}
+
 // --- the GPT-2 block -------------------------------------------------------------
 
 void registerGpt2() {
@@ -566,6 +628,8 @@ int main(int argc, char **argv) {
 #endif
 
   registerPeak();
+  for (const AttentionModel &model : kMemoryModels)
+    registerMemory(model);
   for (const AttentionModel &model : kAttentionModels)
     registerAttention(model);
   registerGpt2();

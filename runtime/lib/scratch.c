@@ -10,6 +10,7 @@
 #include "attnc/scratch.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 
@@ -23,6 +24,17 @@ typedef struct cache {
 } cache;
 
 static _Thread_local cache threadCache;
+
+/* Bytes handed out and not yet returned, over all threads, and their most
+ * since the last attn_scratch_reset_peak. */
+static _Atomic size_t inUse, peakInUse;
+
+static void countTaken(size_t size) {
+  size_t now = atomic_fetch_add(&inUse, size) + size;
+  size_t peak = atomic_load(&peakInUse);
+  while (now > peak && !atomic_compare_exchange_weak(&peakInUse, &peak, now))
+    ;
+}
 static pthread_key_t exitKey;
 static pthread_once_t exitKeyOnce = PTHREAD_ONCE_INIT;
 
@@ -58,6 +70,7 @@ void *attnc_scratch_alloc(size_t size) {
     --c->count;
     c->blocks[i] = c->blocks[c->count];
     c->sizes[i] = c->sizes[c->count];
+    countTaken(size);
     return (char *)header + kHeader;
   }
   if (size > SIZE_MAX - kHeader)
@@ -66,6 +79,7 @@ void *attnc_scratch_alloc(size_t size) {
   if (posix_memalign(&header, kHeader, size + kHeader) != 0)
     return NULL;
   *(size_t *)header = size;
+  countTaken(size);
   return (char *)header + kHeader;
 }
 
@@ -74,6 +88,7 @@ void attnc_scratch_free(void *block) {
     return;
   void *header = (char *)block - kHeader;
   size_t size = *(size_t *)header;
+  atomic_fetch_sub(&inUse, size);
   cache *c = &threadCache;
   if (c->count == ATTN_SCRATCH_CACHE_BLOCKS ||
       size > ATTN_SCRATCH_CACHE_BYTES - c->bytes) {
@@ -88,3 +103,14 @@ void attnc_scratch_free(void *block) {
 }
 
 void attn_scratch_release(void) { releaseCache(&threadCache); }
+
+void attn_scratch_usage(size_t *in_use, size_t *peak) {
+  if (in_use)
+    *in_use = atomic_load(&inUse);
+  if (peak)
+    *peak = atomic_load(&peakInUse);
+}
+
+void attn_scratch_reset_peak(void) {
+  atomic_store(&peakInUse, atomic_load(&inUse));
+}

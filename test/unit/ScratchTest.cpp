@@ -81,3 +81,36 @@ TEST(ScratchTest, TheCacheIsBounded) {
 }
 
 } // namespace
+
+TEST(ScratchTest, UsageCountsBlocksHandedOutOverAllThreads) {
+  attn_scratch_release();
+  size_t base = 0, peak = 0;
+  attn_scratch_usage(&base, nullptr);
+  attn_scratch_reset_peak();
+  void *a = attnc_scratch_alloc(1000);
+  void *b = attnc_scratch_alloc(3000);
+  std::thread other([] {
+    void *c = attnc_scratch_alloc(500);
+    attnc_scratch_free(c);
+  });
+  other.join();
+  attnc_scratch_free(a);
+  size_t inUse = 0;
+  attn_scratch_usage(&inUse, &peak);
+  EXPECT_EQ(inUse, base + 3000);
+  // a and b at once, plus the other thread's block if it ran meanwhile.
+  EXPECT_GE(peak, base + 4000);
+  EXPECT_LE(peak, base + 4500);
+  attn_scratch_reset_peak();
+  attn_scratch_usage(nullptr, &peak);
+  EXPECT_EQ(peak, base + 3000);
+  // A kept block handed out again counts again.
+  void *again = attnc_scratch_alloc(1000);
+  attn_scratch_usage(&inUse, nullptr);
+  EXPECT_EQ(inUse, base + 4000);
+  attnc_scratch_free(again);
+  attnc_scratch_free(b);
+  attn_scratch_usage(&inUse, nullptr);
+  EXPECT_EQ(inUse, base);
+  attn_scratch_release();
+}

@@ -41,7 +41,12 @@ def ExposeCAbi : Pass<"attn-expose-c-abi", "mlir::ModuleOp"> {
     `bufferization.to_tensor restrict`, results are written into the output
     buffers with `bufferization.materialize_in_destination`, and the function
     returns 0. With the bare-pointer calling convention this is exactly
-    `int model(const float *x, ..., float *y)`.
+    `int model(const float *x, ..., float *y)`. A result computed into a
+    `tensor.empty` of its own shape (through destination-passing ops,
+    `scf.forall` shared outputs and reshapes that nothing else uses) gets
+    the output buffer (`to_tensor restrict writable`) in place of that empty
+    tensor, so the kernel writes its output directly instead of into a
+    temporary it then copies.
   }];
   let dependentDialects = [
     "mlir::arith::ArithDialect", "mlir::bufferization::BufferizationDialect",
@@ -111,7 +116,11 @@ def Vectorize : Pass<"attn-vectorize", "mlir::func::FuncOp"> {
     tiled to register size and vectorized: reductions along a row's
     contiguous dimension a whole row at a time (16 elements per step for
     rows longer than 256), everything else to 16 lanes along the output's
-    innermost dimension. Multi-reductions, transposes and transfers are
+    innermost dimension; a reduction across rows (up to 256 of them) is taken
+    whole and its rows are combined elementwise. Max reductions become
+    compare-and-select trees (one `vmaxps` per step; a NaN may be dropped
+    from the max, which softmax tolerates since the NaN still reaches its
+    exponentials). Multi-reductions, transposes and transfers are
     lowered to the forms the LLVM x86 backend handles, and `exp`, `tanh`
     and `erf` to polynomial approximations. An op the vectorizer cannot
     handle keeps its scalar loops.
@@ -129,7 +138,8 @@ def ContractionMicrokernel : Pass<"attn-contraction-microkernel",
   let description = [{
     Every `C[m, n] += A[m, k] * B[k, n]` linalg op on statically shaped f32
     buffers (`linalg.matmul`, the score and value products of attention)
-    whose B and C rows are contiguous becomes an outer-product micro-kernel:
+    whose B and C rows are contiguous becomes an outer-product micro-kernel
+    (A may be stored transposed, as the attention's probabilities are):
     column blocks of two 16-lane vectors (or one, or 8 lanes, as the width
     allows), 8 rows at a time held in vector registers across the whole k
     loop; per step one vector load of B per column vector and one

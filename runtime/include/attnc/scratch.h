@@ -32,6 +32,12 @@ void *attnc_scratch_alloc(size_t size);
 void attnc_scratch_free(void *block);
 /* Frees the calling thread's kept blocks. */
 void attn_scratch_release(void);
+/* Bytes of blocks handed out and not yet returned, over all threads
+ * (`in_use`), and the most at any time since the last
+ * attn_scratch_reset_peak (`peak`): a kernel's temporary memory. Either
+ * pointer may be NULL. */
+void attn_scratch_usage(size_t *in_use, size_t *peak);
+void attn_scratch_reset_peak(void);
 
 #ifdef __cplusplus
 }

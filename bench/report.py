@@ -124,6 +124,19 @@ def main(paths):
             print("| " + " | ".join(row) + " |")
         print()
 
+    memory = [n for n in names if n.startswith("memory/")]
+    if memory:
+        print("Temporaries of one call (the runtime's scratch blocks, over all "
+              "threads) and the RSS the call added.")
+        print()
+        print("| line | scratch MB | scratch MB per thread | RSS added MB |")
+        print("|---|---|---|---|")
+        for n in memory:
+            print(f"| {n} | {fmt(combine(runs, n, 'scratch_MB'), 3)} | "
+                  f"{fmt(combine(runs, n, 'scratch_MB_per_thread'), 3)} | "
+                  f"{fmt(combine(runs, n, 'extra_MB'), 2)} |")
+        print()
+
 if __name__ == "__main__":
     if len(sys.argv) < 2:
         sys.exit(__doc__)

@@ -131,28 +131,33 @@ inline void yieldMultiplyAccumulate(mlir::OpBuilder &b, mlir::Location l,
       l, mlir::ValueRange{b.create<mlir::arith::AddFOp>(l, a[2], prod)});
 }
 
+/// exp(a - m), or `fallback` where `guard` is -inf.
+inline mlir::Value expDifferenceUnlessNegInf(mlir::OpBuilder &b,
+                                             mlir::Location l,
+                                             mlir::Value guard, mlir::Value a,
+                                             mlir::Value m, float fallback) {
+  mlir::Value isNegInf = b.create<mlir::arith::CmpFOp>(
+      l, mlir::arith::CmpFPredicate::OEQ, guard, f32Const(b, l, kNegInf));
+  mlir::Value e = b.create<mlir::math::ExpOp>(
+      l, b.create<mlir::arith::SubFOp>(l, a, m));
+  return b.create<mlir::arith::SelectOp>(l, isNegInf,
+                                         f32Const(b, l, fallback), e);
+}
+
 /// exp(x - m) for a row max m, 0 where x is -inf (a hidden key; when the
 /// whole row is hidden m is -inf too and exp(-inf - -inf) would be NaN).
 /// Guarding on x rather than on m keeps a NaN score NaN even when the row
 /// max, which may drop NaNs (a compare-and-select tree), is -inf.
 inline mlir::Value softmaxExp(mlir::OpBuilder &b, mlir::Location l,
                               mlir::Value x, mlir::Value m) {
-  mlir::Value hidden = b.create<mlir::arith::CmpFOp>(
-      l, mlir::arith::CmpFPredicate::OEQ, x, f32Const(b, l, kNegInf));
-  mlir::Value e = b.create<mlir::math::ExpOp>(
-      l, b.create<mlir::arith::SubFOp>(l, x, m));
-  return b.create<mlir::arith::SelectOp>(l, hidden, f32Const(b, l, 0.0f), e);
+  return expDifferenceUnlessNegInf(b, l, x, x, m, 0.0f);
 }
 
 /// The online softmax's rescale factor exp(mOld - mNew), 1 while the row's
 /// max is still -inf (nothing visible yet, so nothing summed to rescale).
 inline mlir::Value rescaleFactor(mlir::OpBuilder &b, mlir::Location l,
                                  mlir::Value mOld, mlir::Value mNew) {
-  mlir::Value empty = b.create<mlir::arith::CmpFOp>(
-      l, mlir::arith::CmpFPredicate::OEQ, mNew, f32Const(b, l, kNegInf));
-  mlir::Value e = b.create<mlir::math::ExpOp>(
-      l, b.create<mlir::arith::SubFOp>(l, mOld, mNew));
-  return b.create<mlir::arith::SelectOp>(l, empty, f32Const(b, l, 1.0f), e);
+  return expDifferenceUnlessNegInf(b, l, mNew, mOld, mNew, 1.0f);
 }
 
 /// Whether key `j` is visible to query `i` (both `index` values):

@@ -390,14 +390,15 @@ double currentRssMB() {
 /// in batches of pages, so this one is only good to a few hundred KB).
 void registerMemory(const AttentionModel &model) {
   const AttnShape s = model.shape();
-  const std::string caseKey = "memory/" + s.shapeLabel() + "/" + s.maskLabel();
+  const CaseInfo info{"memory/" + s.shapeLabel() + "/" + s.maskLabel(),
+                      s.denseFlops(), s.usefulFlops(), true};
   const size_t elems = size_t(s.S) * s.H * s.D;
   for (int t : {1, 2}) {
-    std::string name = caseKey + "/attnc/t" + std::to_string(t);
+    std::string name = info.caseKey + "/attnc/t" + std::to_string(t);
     benchmark::RegisterBenchmark(
         name.c_str(),
         [=, &model](benchmark::State &state) {
-          CaseData &data = caseData(caseKey, model.source);
+          CaseData &data = caseData(info.caseKey, model.source);
           std::vector<float> out(elems, 0.0f);
           resetPeakRss();
           attn_scratch_reset_peak();
@@ -422,10 +423,7 @@ void registerMemory(const AttentionModel &model) {
           state.counters["scratch_MB"] = double(scratchPeak) / (1 << 20);
           state.counters["scratch_MB_per_thread"] =
               double(scratchPeak) / (1 << 20) / t;
-          state.counters["GFLOPs"] = s.denseFlops() / m.secondsPerIter * 1e-9;
-          state.counters["useful_GFLOPs"] =
-              s.usefulFlops() / m.secondsPerIter * 1e-9;
-          state.counters["rss_MB"] = peakRssMB();
+          report(state, info, "attnc", t, m, /*output=*/nullptr);
         })
         ->UseManualTime()
         ->Unit(benchmark::kMillisecond)

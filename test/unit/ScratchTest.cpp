@@ -80,8 +80,6 @@ TEST(ScratchTest, TheCacheIsBounded) {
   attn_scratch_release();
 }
 
-} // namespace
-
 TEST(ScratchTest, UsageCountsBlocksHandedOutOverAllThreads) {
   attn_scratch_release();
   size_t base = 0, peak = 0;
@@ -114,3 +112,5 @@ TEST(ScratchTest, UsageCountsBlocksHandedOutOverAllThreads) {
   EXPECT_EQ(inUse, base);
   attn_scratch_release();
 }
+
+} // namespace

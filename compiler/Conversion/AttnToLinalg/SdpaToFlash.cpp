@@ -19,11 +19,12 @@
 // transposed once per tile, K and V tiles as they are stored), and nothing
 // of K or V is packed beyond the key tile in use.
 //
-// Only [tile, tile] scores, [tile, head_dim] accumulators and copies of one
-// K and V tile exist at any time, so memory is O(tile * D) per task, and key
-// tiles entirely hidden by a causal or window mask are never visited. The pattern applies to ops that carry the
-// `attn.tiles` attribute chosen by attn-choose-tiles; the others keep the
-// materialized lowering in AttnToLinalg.cpp.
+// Only [tile, tile] scores, [tile, head_dim] accumulators and at most a
+// copy of one V tile exist at any time, so memory is O(tile * D) per task,
+// and key tiles entirely hidden by a causal or window mask are never
+// visited. The pattern applies to ops that carry the `attn.tiles`
+// attribute chosen by attn-choose-tiles; the others keep the materialized
+// lowering in AttnToLinalg.cpp.
 //
 //===----------------------------------------------------------------------===//
 
@@ -92,8 +93,8 @@ struct SdpaToFlash : OpConversionPattern<attn::SdpaOp> {
       P *= 2;
     int64_t blockTiles = numQueryTiles / P, blockRows = blockTiles * Tq;
     // The output as the caller will see it, [S, H*D], so that
-    // eliminate-empty-tensors can replace it with the caller's buffer and
-    // the tasks write there directly.
+    // attn-expose-c-abi can replace it with the caller's buffer and the
+    // tasks write there directly.
     Value out = b.create<tensor::ExpandShapeOp>(
         loc, RankedTensorType::get({S, G, R, D}, f32),
         emptyF32(b, loc, {S, G * R * D}),

@@ -1,6 +1,6 @@
 /*===- attnc/scratch.h - memory for kernels' temporaries -----------*- C -*-===*\
  *
- * Kernels allocate their temporaries (packed key/value blocks, score tiles)
+ * Kernels allocate their temporaries (score and query tiles, accumulators)
  * through these when the application links the runtime (weak references,
  * as for attnc_parallel_for), else through malloc and free. Shapes are
  * fixed, so every call asks for the same sizes: freed blocks are kept per

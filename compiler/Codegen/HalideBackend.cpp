@@ -199,9 +199,10 @@ void defineEntryPoint(Module &module, const Graph &graph,
       pipelineName, module);
   IRBuilder<> b(BasicBlock::Create(ctx, "entry", entry));
 
-  // halide_set_custom_do_par_for(attnc_halide_do_par_for) and
-  // halide_set_error_handler(attnc_halide_error) when the attnc runtime is
-  // linked (weak references, as MLIR-built kernels make to its pool).
+  // halide_set_custom_do_par_for(attnc_halide_do_par_for),
+  // halide_set_error_handler(attnc_halide_error) and Halide's malloc and
+  // free (attnc_halide_malloc/free) when the attnc runtime is linked (weak
+  // references, as MLIR-built kernels make to its pool).
   auto installIfLinked = [&](StringRef hook, FunctionType *hookType,
                              StringRef setter, StringRef block) {
     Function *fn = Function::Create(hookType, GlobalValue::ExternalWeakLinkage,
@@ -224,6 +225,12 @@ void defineEntryPoint(Module &module, const Graph &graph,
   installIfLinked("attnc_halide_error",
                   FunctionType::get(voidType, {ptr, ptr}, false),
                   "halide_set_error_handler", "use_attnc_errors");
+  installIfLinked("attnc_halide_malloc",
+                  FunctionType::get(ptr, {ptr, i64}, false),
+                  "halide_set_custom_malloc", "use_attnc_malloc");
+  installIfLinked("attnc_halide_free",
+                  FunctionType::get(voidType, {ptr, ptr}, false),
+                  "halide_set_custom_free", "use_attnc_free");
 
   SmallVector<Value *> buffers;
   for (auto [index, arg] : llvm::enumerate(graph.args)) {

@@ -9,6 +9,7 @@
 \*===----------------------------------------------------------------------===*/
 
 #include "attnc/parallel.h"
+#include "attnc/scratch.h"
 #include "halide_glue.h"
 
 #include <pthread.h>
@@ -41,6 +42,26 @@ int attnc_halide_do_par_for(void *user_context,
   atomic_init(&loop.status, 0);
   attnc_parallel_for(size, runHalideTask, &loop);
   return atomic_load(&loop.status);
+}
+
+/* Halide-built kernels' buffers (score tiles, packed keys) come from the
+ * scratch allocator like the MLIR backend's temporaries: with plain malloc a
+ * large buffer is a fresh mapping on every call, and its page faults took
+ * 40 % of a 32-head kernel's time. Halide reads up to 8 bytes before and
+ * after a buffer and wants vector alignment: blocks are padded by a cache
+ * line on both sides. */
+enum { kHalidePad = 64 };
+
+void *attnc_halide_malloc(void *user_context, size_t size) {
+  (void)user_context;
+  char *block = attnc_scratch_alloc(size + 2 * kHalidePad);
+  return block ? block + kHalidePad : NULL;
+}
+
+void attnc_halide_free(void *user_context, void *buffer) {
+  (void)user_context;
+  if (buffer)
+    attnc_scratch_free((char *)buffer - kHalidePad);
 }
 
 static pthread_mutex_t messageLock = PTHREAD_MUTEX_INITIALIZER;

@@ -1,9 +1,15 @@
 /*===- scratch.c - per-thread reuse of kernels' temporary blocks ----------===*\
  *
- * Each block carries a 64-byte header holding its size, so a freed block
- * can be matched to the next request of the same size. Kernels request the
- * same few sizes on every call; an exact-size match keeps that simple and
- * wastes nothing.
+ * Each block carries a 64-byte header holding its capacity and the size
+ * last asked of it, so a freed block can be matched to a later request.
+ * MLIR-built kernels request the same few sizes on every call; Halide-built
+ * ones size a causal attention's score tiles by the keys the tile sees, so
+ * sizes grow from task to task. Blocks are therefore made a power of two
+ * long, and a request takes the smallest kept block that holds it and is
+ * at most twice its size: a growing sequence reuses one block per power of
+ * two, and no small request pins a large block. The pages past what a
+ * kernel touches are never faulted in, so the rounding costs address space,
+ * not memory. Usage counts the sizes asked for.
  *
 \*===----------------------------------------------------------------------===*/
 
@@ -18,7 +24,7 @@ enum { kHeader = 64 };
 
 typedef struct cache {
   void *blocks[ATTN_SCRATCH_CACHE_BLOCKS]; /* headers, not user pointers */
-  size_t sizes[ATTN_SCRATCH_CACHE_BLOCKS];
+  size_t sizes[ATTN_SCRATCH_CACHE_BLOCKS]; /* their capacities */
   int count;
   size_t bytes;
 } cache;
@@ -60,46 +66,64 @@ static void watchThread(void) {
     pthread_setspecific(exitKey, &threadCache);
 }
 
+typedef struct header {
+  size_t capacity;
+  size_t requested;
+} header;
+
+static size_t capacityFor(size_t size) {
+  size_t capacity = kHeader;
+  while (capacity < size && capacity <= SIZE_MAX / 2)
+    capacity *= 2;
+  return capacity < size ? size : capacity;
+}
+
 void *attnc_scratch_alloc(size_t size) {
   cache *c = &threadCache;
-  for (int i = c->count - 1; i >= 0; --i) {
-    if (c->sizes[i] != size)
-      continue;
-    void *header = c->blocks[i];
-    c->bytes -= size;
+  int best = -1;
+  for (int i = 0; i < c->count; ++i)
+    if (c->sizes[i] >= size && c->sizes[i] - size <= size &&
+        (best < 0 || c->sizes[i] < c->sizes[best]))
+      best = i;
+  header *h = NULL;
+  if (best >= 0) {
+    h = c->blocks[best];
+    c->bytes -= c->sizes[best];
     --c->count;
-    c->blocks[i] = c->blocks[c->count];
-    c->sizes[i] = c->sizes[c->count];
-    countTaken(size);
-    return (char *)header + kHeader;
+    c->blocks[best] = c->blocks[c->count];
+    c->sizes[best] = c->sizes[c->count];
+  } else {
+    size_t capacity = capacityFor(size);
+    if (capacity > SIZE_MAX - kHeader)
+      return NULL;
+    void *fresh = NULL;
+    if (posix_memalign(&fresh, kHeader, capacity + kHeader) != 0)
+      return NULL;
+    h = fresh;
+    h->capacity = capacity;
   }
-  if (size > SIZE_MAX - kHeader)
-    return NULL;
-  void *header = NULL;
-  if (posix_memalign(&header, kHeader, size + kHeader) != 0)
-    return NULL;
-  *(size_t *)header = size;
+  h->requested = size;
   countTaken(size);
-  return (char *)header + kHeader;
+  return (char *)h + kHeader;
 }
 
 void attnc_scratch_free(void *block) {
   if (!block)
     return;
-  void *header = (char *)block - kHeader;
-  size_t size = *(size_t *)header;
-  atomic_fetch_sub(&inUse, size);
+  header *h = (header *)((char *)block - kHeader);
+  atomic_fetch_sub(&inUse, h->requested);
   cache *c = &threadCache;
+  size_t capacity = h->capacity;
   if (c->count == ATTN_SCRATCH_CACHE_BLOCKS ||
-      size > ATTN_SCRATCH_CACHE_BYTES - c->bytes) {
-    free(header);
+      capacity > ATTN_SCRATCH_CACHE_BYTES - c->bytes) {
+    free(h);
     return;
   }
   watchThread();
-  c->blocks[c->count] = header;
-  c->sizes[c->count] = size;
+  c->blocks[c->count] = h;
+  c->sizes[c->count] = capacity;
   ++c->count;
-  c->bytes += size;
+  c->bytes += capacity;
 }
 
 void attn_scratch_release(void) { releaseCache(&threadCache); }

@@ -44,6 +44,38 @@ TEST(ScratchTest, AFreedBlockIsReusedForTheSameSize) {
   attn_scratch_release();
 }
 
+// Halide-built kernels size score tiles by the keys a tile sees: blocks
+// are a power of two long, serve requests down to half their length, and
+// the smallest fitting block is taken. Usage counts the sizes asked for.
+TEST(ScratchTest, GrowingRequestsReuseABlockPerPowerOfTwo) {
+  attn_scratch_release();
+  void *large = attnc_scratch_alloc(100000); // 128 KiB
+  void *small = attnc_scratch_alloc(40000);  // 64 KiB
+  attnc_scratch_free(large);
+  attnc_scratch_free(small);
+  void *a = attnc_scratch_alloc(50000); // both fit: the smaller is taken
+  EXPECT_EQ(a, small);
+  void *b = attnc_scratch_alloc(66000); // 66000..131072: the larger
+  EXPECT_EQ(b, large);
+  attnc_scratch_free(a);
+  attnc_scratch_free(b);
+  void *grown = attnc_scratch_alloc(65536); // still 64 KiB
+  EXPECT_EQ(grown, small);
+  void *tiny = attnc_scratch_alloc(20000); // under half of 128 KiB
+  EXPECT_NE(tiny, large);
+  void *bigger = attnc_scratch_alloc(131073); // more than either
+  EXPECT_NE(bigger, large);
+  size_t inUse = 0;
+  attn_scratch_usage(&inUse, nullptr);
+  attnc_scratch_free(tiny);
+  attnc_scratch_free(bigger);
+  size_t after = 0;
+  attn_scratch_usage(&after, nullptr);
+  EXPECT_EQ(inUse - after, 20000u + 131073u);
+  attnc_scratch_free(grown);
+  attn_scratch_release();
+}
+
 TEST(ScratchTest, BlocksAreKeptPerThread) {
   attn_scratch_release();
   void *mine = attnc_scratch_alloc(4096);

@@ -31,11 +31,18 @@ struct Construct {
   // the row maximum, exp(score - max), the row sum, sum of weights * v.
   Halide::Func queries, keysT, values, dotSum, dot, partialMax, rowMax, weights, partialSum,
       rowSum, accumulator;
-  /// Over the keys a group of 4 queries sees (the weighted sum of values);
-  /// over a head's width.
-  Halide::RDom groupKeys, features;
+  /// The weighted sum of one chunk of chunkWidth keys' values; the
+  /// accumulator adds these up over the chunks.
+  Halide::Func chunkSum;
+  /// Over the chunks of keys a group of 4 queries sees; over the keys of a
+  /// chunk; over a head's width.
+  Halide::RDom groupChunks, chunkKeys, features;
+  int chunkWidth = 0;
   Halide::Var key, query, head, feature, lane; ///< the vars of the stages above
   Halide::Var inPanel; ///< keysT's key within its panel of panelWidth keys
+  /// The accumulator's query: row rowInGroup of group queryGroup of
+  /// chunkWidth queries.
+  Halide::Var rowInGroup, queryGroup;
   int panelWidth = 0;
   int64_t headDim = 0;
   // linear and matmul: the reduction over the inner dimension.

@@ -78,7 +78,11 @@ private:
   /// constant indices that LLVM keeps in registers over the reduction.
   static void keepInRegisters(Func sum, Func consumer, Var level, Var x,
                               Var y, RVar r, int vec) {
-    sum.compute_at(consumer, level);
+    keepInRegisters(sum, LoopLevel(consumer, level), x, y, r, vec);
+  }
+  static void keepInRegisters(Func sum, LoopLevel level, Var x, Var y,
+                              RVar r, int vec) {
+    sum.compute_at(level);
     Halide::Stage update = sum.update();
     update.reorder(x, y, r);
     if (vec > 1) {
@@ -139,8 +143,9 @@ private:
     keepInRegisters(sum, out, tile, x, y, construct.inner.x, vec);
   }
 
-  /// Query rows per attention task: 32, fewer when the tile's scores and
-  /// weights (2 x rows x keys floats) would pass 256 KB, half of L2.
+  /// Query rows per task of attention_probs: 32, fewer when the tile's
+  /// scores and weights (2 x rows x keys floats) would pass 256 KB, half of
+  /// L2.
   int queryTile(const Construct &construct, int queries) const {
     int keys = static_cast<int>(alg.shapes[construct.op->operands[1]].dims[0]);
     for (int tq : {32, 16, 8, 4, 2})
@@ -160,7 +165,11 @@ private:
     Var c = construct.vars[0], row = construct.vars[1];
     Var head("h"), feature("d"), tileRow("io"), rowInTile("ii"), task("task");
     int queries = extentOf(construct, 1);
-    int tq = queryTile(construct, queries);
+    // A query tile is one of the algorithm's groups of rows that share a
+    // range of value chunks: a tile of part of a group would make Halide
+    // compute the whole group's accumulator. The last tile of a context
+    // that is not a multiple of it shifts inwards (recomputes some rows).
+    int tq = std::min(construct.chunkWidth, queries);
     int vecD = vectorFor(D);
     out.compute_root()
         .split(c, head, feature, D)
@@ -172,17 +181,27 @@ private:
       out.vectorize(feature, vecD);
     scheduleTile(construct, out, task, tq);
 
-    // Sum of weights times values: blocks of rows x (D / vecD) vectors,
-    // each block's sums a small buffer of constant indices that LLVM keeps
-    // in registers over the loop over keys. Blocks divide the algorithm's
-    // groups of 4 rows, which share one range of keys, so the loop has one
-    // bound per block and no branch per row.
+    // Sum of weights times values, chunk after chunk of keys (whose values
+    // stay in L1): for each chunk, blocks of rows x (D / vecD) vectors
+    // whose sums over the chunk's keys are a small buffer of constant
+    // indices that LLVM keeps in registers, then added to the tile's
+    // accumulator. A chunk's sums for D / vecD <= 4 vectors per row take
+    // 4 rows at a time, wider rows 2: at most 16 registers of sums.
     int blockRows = divisorOf(tq, {D / vecD <= 4 ? 4 : 2, 2});
+    Func acc = construct.accumulator;
     Var block("rows"), rowInBlock("row");
-    out.split(rowInTile, block, rowInBlock, blockRows)
-        .reorder(feature, rowInBlock, block, task);
-    keepInRegisters(construct.accumulator, out, block, construct.feature,
-                    construct.query, construct.groupKeys.x, vecD);
+    Var d = construct.feature, i = construct.rowInGroup;
+    acc.compute_at(out, task);
+    acc.update()
+        .split(i, block, rowInBlock, blockRows)
+        .reorder(d, rowInBlock, block, construct.groupChunks.x,
+                 construct.queryGroup);
+    if (vecD > 1) {
+      acc.vectorize(d, vecD);
+      acc.update().vectorize(d, vecD);
+    }
+    keepInRegisters(construct.chunkSum, LoopLevel(acc, block), d, i,
+                    construct.chunkKeys.x, vecD);
   }
 
   void scheduleProbabilities(Construct &construct) {

@@ -11,6 +11,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/Module.h"
+#include "llvm/MC/MCSubtargetInfo.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FileUtilities.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -18,6 +19,8 @@
 #include "llvm/Support/Program.h"
 #include "llvm/Support/Threading.h"
 #include "llvm/Target/TargetMachine.h"
+#include "llvm/TargetParser/Host.h"
+#include "llvm/TargetParser/Triple.h"
 
 #include <dlfcn.h>
 
@@ -149,8 +152,10 @@ Error copyInto(StringRef path, OutputFile &output) {
 }
 
 Error compileWithModule(mlir::ModuleOp module, const Graph &graph,
-                        const HalideOptions &options, const char *objectPath,
-                        const char *stmtPath, const std::string &pipeline) {
+                        const HalideOptions &options,
+                        const std::string &halideTarget,
+                        const char *objectPath, const char *stmtPath,
+                        const std::string &pipeline) {
   auto entries = loadModule();
   if (!entries)
     return entries.takeError();
@@ -158,7 +163,7 @@ Error compileWithModule(mlir::ModuleOp module, const Graph &graph,
   if (!model)
     return model.takeError();
   attnc_hl_options hlOptions{};
-  hlOptions.target = "host";
+  hlOptions.target = halideTarget.c_str();
   hlOptions.object_path = objectPath;
   hlOptions.stmt_path = stmtPath;
   if (!options.autoscheduler.empty())
@@ -260,14 +265,14 @@ void defineEntryPoint(Module &module, const Graph &graph,
   b.CreateRet(b.CreateCall(pipeline, buffers));
 }
 
-/// The Halide runtime for this machine, as an object at `path`.
-Error writeRuntime(StringRef path) {
+/// The Halide runtime for `halideTarget`, as an object at `path`.
+Error writeRuntime(StringRef path, const std::string &halideTarget) {
   auto entries = loadModule();
   if (!entries)
     return entries.takeError();
   char message[4096] = {0};
-  if (entries->compileRuntime("host", path.str().c_str(), message,
-                              sizeof message))
+  if (entries->compileRuntime(halideTarget.c_str(), path.str().c_str(),
+                              message, sizeof message))
     return error("Halide: " + Twine(message));
   return Error::success();
 }
@@ -306,13 +311,58 @@ Expected<std::string> attnc::halideVersion() {
   return std::string(entries->version());
 }
 
+Expected<std::string> attnc::halideTargetFor(const TargetOptions &target) {
+  Triple host(sys::getDefaultTargetTriple());
+  Triple triple(target.triple.empty() ? host.str()
+                                      : Triple::normalize(target.triple));
+  if (triple.getArch() != host.getArch() || triple.getOS() != host.getOS())
+    return error("--target=" + triple.str() +
+                 ": the Halide backend compiles for this machine's "
+                 "architecture and OS (" +
+                 host.str() + ") only; its objects are linked with this "
+                 "machine's linker");
+  if (target.cpu.empty() || target.cpu == "native")
+    return std::string("host");
+  auto machine = createTargetMachine(target);
+  if (!machine)
+    return machine.takeError();
+  if (triple.getArch() != Triple::x86_64 || !triple.isOSLinux())
+    return error("--mcpu=" + target.cpu +
+                 ": the Halide backend names CPUs for x86-64 Linux only");
+  // Halide's feature names for what the CPU LLVM knows by that name has;
+  // each AVX-512 level needs all of the one before.
+  const MCSubtargetInfo *cpu = (*machine)->getMCSubtargetInfo();
+  std::string name = "x86-64-linux";
+  static const std::pair<const char *, const char *> kFeatures[] = {
+      {"sse41", "+sse4.1"}, {"avx", "+avx"}, {"avx2", "+avx2"},
+      {"fma", "+fma"},      {"f16c", "+f16c"}};
+  for (auto [halide, llvmFeature] : kFeatures)
+    if (cpu->checkFeatures(llvmFeature))
+      name += std::string("-") + halide;
+  static const std::pair<const char *, const char *> kAvx512[] = {
+      {"avx512", "+avx512f,+avx512cd"},
+      {"avx512_skylake", "+avx512vl,+avx512bw,+avx512dq"},
+      {"avx512_cannonlake", "+avx512ifma,+avx512vbmi"}};
+  for (auto [halide, llvmFeatures] : kAvx512) {
+    if (!cpu->checkFeatures(llvmFeatures))
+      break;
+    name += std::string("-") + halide;
+  }
+  return name;
+}
+
 Error attnc::emitHalideStatement(mlir::ModuleOp module, const Graph &graph,
                                  const HalideOptions &options,
+                                 const TargetOptions &target,
                                  OutputFile &output) {
+  auto halideTarget = halideTargetFor(target);
+  if (!halideTarget)
+    return halideTarget.takeError();
   auto stmt = makeTemp("stmt");
   if (!stmt)
     return stmt.takeError();
-  if (Error err = compileWithModule(module, graph, options, nullptr,
+  if (Error err = compileWithModule(module, graph, options, *halideTarget,
+                                    nullptr,
                                     (*stmt)->path.c_str(),
                                     pipelineName(graph)))
     return err;
@@ -329,8 +379,11 @@ Error attnc::emitHalideKernel(mlir::ModuleOp module, const Graph &graph,
     return pipelineObject.takeError();
   if (!entryObject)
     return entryObject.takeError();
+  auto halideTarget = halideTargetFor(target);
+  if (!halideTarget)
+    return halideTarget.takeError();
   std::string pipelineName = ::pipelineName(graph);
-  if (Error err = compileWithModule(module, graph, options,
+  if (Error err = compileWithModule(module, graph, options, *halideTarget,
                                     (*pipelineObject)->path.c_str(), nullptr,
                                     pipelineName))
     return err;
@@ -383,7 +436,7 @@ Error attnc::emitHalideKernel(mlir::ModuleOp module, const Graph &graph,
     return runtime.takeError();
   if (!linked)
     return linked.takeError();
-  if (Error err = writeRuntime((*runtime)->path))
+  if (Error err = writeRuntime((*runtime)->path, *halideTarget))
     return err;
   if (Error err = linkObjects({std::string((*kernel)->path),
                                std::string((*runtime)->path)},
@@ -392,11 +445,15 @@ Error attnc::emitHalideKernel(mlir::ModuleOp module, const Graph &graph,
   return copyInto((*linked)->path, output);
 }
 
-Error attnc::emitHalideRuntime(OutputFile &output) {
+Error attnc::emitHalideRuntime(const TargetOptions &target,
+                               OutputFile &output) {
+  auto halideTarget = halideTargetFor(target);
+  if (!halideTarget)
+    return halideTarget.takeError();
   auto object = makeTemp("o");
   if (!object)
     return object.takeError();
-  if (Error err = writeRuntime((*object)->path))
+  if (Error err = writeRuntime((*object)->path, *halideTarget))
     return err;
   return copyInto((*object)->path, output);
 }

@@ -6,6 +6,7 @@
 #include "llvm/ADT/StringMap.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
+#include "llvm/MC/MCSubtargetInfo.h"
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/Passes/PassBuilder.h"
 #include "llvm/Support/FileSystem.h"
@@ -36,6 +37,15 @@ attnc::createTargetMachine(const TargetOptions &options) {
 
   std::string cpu = options.cpu;
   std::string features;
+  if (!cpu.empty() && cpu != "native") {
+    // LLVM would only warn and fall back to a generic CPU.
+    std::unique_ptr<MCSubtargetInfo> generic(
+        target->createMCSubtargetInfo(triple, "", ""));
+    if (generic && !generic->isCPUStringValid(cpu))
+      return createStringError(inconvertibleErrorCode(),
+                               "unknown CPU '" + cpu + "' for target '" +
+                                   triple + "'");
+  }
   if (cpu.empty() || cpu == "native") {
     cpu = sys::getHostCPUName().str();
     SubtargetFeatures f;

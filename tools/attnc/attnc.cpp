@@ -235,15 +235,17 @@ int compileWithHalide(mlir::ModuleOp module, const Graph &graph,
                 ExitUsageError);
   HalideOptions options;
   options.autoscheduler = halideAutoscheduler;
+  attnc::TargetOptions target{targetTriple, targetCpu, optLevel};
+  if (auto halideTarget = halideTargetFor(target); !halideTarget)
+    return fail(toString(halideTarget.takeError()), ExitUsageError);
   auto out = openOutput(output, emit != Emit::HalideStmt);
   if (!out)
     return ExitInputError;
   if (emit == Emit::HalideStmt) {
-    if (Error err = emitHalideStatement(module, graph, options, *out))
+    if (Error err = emitHalideStatement(module, graph, options, target, *out))
       return fail(toString(std::move(err)), ExitInternalError);
     return commitOutput(*out);
   }
-  attnc::TargetOptions target{targetTriple, targetCpu, optLevel};
   if (Error err = emitHalideKernel(module, graph, options, target, *out,
                                    emit == Emit::So))
     return fail(toString(std::move(err)), ExitInternalError);
@@ -400,14 +402,15 @@ int main(int argc, char **argv) {
     return fail("this attnc was built without the Halide backend (Halide 14 "
                 "was not found when it was configured)",
                 ExitUsageError);
-  if (backend == Backend::Halide && !targetTriple.empty())
-    return fail("--target: the Halide backend compiles for this machine only",
-                ExitUsageError);
   if (emit == Emit::HalideRuntime) {
+    attnc::TargetOptions target{targetTriple, targetCpu, optLevel};
+    auto halideTarget = halideTargetFor(target);
+    if (!halideTarget) // only --target and --mcpu decide this
+      return fail(toString(halideTarget.takeError()), ExitUsageError);
     auto out = openOutput(outputPath(), /*binary=*/true);
     if (!out)
       return ExitInputError;
-    if (Error err = emitHalideRuntime(*out))
+    if (Error err = emitHalideRuntime(target, *out))
       return fail(toString(std::move(err)), ExitInternalError);
     return commitOutput(*out);
   }

@@ -37,9 +37,17 @@ bool halideBackendBuilt();
 /// load.
 llvm::Expected<std::string> halideVersion();
 
+/// The Halide target for attnc's --target and --mcpu: "host" for this
+/// machine's CPU, else this machine's architecture and OS with the features
+/// the named CPU has (e.g. x86-64-linux-sse41-avx-avx2-fma-f16c for
+/// --mcpu=x86-64-v3). Another architecture or OS is an error: the Halide
+/// side's objects are linked with this machine's linker.
+llvm::Expected<std::string> halideTargetFor(const TargetOptions &target);
+
 /// Halide's lowered statement of the model's pipeline (--emit=halide-stmt).
 llvm::Error emitHalideStatement(mlir::ModuleOp module, const Graph &graph,
                                 const HalideOptions &options,
+                                const TargetOptions &target,
                                 OutputFile &output);
 
 /// The model as an object file (no Halide runtime in it), or as a shared
@@ -51,7 +59,8 @@ llvm::Error emitHalideKernel(mlir::ModuleOp module, const Graph &graph,
 
 /// The one Halide runtime an application links next to any number of
 /// Halide-built kernel objects (--emit=halide-runtime).
-llvm::Error emitHalideRuntime(OutputFile &output);
+llvm::Error emitHalideRuntime(const TargetOptions &target,
+                              OutputFile &output);
 
 } // namespace attnc
 

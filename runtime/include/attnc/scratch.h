@@ -6,9 +6,11 @@
  * fixed, so every call asks for the same sizes: freed blocks are kept per
  * thread and handed out again, and a kernel called in a loop stops paying
  * for fresh pages (page faults were a third of a large kernel's time).
+ * Blocks are a power of two long and serve any request down to half their
+ * length (Halide-built kernels size score tiles by the keys a tile sees).
  *
  * At most ATTN_SCRATCH_CACHE_BLOCKS blocks and ATTN_SCRATCH_CACHE_BYTES
- * bytes are kept per thread; the rest is freed at once. A thread's blocks
+ * bytes (of capacity) are kept per thread; the rest is freed at once. A thread's blocks
  * are freed when it exits, or by attn_scratch_release on that thread.
  *
 \*===----------------------------------------------------------------------===*/
@@ -32,8 +34,8 @@ void *attnc_scratch_alloc(size_t size);
 void attnc_scratch_free(void *block);
 /* Frees the calling thread's kept blocks. */
 void attn_scratch_release(void);
-/* Bytes of blocks handed out and not yet returned, over all threads
- * (`in_use`), and the most at any time since the last
+/* Bytes asked for by blocks handed out and not yet returned, over all
+ * threads (`in_use`), and the most at any time since the last
  * attn_scratch_reset_peak (`peak`): a kernel's temporary memory. Either
  * pointer may be NULL. */
 void attn_scratch_usage(size_t *in_use, size_t *peak);

@@ -5,8 +5,8 @@
 // it (do not pass --benchmark_enable_random_interleaving):
 //   peak/fma_<isa>/t1, t2
 //   for each shape and mask: naive (smallest shape only), openblas t1, t2,
-//     onednn t1, t2, attnc t1, t2
-//   gpt2_block_1024: openblas t1, t2, attnc t1, t2
+//     onednn t1, t2, halide t1, t2, attnc t1, t2
+//   gpt2_block_1024: openblas t1, t2, halide t1, t2, attnc t1, t2
 //   bandwidth/triad t1, t2, then decode/gpt2_block_1024/attnc t1, t2
 // Every benchmark stores its time per iteration, so the attnc lines that come
 // last can report vs_<baseline> = baseline median time / attnc time (> 1:
@@ -479,6 +479,19 @@ void registerGpt2() {
       });
     });
   }
+#endif
+
+#ifdef ATTN_BENCH_HAVE_HALIDE
+  // Before attnc's lines, so that they report vs_halide.
+  for (int t : {1, 2})
+    add("halide", t, [t](const std::vector<std::vector<float>> &args) {
+      auto threads = std::make_shared<int>(t);
+      return std::function<void(float *)>([&args, threads](float *y) {
+        ThreadSetting setting(*threads);
+        gpt2_block_1024_halide(args[0].data(), args[1].data(), args[2].data(),
+                               args[3].data(), args[4].data(), y);
+      });
+    });
 #endif
 
   for (int t : {1, 2})

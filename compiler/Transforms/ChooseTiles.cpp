@@ -21,13 +21,23 @@ using namespace mlir;
 
 namespace {
 
-/// Largest candidate dividing both lengths; 0 if none does. 64 x 64 score
-/// tiles (16 KiB) with their [64, D] accumulators stay in L1/L2.
-int64_t heuristicTile(int64_t queries, int64_t keys) {
+/// Largest candidate dividing both lengths, at most `largest`; 0 if none
+/// does. 64 x 64 score tiles (16 KiB) with their [64, D] accumulators stay
+/// in L1/L2.
+int64_t heuristicTile(int64_t queries, int64_t keys, int64_t largest) {
   for (int64_t t : {64, 32, 16})
-    if (queries % t == 0 && keys % t == 0)
+    if (t <= largest && queries % t == 0 && keys % t == 0)
       return t;
   return 0;
+}
+
+/// A query tile of a window(W) mask visits about W + T keys of which it
+/// uses W: up to W = 256 the smaller tile's waste outweighs its overhead.
+int64_t largestTileFor(attn::SdpaOp op) {
+  if (op.getMask() == attn::MaskKind::window && op.getWindow() &&
+      *op.getWindow() <= 256)
+    return 32;
+  return 64;
 }
 
 struct ChooseTilesPass : attnc::impl::ChooseTilesBase<ChooseTilesPass> {
@@ -55,7 +65,7 @@ struct ChooseTilesPass : attnc::impl::ChooseTilesBase<ChooseTilesPass> {
           return WalkResult::interrupt();
         }
       } else {
-        tq = tk = heuristicTile(queries, keys);
+        tq = tk = heuristicTile(queries, keys, largestTileFor(op));
         if (tq == 0)
           return WalkResult::advance();
       }

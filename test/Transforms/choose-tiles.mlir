@@ -1,7 +1,8 @@
 // attn-choose-tiles records the attention tile sizes on each attn.sdpa as
 // attn.tiles = [query tile, key tile]; the lowering follows the attribute.
-// The heuristic takes the largest of 64, 32, 16 dividing both lengths and
-// leaves ops it cannot tile alone (they keep the materialized lowering).
+// The heuristic takes the largest of 64, 32, 16 dividing both lengths (at
+// most 32 for a window of up to 256 keys) and leaves ops it cannot tile
+// alone (they keep the materialized lowering).
 
 // RUN: attn-opt %s --attn-choose-tiles | FileCheck %s
 
@@ -11,6 +12,24 @@ func.func @long(%q: tensor<256x64xf32>) -> tensor<256x64xf32> {
   %o = attn.sdpa %q, %q, %q heads = 2 kv_heads = 2 mask = causal scale = 0.125
       : (tensor<256x64xf32>, tensor<256x64xf32>, tensor<256x64xf32>) -> tensor<256x64xf32>
   return %o : tensor<256x64xf32>
+}
+
+// A short window: 32, so that a query tile visits window + 32 keys.
+// CHECK-LABEL: func.func @short_window
+// CHECK: attn.sdpa {{.*}} {attn.tiles = array<i64: 32, 32>}
+func.func @short_window(%q: tensor<1024x64xf32>) -> tensor<1024x64xf32> {
+  %o = attn.sdpa %q, %q, %q heads = 2 kv_heads = 2 mask = window window = 256 scale = 0.125
+      : (tensor<1024x64xf32>, tensor<1024x64xf32>, tensor<1024x64xf32>) -> tensor<1024x64xf32>
+  return %o : tensor<1024x64xf32>
+}
+
+// A longer window keeps 64.
+// CHECK-LABEL: func.func @long_window
+// CHECK: attn.sdpa {{.*}} {attn.tiles = array<i64: 64, 64>}
+func.func @long_window(%q: tensor<1024x64xf32>) -> tensor<1024x64xf32> {
+  %o = attn.sdpa %q, %q, %q heads = 2 kv_heads = 2 mask = window window = 512 scale = 0.125
+      : (tensor<1024x64xf32>, tensor<1024x64xf32>, tensor<1024x64xf32>) -> tensor<1024x64xf32>
+  return %o : tensor<1024x64xf32>
 }
 
 // 96 = 3 * 32: 64 does not divide it.

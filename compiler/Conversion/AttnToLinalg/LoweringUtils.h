@@ -131,15 +131,20 @@ inline void yieldMultiplyAccumulate(mlir::OpBuilder &b, mlir::Location l,
       l, mlir::ValueRange{b.create<mlir::arith::AddFOp>(l, a[2], prod)});
 }
 
-/// exp(a - m), or `fallback` where `guard` is -inf.
+/// exp(x) for x <= 0 (SoftmaxExp.cpp): 0 below ln(FLT_MIN), NaN for NaN,
+/// within 1e-6 relative elsewhere; for positive x it is not exp.
+mlir::Value expOfNonPositive(mlir::OpBuilder &b, mlir::Location l,
+                             mlir::Value x);
+
+/// exp(a - m) for a <= m, or `fallback` where `guard` is -inf.
 inline mlir::Value expDifferenceUnlessNegInf(mlir::OpBuilder &b,
                                              mlir::Location l,
                                              mlir::Value guard, mlir::Value a,
                                              mlir::Value m, float fallback) {
   mlir::Value isNegInf = b.create<mlir::arith::CmpFOp>(
       l, mlir::arith::CmpFPredicate::OEQ, guard, f32Const(b, l, kNegInf));
-  mlir::Value e = b.create<mlir::math::ExpOp>(
-      l, b.create<mlir::arith::SubFOp>(l, a, m));
+  mlir::Value e =
+      expOfNonPositive(b, l, b.create<mlir::arith::SubFOp>(l, a, m));
   return b.create<mlir::arith::SelectOp>(l, isNegInf,
                                          f32Const(b, l, fallback), e);
 }

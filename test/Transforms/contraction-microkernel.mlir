@@ -29,6 +29,29 @@ func.func @matmul(%a: memref<16x8xf32>, %b: memref<8x64xf32>, %c: memref<16x64xf
   return
 }
 
+// A product whose column blocks are each read by at least 4 row blocks (a
+// linear): each task first copies its 8 x 32 panel of B into a dense
+// buffer, and the k loop reads the copy. (In place, the panel's rows lie a
+// whole row of B apart, which crowds them into few cache sets.)
+// CHECK-LABEL: func.func @packed
+// CHECK: scf.forall (%[[N0:.+]]) = (0) to (128) step (32)
+// CHECK: %[[N1:.+]] = arith.addi %[[N0]], %c16
+// CHECK: %[[PANEL:.+]] = memref.alloc() {alignment = 64 : i64} : memref<8x32xf32>
+// CHECK: scf.for %[[KC:.+]] = %c0 to %c8 step %c1 {
+// CHECK:   %[[LO:.+]] = vector.load %arg1[%[[KC]], %[[N0]]] : memref<8x128xf32>, vector<16xf32>
+// CHECK:   vector.store %[[LO]], %[[PANEL]][%[[KC]], %c0]
+// CHECK:   %[[HI:.+]] = vector.load %arg1[%[[KC]], %[[N1]]] : memref<8x128xf32>, vector<16xf32>
+// CHECK:   vector.store %[[HI]], %[[PANEL]][%[[KC]], %c16]
+// CHECK: scf.for %[[M0:.+]] = %c0 to %c32 step %c8
+// CHECK: scf.for %[[K:.+]] = %c0 to %c8 step %c1 iter_args
+// CHECK: vector.load %[[PANEL]][%[[K]], %c0] : memref<8x32xf32>, vector<16xf32>
+// CHECK: vector.load %[[PANEL]][%[[K]], %c16] : memref<8x32xf32>, vector<16xf32>
+// CHECK-NOT: memref.dealloc
+func.func @packed(%a: memref<32x8xf32>, %b: memref<8x128xf32>, %c: memref<32x128xf32>) {
+  linalg.matmul ins(%a, %b : memref<32x8xf32>, memref<8x128xf32>) outs(%c : memref<32x128xf32>)
+  return
+}
+
 // The score product of attention, s[i, j] += q[i, d] * kT[d, j], written as
 // a generic with loops (i, d, j) over strided tiles; 6 rows do not fill 8,
 // so the row block is the largest divisor, 6 (a single block, whose loop

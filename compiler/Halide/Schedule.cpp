@@ -246,10 +246,12 @@ private:
       if (vecD > 1)
         construct.values.vectorize(construct.feature, vecD);
     }
-    // q . k for blocks of rows x (2 vectors of keys), each block's sums in
-    // registers over the features, then stored into the tile's scores.
+    // q . k for blocks of 8 rows x (2 vectors of keys), each block's 16
+    // sums in registers over the features, then stored into the tile's
+    // scores (4-row blocks: 6 loads per 8 FMAs and 8 sums, too few to
+    // cover the FMA latency; 5-10 % slower at D 64 and 128).
     Var jo("dot_jo"), ji("dot_ji"), io("dot_io"), ii("dot_ii");
-    int blockRows = divisorOf(tq, {4, 2});
+    int blockRows = divisorOf(tq, {8, 4, 2});
     // Whole panels of keys: the panel and the key in it are then the block
     // and the lane index, with no division left in the loop.
     construct.dot.compute_at(out, task)

@@ -365,7 +365,8 @@ void Builder::buildAttention(Construct &construct) {
   construct.chunkSum = Func(name("attention_chunk_sum", op));
   std::vector<Expr> at = {d, rowInGroup, queryGroup, chunkVar, h};
   construct.chunkSum(at) = 0.f;
-  construct.chunkSum(at) += valueWeight * construct.values(d, valueKey, h / group);
+  construct.chunkSum(at) +=
+      valueWeight * construct.values(d, valueKey, h / group);
 
   Expr groupFirst = queryGroup * C;
   Expr groupLast = min(groupFirst + (C - 1), T - 1);

@@ -34,8 +34,8 @@ struct Construct {
   /// The weighted sum of one chunk of chunkWidth keys' values; the
   /// accumulator adds these up over the chunks.
   Halide::Func chunkSum;
-  /// Over the chunks of keys a group of 4 queries sees; over the keys of a
-  /// chunk; over a head's width.
+  /// Over the chunks of keys a group of chunkWidth queries sees; over the
+  /// keys of a chunk; over a head's width.
   Halide::RDom groupChunks, chunkKeys, features;
   int chunkWidth = 0;
   Halide::Var key, query, head, feature, lane; ///< the vars of the stages above

@@ -188,16 +188,17 @@ void emitMicrokernel(RewriterBase &rewriter, Location loc,
   // once per column block into a dense buffer when B is wider than the
   // panel and enough row blocks reuse it. In place, its rows lie a whole
   // row of B apart: a linear's weight of 2304 columns puts them 9 KB apart,
-  // which maps the panel onto 4 of L1's 64 sets and a sixteenth of L2's,
-  // so every pass over it came from L3 (linears ran at 60 % of peak).
+  // which maps the panel onto 4 of L1's 64 sets and a sixteenth of L2's
+  // (a 1024 x 768 x 2304 linear: 152 GFLOP/s in place, 165 packed).
   Value panel = s.b;
   SmallVector<Value> panelCol = colIndex;
   int64_t panelWidth = perRow * width;
-  bool pack = parallel && s.n > panelWidth && s.m / rows >= kMinRowBlocksToPack;
+  bool pack =
+      parallel && s.n > panelWidth && s.m / rows >= kMinRowBlocksToPack;
   if (pack) { // freed by buffer-deallocation-pipeline, which runs later
     auto packedType = MemRefType::get({s.k, panelWidth}, b.getF32Type());
     Value packed = b.create<memref::AllocOp>(loc, packedType,
-                                       b.getI64IntegerAttr(64));
+                                             b.getI64IntegerAttr(64));
     auto copyLoop = b.create<scf::ForOp>(loc, c0, idx(s.k), c1);
     {
       OpBuilder::InsertionGuard guard(b);

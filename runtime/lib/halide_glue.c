@@ -47,7 +47,7 @@ int attnc_halide_do_par_for(void *user_context,
 /* Halide-built kernels' buffers (score tiles, packed keys) come from the
  * scratch allocator like the MLIR backend's temporaries: with plain malloc a
  * large buffer is a fresh mapping on every call, and its page faults took
- * 40 % of a 32-head kernel's time. Halide reads up to 8 bytes before and
+ * a third of a 32-head kernel's time. Halide reads up to 8 bytes before and
  * after a buffer and wants vector alignment: blocks are padded by a cache
  * line on both sides. */
 enum { kHalidePad = 64 };

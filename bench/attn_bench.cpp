@@ -481,28 +481,24 @@ void registerGpt2() {
   }
 #endif
 
+  // The block as either backend compiled it (both have the same C ABI).
+  using Block = int (*)(const float *, const float *, const float *,
+                        const float *, const float *, float *);
+  auto addBlock = [&](const std::string &impl, Block block) {
+    for (int t : {1, 2})
+      add(impl, t, [t, block](const std::vector<std::vector<float>> &args) {
+        auto threads = std::make_shared<int>(t);
+        return std::function<void(float *)>([&args, threads, block](float *y) {
+          ThreadSetting setting(*threads);
+          block(args[0].data(), args[1].data(), args[2].data(), args[3].data(),
+                args[4].data(), y);
+        });
+      });
+  };
 #ifdef ATTN_BENCH_HAVE_HALIDE
-  // Before attnc's lines, so that they report vs_halide.
-  for (int t : {1, 2})
-    add("halide", t, [t](const std::vector<std::vector<float>> &args) {
-      auto threads = std::make_shared<int>(t);
-      return std::function<void(float *)>([&args, threads](float *y) {
-        ThreadSetting setting(*threads);
-        gpt2_block_1024_halide(args[0].data(), args[1].data(), args[2].data(),
-                               args[3].data(), args[4].data(), y);
-      });
-    });
+  addBlock("halide", gpt2_block_1024_halide); // first: attnc reports vs_halide
 #endif
-
-  for (int t : {1, 2})
-    add("attnc", t, [t](const std::vector<std::vector<float>> &args) {
-      auto threads = std::make_shared<int>(t);
-      return std::function<void(float *)>([&args, threads](float *y) {
-        ThreadSetting setting(*threads);
-        gpt2_block_1024(args[0].data(), args[1].data(), args[2].data(),
-                        args[3].data(), args[4].data(), y);
-      });
-    });
+  addBlock("attnc", gpt2_block_1024);
 }
 
 // --- the FMA peak ----------------------------------------------------------------

@@ -2,13 +2,10 @@
 
 #include "attnc/Codegen/HalideBackend.h"
 #include "attnc/Codegen/HalideExport.h"
-#include "attnc/Codegen/Pipeline.h"
-#include "attnc/Compiler.h"
 #include "attnc/Codegen/KernelInterface.h"
 #include "attnc/Halide/HalideModule.h"
 #include "attnc/Support/OutputFile.h"
 
-#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/Module.h"
 #include "llvm/MC/MCSubtargetInfo.h"
@@ -106,9 +103,18 @@ std::string pipelineName(const Graph &graph) {
   return graph.name + "__halide";
 }
 
-/// Makes the global symbols of `objectPath` matching `pattern` local, with
-/// binutils' objcopy (or $ATTNC_OBJCOPY).
-Error localizeSymbols(StringRef objectPath, const std::string &pattern,
+/// The model and, when it has one, its decode step: one pipeline each.
+std::vector<const Graph *> kernelsOf(const Graph &graph) {
+  std::vector<const Graph *> kernels = {&graph};
+  if (graph.decodeStep)
+    kernels.push_back(&*graph.decodeStep);
+  return kernels;
+}
+
+/// Makes the global symbols of `objectPath` matching any of `patterns`
+/// local, with binutils' objcopy (or $ATTNC_OBJCOPY).
+Error localizeSymbols(StringRef objectPath,
+                      const std::vector<std::string> &patterns,
                       StringRef destination) {
   const char *override = std::getenv("ATTNC_OBJCOPY");
   std::string name = override && *override ? override : "objcopy";
@@ -117,8 +123,12 @@ Error localizeSymbols(StringRef objectPath, const std::string &pattern,
     return createStringError(objcopy.getError(),
                              "cannot find '" + name + "' to finish '" +
                                  destination + "' (set ATTNC_OBJCOPY)");
-  std::string localize = "--localize-symbol=" + pattern;
-  SmallVector<StringRef> args = {*objcopy, "--wildcard", localize, objectPath};
+  std::vector<std::string> localize;
+  for (const std::string &pattern : patterns)
+    localize.push_back("--localize-symbol=" + pattern);
+  SmallVector<StringRef> args = {*objcopy, "--wildcard"};
+  args.append(localize.begin(), localize.end());
+  args.push_back(objectPath);
   std::string message;
   if (sys::ExecuteAndWait(*objcopy, args, std::nullopt, {}, 0, 0, &message))
     return error("'" + *objcopy + "' failed on '" + destination + "'" +
@@ -180,41 +190,57 @@ Error compileWithModule(mlir::ModuleOp module, const Graph &graph,
   return Error::success();
 }
 
-/// NAME(float *...): the attnc entry point over the Halide pipeline. Each
-/// array becomes a halide_buffer_t (HalideRuntime.h) describing it; the
-/// runtime's thread pool runs the pipeline's parallel loops when the
-/// application links the attnc runtime (as for MLIR-built kernels).
+/// NAME(float *...): the attnc entry point over the Halide pipeline, with
+/// the parameters of the MLIR backend's kernel (KernelInterface.cpp):
+/// inputs and params, a decode step's caches and position, outputs. Each
+/// array becomes a halide_buffer_t (HalideRuntime.h) describing it; a
+/// decode step also passes, after the outputs, the slots of the caches its
+/// new keys and values go to. The runtime's thread pool runs the
+/// pipeline's parallel loops when the application links the attnc runtime
+/// (as for MLIR-built kernels).
 void defineEntryPoint(Module &module, const Graph &graph,
                       StringRef pipelineName) {
   LLVMContext &ctx = module.getContext();
   Type *i8 = Type::getInt8Ty(ctx), *i16 = Type::getInt16Ty(ctx),
-       *i32 = Type::getInt32Ty(ctx), *i64 = Type::getInt64Ty(ctx);
+       *i32 = Type::getInt32Ty(ctx), *i64 = Type::getInt64Ty(ctx),
+       *f32 = Type::getFloatTy(ctx);
   PointerType *ptr = PointerType::getUnqual(ctx);
   StructType *dimType = StructType::get(ctx, {i32, i32, i32, i32});
   StructType *typeType = StructType::get(ctx, {i8, i8, i16});
   StructType *bufferType =
       StructType::get(ctx, {i64, ptr, ptr, i64, typeType, i32, ptr, ptr});
 
-  SmallVector<Type *> params(graph.args.size(), ptr);
+  std::vector<const KernelArg *> inputs, outputs;
+  for (const KernelArg &arg : graph.args)
+    (arg.role == ArgRole::Output ? outputs : inputs).push_back(&arg);
+  const size_t caches = 2 * graph.kvCacheWidths.size();
+  SmallVector<Type *> params(inputs.size() + caches, ptr);
+  if (graph.isDecodeStep)
+    params.push_back(i64);
+  params.append(outputs.size(), ptr);
+  SmallVector<Type *> pipelineParams(params);
+  pipelineParams.append(caches, ptr);
   Function *entry =
       Function::Create(FunctionType::get(i32, params, false),
                        GlobalValue::ExternalLinkage, graph.name, module);
   Function *pipeline = Function::Create(
-      FunctionType::get(i32, params, false), GlobalValue::ExternalLinkage,
-      pipelineName, module);
+      FunctionType::get(i32, pipelineParams, false),
+      GlobalValue::ExternalLinkage, pipelineName, module);
   IRBuilder<> b(BasicBlock::Create(ctx, "entry", entry));
 
   // halide_set_custom_do_par_for(attnc_halide_do_par_for),
   // halide_set_error_handler(attnc_halide_error) and Halide's malloc and
   // free (attnc_halide_malloc/free) when the attnc runtime is linked (weak
   // references, as MLIR-built kernels make to its pool).
+  // (Declared once per module: a decode step's entry point sits next to
+  // the model's.)
   auto installIfLinked = [&](StringRef hook, FunctionType *hookType,
                              StringRef setter, StringRef block) {
-    Function *fn = Function::Create(hookType, GlobalValue::ExternalWeakLinkage,
-                                    hook, module);
-    Function *set = Function::Create(FunctionType::get(ptr, {ptr}, false),
-                                     GlobalValue::ExternalLinkage, setter,
-                                     module);
+    auto *fn = cast<Function>(
+        module.getOrInsertFunction(hook, hookType).getCallee());
+    fn->setLinkage(GlobalValue::ExternalWeakLinkage);
+    FunctionCallee set = module.getOrInsertFunction(
+        setter, FunctionType::get(ptr, {ptr}, false));
     BasicBlock *install = BasicBlock::Create(ctx, block, entry);
     BasicBlock *next = BasicBlock::Create(ctx, "next", entry);
     b.CreateCondBr(b.CreateIsNotNull(fn), install, next);
@@ -237,32 +263,72 @@ void defineEntryPoint(Module &module, const Graph &graph,
                   FunctionType::get(voidType, {ptr, ptr}, false),
                   "halide_set_custom_free", "use_attnc_free");
 
-  SmallVector<Value *> buffers;
-  for (auto [index, arg] : llvm::enumerate(graph.args)) {
-    int rank = static_cast<int>(arg.shape.size());
+  // A buffer of floats at `host` with (extent, stride) per dimension,
+  // innermost first.
+  auto buffer = [&](Value *host,
+                    ArrayRef<std::pair<int64_t, int64_t>> dimensions) {
+    int rank = static_cast<int>(dimensions.size());
     Value *dims = b.CreateAlloca(dimType, b.getInt32(rank));
-    int64_t stride = 1;
-    for (int d = 0; d < rank; ++d) {
-      int64_t extent = arg.shape[rank - 1 - d]; // innermost first
-      Value *dim = b.CreateGEP(dimType, dims, b.getInt32(d));
+    for (auto [d, dimension] : llvm::enumerate(dimensions)) {
+      auto [extent, stride] = dimension;
       b.CreateStore(ConstantStruct::get(
                         dimType, {b.getInt32(0), b.getInt32(extent),
                                   b.getInt32(stride), b.getInt32(0)}),
-                    dim);
-      stride *= extent;
+                    b.CreateGEP(dimType, dims, b.getInt32(d)));
     }
-    Value *buffer = b.CreateAlloca(bufferType);
-    b.CreateStore(Constant::getNullValue(bufferType), buffer);
-    b.CreateStore(entry->getArg(index), b.CreateStructGEP(bufferType, buffer, 2));
+    Value *result = b.CreateAlloca(bufferType);
+    b.CreateStore(Constant::getNullValue(bufferType), result);
+    b.CreateStore(host, b.CreateStructGEP(bufferType, result, 2));
     // halide_type_float, 32 bits, 1 lane
     b.CreateStore(ConstantStruct::get(typeType, {b.getInt8(2), b.getInt8(32),
                                                  b.getInt16(1)}),
-                  b.CreateStructGEP(bufferType, buffer, 4));
-    b.CreateStore(b.getInt32(rank), b.CreateStructGEP(bufferType, buffer, 5));
-    b.CreateStore(dims, b.CreateStructGEP(bufferType, buffer, 6));
-    buffers.push_back(buffer);
+                  b.CreateStructGEP(bufferType, result, 4));
+    b.CreateStore(b.getInt32(rank), b.CreateStructGEP(bufferType, result, 5));
+    b.CreateStore(dims, b.CreateStructGEP(bufferType, result, 6));
+    return result;
+  };
+  // A dense row-major array of `shape` (outermost first).
+  auto dense = [&](Value *host, ArrayRef<int64_t> shape) {
+    SmallVector<std::pair<int64_t, int64_t>> dimensions;
+    int64_t stride = 1;
+    for (int64_t extent : llvm::reverse(shape)) {
+      dimensions.push_back({extent, stride});
+      stride *= extent;
+    }
+    return buffer(host, dimensions);
+  };
+
+  SmallVector<Value *> args;
+  unsigned next = 0;
+  for (const KernelArg *arg : inputs)
+    args.push_back(dense(entry->getArg(next++), arg->shape));
+  // Keys as columns ([width, context]), values as rows ([context, width]).
+  const int64_t context = graph.context;
+  SmallVector<Value *> cachePointers;
+  for (int64_t width : graph.kvCacheWidths)
+    for (bool isKey : {true, false}) {
+      cachePointers.push_back(entry->getArg(next));
+      args.push_back(dense(entry->getArg(next++),
+                           isKey ? SmallVector<int64_t>{width, context}
+                                 : SmallVector<int64_t>{context, width}));
+    }
+  Value *position = graph.isDecodeStep ? entry->getArg(next++) : nullptr;
+  if (position)
+    args.push_back(position);
+  for (const KernelArg *arg : outputs)
+    args.push_back(dense(entry->getArg(next++), arg->shape));
+  // The token's slot, as attn.decode_attention computes it (unsigned).
+  if (position) {
+    Value *slot = b.CreateURem(position, b.getInt64(context));
+    for (auto [layer, width] : llvm::enumerate(graph.kvCacheWidths)) {
+      Value *keyColumn = b.CreateGEP(f32, cachePointers[2 * layer], slot);
+      args.push_back(buffer(keyColumn, {{1, 1}, {width, context}}));
+      Value *valueRow = b.CreateGEP(f32, cachePointers[2 * layer + 1],
+                                    b.CreateMul(slot, b.getInt64(width)));
+      args.push_back(buffer(valueRow, {{width, 1}, {1, width}}));
+    }
   }
-  b.CreateRet(b.CreateCall(pipeline, buffers));
+  b.CreateRet(b.CreateCall(pipeline, args));
 }
 
 /// The Halide runtime for `halideTarget`, as an object at `path`.
@@ -275,23 +341,6 @@ Error writeRuntime(StringRef path, const std::string &halideTarget) {
                               message, sizeof message))
     return error("Halide: " + Twine(message));
   return Error::success();
-}
-
-/// An LLVM module for the entry points: empty, or holding the model's
-/// decode step compiled by the MLIR backend.
-Expected<std::unique_ptr<Module>>
-decodeStepModule(mlir::ModuleOp module, const Graph &graph,
-                 LLVMContext &llvmContext) {
-  if (!graph.decodeStep)
-    return std::make_unique<Module>(graph.name, llvmContext);
-  mlir::OwningOpRef<mlir::ModuleOp> decode = module.clone();
-  if (auto whole = decode->lookupSymbol<mlir::func::FuncOp>(graph.name))
-    whole.erase();
-  if (failed(runPipeline(*decode, buildAttnToLinalgPipeline)) ||
-      failed(runPipeline(*decode, buildLinalgToLLVMPipeline)))
-    return error("lowering the decode step '" + graph.decodeStep->name +
-                 "' failed");
-  return translateKernels(*decode, *graph.decodeStep, llvmContext);
 }
 
 } // namespace
@@ -358,73 +407,78 @@ Error attnc::emitHalideStatement(mlir::ModuleOp module, const Graph &graph,
   auto halideTarget = halideTargetFor(target);
   if (!halideTarget)
     return halideTarget.takeError();
-  auto stmt = makeTemp("stmt");
-  if (!stmt)
-    return stmt.takeError();
-  if (Error err = compileWithModule(module, graph, options, *halideTarget,
-                                    nullptr,
-                                    (*stmt)->path.c_str(),
-                                    pipelineName(graph)))
-    return err;
-  return copyInto((*stmt)->path, output);
+  for (const Graph *kernel : kernelsOf(graph)) {
+    auto stmt = makeTemp("stmt");
+    if (!stmt)
+      return stmt.takeError();
+    if (Error err = compileWithModule(module, *kernel, options, *halideTarget,
+                                      nullptr, (*stmt)->path.c_str(),
+                                      pipelineName(*kernel)))
+      return err;
+    if (Error err = copyInto((*stmt)->path, output))
+      return err;
+  }
+  return Error::success();
 }
 
 Error attnc::emitHalideKernel(mlir::ModuleOp module, const Graph &graph,
                               const HalideOptions &options,
                               const TargetOptions &target, OutputFile &output,
                               bool sharedLibrary) {
-  auto pipelineObject = makeTemp("o");
-  auto entryObject = makeTemp("o");
-  if (!pipelineObject)
-    return pipelineObject.takeError();
-  if (!entryObject)
-    return entryObject.takeError();
   auto halideTarget = halideTargetFor(target);
   if (!halideTarget)
     return halideTarget.takeError();
-  std::string pipelineName = ::pipelineName(graph);
-  if (Error err = compileWithModule(module, graph, options, *halideTarget,
-                                    (*pipelineObject)->path.c_str(), nullptr,
-                                    pipelineName))
-    return err;
-
-  // The entry point and the kernel interface, through LLVM 19 like the
-  // MLIR backend's. A model's decode step (one token against KV caches
-  // updated in place) is compiled by the MLIR backend into the same module.
   auto machine = createTargetMachine(target);
   if (!machine)
     return machine.takeError();
+
+  // A pipeline per kernel (the model, its decode step), and their entry
+  // points and kernel interface through LLVM 19 like the MLIR backend's.
   LLVMContext llvmContext;
-  auto entryModule = decodeStepModule(module, graph, llvmContext);
-  if (!entryModule)
-    return entryModule.takeError();
-  defineEntryPoint(**entryModule, graph, pipelineName);
-  if (Error err = addKernelInterface(**entryModule, graph))
+  Module entryModule(graph.name, llvmContext);
+  std::vector<std::unique_ptr<TempFile>> objects;
+  std::vector<std::string> objectPaths, pipelines;
+  for (const Graph *kernel : kernelsOf(graph)) {
+    auto pipelineObject = makeTemp("o");
+    if (!pipelineObject)
+      return pipelineObject.takeError();
+    std::string pipeline = pipelineName(*kernel);
+    if (Error err = compileWithModule(module, *kernel, options, *halideTarget,
+                                      (*pipelineObject)->path.c_str(), nullptr,
+                                      pipeline))
+      return err;
+    defineEntryPoint(entryModule, *kernel, pipeline);
+    objectPaths.push_back(std::string((*pipelineObject)->path));
+    objects.push_back(std::move(*pipelineObject));
+    pipelines.push_back(pipeline + "*");
+  }
+  if (Error err = addKernelInterface(entryModule, graph))
     return err;
-  optimizeModule(**entryModule, **machine, target.optLevel);
+  optimizeModule(entryModule, **machine, target.optLevel);
+  auto entryObject = makeTemp("o");
+  if (!entryObject)
+    return entryObject.takeError();
   {
     std::error_code ec;
     raw_fd_ostream os((*entryObject)->path, ec);
     if (ec)
       return createStringError(ec, "cannot write '" + (*entryObject)->path + "'");
-    if (Error err = emitMachineCode(**entryModule, **machine,
+    if (Error err = emitMachineCode(entryModule, **machine,
                                     OutputKind::Object, os))
       return err;
   }
+  objectPaths.push_back(std::string((*entryObject)->path));
 
-  // One object of the entry points and the pipeline, whose own symbols
+  // One object of the entry points and the pipelines, whose own symbols
   // (NAME__halide, its _argv and _metadata) are then made local: they
   // cannot clash with another model's, e.g. one named NAME__halide.
   auto kernel = makeTemp("o");
   if (!kernel)
     return kernel.takeError();
-  if (Error err = linkObjects({std::string((*entryObject)->path),
-                               std::string((*pipelineObject)->path)},
-                              LinkKind::Relocatable, (*kernel)->path,
-                              output.path()))
+  if (Error err = linkObjects(objectPaths, LinkKind::Relocatable,
+                              (*kernel)->path, output.path()))
     return err;
-  if (Error err = localizeSymbols((*kernel)->path, pipelineName + "*",
-                                  output.path()))
+  if (Error err = localizeSymbols((*kernel)->path, pipelines, output.path()))
     return err;
   if (!sharedLibrary)
     return copyInto((*kernel)->path, output);

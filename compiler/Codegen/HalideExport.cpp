@@ -65,8 +65,6 @@ llvm::Expected<HalideModel> HalideModel::fromModule(ModuleOp module,
     return llvm::createStringError(llvm::inconvertibleErrorCode(),
                                    "model function '" + graph.name +
                                        "' is missing");
-  if (graph.isDecodeStep)
-    return fail(func, "a decode step goes to the MLIR backend, not Halide");
 
   HalideModel result;
   llvm::DenseMap<Value, int32_t> ids;
@@ -86,32 +84,65 @@ llvm::Expected<HalideModel> HalideModel::fromModule(ModuleOp module,
     return result.strings.back().c_str();
   };
 
-  // Block arguments are the non-output arguments in ABI order; the returned
-  // values are the outputs, in order.
+  // Block arguments are the non-output arguments in ABI order, then a
+  // decode step's caches (key and value of each layer) and its position;
+  // the returned values are the outputs, in order.
   std::vector<const KernelArg *> inputs, outputs;
   for (const KernelArg &arg : graph.args)
     (arg.role == ArgRole::Output ? outputs : inputs).push_back(&arg);
   Block &body = func.getBody().front();
-  if (body.getNumArguments() != inputs.size())
+  size_t caches = 2 * graph.kvCacheWidths.size();
+  size_t expected = inputs.size() + caches + (graph.isDecodeStep ? 1 : 0);
+  if (body.getNumArguments() != expected)
     return fail(func, "has " + Twine(body.getNumArguments()) +
                           " arguments, the model declares " +
-                          Twine(inputs.size()));
-  for (auto [arg, kernelArg] : llvm::zip(body.getArguments(), inputs)) {
-    if (!isa<RankedTensorType>(arg.getType()))
-      return fail(func, "takes an argument that is not a tensor");
-    int32_t role = kernelArg->role == ArgRole::Param ? ATTNC_HL_PARAM
-                                                     : ATTNC_HL_INPUT;
-    result.args.push_back({keep(kernelArg->name), role, addValue(arg)});
+                          Twine(expected));
+  llvm::DenseMap<Value, int32_t> argIndex; // of the caches and position
+  for (auto [index, arg] : llvm::enumerate(body.getArguments())) {
+    if (index < inputs.size()) {
+      const KernelArg *kernelArg = inputs[index];
+      if (!isa<RankedTensorType>(arg.getType()))
+        return fail(func, "takes an argument that is not a tensor");
+      int32_t role = kernelArg->role == ArgRole::Param ? ATTNC_HL_PARAM
+                                                       : ATTNC_HL_INPUT;
+      result.args.push_back({keep(kernelArg->name), role, addValue(arg)});
+      continue;
+    }
+    argIndex[arg] = static_cast<int32_t>(result.args.size());
+    if (index == inputs.size() + caches) {
+      result.args.push_back({keep("position"), ATTNC_HL_POSITION, -1});
+      continue;
+    }
+    auto type = dyn_cast<MemRefType>(arg.getType());
+    if (!type || type.getRank() != 2)
+      return fail(func, "takes a KV cache that is not a 2-D memref");
+    size_t cache = index - inputs.size();
+    bool isKey = cache % 2 == 0;
+    attnc_hl_shape shape{};
+    shape.rank = 2;
+    shape.dims[0] = type.getDimSize(0);
+    shape.dims[1] = type.getDimSize(1);
+    result.values.push_back(shape);
+    result.args.push_back(
+        {keep(std::string(isKey ? "key" : "value") + "_cache_" +
+              std::to_string(cache / 2)),
+         isKey ? ATTNC_HL_KEY_CACHE : ATTNC_HL_VALUE_CACHE,
+         static_cast<int32_t>(result.values.size() - 1)});
   }
 
   for (Operation &op : body.without_terminator()) {
     attnc_hl_op out{};
     out.location =
         keep(describe(op.getLoc()) + ": " + op.getName().stripDialect().str());
-    if (op.getNumResults() != 1 || op.getNumOperands() > ATTNC_HL_MAX_OPERANDS)
+    // The caches and position are not values: decode attention and RoPE
+    // name them in fields of their own below.
+    auto tensors = llvm::make_filter_range(
+        op.getOperands(), [&](Value v) { return !argIndex.count(v); });
+    if (op.getNumResults() != 1 ||
+        llvm::range_size(tensors) > ATTNC_HL_MAX_OPERANDS)
       return fail(&op, "'" + op.getName().getStringRef() +
                            "' has no Halide lowering");
-    for (Value operand : op.getOperands()) {
+    for (Value operand : tensors) {
       auto it = ids.find(operand);
       if (it == ids.end())
         return fail(&op, "reads a value the Halide backend cannot take "
@@ -167,9 +198,31 @@ llvm::Expected<HalideModel> HalideModel::fromModule(ModuleOp module,
             .Case([&](attn::MergeHeadsOp) {
               return is(ATTNC_HL_MERGE_HEADS);
             })
+            .Case([&](attn::DecodeAttentionOp attention) {
+              // Their own argument roles: the caches of the block's
+              // arguments; a cache passed any other way has no lowering.
+              auto keys = argIndex.find(attention.getKeyCache());
+              auto values = argIndex.find(attention.getValueCache());
+              if (keys == argIndex.end() || values == argIndex.end() ||
+                  !argIndex.count(attention.getPosition()))
+                return false;
+              out.key_cache = keys->second;
+              out.value_cache = values->second;
+              out.heads = static_cast<int64_t>(attention.getHeads());
+              out.kv_heads = static_cast<int64_t>(attention.getKvHeads());
+              out.mask = maskOf(attention.getMask());
+              out.window =
+                  static_cast<int64_t>(attention.getWindow().value_or(0));
+              out.scale = toDouble(attention.getScale());
+              out.has_alibi = attention.getAlibi() != nullptr;
+              return is(ATTNC_HL_DECODE_ATTENTION);
+            })
             .Case([&](attn::RopeOp rope) {
-              if (rope.getPosition())
-                return false; // only in decode steps
+              if (rope.getPosition()) {
+                if (!argIndex.count(rope.getPosition()))
+                  return false;
+                out.rope_at_position = 1;
+              }
               out.head_dim = static_cast<int64_t>(rope.getHeadDim());
               out.base = toDouble(rope.getBase());
               out.rope_interleaved =

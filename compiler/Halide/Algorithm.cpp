@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <map>
 #include <stdexcept>
 
 using namespace Halide;
@@ -15,6 +16,7 @@ bool Construct::isReduction() const {
   case ATTNC_HL_LINEAR:
   case ATTNC_HL_SDPA:
   case ATTNC_HL_ATTENTION_PROBS:
+  case ATTNC_HL_DECODE_ATTENTION:
   case ATTNC_HL_MATMUL:
   case ATTNC_HL_SOFTMAX:
   case ATTNC_HL_LAYER_NORM:
@@ -118,6 +120,7 @@ private:
   void buildLinear(Construct &construct);
   void buildMatmul(Construct &construct);
   void buildAttention(Construct &construct);
+  void buildDecodeAttention(Construct &construct);
   void buildSoftmax(Construct &construct);
   void buildRope(Construct &construct);
   void buildNorm(Construct &construct);
@@ -126,6 +129,8 @@ private:
   const attnc_hl_model &model;
   const int lanes; ///< floats per vector: reductions over keys go this wide
   Algorithm alg;
+  /// A decode step's new key or value, by the index of its cache argument.
+  std::map<int, Func> cacheUpdates;
 };
 
 Algorithm Builder::run() {
@@ -139,9 +144,20 @@ Algorithm Builder::run() {
       alg.isOutput[arg.value] = true;
       continue;
     }
+    if (arg.role == ATTNC_HL_POSITION) {
+      alg.hasPosition = true;
+      continue;
+    }
     const attnc_hl_shape &s = shape(arg.value);
     ImageParam param(Float(32), s.rank, arg.name);
     constrainDense(param, extents(arg.value));
+    alg.arguments.push_back(param);
+    alg.argumentExtents.push_back(extents(arg.value));
+    if (arg.role == ATTNC_HL_KEY_CACHE || arg.role == ATTNC_HL_VALUE_CACHE) {
+      // Read at slots the attention computes, always inside.
+      alg.values[arg.value] = Func(param);
+      continue;
+    }
     // Rows (the outer dimensions) are clamped into the array: the loops
     // stay inside it, but Halide's whole-pipeline bound of a windowed
     // attention's query rows is looser than that and would fail the call.
@@ -152,8 +168,6 @@ Algorithm Builder::run() {
       at[d] = clamp(vars[d], 0, extent(arg.value, d) - 1);
     Func wrapped(std::string(arg.name) + "_in");
     wrapped(vars) = param(at);
-    alg.arguments.push_back(param);
-    alg.argumentExtents.push_back(extents(arg.value));
     alg.values[arg.value] = wrapped;
   }
   alg.constructs.resize(model.num_ops);
@@ -169,7 +183,27 @@ Algorithm Builder::run() {
     if (model.args[a].role == ATTNC_HL_OUTPUT) {
       alg.outputs.push_back(alg.values[model.args[a].value]);
       alg.outputExtents.push_back(extents(model.args[a].value));
+      alg.outputStrides.emplace_back();
     }
+  // A decode step's new keys and values, in the order of the caches.
+  for (int a = 0; a < model.num_args; ++a) {
+    const attnc_hl_arg &arg = model.args[a];
+    if (arg.role != ATTNC_HL_KEY_CACHE && arg.role != ATTNC_HL_VALUE_CACHE)
+      continue;
+    auto update = cacheUpdates.find(a);
+    if (update == cacheUpdates.end())
+      throw std::runtime_error(std::string(arg.name) +
+                               ": no attention of the decode step uses it");
+    // A column of the key cache ([width, context]: the slot's column is
+    // `width` floats `context` apart) or a row of the value cache.
+    std::vector<int> cache = extents(arg.value);
+    bool isKey = arg.role == ATTNC_HL_KEY_CACHE;
+    alg.outputs.push_back(update->second);
+    alg.outputExtents.push_back(isKey ? std::vector<int>{1, cache[1]}
+                                      : std::vector<int>{cache[0], 1});
+    alg.outputStrides.push_back(isKey ? std::vector<int>{1, cache[0]}
+                                      : std::vector<int>{});
+  }
   return std::move(alg);
 }
 
@@ -184,6 +218,8 @@ void Builder::build(Construct &construct) {
   case ATTNC_HL_SDPA:
   case ATTNC_HL_ATTENTION_PROBS:
     return buildAttention(construct);
+  case ATTNC_HL_DECODE_ATTENTION:
+    return buildDecodeAttention(construct);
   case ATTNC_HL_SOFTMAX:
     return buildSoftmax(construct);
   case ATTNC_HL_ROPE:
@@ -387,6 +423,95 @@ void Builder::buildAttention(Construct &construct) {
   construct.result(column, row) = normalized(column % D, row, column / D);
 }
 
+void Builder::buildDecodeAttention(Construct &construct) {
+  const attnc_hl_op &op = *construct.op;
+  Func q = operand(op, 0), k = operand(op, 1), v = operand(op, 2);
+  Func alibi = op.has_alibi ? operand(op, 3) : Func();
+  const attnc_hl_arg &keyArg = model.args[op.key_cache];
+  const attnc_hl_arg &valueArg = model.args[op.value_cache];
+  Func keyCache = alg.values[keyArg.value];     // (slot, feature)
+  Func valueCache = alg.values[valueArg.value]; // (feature, slot)
+  const int heads = static_cast<int>(op.heads);
+  const int group = static_cast<int>(op.heads / op.kv_heads);
+  const int D = extent(op.operands[0], 0) / heads;
+  const int C = extent(keyArg.value, 0);
+  construct.headDim = D;
+  construct.cacheSlots = C;
+  Var s("slot"), h("head"), d("feature");
+  construct.key = s, construct.head = h, construct.feature = d;
+
+  // The ring of attn.decode_attention: the token goes to slot position mod
+  // C; slot s holds the token age(s) steps old, visible while age(s) <
+  // min(span, position + 1). Unsigned, like the MLIR backend, so that both
+  // put a token at the same slot for any position the caller passes.
+  Expr position = cast<uint64_t>(alg.position);
+  Expr slot = cast<int>(position % Expr(static_cast<uint64_t>(C)));
+  uint64_t span = op.mask == ATTNC_HL_MASK_WINDOW
+                      ? static_cast<uint64_t>(op.window)
+                      : static_cast<uint64_t>(C);
+  Expr limit = cast<int>(min(position + 1, Expr(span)));
+  auto ageOf = [&](Expr at) { return (slot - at + C) % C; };
+  auto visibleAt = [&](Expr at) { return ageOf(at) < limit; };
+  Expr age = ageOf(s), visible = visibleAt(s), isNew = s == slot;
+  cacheUpdates[op.key_cache] = Func(name("new_key", op));
+  cacheUpdates[op.key_cache](s, d) = k(d, 0);
+  cacheUpdates[op.value_cache] = Func(name("new_value", op));
+  cacheUpdates[op.value_cache](d, s) = v(d, 0);
+
+  // Scores against every slot of the cache, a plain product over unit-
+  // stride rows of keys; the slot of the new token (whose cached column is
+  // stale, or not yet written) takes its score against the new key.
+  RDom f(0, D, "f");
+  construct.features = f;
+  Expr kvFeature = (h / group) * D + f;
+  construct.dotSum = Func(name("dot_sum", op));
+  construct.dotSum(s, h) = 0.f;
+  construct.dotSum(s, h) += q(h * D + f, 0) * keyCache(s, kvFeature);
+  construct.partialSum = Func(name("new_key_dot", op));
+  construct.partialSum(h) = 0.f;
+  construct.partialSum(h) += q(h * D + f, 0) * k(kvFeature, 0);
+  construct.dot = Func(name("dot", op));
+  construct.dot(s, h) =
+      select(isNew, construct.partialSum(h), construct.dotSum(s, h));
+
+  Expr logit = construct.dot(s, h) * static_cast<float>(op.scale);
+  if (alibi.defined())
+    logit -= alibi(h) * cast<float>(age);
+  // Slots the token does not see hold anything, NaN included: select,
+  // never arithmetic, keeps them out.
+  Func scores(name("scores", op));
+  scores(s, h) = select(visible, logit, negativeInfinity());
+  RDom all(0, C, "all");
+  construct.rowMax = Func(name("row_max", op));
+  construct.rowMax(h) = negativeInfinity();
+  construct.rowMax(h) = max(construct.rowMax(h), scores(all, h));
+  construct.weights = Func(name("weights", op));
+  construct.weights(s, h) =
+      select(visible, fast_exp(max(scores(s, h) - construct.rowMax(h), -87.f)),
+             0.f);
+  construct.rowSum = Func(name("row_sum", op));
+  construct.rowSum(h) = 0.f;
+  construct.rowSum(h) += construct.weights(all, h);
+
+  // The new token's value, then the other visible slots' (a where: a slot
+  // not seen is never read, as its value may be NaN).
+  RDom seen(0, C, "seen");
+  seen.where(visibleAt(seen.x) && seen.x != slot);
+  construct.chunkKeys = seen;
+  Expr kvColumn = (h / group) * D + d;
+  construct.accumulator = Func(name("attention_sum", op));
+  construct.accumulator(d, h) =
+      construct.weights(slot, h) * v(kvColumn, 0);
+  construct.accumulator(d, h) +=
+      construct.weights(seen, h) * valueCache(kvColumn, seen);
+  Expr sum = construct.rowSum(h);
+  Func normalized(name("attention_heads", op));
+  normalized(d, h) = select(sum > 0.f, construct.accumulator(d, h) / sum, 0.f);
+  Var column = construct.vars[0], row = construct.vars[1];
+  construct.result = Func(name("decode_attention", op));
+  construct.result(column, row) = normalized(column % D, column / D);
+}
+
 void Builder::buildSoftmax(Construct &construct) {
   const attnc_hl_op &op = *construct.op;
   Func in = operand(op, 0);
@@ -432,7 +557,8 @@ void Builder::buildRope(Construct &construct) {
   construct.cosTable(p, s) = cast<float>(cos(theta));
   construct.sinTable(p, s) = cast<float>(sin(theta));
 
-  Expr c = v[0], pos = v[1];
+  // A decode step's one row is the token at the step's position.
+  Expr c = v[0], pos = op.rope_at_position ? cast<int>(alg.position) : v[1];
   Expr within = c % D;
   Expr pair, first, partner;
   if (op.rope_interleaved) {
@@ -565,11 +691,20 @@ void Builder::buildElementwise(Construct &construct) {
 
 } // namespace
 
+std::vector<Argument> attnc::hl::pipelineArguments(const Algorithm &alg) {
+  std::vector<Argument> arguments(alg.arguments.begin(), alg.arguments.end());
+  if (alg.hasPosition)
+    arguments.push_back(alg.position);
+  return arguments;
+}
+
 void attnc::hl::constrainDense(const Halide::OutputImageParam &buffer,
-                               const std::vector<int> &extents) {
+                               const std::vector<int> &extents,
+                               const std::vector<int> &strides) {
   int stride = 1;
   for (size_t d = 0; d < extents.size(); ++d) {
-    buffer.dim(d).set_bounds(0, extents[d]).set_stride(stride);
+    buffer.dim(d).set_bounds(0, extents[d]).set_stride(
+        strides.empty() ? stride : strides[d]);
     stride *= extents[d];
   }
 }

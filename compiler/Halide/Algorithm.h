@@ -45,6 +45,7 @@ struct Construct {
   Halide::Var rowInGroup, queryGroup;
   int panelWidth = 0;
   int64_t headDim = 0;
+  int cacheSlots = 0; ///< decode attention: the caches' context
   // linear and matmul: the reduction over the inner dimension.
   Halide::Func product;
   Halide::RDom inner;
@@ -56,10 +57,19 @@ struct Construct {
 };
 
 struct Algorithm {
-  std::vector<Halide::ImageParam> arguments; ///< inputs and params, ABI order
-  std::vector<Halide::Func> outputs;          ///< ABI order
+  /// Inputs and params, then a decode step's caches: ABI order.
+  std::vector<Halide::ImageParam> arguments;
+  /// A decode step's token position (after the caches), else undefined.
+  Halide::Param<int64_t> position{"position"};
+  bool hasPosition = false;
+  /// ABI order, then a decode step's new key and value of each layer
+  /// (HalideModule.h).
+  std::vector<Halide::Func> outputs;
   /// Extents, innermost first, of each argument and output.
   std::vector<std::vector<int>> argumentExtents, outputExtents;
+  /// Strides of outputs that are not dense (a key cache's column); empty
+  /// for dense ones.
+  std::vector<std::vector<int>> outputStrides;
   std::vector<Halide::Func> values;           ///< by value id
   std::vector<attnc_hl_shape> shapes;         ///< by value id
   std::vector<Construct> constructs;                  ///< one per op, model order
@@ -68,10 +78,15 @@ struct Algorithm {
   std::vector<bool> isOutput; ///< by value id
 };
 
+/// The pipeline's arguments but its outputs, in the order it takes them.
+std::vector<Halide::Argument> pipelineArguments(const Algorithm &algorithm);
+
 /// Tells Halide a buffer is the ABI's dense row-major array of `extents`
-/// (innermost first): no index arithmetic is left to run time.
+/// (innermost first), or of `strides` when given: no index arithmetic is
+/// left to run time.
 void constrainDense(const Halide::OutputImageParam &buffer,
-                    const std::vector<int> &extents);
+                    const std::vector<int> &extents,
+                    const std::vector<int> &strides = {});
 
 /// A construct of the model the backend cannot build.
 struct ConstructError : std::runtime_error {

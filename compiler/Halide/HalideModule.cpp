@@ -51,7 +51,8 @@ int compile(const attnc_hl_model &model, const attnc_hl_options &options) {
       targetFor(options.target).with_feature(Halide::Target::NoRuntime);
   Algorithm alg = buildAlgorithm(model, target.natural_vector_size<float>());
   for (size_t o = 0; o < alg.outputs.size(); ++o)
-    constrainDense(alg.outputs[o].output_buffer(), alg.outputExtents[o]);
+    constrainDense(alg.outputs[o].output_buffer(), alg.outputExtents[o],
+                   alg.outputStrides[o]);
   Halide::Pipeline pipeline(alg.outputs);
   if (options.autoscheduler && *options.autoscheduler)
     scheduleAutomatically(alg, pipeline, target, options.autoscheduler,
@@ -60,8 +61,7 @@ int compile(const attnc_hl_model &model, const attnc_hl_options &options) {
                           options.threads > 0 ? options.threads : 1);
   else
     scheduleByHand(alg, target);
-  std::vector<Halide::Argument> arguments(alg.arguments.begin(),
-                                          alg.arguments.end());
+  std::vector<Halide::Argument> arguments = pipelineArguments(alg);
   if (options.stmt_path)
     pipeline.compile_to_lowered_stmt(options.stmt_path, arguments,
                                      Halide::Text, target);

@@ -44,6 +44,9 @@ public:
       case ATTNC_HL_ATTENTION_PROBS:
         scheduleProbabilities(construct);
         break;
+      case ATTNC_HL_DECODE_ATTENTION:
+        scheduleDecodeAttention(construct);
+        break;
       case ATTNC_HL_LAYER_NORM:
       case ATTNC_HL_RMS_NORM:
         scheduleRows(construct);
@@ -219,6 +222,45 @@ private:
     scheduleTile(construct, out, task, tq);
   }
 
+  /// A decode step's attention, one row per head, parallel over heads:
+  /// scores against every slot of the key cache a block of slots at a
+  /// time (the block's sums in registers over the head's features, the
+  /// cache's rows read at unit stride), then per head the maximum, the
+  /// weights and their sum, then the visible slots' values a vector of
+  /// features at a time.
+  void scheduleDecodeAttention(Construct &construct) {
+    Func out = construct.result;
+    Var s = construct.key, h = construct.head, d = construct.feature;
+    const int C = construct.cacheSlots, D = static_cast<int>(construct.headDim);
+    out.compute_root();
+    if (int vec = vectorFor(extentOf(construct, 0)); vec > 1)
+      out.vectorize(construct.vars[0], vec);
+    construct.partialSum.compute_root();
+    int vecS = vectorFor(C);
+    int block = vecS * divisorOf(C / vecS, {4, 2});
+    Var blockOfSlots("slot_block");
+    construct.dot.compute_root()
+        .split(s, blockOfSlots, s, block)
+        .reorder(s, blockOfSlots, h)
+        .parallel(h);
+    keepInRegisters(construct.dotSum, construct.dot, blockOfSlots, s, h,
+                    construct.features.x, vecS);
+    if (vecS > 1)
+      construct.dot.vectorize(s, vecS).unroll(s);
+    construct.rowMax.compute_root();
+    construct.weights.compute_root().parallel(h);
+    if (vecS > 1)
+      construct.weights.vectorize(s, vecS);
+    construct.rowSum.compute_root();
+    Func acc = construct.accumulator;
+    acc.compute_root().parallel(h);
+    acc.update().reorder(d, construct.chunkKeys.x, h).parallel(h);
+    if (int vecD = vectorFor(D); vecD > 1) {
+      acc.vectorize(d, vecD);
+      acc.update().vectorize(d, vecD);
+    }
+  }
+
   /// The stages of one (head, query tile) task up to the weights. The key
   /// ranges they cover start and end anywhere; they are widened to whole
   /// panels and vectors (align_bounds, RoundUp: the buffers grow to match,
@@ -305,6 +347,8 @@ void attnc::hl::scheduleAutomatically(Algorithm &alg, Pipeline &pipeline,
       region.push_back(Range(0, e));
     alg.arguments[a].set_estimates(region);
   }
+  if (alg.hasPosition)
+    alg.position.set_estimate(0);
   for (size_t o = 0; o < alg.outputs.size(); ++o) {
     Region region;
     for (int e : alg.outputExtents[o])

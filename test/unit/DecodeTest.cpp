@@ -1,7 +1,8 @@
 //===- DecodeTest.cpp - token-by-token decoding against the full model ----===//
 //
 // A model with `decode` is fed 3 x context tokens one at a time through the
-// runtime's decoder (attn_decoder_step). Each output row is checked
+// runtime's decoder (attn_decoder_step), on each backend. Each output row
+// is checked
 //  - for the first `context` tokens, against the full compiled model run on
 //    the same sequence: the two must agree within 1e-5 relative (L2 over
 //    the rows), since they compute the same attention with different loop
@@ -20,8 +21,12 @@
 
 #include <gtest/gtest.h>
 
+#include <dlfcn.h>
+
 #include <cmath>
 #include <cstdio>
+#include <cstring>
+#include <limits>
 #include <random>
 
 using namespace attnc;
@@ -92,7 +97,7 @@ model llama_two_layers {
 })"},
 };
 
-class DecodeTest : public testing::TestWithParam<DecodeCase> {};
+using DecodeTest = BackendTest<DecodeCase>;
 
 std::vector<float> randomRows(int64_t rows, int64_t width, uint64_t seed) {
   std::mt19937_64 rng(seed);
@@ -119,7 +124,8 @@ std::pair<double, double> errors(const std::vector<float> &got,
 
 TEST_P(DecodeTest, MatchesFullModelAndReferencePastTheWrap) {
   std::string error;
-  auto compiled = CompiledModel::compile(GetParam().source, error);
+  auto compiled = CompiledModel::compile(testCase().source, error, {},
+                                         /*attentionProbs=*/false, backend());
   ASSERT_TRUE(compiled) << error;
   const Graph &graph = compiled->graph();
   ASSERT_TRUE(graph.decodeStep);
@@ -178,7 +184,7 @@ TEST_P(DecodeTest, MatchesFullModelAndReferencePastTheWrap) {
   auto [l2Full, maxFull] = errors(firstContext, fullY);
   std::printf("%s: %lld tokens vs reference: L2 %.2e, max %.2e; first %lld "
               "vs the full model: L2 %.2e, max %.2e\n",
-              GetParam().name, (long long)tokens, l2, maxRel,
+              testCase().name, (long long)tokens, l2, maxRel,
               (long long)kContext, l2Full, maxFull);
   EXPECT_LE(l2Full, 1e-5) << "decode vs the full model, first context";
   EXPECT_LE(maxFull, 1e-4);
@@ -208,10 +214,72 @@ TEST_P(DecodeTest, MatchesFullModelAndReferencePastTheWrap) {
   attn_decoder_free(decoder);
 }
 
-INSTANTIATE_TEST_SUITE_P(Models, DecodeTest, testing::ValuesIn(kCases),
-                         [](const testing::TestParamInfo<DecodeCase> &info) {
-                           return std::string(info.param.name);
-                         });
+INSTANTIATE_TEST_SUITE_P(
+    Models, DecodeTest,
+    testing::Combine(testing::ValuesIn(kCases),
+                     testing::ValuesIn(testedBackends())),
+    nameWithBackend<DecodeCase>(
+        [](const testing::TestParamInfo<DecodeCase> &info) {
+          return std::string(info.param.name);
+        }));
+
+// NAME_decode on caches whose every float is NaN (the ABI asks no
+// initialization of them) gives, bit for bit, what the decoder's zeroed
+// caches give: a slot the token does not see is never read into its result.
+TEST_P(DecodeTest, CachesNeedNoInitialization) {
+  std::string error;
+  auto compiled = CompiledModel::compile(testCase().source, error, {},
+                                         /*attentionProbs=*/false, backend());
+  ASSERT_TRUE(compiled) << error;
+  const Graph &step = *compiled->graph().decodeStep;
+  void *library = dlopen(compiled->libraryPath().c_str(), RTLD_NOW | RTLD_LOCAL);
+  ASSERT_TRUE(library) << dlerror();
+  using StepFn = int (*)(void **, float **, int64_t);
+  auto rawStep = reinterpret_cast<StepFn>(
+      dlsym(library, (step.name + "_argv").c_str()));
+  ASSERT_TRUE(rawStep) << dlerror();
+
+  attn_decoder *decoder = nullptr;
+  ASSERT_EQ(attn_decoder_open(compiled->model(), &decoder), ATTN_OK)
+      << attn_last_error();
+  std::vector<std::vector<float>> caches;
+  std::vector<float *> cachePointers;
+  for (int64_t width : step.kvCacheWidths)
+    for (int kv = 0; kv < 2; ++kv)
+      caches.emplace_back(kContext * width,
+                          std::numeric_limits<float>::quiet_NaN());
+  for (std::vector<float> &cache : caches)
+    cachePointers.push_back(cache.data());
+
+  std::vector<std::vector<float>> full =
+      makeRandomArguments(compiled->graph(), 5);
+  const int64_t width = 32;
+  std::vector<float> x = randomRows(kContext, width, 11);
+  for (int64_t t = 0; t < 5; ++t) {
+    std::vector<float> fromDecoder(width), fromRaw(width);
+    std::vector<void *> args;
+    size_t next = 0;
+    for (const KernelArg &arg : step.args) {
+      if (arg.role == ArgRole::Output)
+        args.push_back(nullptr);
+      else if (arg.perToken)
+        args.push_back(x.data() + t * width), ++next;
+      else
+        args.push_back(full[next++].data());
+    }
+    args.back() = fromDecoder.data();
+    ASSERT_EQ(attn_decoder_step(decoder, args.data(), args.size()), ATTN_OK)
+        << attn_last_error();
+    args.back() = fromRaw.data();
+    ASSERT_EQ(rawStep(args.data(), cachePointers.data(), t), 0);
+    for (int64_t i = 0; i < width; ++i)
+      ASSERT_EQ(std::memcmp(&fromRaw[i], &fromDecoder[i], sizeof(float)), 0)
+          << "token " << t << ", element " << i << ": " << fromRaw[i]
+          << " on NaN caches, " << fromDecoder[i] << " on zeroed ones";
+  }
+  attn_decoder_free(decoder);
+  dlclose(library);
+}
 
 TEST(DecodeErrorsTest, CreateChecksItsArguments) {
   attn_decoder *decoder = nullptr;

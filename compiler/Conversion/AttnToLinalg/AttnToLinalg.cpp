@@ -331,7 +331,8 @@ struct AttentionProbsToLinalg : OpConversionPattern<attn::AttentionProbsOp> {
 /// attn-contraction-microkernel turns into vector FMAs. Between them, the
 /// softmax of the materialized path with the ring's ages as the mask: row j
 /// holds the token age(j) = (slot - j) mod C steps old, visible while
-/// age(j) < min(span, position + 1) (span: the window, or C).
+/// age(j) < min(span, position + 1) (span: the window, or C). V_g's rows
+/// not visible are read as 0, as the caches are not initialized.
 struct DecodeAttentionToLinalg : OpConversionPattern<attn::DecodeAttentionOp> {
   using OpConversionPattern::OpConversionPattern;
 
@@ -410,8 +411,11 @@ struct DecodeAttentionToLinalg : OpConversionPattern<attn::DecodeAttentionOp> {
     // One matrix product per key/value head g: out[g] = a_g x b_g, with
     // a_g = slice g of `lhs` ([G, M, K]) and b_g the [K, N] block of `rhs`
     // at (rowOf(g), colOf(g)).
+    // With `maskRows`, rows of b_g the token does not see read as 0: a
+    // value slot not yet written may hold anything (NaN: 0 * NaN is NaN),
+    // and the caches need no initialization.
     auto perHead = [&](Value lhs, Value rhs, int64_t M, int64_t K, int64_t N,
-                       bool rhsRowsPerHead) {
+                       bool rhsRowsPerHead, bool maskRows) {
       Value acc = filled(rewriter, loc, {G, M, N}, 0.0f);
       Value lb = rewriter.create<arith::ConstantIndexOp>(loc, 0);
       Value ub = rewriter.create<arith::ConstantIndexOp>(loc, G);
@@ -436,6 +440,21 @@ struct DecodeAttentionToLinalg : OpConversionPattern<attn::DecodeAttentionOp> {
                 l, RankedTensorType::get({K, N}, f32), rhs, ValueRange{offset},
                 ValueRange{}, ValueRange{}, attrs(staticOffsets), attrs({K, N}),
                 attrs({1, 1}));
+            if (maskRows) {
+              GenericBuilder gen2(b, l, 2);
+              bBlock = gen2.generic(
+                  {bBlock}, emptyF32(b, l, {K, N}),
+                  {gen2.identity(), gen2.identity()}, gen2.iterators(),
+                  [&](OpBuilder &nb, Location nl, ValueRange a) {
+                    Value j = nb.create<linalg::IndexOp>(nl, 0);
+                    Value seen = nb.create<arith::CmpIOp>(
+                        nl, arith::CmpIPredicate::ult, age(nb, nl, slot, j, C),
+                        limit);
+                    nb.create<linalg::YieldOp>(
+                        nl, ValueRange{nb.create<arith::SelectOp>(
+                                nl, seen, a[0], f32Const(nb, nl, 0.0f))});
+                  });
+            }
             Value c = slice3(iter[0], M, N);
             Value product =
                 b.create<linalg::MatmulOp>(l, ValueRange{a, bBlock}, ValueRange{c})
@@ -450,7 +469,8 @@ struct DecodeAttentionToLinalg : OpConversionPattern<attn::DecodeAttentionOp> {
     };
 
     // scores[g, r, j] = q_g[r, :] . K[g*D : (g+1)*D, j]
-    Value scores = perHead(q, keys, R, D, C, /*rhsRowsPerHead=*/true);
+    Value scores = perHead(q, keys, R, D, C, /*rhsRowsPerHead=*/true,
+                           /*maskRows=*/false);
     KeyRule ring{
         /*hidesKeys=*/true,
         [=](OpBuilder &b, Location l, Value, Value j) -> Value {
@@ -475,7 +495,8 @@ struct DecodeAttentionToLinalg : OpConversionPattern<attn::DecodeAttentionOp> {
         loc, RankedTensorType::get({G, R, C}, f32), weights,
         ArrayRef<ReassociationIndices>{{0}, {1}, {2, 3}});
     Value unnormalized =
-        perHead(weights3, values, R, C, D, /*rhsRowsPerHead=*/false);
+        perHead(weights3, values, R, C, D, /*rhsRowsPerHead=*/false,
+                /*maskRows=*/true);
 
     // out = unnormalized / rowSum (a row that sees the token itself is never
     // empty, but the guard costs nothing).

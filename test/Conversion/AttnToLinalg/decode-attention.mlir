@@ -4,7 +4,8 @@
 // the caches as tensors and, per key/value head g, multiplies: scores_g =
 // q_g [R, D] x K_g [D, C], softmax with row j visible while its age
 // (slot - j) mod C is below min(span, position + 1) (span: the window, 3
-// here), and out_g = P_g [R, C] x V_g [C, D]. C = 8, G = 2, R = 2, D = 4.
+// here), and out_g = P_g [R, C] x V_g [C, D] with the rows not seen as 0.
+// C = 8, G = 2, R = 2, D = 4.
 
 // RUN: attn-opt %s --convert-attn-to-linalg | FileCheck %s
 
@@ -34,10 +35,16 @@ func.func @decode_window(%q: tensor<1x16xf32>, %k: tensor<1x8xf32>, %v: tensor<1
   // CHECK: arith.subi %[[SLOT]]
   // CHECK: arith.remui
   // CHECK: arith.cmpi ult
-  // The output per key/value head: [R, C] x [C, D] out of the value cache.
+  // The output per key/value head: [R, C] x [C, D] out of the value cache,
+  // whose rows the token does not see read as 0 (they may hold NaN).
   // CHECK: scf.for
-  // CHECK:   tensor.extract_slice %[[VT]][0, %{{.+}}] [8, 4] [1, 1] : tensor<8x8xf32> to tensor<8x4xf32>
-  // CHECK:   linalg.matmul ins(%{{.+}}, %{{.+}} : tensor<2x8xf32>, tensor<8x4xf32>) outs(%{{.+}} : tensor<2x4xf32>)
+  // CHECK:   %[[VG:.+]] = tensor.extract_slice %[[VT]][0, %{{.+}}] [8, 4] [1, 1] : tensor<8x8xf32> to tensor<8x4xf32>
+  // CHECK:   %[[VSEEN:.+]] = linalg.generic {{.*}} ins(%[[VG]] : tensor<8x4xf32>)
+  // CHECK:     linalg.index 0 : index
+  // CHECK:     arith.remui
+  // CHECK:     %[[ROWSEEN:.+]] = arith.cmpi ult
+  // CHECK:     arith.select %[[ROWSEEN]], %{{.+}}, %{{.+}} : f32
+  // CHECK:   linalg.matmul ins(%{{.+}}, %[[VSEEN]] : tensor<2x8xf32>, tensor<8x4xf32>) outs(%{{.+}} : tensor<2x4xf32>)
   // CHECK: tensor.expand_shape {{.*}} into tensor<1x16xf32>
   %o = attn.decode_attention %q, %k, %v cache(%kc, %vc) at %pos
          heads = 4 kv_heads = 2 mask = window window = 3 scale = 0.5

@@ -22,7 +22,7 @@ extern "C" {
 
 /* Bumped on any change to the structures below; the module refuses a caller
  * built against another version. */
-#define ATTNC_HL_INTERFACE_VERSION 1
+#define ATTNC_HL_INTERFACE_VERSION 2
 
 typedef enum attnc_hl_op_kind {
   ATTNC_HL_LINEAR = 1,     /* (x, w[, b]): x @ w + b                        */
@@ -45,6 +45,8 @@ typedef enum attnc_hl_op_kind {
   ATTNC_HL_GELU,           /* (t): erf form, or tanh if gelu_tanh            */
   ATTNC_HL_SILU,
   ATTNC_HL_RELU,
+  ATTNC_HL_DECODE_ATTENTION, /* (q, k, v[, alibi]) over the caches of args
+                                key_cache and value_cache at the position */
 } attnc_hl_op_kind;
 
 typedef enum attnc_hl_mask { ATTNC_HL_MASK_NONE, ATTNC_HL_MASK_CAUSAL,
@@ -72,20 +74,30 @@ typedef struct attnc_hl_op {
   int32_t has_bias;   /* attention: operand 3 is an additive [S, T] mask */
   int32_t has_alibi;  /* attention: the last operand is [heads] slopes */
   int32_t rope_interleaved;
+  int32_t rope_at_position; /* a decode step's one row, at the position */
   int32_t gelu_tanh;
+  int32_t key_cache, value_cache; /* decode attention: argument indices */
   double scale, base, eps;
   int64_t offsets[ATTNC_HL_MAX_RANK]; /* slice, outermost first */
 } attnc_hl_op;
 
-typedef enum attnc_hl_role { ATTNC_HL_INPUT, ATTNC_HL_PARAM,
-                             ATTNC_HL_OUTPUT } attnc_hl_role;
+/* A decode step's caches are [width, context] (keys as columns) and
+ * [context, width] (values as rows); its position is a scalar. */
+typedef enum attnc_hl_role { ATTNC_HL_INPUT, ATTNC_HL_PARAM, ATTNC_HL_OUTPUT,
+                             ATTNC_HL_KEY_CACHE, ATTNC_HL_VALUE_CACHE,
+                             ATTNC_HL_POSITION } attnc_hl_role;
 
 /* An argument of the pipeline; the generated function takes them in this
- * order as halide_buffer_t pointers (inputs and params, then outputs). */
+ * order (inputs and params, a decode step's caches and position, then
+ * outputs), buffers as halide_buffer_t pointers and the position as an
+ * int64_t. A decode step's pipeline has two more outputs per cache pair
+ * after the model's: the new key, a [width, 1] column of the key cache, and
+ * the new value, a [1, width] row of the value cache, which the caller
+ * places at the token's slot (position mod context) of the caches. */
 typedef struct attnc_hl_arg {
   const char *name;
-  int32_t role; /* attnc_hl_role */
-  int32_t value;
+  int32_t role;  /* attnc_hl_role */
+  int32_t value; /* its shape's value id; -1 for the position */
 } attnc_hl_arg;
 
 typedef struct attnc_hl_model {

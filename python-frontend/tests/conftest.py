@@ -29,6 +29,19 @@ def attnc_exe():
         pytest.fail(str(e))
 
 
+def _built_backends():
+    try:
+        return attnc.available_backends()
+    except attnc.AttncError:  # no attnc: attnc_exe fails those tests
+        return ("mlir",)
+
+
+@pytest.fixture(params=_built_backends())
+def backend(request):
+    """Each backend attnc was built with, in turn."""
+    return request.param
+
+
 @pytest.fixture
 def uniform():
     """A seeded source of float32 arrays uniform in [-scale, scale]."""

@@ -1,7 +1,7 @@
 """Decode sessions: a model built with decode=True, fed token by token,
 gives the full model's outputs for the first context and a sliding window
 after it (checked against numpy), past the point where the KV cache ring
-wraps."""
+wraps, on each backend."""
 
 import math
 
@@ -72,8 +72,8 @@ def weights(uniform):
     ("causal", CONTEXT, False), (attnc.window(3), 3, False),
     ("causal", CONTEXT, True)])
 def test_decode_matches_full_model_and_numpy(attnc_exe, uniform, weights,
-                                             mask, span, rope):
-    kernel = attnc.compile(block(mask, rope)).load()
+                                             backend, mask, span, rope):
+    kernel = attnc.compile(block(mask, rope), backend=backend).load()
     x = uniform((3 * CONTEXT, WIDTH))
     decoder = kernel.decoder(**weights)
     rows = np.stack([decoder.step(x=x[t]) for t in range(len(x))])
@@ -84,8 +84,8 @@ def test_decode_matches_full_model_and_numpy(attnc_exe, uniform, weights,
     np.testing.assert_allclose(rows[:CONTEXT], full, rtol=1e-5, atol=1e-5)
 
 
-def test_prefill_then_steps_equal_steps(attnc_exe, uniform, weights):
-    kernel = attnc.compile(block("causal")).load()
+def test_prefill_then_steps_equal_steps(attnc_exe, uniform, weights, backend):
+    kernel = attnc.compile(block("causal"), backend=backend).load()
     x = uniform((CONTEXT + 4, WIDTH))
     stepped = kernel.decoder(**weights)
     one_by_one = np.stack([stepped.step(x=x[t]) for t in range(len(x))])

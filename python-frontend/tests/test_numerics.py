@@ -113,23 +113,16 @@ def silu(x):
 
 # -- helpers ------------------------------------------------------------------
 
-# Every test here runs on each backend attnc was built with, within the
-# same tolerance.
+# Every test here runs on each backend attnc was built with (conftest's
+# `backend`), within the same tolerance.
 BACKEND = "mlir"
 
 
-def _backends():
-    try:
-        return attnc.available_backends()
-    except attnc.AttncError:  # no attnc: attnc_exe fails those tests
-        return ("mlir",)
-
-
-@pytest.fixture(autouse=True, params=_backends())
-def backend(request):
+@pytest.fixture(autouse=True)
+def backend(backend):
     global BACKEND
-    BACKEND = request.param
-    return request.param
+    BACKEND = backend
+    return backend
 
 
 def run(model, **arrays):

@@ -8,7 +8,7 @@
 // in the same run. Benchmarks:
 //   bandwidth/triad/t1, t2       GB/s of the triad (24 bytes per element),
 //                                median of 20 passes
-//   decode/gpt2_block_1024/attnc/t1, t2
+//   decode/gpt2_block_1024/halide/t1, t2 (when built), then .../attnc/
 //                                tokens/s and GB/s of a step reading from
 //                                memory (cold) and of one right after
 //                                another (warm), and pct_triad: cold GB/s
@@ -18,7 +18,7 @@
 
 #include "attnc/parallel.h"
 #include "attnc/runtime.h"
-#include "gpt2_block_1024.h"
+#include "attn_bench_models.h"
 
 #include <benchmark/benchmark.h>
 
@@ -83,14 +83,18 @@ double triadPass(double *a, const double *b, const double *c, size_t n, int t) {
   return 24.0 * double(n) / dt * 1e-9;
 }
 
-void registerGpt2Decode() {
+/// The decode step of the GPT-2 block as backend `impl` compiled it.
+void registerGpt2Decode(const std::string &impl,
+                        const attn_decode_info *(*info)(void),
+                        attn_decode_fn step) {
   constexpr int64_t W = 768, C = 1024;
   // Bytes one step must read: every param once and both caches whole.
   const double paramBytes = 4.0 * (W * 3 * W + 3 * W + W * W + W);
   const double cacheBytes = 4.0 * 2 * C * W;
   const double stepBytes = paramBytes + cacheBytes;
   for (int t : {1, 2}) {
-    std::string name = "decode/gpt2_block_1024/attnc/t" + std::to_string(t);
+    std::string name =
+        "decode/gpt2_block_1024/" + impl + "/t" + std::to_string(t);
     benchmark::RegisterBenchmark(name.c_str(), [=](benchmark::State &state) {
       int previous = attn_set_num_threads(t);
       std::mt19937 rng(7);
@@ -105,9 +109,7 @@ void registerGpt2Decode() {
       std::vector<float> wo = make(W * W, 0.036f), bo = make(W, 0.1f);
       std::vector<float> x = make(W, 1.0f), y(W);
       attn_decoder *decoder = nullptr;
-      if (attn_decoder_create(gpt2_block_1024_decode_info(),
-                              gpt2_block_1024_decode_argv,
-                              &decoder) != ATTN_OK) {
+      if (attn_decoder_create(info(), step, &decoder) != ATTN_OK) {
         state.SkipWithError(attn_last_error());
         return;
       }
@@ -164,7 +166,12 @@ void registerGpt2Decode() {
 
 void registerDecode() {
   registerTriad();
-  registerGpt2Decode();
+#ifdef ATTN_BENCH_HAVE_HALIDE
+  registerGpt2Decode("halide", gpt2_block_1024_halide_decode_info,
+                     gpt2_block_1024_halide_decode_argv);
+#endif
+  registerGpt2Decode("attnc", gpt2_block_1024_decode_info,
+                     gpt2_block_1024_decode_argv);
 }
 
 } // namespace attnbench

@@ -132,7 +132,13 @@ private:
     Var x = v[0], y = v[1], xi("xi"), yi("yi"), tile("tile");
     int cols = extentOf(construct, 0), rows = extentOf(construct, 1);
     int vec = vectorFor(cols);
-    int tileCols = divisorOf(cols, {2 * vec, vec});
+    // A single row (a decode step's vector-matrix product) is bound by
+    // reading the weight: up to 16 vectors of columns per pass read 1 KB of
+    // each weight row at a time, which the memory system streams far better
+    // than 128 bytes (the MLIR backend does the same).
+    int tileCols = rows == 1 ? divisorOf(cols, {16 * vec, 8 * vec, 4 * vec,
+                                                2 * vec, vec})
+                             : divisorOf(cols, {2 * vec, vec});
     int tileRows = divisorOf(rows, {8, 6, 4, 3, 2});
     out.compute_root()
         .tile(x, y, xi, yi, tileCols, tileRows)

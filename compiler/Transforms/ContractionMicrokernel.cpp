@@ -9,6 +9,7 @@
 //                                     V = 2 vectors per row when N allows)
 //     for m0 in 0..M step R          (R = 8 rows)
 //       acc[r][v] = C[m0 + r, n0 + v*W : ...]       kept in registers
+//                   (or the value of a fill of C right before)
 //       for k in 0..K
 //         b[v] = B[k, n0 + v*W : ...]                V vector loads
 //         acc[r][v] = fma(broadcast(A[m0 + r, k]), b[v], acc[r][v])
@@ -152,8 +153,20 @@ int64_t vectorsPerRow(int64_t n, int64_t width, int64_t rows) {
   return n % (2 * width) == 0 ? 2 : 1;
 }
 
+/// The linalg.fill of C right before `op` (attn-vectorize leaves such a
+/// fill to this pass), if any: nothing runs between them, so the product
+/// may start from the fill's value instead of reading C.
+linalg::FillOp fillRightBefore(linalg::LinalgOp op, Value c) {
+  auto fill = dyn_cast_or_null<linalg::FillOp>(op->getPrevNode());
+  if (!fill || fill.getOutputs()[0] != c)
+    return nullptr;
+  return fill;
+}
+
+/// With `init`, C's blocks start from that scalar instead of C's contents.
 void emitMicrokernel(RewriterBase &rewriter, Location loc,
-                     const MatmulShape &s, int64_t width, bool parallel) {
+                     const MatmulShape &s, int64_t width, bool parallel,
+                     Value init) {
   OpBuilder &b = rewriter;
   int64_t rows = rowsDividing(s.m);
   int64_t perRow = vectorsPerRow(s.n, width, rows);
@@ -221,11 +234,15 @@ void emitMicrokernel(RewriterBase &rewriter, Location loc,
 
   // acc[r * perRow + v] holds C[m0 + r, colIndex[v] : colIndex[v] + width].
   SmallVector<Value> rowIndex, acc;
+  Value initVector =
+      init ? b.create<vector::BroadcastOp>(loc, vecType, init) : Value();
   for (int64_t r = 0; r < rows; ++r) {
     rowIndex.push_back(r == 0 ? m0 : b.create<arith::AddIOp>(loc, m0, idx(r)));
     for (int64_t v = 0; v < perRow; ++v)
-      acc.push_back(b.create<vector::LoadOp>(
-          loc, vecType, s.c, ValueRange{rowIndex[r], colIndex[v]}));
+      acc.push_back(initVector ? initVector
+                               : b.create<vector::LoadOp>(
+                                     loc, vecType, s.c,
+                                     ValueRange{rowIndex[r], colIndex[v]}));
   }
   auto kLoop = b.create<scf::ForOp>(loc, c0, idx(s.k), c1, acc);
   b.setInsertionPointToStart(kLoop.getBody());
@@ -269,10 +286,16 @@ struct ContractionMicrokernelPass
       int64_t width = vectorWidth(shape.n);
       if (width == 0)
         continue;
+      // The micro-kernel writes every element of C, so the fill's stores
+      // go: its value becomes the registers' start.
+      linalg::FillOp fill = fillRightBefore(op, shape.c);
+      Value init = fill ? fill.getInputs()[0] : Value();
       rewriter.setInsertionPoint(op);
       bool topLevel = isa<FunctionOpInterface>(op->getParentOp());
-      emitMicrokernel(rewriter, op.getLoc(), shape, width, topLevel);
+      emitMicrokernel(rewriter, op.getLoc(), shape, width, topLevel, init);
       rewriter.eraseOp(op);
+      if (fill)
+        rewriter.eraseOp(fill);
     }
   }
 };

@@ -11,8 +11,8 @@
 //     rows (flash attention's transposed scores) whole, its rows combined
 //     elementwise.
 //
-// Contractions (matmul, QK^T, PV) are left to attn-contraction-microkernel,
-// which runs on buffers.
+// Contractions (matmul, QK^T, PV) and the fills that only initialize them
+// are left to attn-contraction-microkernel, which runs on buffers.
 //
 // Max reductions become compare-and-select trees (vmaxps); exp, tanh and
 // erf become polynomial approximations on vectors instead of
@@ -76,6 +76,17 @@ std::optional<unsigned> innermostLoopDim(linalg::LinalgOp op,
   return std::nullopt;
 }
 
+/// A linalg.fill whose result is the init of a contraction and nothing
+/// else.
+bool initializesOnlyContraction(linalg::LinalgOp op) {
+  if (!isa<linalg::FillOp>(op) || !op->getResult(0).hasOneUse())
+    return false;
+  OpOperand &use = *op->getResult(0).getUses().begin();
+  auto user = dyn_cast<linalg::LinalgOp>(use.getOwner());
+  return user && linalg::isaContractionOpInterface(user) &&
+         user.isDpsInit(&use);
+}
+
 struct TilePlan {
   SmallVector<int64_t> sizes;       ///< 0: not tiled (the whole range)
   SmallVector<int64_t> interchange; ///< parallel loops, then reductions
@@ -99,8 +110,11 @@ std::optional<TilePlan> planTiles(linalg::LinalgOp op) {
   std::optional<unsigned> inDim =
       op.getNumDpsInputs() ? innermostLoopDim(op, *op.getDpsInputOperand(0))
                            : std::nullopt;
-  // Contractions are attn-contraction-microkernel's, after bufferization.
-  if (linalg::isaContractionOpInterface(op))
+  // Contractions are attn-contraction-microkernel's, after bufferization,
+  // and so is a fill that only initializes one: the micro-kernel then
+  // starts its registers at the fill's value instead of storing it and
+  // loading it back.
+  if (linalg::isaContractionOpInterface(op) || initializesOnlyContraction(op))
     return std::nullopt;
   unsigned vectorDim;
   if (inDim && isReduction(*inDim)) {

@@ -128,3 +128,29 @@ func.func @matvec(%a: memref<1x64xf32>, %b: memref<64x512xf32>, %c: memref<1x512
   linalg.matmul ins(%a, %b : memref<1x64xf32>, memref<64x512xf32>) outs(%c : memref<1x512xf32>)
   return
 }
+
+// A fill of C right before the product: the registers start at its value
+// and the fill goes (the micro-kernel writes all of C). A fill with anything
+// between it and the product stays, and C is loaded.
+// CHECK-LABEL: func.func @filled
+// CHECK-SAME: %[[INIT:[a-z0-9_]+]]: f32
+// CHECK-NOT: linalg.fill
+// CHECK: %[[START:.+]] = vector.broadcast %[[INIT]] : f32 to vector<16xf32>
+// CHECK-NOT: vector.load %arg2
+// CHECK: scf.for {{.*}} iter_args(%{{.+}} = %[[START]], %{{.+}} = %[[START]],
+// CHECK: vector.store {{.*}} %arg2
+// CHECK-LABEL: func.func @filled_earlier
+// CHECK: linalg.fill
+// CHECK: memref.copy
+// CHECK: vector.load %arg2
+func.func @filled(%a: memref<16x8xf32>, %b: memref<8x64xf32>, %c: memref<16x64xf32>, %init: f32) {
+  linalg.fill ins(%init : f32) outs(%c : memref<16x64xf32>)
+  linalg.matmul ins(%a, %b : memref<16x8xf32>, memref<8x64xf32>) outs(%c : memref<16x64xf32>)
+  return
+}
+func.func @filled_earlier(%a: memref<16x8xf32>, %b: memref<8x64xf32>, %c: memref<16x64xf32>, %d: memref<16x64xf32>, %init: f32) {
+  linalg.fill ins(%init : f32) outs(%c : memref<16x64xf32>)
+  memref.copy %d, %c : memref<16x64xf32> to memref<16x64xf32>
+  linalg.matmul ins(%a, %b : memref<16x8xf32>, memref<8x64xf32>) outs(%c : memref<16x64xf32>)
+  return
+}

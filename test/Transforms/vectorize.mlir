@@ -54,6 +54,31 @@ func.func @matmul(%a: tensor<16x8xf32>, %b: tensor<8x32xf32>, %c: tensor<16x32xf
   return %r : tensor<16x32xf32>
 }
 
+// A fill that only initializes a contraction is the micro-kernel's too (its
+// value becomes the accumulators' start); a fill read by anything else is
+// vectorized.
+// CHECK-LABEL: func.func @filled_matmul
+// CHECK: linalg.fill
+// CHECK: linalg.matmul
+// CHECK-LABEL: func.func @filled_twice
+// CHECK-NOT: linalg.fill
+// CHECK: vector.transfer_write
+// CHECK: linalg.matmul
+func.func @filled_matmul(%a: tensor<16x8xf32>, %b: tensor<8x32xf32>) -> tensor<16x32xf32> {
+  %zero = arith.constant 0.0 : f32
+  %init = tensor.empty() : tensor<16x32xf32>
+  %c = linalg.fill ins(%zero : f32) outs(%init : tensor<16x32xf32>) -> tensor<16x32xf32>
+  %r = linalg.matmul ins(%a, %b : tensor<16x8xf32>, tensor<8x32xf32>) outs(%c : tensor<16x32xf32>) -> tensor<16x32xf32>
+  return %r : tensor<16x32xf32>
+}
+func.func @filled_twice(%a: tensor<16x8xf32>, %b: tensor<8x32xf32>) -> (tensor<16x32xf32>, tensor<16x32xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %init = tensor.empty() : tensor<16x32xf32>
+  %c = linalg.fill ins(%zero : f32) outs(%init : tensor<16x32xf32>) -> tensor<16x32xf32>
+  %r = linalg.matmul ins(%a, %b : tensor<16x8xf32>, tensor<8x32xf32>) outs(%c : tensor<16x32xf32>) -> tensor<16x32xf32>
+  return %r, %c : tensor<16x32xf32>, tensor<16x32xf32>
+}
+
 // Three columns are too few lanes to vectorize: left as is.
 // CHECK-LABEL: func.func @narrow
 // CHECK: linalg.generic

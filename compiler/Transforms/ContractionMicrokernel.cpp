@@ -9,7 +9,8 @@
 //                                     V = 2 vectors per row when N allows)
 //     for m0 in 0..M step R          (R = 8 rows)
 //       acc[r][v] = C[m0 + r, n0 + v*W : ...]       kept in registers
-//                   (or the value of a fill of C right before)
+//                   (or a fill's value, or C scaled per row: the fill or
+//                   scaling of C right before, ContractionInit.h)
 //       for k in 0..K
 //         b[v] = B[k, n0 + v*W : ...]                V vector loads
 //         acc[r][v] = fma(broadcast(A[m0 + r, k]), b[v], acc[r][v])
@@ -24,6 +25,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "attnc/Passes.h"
+#include "attnc/Transforms/ContractionInit.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -153,20 +155,40 @@ int64_t vectorsPerRow(int64_t n, int64_t width, int64_t rows) {
   return n % (2 * width) == 0 ? 2 : 1;
 }
 
-/// The linalg.fill of C right before `op` (attn-vectorize leaves such a
-/// fill to this pass), if any: nothing runs between them, so the product
-/// may start from the fill's value instead of reading C.
-linalg::FillOp fillRightBefore(linalg::LinalgOp op, Value c) {
-  auto fill = dyn_cast_or_null<linalg::FillOp>(op->getPrevNode());
-  if (!fill || fill.getOutputs()[0] != c)
-    return nullptr;
-  return fill;
+/// How a product's register blocks start: from C, from a value C was just
+/// filled with, or from C with each row scaled by scale[row].
+struct BlockStart {
+  Operation *folded = nullptr; ///< the fill or scaling, erased after
+  Value fillValue;             ///< f32
+  Value rowScale;              ///< memref of one f32 per row of C
+};
+
+/// The fill or row scaling of C right before `op` (attn-vectorize leaves
+/// those to this pass): nothing runs between them, so the product can
+/// start from their result without it being stored and loaded back.
+BlockStart blockStart(linalg::LinalgOp op, Value c) {
+  BlockStart start;
+  Operation *prev = op->getPrevNode();
+  if (auto fill = dyn_cast_or_null<linalg::FillOp>(prev)) {
+    if (fill.getOutputs()[0] == c) {
+      start.folded = fill;
+      start.fillValue = fill.getInputs()[0];
+    }
+    return start;
+  }
+  auto scaling = dyn_cast_or_null<linalg::LinalgOp>(prev);
+  if (scaling && attnc::isRowScaling(scaling) &&
+      scaling.getDpsInitOperand(0)->get() == c &&
+      isa<MemRefType>(scaling.getDpsInputOperand(0)->get().getType())) {
+    start.folded = scaling;
+    start.rowScale = scaling.getDpsInputOperand(0)->get();
+  }
+  return start;
 }
 
-/// With `init`, C's blocks start from that scalar instead of C's contents.
 void emitMicrokernel(RewriterBase &rewriter, Location loc,
                      const MatmulShape &s, int64_t width, bool parallel,
-                     Value init) {
+                     const BlockStart &start) {
   OpBuilder &b = rewriter;
   int64_t rows = rowsDividing(s.m);
   int64_t perRow = vectorsPerRow(s.n, width, rows);
@@ -234,15 +256,26 @@ void emitMicrokernel(RewriterBase &rewriter, Location loc,
 
   // acc[r * perRow + v] holds C[m0 + r, colIndex[v] : colIndex[v] + width].
   SmallVector<Value> rowIndex, acc;
-  Value initVector =
-      init ? b.create<vector::BroadcastOp>(loc, vecType, init) : Value();
+  Value filled = start.fillValue ? b.create<vector::BroadcastOp>(
+                                       loc, vecType, start.fillValue)
+                                 : Value();
   for (int64_t r = 0; r < rows; ++r) {
     rowIndex.push_back(r == 0 ? m0 : b.create<arith::AddIOp>(loc, m0, idx(r)));
-    for (int64_t v = 0; v < perRow; ++v)
-      acc.push_back(initVector ? initVector
-                               : b.create<vector::LoadOp>(
-                                     loc, vecType, s.c,
-                                     ValueRange{rowIndex[r], colIndex[v]}));
+    Value scale;
+    if (start.rowScale)
+      scale = b.create<vector::BroadcastOp>(
+          loc, vecType,
+          b.create<memref::LoadOp>(loc, start.rowScale, rowIndex[r]));
+    for (int64_t v = 0; v < perRow; ++v) {
+      if (filled) {
+        acc.push_back(filled);
+        continue;
+      }
+      Value block = b.create<vector::LoadOp>(
+          loc, vecType, s.c, ValueRange{rowIndex[r], colIndex[v]});
+      acc.push_back(scale ? b.create<arith::MulFOp>(loc, scale, block)
+                          : block);
+    }
   }
   auto kLoop = b.create<scf::ForOp>(loc, c0, idx(s.k), c1, acc);
   b.setInsertionPointToStart(kLoop.getBody());
@@ -286,18 +319,41 @@ struct ContractionMicrokernelPass
       int64_t width = vectorWidth(shape.n);
       if (width == 0)
         continue;
-      // The micro-kernel writes every element of C, so the fill's stores
-      // go: its value becomes the registers' start.
-      linalg::FillOp fill = fillRightBefore(op, shape.c);
-      Value init = fill ? fill.getInputs()[0] : Value();
+      // The micro-kernel reads and writes every element of C once, so a
+      // fill or row scaling of C right before becomes its blocks' start.
+      BlockStart start = blockStart(op, shape.c);
       rewriter.setInsertionPoint(op);
       bool topLevel = isa<FunctionOpInterface>(op->getParentOp());
-      emitMicrokernel(rewriter, op.getLoc(), shape, width, topLevel, init);
+      emitMicrokernel(rewriter, op.getLoc(), shape, width, topLevel, start);
       rewriter.eraseOp(op);
-      if (fill)
-        rewriter.eraseOp(fill);
+      if (start.folded)
+        rewriter.eraseOp(start.folded);
     }
   }
 };
 
 } // namespace
+
+bool attnc::isRowScaling(linalg::LinalgOp op) {
+  auto generic = dyn_cast<linalg::GenericOp>(op.getOperation());
+  if (!generic || generic.getNumDpsInputs() != 1 ||
+      generic.getNumDpsInits() != 1 || generic.getNumLoops() != 2 ||
+      generic.getNumParallelLoops() != 2)
+    return false;
+  SmallVector<AffineMap> maps = generic.getIndexingMapsArray();
+  MLIRContext *ctx = generic.getContext();
+  if (maps[0] != AffineMap::get(2, 0, {getAffineDimExpr(0, ctx)}, ctx) ||
+      !maps[1].isIdentity())
+    return false;
+  Block &body = generic.getRegion().front();
+  if (body.getOperations().size() != 2)
+    return false;
+  auto mul = dyn_cast<arith::MulFOp>(body.front());
+  auto yield = dyn_cast<linalg::YieldOp>(body.back());
+  if (!mul || !yield || yield.getNumOperands() != 1 ||
+      yield.getOperand(0) != mul.getResult() || !mul.getType().isF32())
+    return false;
+  Value in = body.getArgument(0), out = body.getArgument(1);
+  return (mul.getLhs() == in && mul.getRhs() == out) ||
+         (mul.getLhs() == out && mul.getRhs() == in);
+}

@@ -22,6 +22,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "attnc/Passes.h"
+#include "attnc/Transforms/ContractionInit.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -76,10 +77,13 @@ std::optional<unsigned> innermostLoopDim(linalg::LinalgOp op,
   return std::nullopt;
 }
 
-/// A linalg.fill whose result is the init of a contraction and nothing
-/// else.
+/// A linalg.fill, or a scaling of each row of a matrix (flash attention's
+/// rescaled accumulator: out[i, j] = s[i] * out[i, j]), whose result is the
+/// init of a contraction and nothing else: attn-contraction-microkernel
+/// folds those into the registers it starts from.
 bool initializesOnlyContraction(linalg::LinalgOp op) {
-  if (!isa<linalg::FillOp>(op) || !op->getResult(0).hasOneUse())
+  if (!(isa<linalg::FillOp>(op) || attnc::isRowScaling(op)) ||
+      op->getNumResults() != 1 || !op->getResult(0).hasOneUse())
     return false;
   OpOperand &use = *op->getResult(0).getUses().begin();
   auto user = dyn_cast<linalg::LinalgOp>(use.getOwner());

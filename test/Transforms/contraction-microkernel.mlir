@@ -154,3 +154,23 @@ func.func @filled_earlier(%a: memref<16x8xf32>, %b: memref<8x64xf32>, %c: memref
   linalg.matmul ins(%a, %b : memref<16x8xf32>, memref<8x64xf32>) outs(%c : memref<16x64xf32>)
   return
 }
+
+// Flash attention's accumulator, each row scaled right before the product
+// adds the next key tile: the scaling goes, and each row's loaded blocks
+// are multiplied by its factor on their way into the registers.
+// CHECK-LABEL: func.func @rescaled
+// CHECK-NOT: linalg.generic
+// CHECK: scf.for %[[M0:.+]] = %c0 to %c16 step %c8
+// CHECK: %[[S0:.+]] = memref.load %arg3[%[[M0]]] : memref<16xf32>
+// CHECK: %[[F0:.+]] = vector.broadcast %[[S0]] : f32 to vector<16xf32>
+// CHECK: %[[C0:.+]] = vector.load %arg2[%[[M0]], %{{.+}}] : memref<16x64xf32>, vector<16xf32>
+// CHECK: arith.mulf %[[F0]], %[[C0]] : vector<16xf32>
+func.func @rescaled(%a: memref<16x8xf32>, %b: memref<8x64xf32>, %c: memref<16x64xf32>, %s: memref<16xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(i, j) -> (i)>, affine_map<(i, j) -> (i, j)>], iterator_types = ["parallel", "parallel"]} ins(%s : memref<16xf32>) outs(%c : memref<16x64xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %r = arith.mulf %in, %out : f32
+    linalg.yield %r : f32
+  }
+  linalg.matmul ins(%a, %b : memref<16x8xf32>, memref<8x64xf32>) outs(%c : memref<16x64xf32>)
+  return
+}

@@ -79,6 +79,21 @@ func.func @filled_twice(%a: tensor<16x8xf32>, %b: tensor<8x32xf32>) -> (tensor<1
   return %r, %c : tensor<16x32xf32>, tensor<16x32xf32>
 }
 
+// So is a scaling of each row that only feeds a contraction's init.
+// CHECK-LABEL: func.func @rescaled_matmul
+// CHECK: linalg.generic
+// CHECK-SAME: iterator_types = ["parallel", "parallel"]
+// CHECK: linalg.matmul
+func.func @rescaled_matmul(%a: tensor<16x8xf32>, %b: tensor<8x32xf32>, %c: tensor<16x32xf32>, %s: tensor<16xf32>) -> tensor<16x32xf32> {
+  %scaled = linalg.generic {indexing_maps = [affine_map<(i, j) -> (i)>, affine_map<(i, j) -> (i, j)>], iterator_types = ["parallel", "parallel"]} ins(%s : tensor<16xf32>) outs(%c : tensor<16x32xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %r = arith.mulf %in, %out : f32
+    linalg.yield %r : f32
+  } -> tensor<16x32xf32>
+  %r = linalg.matmul ins(%a, %b : tensor<16x8xf32>, tensor<8x32xf32>) outs(%scaled : tensor<16x32xf32>) -> tensor<16x32xf32>
+  return %r : tensor<16x32xf32>
+}
+
 // Three columns are too few lanes to vectorize: left as is.
 // CHECK-LABEL: func.func @narrow
 // CHECK: linalg.generic

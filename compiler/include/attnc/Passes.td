@@ -115,7 +115,8 @@ def Vectorize : Pass<"attn-vectorize", "mlir::func::FuncOp"> {
   let summary = "Tile linalg ops to vector registers and vectorize them";
   let description = [{
     Runs on linalg on tensors, before bufferization. Each statically shaped
-    linalg op but the contractions (see `attn-contraction-microkernel`) is
+    linalg op but the contractions (see `attn-contraction-microkernel`), and
+    the fills and row scalings whose only reader is a contraction's init, is
     tiled to register size and vectorized: reductions along a row's
     contiguous dimension a whole row at a time (16 elements per step for
     rows longer than 256), everything else to 16 lanes along the output's
@@ -147,7 +148,10 @@ def ContractionMicrokernel : Pass<"attn-contraction-microkernel",
     allows), 8 rows at a time held in vector registers across the whole k
     loop; per step one vector load of B per column vector and one
     broadcast of A per row feeding the FMAs. Column blocks are the outer
-    loop so the panel of B stays in cache.
+    loop so the panel of B stays in cache. A `linalg.fill` of C right
+    before the product, or a scaling of each row of C (flash attention's
+    rescaled accumulator), is folded in: the registers start from the fill's
+    value, or from C's blocks times their row's factor, and the op goes.
   }];
   let dependentDialects = [
     "mlir::arith::ArithDialect", "mlir::memref::MemRefDialect",

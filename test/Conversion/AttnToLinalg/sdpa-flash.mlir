@@ -76,7 +76,8 @@
 // m' and alpha = exp(m - m') update m in place.
 // CHECK: %[[MA:.+]]:2 = linalg.generic {{.*}} outs(%[[M]], %{{.+}} : tensor<64xf32>, tensor<64xf32>)
 // CHECK: arith.maximumf
-// CHECK: math.roundeven
+// CHECK: %[[ROUNDED:.+]] = math.fma %{{.+}}, %{{.+}}, %[[MAGIC:.+]] : f32
+// CHECK-NEXT: arith.subf %[[ROUNDED]], %[[MAGIC]] : f32
 // p = exp(s - m'), transposed like the scores.
 // CHECK: %[[P:.+]] = linalg.generic {{.*}} ins(%{{.+}}, %[[MA]]#0 : tensor<32x64xf32>, tensor<64xf32>) outs(%{{.+}} : tensor<32x64xf32>)
 // l' = alpha * l + the column sums of p, in place

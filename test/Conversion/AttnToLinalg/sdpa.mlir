@@ -94,9 +94,9 @@ func.func @sdpa_gqa_causal(%q: tensor<16x48xf32>, %k: tensor<12x16xf32>,
   // CHECK-NEXT:   %[[EMPTY_ROW:.+]] = arith.cmpf oeq, %[[L]], %[[NEG_INF]] : f32
   // CHECK-NEXT:   %[[SHIFTED:.+]] = arith.subf %[[L]], %[[M]] : f32
   // exp of the non-positive difference (SoftmaxExp.cpp): n = round(x log2
-  // e), a polynomial of x - n ln2, times 2^n from its exponent bits; 0
-  // below ln(FLT_MIN).
-  // CHECK:        math.roundeven
+  // e) by adding 1.5 * 2^23, a polynomial of x - n ln2, times 2^n from its
+  // exponent bits; 0 below ln(FLT_MIN).
+  // CHECK:        arith.constant 0x4B400000 : f32
   // CHECK:        math.fma
   // CHECK:        arith.bitcast %{{.+}} : i32 to f32
   // CHECK:        arith.cmpf olt, %[[SHIFTED]]
@@ -178,7 +178,7 @@ func.func @sdpa_window(%q: tensor<16x32xf32>) -> tensor<16x32xf32> {
   // CHECK-NEXT:   linalg.yield %[[MASKED]] : f32
   // The softmax and PV steps are the same as for the causal mask.
   // CHECK:      arith.maximumf
-  // CHECK:      math.roundeven
+  // CHECK:      arith.constant 0x4B400000 : f32
   // CHECK:      arith.divf
   // CHECK:      tensor.collapse_shape %{{.+}} {{\[}}[0], [1, 2, 3]] : tensor<16x4x1x8xf32> into tensor<16x32xf32>
   %o = attn.sdpa %q, %q, %q heads = 4 kv_heads = 4 mask = window window = 3

@@ -467,12 +467,12 @@ void Builder::buildDecodeAttention(Construct &construct) {
   construct.dotSum = Func(name("dot_sum", op));
   construct.dotSum(s, h) = 0.f;
   construct.dotSum(s, h) += q(h * D + f, 0) * keyCache(s, kvFeature);
-  construct.partialSum = Func(name("new_key_dot", op));
-  construct.partialSum(h) = 0.f;
-  construct.partialSum(h) += q(h * D + f, 0) * k(kvFeature, 0);
+  construct.newKeyDot = Func(name("new_key_dot", op));
+  construct.newKeyDot(h) = 0.f;
+  construct.newKeyDot(h) += q(h * D + f, 0) * k(kvFeature, 0);
   construct.dot = Func(name("dot", op));
   construct.dot(s, h) =
-      select(isNew, construct.partialSum(h), construct.dotSum(s, h));
+      select(isNew, construct.newKeyDot(h), construct.dotSum(s, h));
 
   Expr logit = construct.dot(s, h) * static_cast<float>(op.scale);
   if (alibi.defined())
@@ -497,7 +497,7 @@ void Builder::buildDecodeAttention(Construct &construct) {
   // not seen is never read, as its value may be NaN).
   RDom seen(0, C, "seen");
   seen.where(visibleAt(seen.x) && seen.x != slot);
-  construct.chunkKeys = seen;
+  construct.visibleSlots = seen;
   Expr kvColumn = (h / group) * D + d;
   construct.accumulator = Func(name("attention_sum", op));
   construct.accumulator(d, h) =

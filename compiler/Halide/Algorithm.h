@@ -45,7 +45,11 @@ struct Construct {
   Halide::Var rowInGroup, queryGroup;
   int panelWidth = 0;
   int64_t headDim = 0;
-  int cacheSlots = 0; ///< decode attention: the caches' context
+  // decode attention: the caches' context, the new token's own score per
+  // head, and the visible slots other than the new token's.
+  int cacheSlots = 0;
+  Halide::Func newKeyDot;
+  Halide::RDom visibleSlots;
   // linear and matmul: the reduction over the inner dimension.
   Halide::Func product;
   Halide::RDom inner;

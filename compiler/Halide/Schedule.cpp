@@ -241,7 +241,7 @@ private:
     out.compute_root();
     if (int vec = vectorFor(extentOf(construct, 0)); vec > 1)
       out.vectorize(construct.vars[0], vec);
-    construct.partialSum.compute_root();
+    construct.newKeyDot.compute_root();
     int vecS = vectorFor(C);
     int block = vecS * divisorOf(C / vecS, {4, 2});
     Var blockOfSlots("slot_block");
@@ -260,7 +260,7 @@ private:
     construct.rowSum.compute_root();
     Func acc = construct.accumulator;
     acc.compute_root().parallel(h);
-    acc.update().reorder(d, construct.chunkKeys.x, h).parallel(h);
+    acc.update().reorder(d, construct.visibleSlots.x, h).parallel(h);
     if (int vecD = vectorFor(D); vecD > 1) {
       acc.vectorize(d, vecD);
       acc.update().vectorize(d, vecD);

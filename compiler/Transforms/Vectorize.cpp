@@ -11,8 +11,9 @@
 //     rows (flash attention's transposed scores) whole, its rows combined
 //     elementwise.
 //
-// Contractions (matmul, QK^T, PV) and the fills that only initialize them
-// are left to attn-contraction-microkernel, which runs on buffers.
+// Contractions (matmul, QK^T, PV), and the fills and row scalings that only
+// initialize them (ContractionInit.h), are left to
+// attn-contraction-microkernel, which runs on buffers.
 //
 // Max reductions become compare-and-select trees (vmaxps); exp, tanh and
 // erf become polynomial approximations on vectors instead of

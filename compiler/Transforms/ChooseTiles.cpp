@@ -12,6 +12,9 @@
 
 #include "mlir/IR/Builders.h"
 
+#include <optional>
+#include <tuple>
+
 namespace attnc {
 #define GEN_PASS_DEF_CHOOSETILES
 #include "attnc/Passes.h.inc"
@@ -40,6 +43,21 @@ int64_t largestTileFor(attn::SdpaOp op) {
   return 64;
 }
 
+/// Without a mask, heads of 128 features or more take 256 queries by 32
+/// keys: each key tile's K and V rows then serve 256 queries instead of 64
+/// (H32 S2048 D128 on one thread, lowest of four calls: 406 ms against 420
+/// ms with 64 x 64; 128 x 32: 413 ms). A mask keeps square tiles: a query
+/// tile of 256 would compute a 256 x 256 triangle past the diagonal.
+std::optional<std::pair<int64_t, int64_t>>
+wideHeadTiles(attn::SdpaOp op, int64_t queries, int64_t keys) {
+  int64_t width = op.getQuery().getType().getDimSize(1);
+  int64_t headDim = width / static_cast<int64_t>(op.getHeads());
+  if (op.getMask() != attn::MaskKind::none || op.getBias() || headDim < 128 ||
+      queries % 256 != 0 || keys % 32 != 0)
+    return std::nullopt;
+  return std::make_pair(int64_t(256), int64_t(32));
+}
+
 struct ChooseTilesPass : attnc::impl::ChooseTilesBase<ChooseTilesPass> {
   using ChooseTilesBase::ChooseTilesBase;
 
@@ -64,6 +82,8 @@ struct ChooseTilesPass : attnc::impl::ChooseTilesBase<ChooseTilesPass> {
                          << " queries and " << keys << " keys";
           return WalkResult::interrupt();
         }
+      } else if (auto wide = wideHeadTiles(op, queries, keys)) {
+        std::tie(tq, tk) = *wide;
       } else {
         tq = tk = heuristicTile(queries, keys, largestTileFor(op));
         if (tq == 0)

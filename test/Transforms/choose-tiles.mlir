@@ -1,8 +1,9 @@
 // attn-choose-tiles records the attention tile sizes on each attn.sdpa as
 // attn.tiles = [query tile, key tile]; the lowering follows the attribute.
 // The heuristic takes the largest of 64, 32, 16 dividing both lengths (at
-// most 32 for a window of up to 256 keys) and leaves ops it cannot tile
-// alone (they keep the materialized lowering).
+// most 32 for a window of up to 256 keys; 256 x 32 for unmasked heads of
+// 128 features or more) and leaves ops it cannot tile alone (they keep the
+// materialized lowering).
 
 // RUN: attn-opt %s --attn-choose-tiles | FileCheck %s
 
@@ -30,6 +31,19 @@ func.func @long_window(%q: tensor<1024x64xf32>) -> tensor<1024x64xf32> {
   %o = attn.sdpa %q, %q, %q heads = 2 kv_heads = 2 mask = window window = 512 scale = 0.125
       : (tensor<1024x64xf32>, tensor<1024x64xf32>, tensor<1024x64xf32>) -> tensor<1024x64xf32>
   return %o : tensor<1024x64xf32>
+}
+
+// Unmasked heads of 128 features: 256 queries by 32 keys. With a mask, the
+// same shape keeps 64 x 64.
+// CHECK-LABEL: func.func @wide_heads
+// CHECK: attn.sdpa {{.*}} mask = none {{.*}} {attn.tiles = array<i64: 256, 32>}
+// CHECK: attn.sdpa {{.*}} mask = causal {{.*}} {attn.tiles = array<i64: 64, 64>}
+func.func @wide_heads(%q: tensor<512x256xf32>) -> tensor<512x256xf32> {
+  %o = attn.sdpa %q, %q, %q heads = 2 kv_heads = 2 mask = none scale = 0.125
+      : (tensor<512x256xf32>, tensor<512x256xf32>, tensor<512x256xf32>) -> tensor<512x256xf32>
+  %c = attn.sdpa %o, %o, %o heads = 2 kv_heads = 2 mask = causal scale = 0.125
+      : (tensor<512x256xf32>, tensor<512x256xf32>, tensor<512x256xf32>) -> tensor<512x256xf32>
+  return %c : tensor<512x256xf32>
 }
 
 // 96 = 3 * 32: 64 does not divide it.

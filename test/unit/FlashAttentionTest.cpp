@@ -95,7 +95,9 @@ INSTANTIATE_TEST_SUITE_P(
         // ALiBi without a mask: distances in both directions
         FlashCase{64, 2, 2, 8, "none", true, 32, 16},
         // one tile covering the whole context
-        FlashCase{32, 2, 2, 32, "causal", false, 32, 32}),
+        FlashCase{32, 2, 2, 32, "causal", false, 32, 32},
+        // the heuristic's tiles for unmasked heads of 128 features
+        FlashCase{512, 2, 2, 128, "none", false, 256, 32}),
         testing::ValuesIn(testedBackends())),
     nameWithBackend<FlashCase>([](const testing::TestParamInfo<FlashCase> &info) {
       return caseName(info.param);

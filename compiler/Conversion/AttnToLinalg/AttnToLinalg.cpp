@@ -331,8 +331,9 @@ struct AttentionProbsToLinalg : OpConversionPattern<attn::AttentionProbsOp> {
 /// attn-contraction-microkernel turns into vector FMAs. Between them, the
 /// softmax of the materialized path with the ring's ages as the mask: row j
 /// holds the token age(j) = (slot - j) mod C steps old, visible while
-/// age(j) < min(span, position + 1) (span: the window, or C). V_g's rows
-/// not visible are read as 0, as the caches are not initialized.
+/// age(j) < min(span, position + 1) (span: the window, or C). Position 0
+/// zeroes the value cache's other rows first: the caches come
+/// uninitialized, and a zero weight times a NaN row is NaN.
 struct DecodeAttentionToLinalg : OpConversionPattern<attn::DecodeAttentionOp> {
   using OpConversionPattern::OpConversionPattern;
 
@@ -392,6 +393,26 @@ struct DecodeAttentionToLinalg : OpConversionPattern<attn::DecodeAttentionOp> {
     rewriter.create<bufferization::MaterializeInDestinationOp>(
         loc, /*result=*/Type(), adaptor.getValue(), valueRow, /*restrict=*/false,
         /*writable=*/true);
+    // The first token (position 0) also zeroes the value cache's other
+    // rows. The product P_g x V_g below runs over every row, and a weight of
+    // 0 times a row never written (NaN, say) would not be 0; once zeroed,
+    // every row holds a zero or a value some step wrote. (The key cache
+    // needs nothing: unseen scores are selected away, never multiplied.)
+    if (C > 1) {
+      Value first = rewriter.create<arith::CmpIOp>(
+          loc, arith::CmpIPredicate::eq, position, constI64(0));
+      auto ifFirst = rewriter.create<scf::IfOp>(loc, first);
+      OpBuilder::InsertionGuard guard(rewriter);
+      rewriter.setInsertionPointToStart(&ifFirst.getThenRegion().front());
+      Value rest = rewriter.create<memref::SubViewOp>(
+          loc, MemRefType::get({C - 1, width}, f32,
+                               StridedLayoutAttr::get(getContext(), width,
+                                                      {width, 1})),
+          adaptor.getValueCache(), ValueRange{}, ValueRange{}, ValueRange{},
+          attrs({1, 0}), attrs({C - 1, width}), attrs({1, 1}));
+      rewriter.create<linalg::FillOp>(
+          loc, ValueRange{f32Const(rewriter, loc, 0.0f)}, ValueRange{rest});
+    }
     auto asTensor = [&](Value cache, ArrayRef<int64_t> shape) -> Value {
       return rewriter.create<bufferization::ToTensorOp>(
           loc, RankedTensorType::get(shape, f32), cache, /*restrict=*/true,
@@ -411,11 +432,8 @@ struct DecodeAttentionToLinalg : OpConversionPattern<attn::DecodeAttentionOp> {
     // One matrix product per key/value head g: out[g] = a_g x b_g, with
     // a_g = slice g of `lhs` ([G, M, K]) and b_g the [K, N] block of `rhs`
     // at (rowOf(g), colOf(g)).
-    // With `maskRows`, rows of b_g the token does not see read as 0: a
-    // value slot not yet written may hold anything (NaN: 0 * NaN is NaN),
-    // and the caches need no initialization.
     auto perHead = [&](Value lhs, Value rhs, int64_t M, int64_t K, int64_t N,
-                       bool rhsRowsPerHead, bool maskRows) {
+                       bool rhsRowsPerHead) {
       Value acc = filled(rewriter, loc, {G, M, N}, 0.0f);
       Value lb = rewriter.create<arith::ConstantIndexOp>(loc, 0);
       Value ub = rewriter.create<arith::ConstantIndexOp>(loc, G);
@@ -440,21 +458,6 @@ struct DecodeAttentionToLinalg : OpConversionPattern<attn::DecodeAttentionOp> {
                 l, RankedTensorType::get({K, N}, f32), rhs, ValueRange{offset},
                 ValueRange{}, ValueRange{}, attrs(staticOffsets), attrs({K, N}),
                 attrs({1, 1}));
-            if (maskRows) {
-              GenericBuilder gen2(b, l, 2);
-              bBlock = gen2.generic(
-                  {bBlock}, emptyF32(b, l, {K, N}),
-                  {gen2.identity(), gen2.identity()}, gen2.iterators(),
-                  [&](OpBuilder &nb, Location nl, ValueRange a) {
-                    Value j = nb.create<linalg::IndexOp>(nl, 0);
-                    Value seen = nb.create<arith::CmpIOp>(
-                        nl, arith::CmpIPredicate::ult, age(nb, nl, slot, j, C),
-                        limit);
-                    nb.create<linalg::YieldOp>(
-                        nl, ValueRange{nb.create<arith::SelectOp>(
-                                nl, seen, a[0], f32Const(nb, nl, 0.0f))});
-                  });
-            }
             Value c = slice3(iter[0], M, N);
             Value product =
                 b.create<linalg::MatmulOp>(l, ValueRange{a, bBlock}, ValueRange{c})
@@ -469,8 +472,7 @@ struct DecodeAttentionToLinalg : OpConversionPattern<attn::DecodeAttentionOp> {
     };
 
     // scores[g, r, j] = q_g[r, :] . K[g*D : (g+1)*D, j]
-    Value scores = perHead(q, keys, R, D, C, /*rhsRowsPerHead=*/true,
-                           /*maskRows=*/false);
+    Value scores = perHead(q, keys, R, D, C, /*rhsRowsPerHead=*/true);
     KeyRule ring{
         /*hidesKeys=*/true,
         [=](OpBuilder &b, Location l, Value, Value j) -> Value {
@@ -495,8 +497,7 @@ struct DecodeAttentionToLinalg : OpConversionPattern<attn::DecodeAttentionOp> {
         loc, RankedTensorType::get({G, R, C}, f32), weights,
         ArrayRef<ReassociationIndices>{{0}, {1}, {2, 3}});
     Value unnormalized =
-        perHead(weights3, values, R, C, D, /*rhsRowsPerHead=*/false,
-                /*maskRows=*/true);
+        perHead(weights3, values, R, C, D, /*rhsRowsPerHead=*/false);
 
     // out = unnormalized / rowSum (a row that sees the token itself is never
     // empty, but the guard costs nothing).

@@ -159,8 +159,10 @@ def Attn_DecodeAttentionOp : Attn_Op<"decode_attention"> {
     cached tokens the mask lets the new one see: the last `min(C, position +
     1)` for `causal`, the last `min(window, position + 1)` for `window`.
     A cached token `a` steps old (`a = 0` is the new token itself) is at
-    distance `a` for ALiBi. Other slots of the caches are neither read into
-    the result nor written, so the caches need no initialization.
+    distance `a` for ALiBi. Other slots of the caches are not read into the
+    result, so the caches need no initialization; at position 0 the op may
+    clear the other slots of the value cache (the MLIR lowering zeroes them,
+    as it multiplies the weights by every row).
 
     ```mlir
     %o = attn.decode_attention %q, %k, %v cache(%kc, %vc) at %pos

@@ -10,6 +10,8 @@
 #include "llvm/ADT/TypeSwitch.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <type_traits>
+
 using namespace attnc;
 using namespace mlir;
 
@@ -37,7 +39,8 @@ attnc_hl_mask maskOf(attn::MaskKind kind) {
 
 double toDouble(const llvm::APFloat &value) { return value.convertToDouble(); }
 
-/// Attention's attributes, shared by attn.sdpa and attn.attention_probs.
+/// Attention's attributes, shared by attn.sdpa, attn.attention_probs and
+/// attn.decode_attention (which has no additive mask tensor).
 template <typename AttentionOp>
 void setAttention(attnc_hl_op &out, AttentionOp op) {
   out.heads = static_cast<int64_t>(op.getHeads());
@@ -45,7 +48,8 @@ void setAttention(attnc_hl_op &out, AttentionOp op) {
   out.mask = maskOf(op.getMask());
   out.window = static_cast<int64_t>(op.getWindow().value_or(0));
   out.scale = toDouble(op.getScale());
-  out.has_bias = op.getBias() != nullptr;
+  if constexpr (!std::is_same_v<AttentionOp, attn::DecodeAttentionOp>)
+    out.has_bias = op.getBias() != nullptr;
   out.has_alibi = op.getAlibi() != nullptr;
 }
 
@@ -208,13 +212,7 @@ llvm::Expected<HalideModel> HalideModel::fromModule(ModuleOp module,
                 return false;
               out.key_cache = keys->second;
               out.value_cache = values->second;
-              out.heads = static_cast<int64_t>(attention.getHeads());
-              out.kv_heads = static_cast<int64_t>(attention.getKvHeads());
-              out.mask = maskOf(attention.getMask());
-              out.window =
-                  static_cast<int64_t>(attention.getWindow().value_or(0));
-              out.scale = toDouble(attention.getScale());
-              out.has_alibi = attention.getAlibi() != nullptr;
+              setAttention(out, attention);
               return is(ATTNC_HL_DECODE_ATTENTION);
             })
             .Case([&](attn::RopeOp rope) {

@@ -40,8 +40,9 @@ attnc::lowerToLLVMDialect(mlir::ModuleOp module,
 }
 
 /// The ABI says no output overlaps another argument (nor, in a decode step,
-/// a KV cache), so every kernel pointer is `noalias` (C `restrict`). The attn.* naming attributes have served
-/// their purpose by now and mean nothing to LLVM.
+/// a KV cache), so every kernel pointer is `noalias` (C `restrict`). The
+/// attn.* naming attributes have served their purpose by now and mean
+/// nothing to LLVM.
 static void markArgumentsNoAlias(mlir::ModuleOp module) {
   module.walk([](mlir::LLVM::LLVMFuncOp func) {
     if (!func->hasAttr("attn.model"))
@@ -60,15 +61,43 @@ static void markArgumentsNoAlias(mlir::ModuleOp module) {
   });
 }
 
+namespace {
+/// An argument attn-contraction-microkernel expects packed ahead of time.
+struct PackedArgument {
+  std::string function;
+  unsigned index;
+  int64_t panelWidth;
+};
+} // namespace
+
+static std::vector<PackedArgument> packedArguments(mlir::ModuleOp module) {
+  std::vector<PackedArgument> packed;
+  module.walk([&](mlir::LLVM::LLVMFuncOp func) {
+    for (unsigned i = 0; i < func.getNumArguments(); ++i)
+      if (auto width = func.getArgAttrOfType<mlir::IntegerAttr>(
+              i, "attn.packed_panels"))
+        packed.push_back({func.getName().str(), i, width.getInt()});
+  });
+  return packed;
+}
+
 llvm::Expected<std::unique_ptr<llvm::Module>>
 attnc::translateKernels(mlir::ModuleOp module, const Graph &graph,
                         llvm::LLVMContext &llvmContext) {
+  std::vector<PackedArgument> packed = packedArguments(module);
   markArgumentsNoAlias(module);
   std::unique_ptr<llvm::Module> llvmModule =
       mlir::translateModuleToLLVMIR(module, llvmContext, graph.name);
   if (!llvmModule)
     return llvm::createStringError(llvm::inconvertibleErrorCode(),
                                    "translation to LLVM IR failed");
+  // LLVM IR carries the layout to the kernel interface, which lays out the
+  // embedded values (KernelInterface.h).
+  for (const PackedArgument &arg : packed)
+    llvmModule->getFunction(arg.function)
+        ->addParamAttr(arg.index,
+                       llvm::Attribute::get(llvmContext, kPackedPanelsAttr,
+                                            std::to_string(arg.panelWidth)));
   if (llvm::Error err = defineParallelLaunchers(*llvmModule))
     return std::move(err);
   defineAllocationHooks(*llvmModule);

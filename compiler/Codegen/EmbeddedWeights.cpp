@@ -19,13 +19,19 @@ llvm::Error attnc::embedWeights(Graph &graph, llvm::StringRef path) {
     int64_t count = 0;
     const float *data = attn_weights_get(weights, arg.name.c_str(), &count);
     // attn_weights_load checked every param's presence and shape.
-    arg.embedded = std::make_shared<const std::vector<float>>(data, data + count);
-    // The decode step takes the same params.
-    if (graph.decodeStep)
-      for (KernelArg &stepArg : graph.decodeStep->args)
-        if (stepArg.value == arg.value)
-          stepArg.embedded = arg.embedded;
+    embedParam(graph, arg, std::vector<float>(data, data + count));
   }
   attn_weights_free(weights);
   return llvm::Error::success();
+}
+
+void attnc::embedParam(Graph &graph, KernelArg &param,
+                       std::vector<float> values) {
+  param.embedded =
+      std::make_shared<const std::vector<float>>(std::move(values));
+  // The decode step takes the same params.
+  if (graph.decodeStep)
+    for (KernelArg &stepArg : graph.decodeStep->args)
+      if (stepArg.value == param.value)
+        stepArg.embedded = param.embedded;
 }

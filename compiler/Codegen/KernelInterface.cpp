@@ -58,6 +58,33 @@ std::vector<KernelParam> kernelParams(const Graph &graph) {
 
 } // namespace
 
+/// The values of an embedded [K, N] param in the order the kernel reads
+/// them: as is, or panel after panel of W columns when its parameter
+/// `index` carries kPackedPanelsAttr = W.
+static std::vector<float> embeddedLayout(Function *kernel, unsigned index,
+                                         const KernelArg &arg) {
+  const std::vector<float> &values = *arg.embedded;
+  Attribute packed = kernel->getAttributes().getParamAttr(index, kPackedPanelsAttr);
+  if (!packed.isValid())
+    return values;
+  int64_t width = 0;
+  // The kernel would read other values than the model's: a bug in attnc.
+  if (arg.shape.size() != 2 ||
+      packed.getValueAsString().getAsInteger(10, width) || width <= 0 ||
+      arg.shape[1] % width != 0)
+    report_fatal_error("attnc: param '" + Twine(arg.name) +
+                       "' cannot be packed as its kernel expects");
+  kernel->removeParamAttr(index, kPackedPanelsAttr);
+  const int64_t rows = arg.shape[0], cols = arg.shape[1];
+  std::vector<float> panels;
+  panels.reserve(values.size());
+  for (int64_t first = 0; first < cols; first += width)
+    for (int64_t r = 0; r < rows; ++r)
+      panels.insert(panels.end(), values.begin() + r * cols + first,
+                    values.begin() + r * cols + first + width);
+  return panels;
+}
+
 /// With embedded params, the kernel MLIR compiled still takes every
 /// argument; it becomes internal under another name, and the entry point
 /// takes the rest and passes the params' constant data.
@@ -80,13 +107,14 @@ static Function *bindEmbeddedParams(Module &module, Function *kernel,
   IRBuilder<> b(BasicBlock::Create(ctx, "entry", wrapper));
   SmallVector<Value *> callArgs;
   unsigned next = 0;
-  for (const KernelParam &param : params) {
+  for (auto [index, param] : llvm::enumerate(params)) {
     if (!param.arg || !param.arg->embedded) {
       callArgs.push_back(wrapper->getArg(next++));
       continue;
     }
     const KernelArg &arg = *param.arg;
-    auto *data = ConstantDataArray::get(ctx, ArrayRef<float>(*arg.embedded));
+    auto *data = ConstantDataArray::get(
+        ctx, ArrayRef<float>(embeddedLayout(kernel, index, arg)));
     auto *global = new GlobalVariable(module, data->getType(), /*isConstant=*/true,
                                       GlobalValue::PrivateLinkage, data,
                                       graph.name + ".param." + arg.name);

@@ -57,10 +57,16 @@ private:
     return RankedTensorType::get(current->shapeOf(v), builder.getF32Type());
   }
   DictionaryAttr argAttrs(const KernelArg &arg) {
-    return builder.getDictionaryAttr(
-        {builder.getNamedAttr("attn.name", builder.getStringAttr(arg.name)),
-         builder.getNamedAttr("attn.role",
-                              builder.getStringAttr(roleName(arg.role)))});
+    SmallVector<NamedAttribute, 3> attrs = {
+        builder.getNamedAttr("attn.name", builder.getStringAttr(arg.name)),
+        builder.getNamedAttr("attn.role",
+                             builder.getStringAttr(roleName(arg.role)))};
+    // Values fixed at compile time (attnc --embed-weights) may be laid out
+    // as the kernel reads them best (attn-contraction-microkernel).
+    if (arg.embedded)
+      attrs.push_back(
+          builder.getNamedAttr("attn.embedded", builder.getUnitAttr()));
+    return builder.getDictionaryAttr(attrs);
   }
   void emit(const GraphOp &op);
   void emitFunction(ModuleOp module, const Graph &g);

@@ -17,7 +17,9 @@
 //       C[m0 + r, n0 + v*W : ...] = acc[r][v]
 //
 // n0 is outermost so the K x W panel of B stays in cache while every row
-// block of A streams past it. The generic linalg vectorizer does not reach
+// block of A streams past it. A wide B is copied into a dense panel per
+// column block (its rows lie far apart otherwise), or, when its values are
+// compiled into the object, read from panels laid out ahead of time. The generic linalg vectorizer does not reach
 // this form on MLIR 19 (it broadcasts B across the row dimension and the
 // contraction lowering then goes element by element), hence this pass.
 // Contractions of other shapes keep their linalg form (scalar loops).
@@ -28,6 +30,7 @@
 #include "attnc/Transforms/ContractionInit.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/IR/LinalgInterfaces.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -155,6 +158,21 @@ int64_t vectorsPerRow(int64_t n, int64_t width, int64_t rows) {
   return n % (2 * width) == 0 ? 2 : 1;
 }
 
+/// A product's register block: `rows` rows by `perRow` vectors of `width`
+/// lanes. Its column blocks are panels of B `perRow * width` columns wide.
+struct RegisterBlock {
+  int64_t width, rows, perRow;
+  int64_t panelWidth() const { return perRow * width; }
+};
+
+std::optional<RegisterBlock> registerBlockFor(const MatmulShape &s) {
+  int64_t width = vectorWidth(s.n);
+  if (width == 0)
+    return std::nullopt;
+  int64_t rows = rowsDividing(s.m);
+  return RegisterBlock{width, rows, vectorsPerRow(s.n, width, rows)};
+}
+
 /// How a product's register blocks start: from C, from a value C was just
 /// filled with, or from C with each row scaled by scale[row].
 struct BlockStart {
@@ -186,12 +204,14 @@ BlockStart blockStart(linalg::LinalgOp op, Value c) {
   return start;
 }
 
+/// `prepacked`: B arrives laid out as [N / panel width, K, panel width]
+/// (attn.packed_panels).
 void emitMicrokernel(RewriterBase &rewriter, Location loc,
-                     const MatmulShape &s, int64_t width, bool parallel,
-                     const BlockStart &start) {
+                     const MatmulShape &s, const RegisterBlock &block,
+                     bool parallel, bool prepacked, const BlockStart &start) {
   OpBuilder &b = rewriter;
-  int64_t rows = rowsDividing(s.m);
-  int64_t perRow = vectorsPerRow(s.n, width, rows);
+  const int64_t width = block.width, rows = block.rows,
+                perRow = block.perRow;
   auto vecType = VectorType::get({width}, b.getF32Type());
   auto idx = [&](int64_t v) -> Value {
     return b.create<arith::ConstantIndexOp>(loc, v);
@@ -227,10 +247,23 @@ void emitMicrokernel(RewriterBase &rewriter, Location loc,
   // (a 1024 x 768 x 2304 linear: 152 GFLOP/s in place, 165 packed).
   Value panel = s.b;
   SmallVector<Value> panelCol = colIndex;
-  int64_t panelWidth = perRow * width;
-  bool pack =
-      parallel && s.n > panelWidth && s.m / rows >= kMinRowBlocksToPack;
-  if (pack) { // freed by buffer-deallocation-pipeline, which runs later
+  int64_t panelWidth = block.panelWidth();
+  bool pack = !prepacked && parallel && s.n > panelWidth &&
+              s.m / rows >= kMinRowBlocksToPack;
+  if (prepacked) { // the panel starting at column n0 starts at n0 * K
+    auto panelType = MemRefType::get(
+        {s.k, panelWidth}, b.getF32Type(),
+        StridedLayoutAttr::get(b.getContext(), ShapedType::kDynamic,
+                               {panelWidth, 1}));
+    Value offset = b.create<arith::MulIOp>(loc, n0, idx(s.k));
+    panel = b.create<memref::ReinterpretCastOp>(
+        loc, panelType, s.b, OpFoldResult(offset),
+        ArrayRef<OpFoldResult>{b.getIndexAttr(s.k),
+                               b.getIndexAttr(panelWidth)},
+        ArrayRef<OpFoldResult>{b.getIndexAttr(panelWidth), b.getIndexAttr(1)});
+    for (int64_t v = 0; v < perRow; ++v)
+      panelCol[v] = idx(v * width);
+  } else if (pack) { // freed by buffer-deallocation-pipeline, which runs later
     auto packedType = MemRefType::get({s.k, panelWidth}, b.getF32Type());
     Value packed = b.create<memref::AllocOp>(loc, packedType,
                                              b.getI64IntegerAttr(64));
@@ -306,26 +339,67 @@ void emitMicrokernel(RewriterBase &rewriter, Location loc,
                                 ValueRange{rowIndex[r], colIndex[v]});
 }
 
+struct Match {
+  Operation *op;
+  MatmulShape shape;
+  RegisterBlock block;
+};
+
+/// The arguments of `func` marked attn.embedded whose every reader is one
+/// of `matches` reading it as its whole B, all with the same panel width,
+/// narrower than B. Those can be packed ahead of time: the copy a product
+/// would make per call is then made once, by whoever lays out the values.
+llvm::SmallDenseSet<Value> argumentsToPrepack(func::FuncOp func,
+                                              ArrayRef<Match> matches) {
+  llvm::SmallDenseSet<Value> result;
+  for (BlockArgument arg : func.getArguments()) {
+    auto type = dyn_cast<MemRefType>(arg.getType());
+    if (!func.getArgAttr(arg.getArgNumber(), "attn.embedded") || !type ||
+        type.getRank() != 2 || !type.getLayout().isIdentity() ||
+        arg.use_empty())
+      continue;
+    std::optional<int64_t> panelWidth;
+    bool allProducts = llvm::all_of(arg.getUsers(), [&](Operation *user) {
+      const Match *m = llvm::find_if(matches, [&](const Match &m) {
+        return m.op == user;
+      });
+      if (m == matches.end() || m->shape.b != arg || m->shape.a == arg ||
+          m->shape.c == arg ||
+          (panelWidth && *panelWidth != m->block.panelWidth()))
+        return false;
+      panelWidth = m->block.panelWidth();
+      return true;
+    });
+    if (allProducts && *panelWidth < type.getDimSize(1)) {
+      func.setArgAttr(arg.getArgNumber(), "attn.packed_panels",
+                      Builder(func).getI64IntegerAttr(*panelWidth));
+      result.insert(arg);
+    }
+  }
+  return result;
+}
+
 struct ContractionMicrokernelPass
     : attnc::impl::ContractionMicrokernelBase<ContractionMicrokernelPass> {
   void runOnOperation() override {
-    SmallVector<std::pair<linalg::LinalgOp, MatmulShape>> matches;
+    SmallVector<Match> matches;
     getOperation()->walk([&](linalg::LinalgOp op) {
       if (std::optional<MatmulShape> shape = matchMatmul(op))
-        matches.push_back({op, *shape});
+        if (std::optional<RegisterBlock> block = registerBlockFor(*shape))
+          matches.push_back({op, *shape, *block});
     });
+    llvm::SmallDenseSet<Value> prepacked =
+        argumentsToPrepack(getOperation(), matches);
     IRRewriter rewriter(&getContext());
-    for (auto &[op, shape] : matches) {
-      int64_t width = vectorWidth(shape.n);
-      if (width == 0)
-        continue;
+    for (Match &m : matches) {
       // The micro-kernel reads and writes every element of C once, so a
       // fill or row scaling of C right before becomes its blocks' start.
-      BlockStart start = blockStart(op, shape.c);
-      rewriter.setInsertionPoint(op);
-      bool topLevel = isa<FunctionOpInterface>(op->getParentOp());
-      emitMicrokernel(rewriter, op.getLoc(), shape, width, topLevel, start);
-      rewriter.eraseOp(op);
+      BlockStart start = blockStart(cast<linalg::LinalgOp>(m.op), m.shape.c);
+      rewriter.setInsertionPoint(m.op);
+      bool topLevel = isa<FunctionOpInterface>(m.op->getParentOp());
+      emitMicrokernel(rewriter, m.op->getLoc(), m.shape, m.block, topLevel,
+                      prepacked.contains(m.shape.b), start);
+      rewriter.eraseOp(m.op);
       if (start.folded)
         rewriter.eraseOp(start.folded);
     }

@@ -2,7 +2,9 @@
 // blocks of two 16-lane vectors outermost (an scf.forall at the top level of
 // a function: the blocks are independent tasks), 8 rows of C (16 accumulators)
 // held in vector registers across the whole k loop; per k, two vector loads
-// of B and one broadcast of A per row feeding two FMAs.
+// of B and one broadcast of A per row feeding two FMAs. A wide B is copied
+// panel by panel, or read from panels laid out ahead of time when its values
+// are compiled in.
 
 // RUN: attn-opt %s --pass-pipeline='builtin.module(func.func(attn-contraction-microkernel,canonicalize))' | FileCheck %s
 
@@ -172,5 +174,70 @@ func.func @rescaled(%a: memref<16x8xf32>, %b: memref<8x64xf32>, %c: memref<16x64
     linalg.yield %r : f32
   }
   linalg.matmul ins(%a, %b : memref<16x8xf32>, memref<8x64xf32>) outs(%c : memref<16x64xf32>)
+  return
+}
+
+// A B whose values are compiled in (attn.embedded) is packed ahead of time:
+// the argument says its panel width, and each column block reads its panel
+// where the packed layout [128 / 32, 8, 32] puts it, at n0 * 8, with no copy
+// per call. Here even 16 rows (2 row blocks, too few to pay for a copy)
+// read the packed panels, which cost nothing at run time.
+// CHECK-LABEL: func.func @embedded(
+// CHECK-SAME: %arg1: memref<8x128xf32> {attn.embedded, attn.packed_panels = 32 : i64}
+// CHECK-NOT: memref.alloc
+// CHECK: scf.forall (%[[N0:.+]]) = (0) to (128) step (32)
+// CHECK: %[[OFF:.+]] = arith.muli %[[N0]], %c8
+// CHECK: %[[PANEL:.+]] = memref.reinterpret_cast %arg1 to offset: [%[[OFF]]], sizes: [8, 32], strides: [32, 1] : memref<8x128xf32> to memref<8x32xf32, strided<[32, 1], offset: ?>>
+// CHECK: scf.for %[[M0:.+]] = %c0 to %c16 step %c8
+// CHECK: scf.for %[[K:.+]] = %c0 to %c8 step %c1 iter_args
+// CHECK: vector.load %[[PANEL]][%[[K]], %c0]
+// CHECK: vector.load %[[PANEL]][%[[K]], %c16]
+func.func @embedded(%a: memref<16x8xf32>, %b: memref<8x128xf32> {attn.embedded}, %c: memref<16x128xf32>) {
+  linalg.matmul ins(%a, %b : memref<16x8xf32>, memref<8x128xf32>) outs(%c : memref<16x128xf32>)
+  return
+}
+
+// Two products reading the same embedded B with the same panels share it.
+// CHECK-LABEL: func.func @embedded_twice(
+// CHECK-SAME: {attn.embedded, attn.packed_panels = 32 : i64}
+// CHECK-COUNT-2: memref.reinterpret_cast %arg1
+func.func @embedded_twice(%a: memref<32x8xf32>, %b: memref<8x64xf32> {attn.embedded}, %c: memref<32x64xf32>, %d: memref<32x64xf32>) {
+  linalg.matmul ins(%a, %b : memref<32x8xf32>, memref<8x64xf32>) outs(%c : memref<32x64xf32>)
+  linalg.matmul ins(%a, %b : memref<32x8xf32>, memref<8x64xf32>) outs(%d : memref<32x64xf32>)
+  return
+}
+
+// Not packed: another reader would see the values out of order (the copy
+// here), the panels of two readers differ (a single row takes 16 vectors,
+// 256 columns, 32 rows take 32), a B no wider than one panel is already
+// laid out so, and only embedded arguments are.
+// CHECK-LABEL: func.func @embedded_also_copied(
+// CHECK-SAME: %arg1: memref<8x128xf32> {attn.embedded}, %arg2
+// CHECK-NOT: reinterpret_cast
+// CHECK-LABEL: func.func @embedded_different_panels(
+// CHECK-SAME: %arg2: memref<8x512xf32> {attn.embedded}, %arg3
+// CHECK-NOT: reinterpret_cast
+// CHECK-LABEL: func.func @embedded_one_panel(
+// CHECK-SAME: %arg1: memref<8x32xf32> {attn.embedded}, %arg2
+// CHECK-NOT: reinterpret_cast
+// CHECK-LABEL: func.func @not_embedded(
+// CHECK-SAME: %arg1: memref<8x128xf32>, %arg2
+// CHECK-NOT: reinterpret_cast
+func.func @embedded_also_copied(%a: memref<32x8xf32>, %b: memref<8x128xf32> {attn.embedded}, %c: memref<32x128xf32>, %d: memref<8x128xf32>) {
+  linalg.matmul ins(%a, %b : memref<32x8xf32>, memref<8x128xf32>) outs(%c : memref<32x128xf32>)
+  memref.copy %b, %d : memref<8x128xf32> to memref<8x128xf32>
+  return
+}
+func.func @embedded_different_panels(%a: memref<32x8xf32>, %row: memref<1x8xf32>, %b: memref<8x512xf32> {attn.embedded}, %c: memref<32x512xf32>, %d: memref<1x512xf32>) {
+  linalg.matmul ins(%a, %b : memref<32x8xf32>, memref<8x512xf32>) outs(%c : memref<32x512xf32>)
+  linalg.matmul ins(%row, %b : memref<1x8xf32>, memref<8x512xf32>) outs(%d : memref<1x512xf32>)
+  return
+}
+func.func @embedded_one_panel(%a: memref<32x8xf32>, %b: memref<8x32xf32> {attn.embedded}, %c: memref<32x32xf32>) {
+  linalg.matmul ins(%a, %b : memref<32x8xf32>, memref<8x32xf32>) outs(%c : memref<32x32xf32>)
+  return
+}
+func.func @not_embedded(%a: memref<16x8xf32>, %b: memref<8x128xf32>, %c: memref<16x128xf32>) {
+  linalg.matmul ins(%a, %b : memref<16x8xf32>, memref<8x128xf32>) outs(%c : memref<16x128xf32>)
   return
 }

@@ -27,13 +27,16 @@ std::optional<Graph> attnc::test::checkText(const std::string &text,
 std::unique_ptr<CompiledModel>
 CompiledModel::compile(const std::string &text, std::string &error,
                        const AttnOptimizationOptions &options,
-                       bool attentionProbs, Backend backend) {
+                       bool attentionProbs, Backend backend,
+                       const std::function<void(Graph &)> &prepare) {
   std::unique_ptr<CompiledModel> m(new CompiledModel());
   m->graph_ = checkText(text, m->sourceMgr_, error);
   if (!m->graph_)
     return nullptr;
   if (attentionProbs)
     addAttentionProbOutputs(*m->graph_);
+  if (prepare)
+    prepare(*m->graph_);
   llvm::SmallString<128> path;
   if (std::error_code ec =
           llvm::sys::fs::createTemporaryFile("attnc-test", "so", path)) {
@@ -68,7 +71,8 @@ CompiledModel::run(std::vector<std::vector<float>> &inputs,
   outputs.reserve(graph_->args.size());
   std::vector<void *> args;
   size_t next = 0;
-  for (const KernelArg &arg : graph_->args) {
+  for (const KernelArg *abiArg : graph_->abiArgs()) {
+    const KernelArg &arg = *abiArg;
     if (arg.role == ArgRole::Output) {
       // NaN-filled, so an element the kernel forgets to write cannot pass.
       outputs.emplace_back(numElements(arg.shape), __builtin_nanf(""));

@@ -13,6 +13,7 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -28,18 +29,21 @@ std::optional<Graph> checkText(const std::string &text, llvm::SourceMgr &sm,
 class CompiledModel {
 public:
   /// With `attentionProbs`, as attnc --emit-attention-probs: every
-  /// attention call also returns its softmax weights.
+  /// attention call also returns its softmax weights. `prepare` may change
+  /// the checked graph before it is compiled (embed params, say).
   static std::unique_ptr<CompiledModel>
   compile(const std::string &text, std::string &error,
           const AttnOptimizationOptions &options = {},
-          bool attentionProbs = false, Backend backend = Backend::MLIR);
+          bool attentionProbs = false, Backend backend = Backend::MLIR,
+          const std::function<void(Graph &)> &prepare = nullptr);
   ~CompiledModel();
 
   const Graph &graph() const { return *graph_; }
   attn_model *model() const { return model_; }
   const std::string &libraryPath() const { return path_; }
 
-  /// Runs the kernel on `inputs` (one per input/param, ABI order) and returns
+  /// Runs the kernel on `inputs` (one per input and param the C signature
+  /// takes, ABI order: none for an embedded param) and returns
   /// the outputs; `error` is set if the runtime reports a failure.
   std::vector<std::vector<float>>
   run(std::vector<std::vector<float>> &inputs, std::string &error) const;

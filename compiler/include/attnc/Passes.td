@@ -152,6 +152,15 @@ def ContractionMicrokernel : Pass<"attn-contraction-microkernel",
     before the product, or a scaling of each row of C (flash attention's
     rescaled accumulator), is folded in: the registers start from the fill's
     value, or from C's blocks times their row's factor, and the op goes.
+
+    A product copies the panel of a wide B into a dense buffer per column
+    block, once per call. A B whose values are known when the model is
+    compiled (a function argument marked `attn.embedded`, attnc
+    --embed-weights) is packed ahead of time instead: when every reader of
+    the argument is such a product with the same panel width W, the
+    argument gets `attn.packed_panels = W` and the products read it as
+    [N / W, K, W], panel after panel; whoever supplies the values
+    (attnc's kernel interface) lays them out so.
   }];
   let dependentDialects = [
     "mlir::arith::ArithDialect", "mlir::memref::MemRefDialect",

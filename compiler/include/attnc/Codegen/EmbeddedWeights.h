@@ -22,6 +22,10 @@ namespace attnc {
 /// Loads `path` and marks every param of `graph` embedded with its values.
 llvm::Error embedWeights(Graph &graph, llvm::StringRef path);
 
+/// Marks `param` of `graph`, and the same param of its decode step, embedded
+/// with `values` (as many as its shape holds, row-major).
+void embedParam(Graph &graph, KernelArg &param, std::vector<float> values);
+
 } // namespace attnc
 
 #endif // ATTNC_CODEGEN_EMBEDDEDWEIGHTS_H

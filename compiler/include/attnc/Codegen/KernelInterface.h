@@ -21,6 +21,11 @@ class raw_ostream;
 
 namespace attnc {
 
+/// The string attribute of a kernel parameter that attn-contraction-
+/// microkernel reads as panels [N / W, K, W] of its [K, N] matrix (W its
+/// value): an embedded param's values are compiled in that order.
+inline constexpr const char *kPackedPanelsAttr = "attn-packed-panels";
+
 /// Adds `const attn_kernel_info *NAME_info(void)` and
 /// `int NAME_argv(void **args)` next to the kernel function `NAME`.
 llvm::Error addKernelInterface(llvm::Module &module, const Graph &graph);

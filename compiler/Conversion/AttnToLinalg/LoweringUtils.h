@@ -158,6 +158,18 @@ inline mlir::Value softmaxExp(mlir::OpBuilder &b, mlir::Location l,
   return expDifferenceUnlessNegInf(b, l, x, x, m, 0.0f);
 }
 
+/// A row max to subtract from the row's scores before exp: m, or 0 where m
+/// is -inf (the row has no visible key, or none yet). A hidden key's -inf
+/// minus it is then -inf, whose exp (expOfNonPositive) is 0; a NaN score
+/// stays NaN. Where m is finite this is m: the weights do not change.
+inline mlir::Value finiteRowMax(mlir::OpBuilder &b, mlir::Location l,
+                                mlir::Value m) {
+  mlir::Value isNegInf = b.create<mlir::arith::CmpFOp>(
+      l, mlir::arith::CmpFPredicate::OEQ, m, f32Const(b, l, kNegInf));
+  return b.create<mlir::arith::SelectOp>(l, isNegInf, f32Const(b, l, 0.0f),
+                                         m);
+}
+
 /// The online softmax's rescale factor exp(mOld - mNew), 1 while the row's
 /// max is still -inf (nothing visible yet, so nothing summed to rescale).
 inline mlir::Value rescaleFactor(mlir::OpBuilder &b, mlir::Location l,

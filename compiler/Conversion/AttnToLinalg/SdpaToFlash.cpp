@@ -327,25 +327,36 @@ struct SdpaToFlash : OpConversionPattern<attn::SdpaOp> {
                 l, ValueRange{nb.create<arith::MaximumFOp>(l, a[0], a[1])});
           });
       GenericBuilder gen1(b, loc, 1);
+      //
+      // The weights subtract m' with -inf made 0 (m'' below): a hidden
+      // key's score -inf then gives -inf, whose exp is 0, even in a row
+      // that has seen no key yet, where -inf - -inf would be NaN. That is
+      // one compare per query here instead of one per score there.
+      auto emptyRow = [&] {
+        return b.create<tensor::EmptyOp>(loc, ArrayRef<int64_t>{Tq}, f32);
+      };
       auto rowUpdate = b.create<linalg::GenericOp>(
-          loc, TypeRange{rowType, rowType}, ValueRange{tileMax},
-          ValueRange{mOld, b.create<tensor::EmptyOp>(loc, ArrayRef<int64_t>{Tq},
-                                                     f32)},
-          ArrayRef<AffineMap>{gen1.identity(), gen1.identity(),
-                              gen1.identity()},
+          loc, TypeRange{rowType, rowType, rowType}, ValueRange{tileMax},
+          ValueRange{mOld, emptyRow(), emptyRow()},
+          SmallVector<AffineMap>(4, gen1.identity()),
           ArrayRef<IteratorType>{par},
           [](OpBuilder &nb, Location l, ValueRange a) {
             Value mNew = nb.create<arith::MaximumFOp>(l, a[0], a[1]);
             Value alpha = rescaleFactor(nb, l, a[1], mNew);
-            nb.create<linalg::YieldOp>(l, ValueRange{mNew, alpha});
+            nb.create<linalg::YieldOp>(
+                l, ValueRange{mNew, alpha, finiteRowMax(nb, l, mNew)});
           });
-      Value mNew = rowUpdate.getResult(0), alpha = rowUpdate.getResult(1);
-      // p = exp(logits - m'), transposed like the scores: loops (j, i).
+      Value mNew = rowUpdate.getResult(0), alpha = rowUpdate.getResult(1),
+            mFinite = rowUpdate.getResult(2);
+      // p = exp(logits - m''), transposed like the scores: loops (j, i).
+      // A NaN score stays NaN (so does its row's sum and output).
       Value p = gen2.generic(
-          {logits, mNew}, emptyF32(b, loc, {Tk, Tq}),
+          {logits, mFinite}, emptyF32(b, loc, {Tk, Tq}),
           {gen2.identity(), gen2.map({1}), gen2.identity()}, {par, par},
           [](OpBuilder &nb, Location l, ValueRange a) {
-            nb.create<linalg::YieldOp>(l, softmaxExp(nb, l, a[0], a[1]));
+            nb.create<linalg::YieldOp>(
+                l, expOfNonPositive(
+                       nb, l, nb.create<arith::SubFOp>(l, a[0], a[1])));
           });
       // l' = alpha * l + rowsum(p)
       Value lScaled = gen1.generic(

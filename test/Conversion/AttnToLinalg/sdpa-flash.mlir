@@ -73,13 +73,23 @@
 // Each query's max over the tile's keys: a reduction over the rows.
 // CHECK: linalg.generic {{.*}} iterator_types = ["reduction", "parallel"]} ins(%{{.+}} : tensor<32x64xf32>) outs(%{{.+}} : tensor<64xf32>)
 // CHECK: arith.maximumf
-// m' and alpha = exp(m - m') update m in place.
-// CHECK: %[[MA:.+]]:2 = linalg.generic {{.*}} outs(%[[M]], %{{.+}} : tensor<64xf32>, tensor<64xf32>)
-// CHECK: arith.maximumf
+// m' and alpha = exp(m - m') update m in place; m'' is m' with -inf made 0.
+// CHECK: %[[MA:.+]]:3 = linalg.generic {{.*}} outs(%[[M]], %{{.+}}, %{{.+}} : tensor<64xf32>, tensor<64xf32>, tensor<64xf32>)
+// CHECK: %[[MNEW:.+]] = arith.maximumf
 // CHECK: %[[ROUNDED:.+]] = math.fma %{{.+}}, %{{.+}}, %[[MAGIC:.+]] : f32
 // CHECK-NEXT: arith.subf %[[ROUNDED]], %[[MAGIC]] : f32
-// p = exp(s - m'), transposed like the scores.
-// CHECK: %[[P:.+]] = linalg.generic {{.*}} ins(%{{.+}}, %[[MA]]#0 : tensor<32x64xf32>, tensor<64xf32>) outs(%{{.+}} : tensor<32x64xf32>)
+// CHECK: %[[NOMAX:.+]] = arith.cmpf oeq, %[[MNEW]], %cst
+// CHECK: %[[FINITE:.+]] = arith.select %[[NOMAX]], %{{.+}}, %[[MNEW]] : f32
+// CHECK: linalg.yield %[[MNEW]], %{{.+}}, %[[FINITE]]
+// p = exp(s - m''), transposed like the scores: -inf scores (hidden keys)
+// give 0 without a test per score.
+// CHECK: %[[P:.+]] = linalg.generic {{.*}} ins(%{{.+}}, %[[MA]]#2 : tensor<32x64xf32>, tensor<64xf32>) outs(%{{.+}} : tensor<32x64xf32>)
+// CHECK-NEXT: ^bb0
+// CHECK-NEXT: arith.subf
+// CHECK-NOT: arith.cmpf oeq
+// CHECK: arith.cmpf olt
+// CHECK-NOT: arith.cmpf
+// CHECK: linalg.yield
 // l' = alpha * l + the column sums of p, in place
 // CHECK: linalg.generic {{.*}} ins(%[[MA]]#1 : tensor<64xf32>) outs(%[[L]] : tensor<64xf32>)
 // CHECK: linalg.generic {{.*}} iterator_types = ["reduction", "parallel"]} ins(%[[P]] : tensor<32x64xf32>)

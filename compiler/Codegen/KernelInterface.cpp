@@ -64,7 +64,8 @@ std::vector<KernelParam> kernelParams(const Graph &graph) {
 static std::vector<float> embeddedLayout(Function *kernel, unsigned index,
                                          const KernelArg &arg) {
   const std::vector<float> &values = *arg.embedded;
-  Attribute packed = kernel->getAttributes().getParamAttr(index, kPackedPanelsAttr);
+  Attribute packed =
+      kernel->getAttributes().getParamAttr(index, kPackedPanelsAttr);
   if (!packed.isValid())
     return values;
   int64_t width = 0;

@@ -19,9 +19,10 @@
 // n0 is outermost so the K x W panel of B stays in cache while every row
 // block of A streams past it. A wide B is copied into a dense panel per
 // column block (its rows lie far apart otherwise), or, when its values are
-// compiled into the object, read from panels laid out ahead of time. The generic linalg vectorizer does not reach
-// this form on MLIR 19 (it broadcasts B across the row dimension and the
-// contraction lowering then goes element by element), hence this pass.
+// compiled into the object, read from panels laid out ahead of time. The
+// generic linalg vectorizer does not reach this form on MLIR 19 (it
+// broadcasts B across the row dimension and the contraction lowering then
+// goes element by element), hence this pass.
 // Contractions of other shapes keep their linalg form (scalar loops).
 //
 //===----------------------------------------------------------------------===//

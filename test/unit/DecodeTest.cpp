@@ -36,13 +36,8 @@ namespace {
 
 constexpr int64_t kContext = 16;
 
-struct DecodeCase {
-  const char *name;
-  const char *source;
-};
-
 // Each model has `decode`, a token input x : [context, 32] and output y.
-const DecodeCase kCases[] = {
+const NamedModel kCases[] = {
     {"causal_block", R"(model causal_block {
   context = 16
   decode
@@ -97,7 +92,7 @@ model llama_two_layers {
 })"},
 };
 
-using DecodeTest = BackendTest<DecodeCase>;
+using DecodeTest = BackendTest<NamedModel>;
 
 std::vector<float> randomRows(int64_t rows, int64_t width, uint64_t seed) {
   std::mt19937_64 rng(seed);
@@ -218,10 +213,7 @@ INSTANTIATE_TEST_SUITE_P(
     Models, DecodeTest,
     testing::Combine(testing::ValuesIn(kCases),
                      testing::ValuesIn(testedBackends())),
-    nameWithBackend<DecodeCase>(
-        [](const testing::TestParamInfo<DecodeCase> &info) {
-          return std::string(info.param.name);
-        }));
+    namedModelWithBackend());
 
 // NAME_decode on caches whose every float is NaN (the ABI asks no
 // initialization of them) gives, bit for bit, what the decoder's zeroed

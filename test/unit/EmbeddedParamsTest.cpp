@@ -25,15 +25,10 @@ using namespace attnc::test;
 
 namespace {
 
-struct EmbedCase {
-  const char *name;
-  const char *source;
-};
-
 // Products wider than a panel of 32 columns, whose weights are packed ahead
 // of time, next to ones that are not (w_o of 32 columns, a bias, a norm's
 // gain), with a decode step.
-const EmbedCase kCases[] = {
+const NamedModel kCases[] = {
     {"gpt_block", R"(model gpt_block {
   context = 32
   decode
@@ -62,7 +57,7 @@ const EmbedCase kCases[] = {
 })"},
 };
 
-using EmbeddedParamsTest = BackendTest<EmbedCase>;
+using EmbeddedParamsTest = BackendTest<NamedModel>;
 
 /// Compiles the case with every param embedded with `values` (one per
 /// input and param in ABI order, as makeRandomArguments gives).
@@ -164,9 +159,6 @@ INSTANTIATE_TEST_SUITE_P(
     Models, EmbeddedParamsTest,
     testing::Combine(testing::ValuesIn(kCases),
                      testing::ValuesIn(testedBackends())),
-    nameWithBackend<EmbedCase>(
-        [](const testing::TestParamInfo<EmbedCase> &info) {
-          return std::string(info.param.name);
-        }));
+    namedModelWithBackend());
 
 } // namespace

@@ -92,6 +92,20 @@ auto nameWithBackend(CaseNamer caseName) {
   };
 }
 
+/// A whole model's source and the name its test cases take.
+struct NamedModel {
+  const char *name;
+  const char *source;
+};
+
+/// Test names "<model name>_<backend>" for a suite over NamedModel cases.
+inline auto namedModelWithBackend() {
+  return nameWithBackend<NamedModel>(
+      [](const testing::TestParamInfo<NamedModel> &info) {
+        return std::string(info.param.name);
+      });
+}
+
 /// The text of a file under the source tree, e.g. "examples/gpt2_block.attn".
 std::string readSourceFile(const std::string &relativePath);
 

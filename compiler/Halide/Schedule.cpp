@@ -9,6 +9,12 @@ using namespace attnc::hl;
 
 namespace {
 
+/// Attention runs in at least this many tasks: one per head, or parts of
+/// heads when there are fewer heads. Whole heads measured best (two parts
+/// per head at 8 heads lost most of the gain of whole heads over single
+/// query tiles); 8 tasks keep up to 8 threads busy.
+constexpr int kMinAttentionTasks = 8;
+
 /// The largest of `candidates` (descending) that divides `n`: tiles that
 /// divide their loop exactly keep constant extents, so they can be
 /// unrolled, and need no tail code.
@@ -163,32 +169,43 @@ private:
     return 1;
   }
 
-  /// Attention: tasks are (head, query tile) pairs, consecutive tasks on
-  /// the same head so its keys and values stay in cache. Inside a task:
-  /// scores of the tile's rows against the keys they see (a register-
-  /// blocked product over the head's features), their maximum, the
-  /// weights, their sum, and the weighted sum of values.
+  /// Attention: a task is a head, or a part of its query tiles when there
+  /// are too few heads to keep the threads busy. A task packs the keys its
+  /// tiles see (so they stay in its core's cache and no parallel pass of
+  /// its own packs them first: at 8 heads and S512, that pass and its
+  /// wake-up of the workers cost 10-15 % on two threads), then runs its
+  /// query tiles one after the other. Inside a tile: scores of the tile's
+  /// rows against the keys they see (a register-blocked product over the
+  /// head's features), their maximum, the weights, their sum, and the
+  /// weighted sum of values.
   void scheduleAttention(Construct &construct) {
     const int D = static_cast<int>(construct.headDim);
     Func out = construct.result;
     Var c = construct.vars[0], row = construct.vars[1];
     Var head("h"), feature("d"), tileRow("io"), rowInTile("ii"), task("task");
+    Var part("part"), tileInPart("tile");
     int queries = extentOf(construct, 1);
     // A query tile is one of the algorithm's groups of rows that share a
     // range of value chunks: a tile of part of a group would make Halide
     // compute the whole group's accumulator. The last tile of a context
     // that is not a multiple of it shifts inwards (recomputes some rows).
     int tq = std::min(construct.chunkWidth, queries);
+    int tiles = (queries + tq - 1) / tq;
+    int heads = static_cast<int>(construct.op->heads);
+    int parts = std::clamp((kMinAttentionTasks + heads - 1) / heads, 1, tiles);
+    int tilesPerPart = (tiles + parts - 1) / parts;
     int vecD = vectorFor(D);
     out.compute_root()
         .split(c, head, feature, D)
         .split(row, tileRow, rowInTile, tq)
-        .reorder(feature, rowInTile, tileRow, head)
-        .fuse(tileRow, head, task)
+        .split(tileRow, part, tileInPart, tilesPerPart)
+        .reorder(feature, rowInTile, tileInPart, part, head)
+        .fuse(part, head, task)
         .parallel(task);
     if (vecD > 1)
       out.vectorize(feature, vecD);
-    scheduleTile(construct, out, task, tq);
+    construct.keysT.compute_at(out, task);
+    scheduleTile(construct, out, task, tileInPart, tq);
 
     // Sum of weights times values, chunk after chunk of keys (whose values
     // stay in L1): for each chunk, blocks of rows x (D / vecD) vectors
@@ -200,7 +217,7 @@ private:
     Func acc = construct.accumulator;
     Var block("rows"), rowInBlock("row");
     Var d = construct.feature, i = construct.rowInGroup;
-    acc.compute_at(out, task);
+    acc.compute_at(out, tileInPart);
     acc.update()
         .split(i, block, rowInBlock, blockRows)
         .reorder(d, rowInBlock, block, construct.groupChunks.x,
@@ -225,7 +242,8 @@ private:
         .parallel(task);
     if (int vec = vectorFor(extentOf(construct, 0)); vec > 1)
       out.vectorize(j, vec);
-    scheduleTile(construct, out, task, tq);
+    construct.keysT.compute_root().parallel(construct.head);
+    scheduleTile(construct, out, task, task, tq);
   }
 
   /// A decode step's attention, one row per head, parallel over heads:
@@ -267,17 +285,17 @@ private:
     }
   }
 
-  /// The stages of one (head, query tile) task up to the weights. The key
+  /// The stages of one query tile up to the weights, in a task of the
+  /// same head (`task`); the caller places the packed keys. The key
   /// ranges they cover start and end anywhere; they are widened to whole
   /// panels and vectors (align_bounds, RoundUp: the buffers grow to match,
   /// and the extra keys read clamped rows of the inputs and are never
   /// consumed). Halide 14's GuardWithIf vector tails wrote past these
   /// buffers instead.
-  void scheduleTile(Construct &construct, Func out, Var task, int tq) {
+  void scheduleTile(Construct &construct, Func out, Var task, Var tile,
+                    int tq) {
     Var j = construct.key, i = construct.query;
-    construct.keysT.compute_root()
-        .parallel(construct.head)
-        .vectorize(construct.inPanel, lanes);
+    construct.keysT.vectorize(construct.inPanel, lanes);
     int vecD = vectorFor(static_cast<int>(construct.headDim));
     // Copies of the head's queries and values only where the model's rows
     // are a multiple of 4 KB long: there consecutive rows fall into the
@@ -285,12 +303,12 @@ private:
     const attnc_hl_shape &q = alg.shapes[construct.op->operands[0]];
     bool conflicting = (q.dims[1] * 4) % 4096 == 0;
     if (conflicting) {
-      construct.queries.compute_at(out, task);
+      construct.queries.compute_at(out, tile);
       if (vecD > 1)
         construct.queries.vectorize(construct.feature, vecD);
     }
     if (conflicting && construct.values.defined()) {
-      construct.values.compute_root().parallel(construct.head);
+      construct.values.compute_at(out, task);
       if (vecD > 1)
         construct.values.vectorize(construct.feature, vecD);
     }
@@ -302,7 +320,7 @@ private:
     int blockRows = divisorOf(tq, {8, 4, 2});
     // Whole panels of keys: the panel and the key in it are then the block
     // and the lane index, with no division left in the loop.
-    construct.dot.compute_at(out, task)
+    construct.dot.compute_at(out, tile)
         .align_bounds(j, construct.panelWidth)
         .split(j, jo, ji, construct.panelWidth, TailStrategy::RoundUp)
         .split(i, io, ii, blockRows)
@@ -311,13 +329,13 @@ private:
     keepInRegisters(construct.dotSum, construct.dot, io, j, i,
                     construct.features.x, lanes);
     for (Func partial : {construct.partialMax, construct.partialSum}) {
-      partial.compute_at(out, task).vectorize(construct.lane);
+      partial.compute_at(out, tile).vectorize(construct.lane);
       partial.update().vectorize(construct.lane);
     }
-    construct.rowMax.compute_at(out, task);
-    construct.weights.compute_at(out, task)
+    construct.rowMax.compute_at(out, tile);
+    construct.weights.compute_at(out, tile)
         .vectorize(j, lanes, TailStrategy::RoundUp);
-    construct.rowSum.compute_at(out, task);
+    construct.rowSum.compute_at(out, tile);
   }
 
   /// Norms: a row's statistics, then the row, in parallel over rows.

@@ -46,8 +46,11 @@ int64_t largestTileFor(attn::SdpaOp op) {
 /// Without a mask, heads of 128 features or more take 256 queries by 32
 /// keys: each key tile's K and V rows then serve 256 queries instead of 64
 /// (H32 S2048 D128 on one thread, lowest of four calls: 406 ms against 420
-/// ms with 64 x 64; 128 x 32: 413 ms). A mask keeps square tiles: a query
-/// tile of 256 would compute a 256 x 256 triangle past the diagonal.
+/// ms with 64 x 64; 128 x 32: 413 ms). A mask keeps square tiles. Causal
+/// tiles of 256 x 32, whose diagonal block runs in 64-query sub-tiles
+/// (SdpaToFlash), were still slower than 64 x 64: 244-246 ms against
+/// 231-237 ms at H32 S2048 D128 on one thread, 125-139 against 117-123 ms
+/// on two (128 x 64 and 256 x 64 in between).
 std::optional<std::pair<int64_t, int64_t>>
 wideHeadTiles(attn::SdpaOp op, int64_t queries, int64_t keys) {
   int64_t width = op.getQuery().getType().getDimSize(1);

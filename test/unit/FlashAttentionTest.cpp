@@ -97,7 +97,16 @@ INSTANTIATE_TEST_SUITE_P(
         // one tile covering the whole context
         FlashCase{32, 2, 2, 32, "causal", false, 32, 32},
         // the heuristic's tiles for unmasked heads of 128 features
-        FlashCase{512, 2, 2, 128, "none", false, 256, 32}),
+        FlashCase{512, 2, 2, 128, "none", false, 256, 32},
+        // causal tiles wider than 64 queries (attnc --tile=256,32): each
+        // query tile's diagonal block runs in sub-tiles of 64 queries over
+        // the keys up to their own last one
+        FlashCase{512, 2, 2, 128, "causal", false, 256, 32},
+        // causal sub-tiles narrower than the key tiles, with grouped-query
+        // heads and ALiBi (whose scores are adjusted on every key tile)
+        FlashCase{256, 4, 2, 16, "causal", true, 128, 128},
+        // causal sub-tiles over many key tiles
+        FlashCase{384, 2, 2, 16, "causal", false, 128, 16}),
         testing::ValuesIn(testedBackends())),
     nameWithBackend<FlashCase>([](const testing::TestParamInfo<FlashCase> &info) {
       return caseName(info.param);

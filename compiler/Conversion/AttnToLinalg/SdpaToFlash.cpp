@@ -22,9 +22,11 @@
 // Only [tile, tile] scores, [tile, head_dim] accumulators and at most a
 // copy of one V tile exist at any time, so memory is O(tile * D) per task,
 // and key tiles entirely hidden by a causal or window mask are never
-// visited. The pattern applies to ops that carry the `attn.tiles`
-// attribute chosen by attn-choose-tiles; the others keep the materialized
-// lowering in AttnToLinalg.cpp.
+// visited; a causal query tile wider than 64 queries (attnc --tile) runs
+// its diagonal block in sub-tiles of 64, so it never computes the whole
+// triangle past the diagonal either. The pattern applies to ops that carry
+// the `attn.tiles` attribute chosen by attn-choose-tiles; the others keep
+// the materialized lowering in AttnToLinalg.cpp.
 //
 //===----------------------------------------------------------------------===//
 
@@ -40,6 +42,17 @@ namespace {
 using utils::IteratorType;
 constexpr IteratorType par = IteratorType::parallel;
 constexpr IteratorType red = IteratorType::reduction;
+
+/// Query rows of the sub-tiles a causal tile's diagonal block runs in.
+constexpr int64_t kDiagonalRows = 64;
+
+/// Whether a query tile of Tq rows runs its diagonal block in sub-tiles of
+/// kDiagonalRows: causal tiles wider than that whose first query starts a
+/// key tile.
+bool splitsDiagonal(attn::SdpaOp op, int64_t Tq, int64_t Tk) {
+  return op.getMask() == attn::MaskKind::causal && Tq > kDiagonalRows &&
+         Tq % kDiagonalRows == 0 && Tq % Tk == 0;
+}
 
 Value indexConst(OpBuilder &b, Location l, int64_t v) {
   return b.create<arith::ConstantIndexOp>(l, v);
@@ -133,259 +146,335 @@ struct SdpaToFlash : OpConversionPattern<attn::SdpaOp> {
     Value blockRow = b.create<arith::MulIOp>(loc, qt, indexConst(b, loc, Tq));
     Value qRow0 = b.create<arith::AddIOp>(loc, blockRow0, blockRow);
 
-    // The query tile, transposed and pre-multiplied by the scale: [D, Tq].
-    auto tileType = RankedTensorType::get({Tq, D}, f32);
-    Value qTile = b.create<tensor::ExtractSliceOp>(
-        loc, tileType, q, ValueRange{qRow0, gIv, rIv, c0}, ValueRange{},
-        ValueRange{},
-        b.getDenseI64ArrayAttr({ShapedType::kDynamic, ShapedType::kDynamic,
-                                ShapedType::kDynamic, ShapedType::kDynamic}),
-        b.getDenseI64ArrayAttr({Tq, 1, 1, D}),
-        b.getDenseI64ArrayAttr({1, 1, 1, 1}));
+    // `rows` queries from `row0` on, transposed and pre-multiplied by the
+    // scale: [D, rows].
     GenericBuilder gen2(b, loc, 2);
-    Value qT = gen2.generic(
-        {qTile}, emptyF32(b, loc, {D, Tq}), {gen2.map({1, 0}), gen2.identity()},
-        {par, par}, [&](OpBuilder &nb, Location l, ValueRange a) {
-          nb.create<linalg::YieldOp>(
-              l, ValueRange{nb.create<arith::MulFOp>(
-                     l, a[0], f32Const(nb, l, scale))});
-        });
+    auto transposedQueries = [&](Value row0, int64_t rows) -> Value {
+      Value qTile = b.create<tensor::ExtractSliceOp>(
+          loc, RankedTensorType::get({rows, D}, f32), q,
+          ValueRange{row0, gIv, rIv, c0}, ValueRange{}, ValueRange{},
+          b.getDenseI64ArrayAttr({ShapedType::kDynamic, ShapedType::kDynamic,
+                                  ShapedType::kDynamic, ShapedType::kDynamic}),
+          b.getDenseI64ArrayAttr({rows, 1, 1, D}),
+          b.getDenseI64ArrayAttr({1, 1, 1, 1}));
+      return gen2.generic(
+          {qTile}, emptyF32(b, loc, {D, rows}),
+          {gen2.map({1, 0}), gen2.identity()}, {par, par},
+          [&](OpBuilder &nb, Location l, ValueRange a) {
+            nb.create<linalg::YieldOp>(
+                l, ValueRange{nb.create<arith::MulFOp>(
+                       l, a[0], f32Const(nb, l, scale))});
+          });
+    };
+    auto tileType = RankedTensorType::get({Tq, D}, f32);
 
-    // Key tiles [kLo, kHi): causal and window masks hide whole tiles.
-    Value kLo = c0, kHi = indexConst(b, loc, T / Tk);
-    if (mask != attn::MaskKind::none) {
-      // The last query of the tile sees keys up to qRow0 + Tq - 1.
-      Value lastKeyTile = b.create<arith::DivUIOp>(
-          loc, b.create<arith::AddIOp>(loc, qRow0, indexConst(b, loc, Tq - 1)),
-          indexConst(b, loc, Tk));
-      kHi = b.create<arith::MinUIOp>(
-          loc, kHi, b.create<arith::AddIOp>(loc, lastKeyTile, c1));
-    }
-    if (mask == attn::MaskKind::window) {
-      // The first query of the tile sees keys from qRow0 - window + 1.
-      Value first = b.create<arith::SubIOp>(
-          loc, b.create<arith::AddIOp>(loc, qRow0, c1),
-          indexConst(b, loc, window));
-      Value firstClamped = b.create<arith::MaxSIOp>(loc, first, c0);
-      kLo = b.create<arith::DivUIOp>(loc, firstClamped, indexConst(b, loc, Tk));
-    }
+    // The online softmax of `rows` queries from `row0` on (their scaled,
+    // transposed tile qT) over key tiles [kLo, kHi), from the running
+    // state (m0, l0, acc0); returns the loop, whose results are the new
+    // state.
+    auto keyLoop = [&](Value qT, Value row0, int64_t rows, Value kLo,
+                       Value kHi, Value m0, Value l0,
+                       Value acc0) -> scf::ForOp {
+      auto kLoop = b.create<scf::ForOp>(loc, kLo, kHi, c1,
+                                        ValueRange{m0, l0, acc0});
+      b.setInsertionPointToStart(kLoop.getBody());
+      {
+        Value kt = kLoop.getInductionVar();
+        Value mOld = kLoop.getRegionIterArgs()[0];
+        Value lOld = kLoop.getRegionIterArgs()[1];
+        Value accOld = kLoop.getRegionIterArgs()[2];
+        Value kCol0 = b.create<arith::MulIOp>(loc, kt, indexConst(b, loc, Tk));
+        auto dyn = ShapedType::kDynamic;
+        // The key tile of K and of V, [Tk, D], read in place. K's rows are
+        // read one element at a time (the micro-kernel broadcasts them), V's
+        // a vector at a time, reused by every query row; when the row width
+        // is a multiple of 4 KiB all of V's rows fall into the same few cache
+        // sets and evict one another (measured: 2-3x slower products), so
+        // that tile is copied to a contiguous block, one load and store per
+        // `rows` multiply-adds. At other widths the copy only cost time (4-7 %
+        // at H8 S512 D64 and H12 S1024 D64).
+        auto kvTile = [&](Value kv, bool copy) -> Value {
+          Value slice = b.create<tensor::ExtractSliceOp>(
+              loc, RankedTensorType::get({Tk, 1, D}, f32), kv,
+              ValueRange{kCol0, gIv}, ValueRange{}, ValueRange{},
+              b.getDenseI64ArrayAttr({dyn, dyn, 0}),
+              b.getDenseI64ArrayAttr({Tk, 1, D}),
+              b.getDenseI64ArrayAttr({1, 1, 1}));
+          // An explicit collapse, not a rank-reducing slice: that one is
+          // ambiguous when Tk or D is 1 too, and bufferization then dropped
+          // the wrong unit dimension.
+          Value tile = b.create<tensor::CollapseShapeOp>(
+              loc, RankedTensorType::get({Tk, D}, f32), slice,
+              ArrayRef<ReassociationIndices>{{0, 1}, {2}});
+          if (!copy)
+            return tile;
+          return b
+              .create<linalg::CopyOp>(loc, ValueRange{tile},
+                                      ValueRange{emptyF32(b, loc, {Tk, D})})
+              .getResult(0);
+        };
+        bool rowsAlias = (G * D * int64_t(sizeof(float))) % 4096 == 0;
+        Value kTile = kvTile(k, false), vTile = kvTile(v, rowsAlias);
+
+        // sT[j, i] = sum_d k[j, d] qT[d, i], loops (j, i, d): the queries
+        // innermost and contiguous. The sums start from -0, the other zero:
+        // x + -0 is x for every x, and a fill of +0 of the same shape as the
+        // accumulator's would be merged with it by cse, costing a copy of
+        // that fill per key tile.
+        GenericBuilder gen3(b, loc, 3);
+        enum { j3, i3, d3 };
+        Value s = gen3.generic(
+            {kTile, qT}, filled(b, loc, {Tk, rows}, -0.0f),
+            {gen3.map({j3, d3}), gen3.map({d3, i3}), gen3.map({j3, i3})},
+            {par, par, red}, yieldMultiplyAccumulate);
+
+        // + bias, - alibi |i - j|, -inf where masked; positions are absolute.
+        // Applied to the score tile in place, loops (j, i). A tile the mask
+        // leaves wholly visible (below the diagonal, inside the window) skips
+        // the pass.
+        SmallVector<Value> inputs;
+        SmallVector<AffineMap> maps;
+        if (bias) {
+          inputs.push_back(b.create<tensor::ExtractSliceOp>(
+              loc, RankedTensorType::get({rows, Tk}, f32), bias,
+              ValueRange{row0, kCol0}, ValueRange{}, ValueRange{},
+              b.getDenseI64ArrayAttr({dyn, dyn}),
+              b.getDenseI64ArrayAttr({rows, Tk}),
+              b.getDenseI64ArrayAttr({1, 1})));
+          maps.push_back(gen2.map({1, 0}));
+        }
+        Value slope;
+        if (alibi) {
+          Value h = b.create<arith::AddIOp>(
+              loc, b.create<arith::MulIOp>(loc, gIv, indexConst(b, loc, R)),
+              rIv);
+          slope = b.create<tensor::ExtractOp>(loc, alibi, ValueRange{h});
+        }
+        maps.push_back(gen2.identity());
+        bool needsPositions = mask != attn::MaskKind::none || alibi;
+        auto adjustScores = [&](OpBuilder &ob, Location ol) -> Value {
+          GenericBuilder g(ob, ol, 2);
+          return g.generic(
+              inputs, s, maps, {par, par},
+              [&](OpBuilder &nb, Location l, ValueRange a) {
+                Value x = a.back();
+                if (bias)
+                  x = nb.create<arith::AddFOp>(l, x, a[0]);
+                if (needsPositions) {
+                  Value i = nb.create<arith::AddIOp>(
+                      l, nb.create<linalg::IndexOp>(l, 1), row0);
+                  Value j = nb.create<arith::AddIOp>(
+                      l, nb.create<linalg::IndexOp>(l, 0), kCol0);
+                  if (alibi) {
+                    Value diff = nb.create<arith::SubIOp>(l, i, j);
+                    Value absDiff = nb.create<arith::MaxSIOp>(
+                        l, diff, nb.create<arith::SubIOp>(l, j, i));
+                    Value dist = nb.create<arith::SIToFPOp>(
+                        l, nb.getF32Type(),
+                        nb.create<arith::IndexCastOp>(l, nb.getI64Type(),
+                                                      absDiff));
+                    x = nb.create<arith::SubFOp>(
+                        l, x, nb.create<arith::MulFOp>(l, slope, dist));
+                  }
+                  if (Value visible = keyVisible(nb, l, mask, window, i, j))
+                    x = nb.create<arith::SelectOp>(l, visible, x,
+                                                   f32Const(nb, l, kNegInf));
+                }
+                nb.create<linalg::YieldOp>(l, x);
+              });
+        };
+        Value logits = s;
+        if (bias || alibi) {
+          logits = adjustScores(b, loc);
+        } else if (mask != attn::MaskKind::none) {
+          // Some key of the tile is later than its first query (causal), or
+          // older than the window of its last query.
+          Value lastKey =
+              b.create<arith::AddIOp>(loc, kCol0, indexConst(b, loc, Tk - 1));
+          Value hidden = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::sgt,
+                                                 lastKey, row0);
+          if (mask == attn::MaskKind::window) {
+            Value oldest = b.create<arith::SubIOp>(
+                loc,
+                b.create<arith::AddIOp>(loc, row0,
+                                        indexConst(b, loc, rows - 1)),
+                indexConst(b, loc, window));
+            hidden = b.create<arith::OrIOp>(
+                loc, hidden,
+                b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::sle, kCol0,
+                                        oldest));
+          }
+          logits = b.create<scf::IfOp>(
+                        loc, hidden,
+                        [&](OpBuilder &tb, Location tl) {
+                          tb.create<scf::YieldOp>(tl, adjustScores(tb, tl));
+                        },
+                        [&](OpBuilder &eb, Location el) {
+                          eb.create<scf::YieldOp>(el, s);
+                        })
+                       .getResult(0);
+        }
+
+        // Every loop-carried value is updated in place (its old value is the
+        // `outs` of the op that produces the new one), so bufferization keeps
+        // m, l and acc in one buffer each for the whole key loop.
+        //
+        // m' = max(m, rowmax(logits)) and alpha = exp(m - m') in one pass over
+        // the rows; alpha is 1 while nothing was visible (l and acc are 0).
+        // A query's row is a column of the transposed scores: loops (j, i),
+        // each reduction elementwise across the rows of a vector of queries.
+        auto rowType = RankedTensorType::get({rows}, f32);
+        Value tileMax = gen2.generic(
+            {logits}, filled(b, loc, {rows}, kNegInf),
+            {gen2.identity(), gen2.map({1})}, {red, par},
+            [](OpBuilder &nb, Location l, ValueRange a) {
+              nb.create<linalg::YieldOp>(
+                  l, ValueRange{nb.create<arith::MaximumFOp>(l, a[0], a[1])});
+            });
+        GenericBuilder gen1(b, loc, 1);
+        //
+        // The weights subtract m' with -inf made 0 (m'' below): a hidden
+        // key's score -inf then gives -inf, whose exp is 0, even in a row
+        // that has seen no key yet, where -inf - -inf would be NaN. That is
+        // one compare per query here instead of one per score there.
+        auto emptyRow = [&] {
+          return b.create<tensor::EmptyOp>(loc, ArrayRef<int64_t>{rows}, f32);
+        };
+        auto rowUpdate = b.create<linalg::GenericOp>(
+            loc, TypeRange{rowType, rowType, rowType}, ValueRange{tileMax},
+            ValueRange{mOld, emptyRow(), emptyRow()},
+            SmallVector<AffineMap>(4, gen1.identity()),
+            ArrayRef<IteratorType>{par},
+            [](OpBuilder &nb, Location l, ValueRange a) {
+              Value mNew = nb.create<arith::MaximumFOp>(l, a[0], a[1]);
+              Value alpha = rescaleFactor(nb, l, a[1], mNew);
+              nb.create<linalg::YieldOp>(
+                  l, ValueRange{mNew, alpha, finiteRowMax(nb, l, mNew)});
+            });
+        Value mNew = rowUpdate.getResult(0), alpha = rowUpdate.getResult(1),
+              mFinite = rowUpdate.getResult(2);
+        // p = exp(logits - m''), transposed like the scores: loops (j, i).
+        // A NaN score stays NaN (so does its row's sum and output).
+        Value p = gen2.generic(
+            {logits, mFinite}, emptyF32(b, loc, {Tk, rows}),
+            {gen2.identity(), gen2.map({1}), gen2.identity()}, {par, par},
+            [](OpBuilder &nb, Location l, ValueRange a) {
+              nb.create<linalg::YieldOp>(
+                  l, expOfNonPositive(
+                         nb, l, nb.create<arith::SubFOp>(l, a[0], a[1])));
+            });
+        // l' = alpha * l + rowsum(p)
+        Value lScaled = gen1.generic(
+            {alpha}, lOld, {gen1.identity(), gen1.identity()}, {par},
+            [](OpBuilder &nb, Location l, ValueRange a) {
+              nb.create<linalg::YieldOp>(
+                  l, ValueRange{nb.create<arith::MulFOp>(l, a[0], a[1])});
+            });
+        Value lNew = gen2.generic(
+            {p}, lScaled, {gen2.identity(), gen2.map({1})}, {red, par},
+            [](OpBuilder &nb, Location l, ValueRange a) {
+              nb.create<linalg::YieldOp>(
+                  l, ValueRange{nb.create<arith::AddFOp>(l, a[0], a[1])});
+            });
+        // acc' = alpha * acc + p v, loops (i, j, d): d innermost and
+        // contiguous.
+        Value accScaled = gen2.generic(
+            {alpha}, accOld, {gen2.map({0}), gen2.identity()}, {par, par},
+            [](OpBuilder &nb, Location l, ValueRange a) {
+              nb.create<linalg::YieldOp>(
+                  l, ValueRange{nb.create<arith::MulFOp>(l, a[0], a[1])});
+            });
+        enum { i3b, j3b, d3b };
+        Value accNew = gen3.generic(
+            {p, vTile}, accScaled,
+            {gen3.map({j3b, i3b}), gen3.map({j3b, d3b}), gen3.map({i3b, d3b})},
+            {par, red, par}, yieldMultiplyAccumulate);
+        b.create<scf::YieldOp>(loc, ValueRange{mNew, lNew, accNew});
+      }
+      b.setInsertionPointAfter(kLoop);
+      return kLoop;
+    };
 
     Value m0 = filled(b, loc, {Tq}, kNegInf);
     Value l0 = filled(b, loc, {Tq}, 0.0f);
     Value acc0 = filled(b, loc, {Tq, D}, 0.0f);
-    auto kLoop = b.create<scf::ForOp>(loc, kLo, kHi, c1,
-                                      ValueRange{m0, l0, acc0});
-    b.setInsertionPointToStart(kLoop.getBody());
-    {
-      Value kt = kLoop.getInductionVar();
-      Value mOld = kLoop.getRegionIterArgs()[0];
-      Value lOld = kLoop.getRegionIterArgs()[1];
-      Value accOld = kLoop.getRegionIterArgs()[2];
-      Value kCol0 = b.create<arith::MulIOp>(loc, kt, indexConst(b, loc, Tk));
-      auto dyn = ShapedType::kDynamic;
-      // The key tile of K and of V, [Tk, D], read in place. K's rows are
-      // read one element at a time (the micro-kernel broadcasts them), V's
-      // a vector at a time, reused by every query row; when the row width
-      // is a multiple of 4 KiB all of V's rows fall into the same few cache
-      // sets and evict one another (measured: 2-3x slower products), so
-      // that tile is copied to a contiguous block, one load and store per
-      // Tq multiply-adds. At other widths the copy only cost time (4-7 %
-      // at H8 S512 D64 and H12 S1024 D64).
-      auto kvTile = [&](Value kv, bool copy) -> Value {
-        Value slice = b.create<tensor::ExtractSliceOp>(
-            loc, RankedTensorType::get({Tk, 1, D}, f32), kv,
-            ValueRange{kCol0, gIv}, ValueRange{}, ValueRange{},
-            b.getDenseI64ArrayAttr({dyn, dyn, 0}),
-            b.getDenseI64ArrayAttr({Tk, 1, D}),
-            b.getDenseI64ArrayAttr({1, 1, 1}));
-        // An explicit collapse, not a rank-reducing slice: that one is
-        // ambiguous when Tk or D is 1 too, and bufferization then dropped
-        // the wrong unit dimension.
-        Value tile = b.create<tensor::CollapseShapeOp>(
-            loc, RankedTensorType::get({Tk, D}, f32), slice,
-            ArrayRef<ReassociationIndices>{{0, 1}, {2}});
-        if (!copy)
-          return tile;
-        return b
-            .create<linalg::CopyOp>(loc, ValueRange{tile},
-                                    ValueRange{emptyF32(b, loc, {Tk, D})})
-            .getResult(0);
-      };
-      bool rowsAlias = (G * D * int64_t(sizeof(float))) % 4096 == 0;
-      Value kTile = kvTile(k, false), vTile = kvTile(v, rowsAlias);
-
-      // sT[j, i] = sum_d k[j, d] qT[d, i], loops (j, i, d): the queries
-      // innermost and contiguous. The sums start from -0, the other zero:
-      // x + -0 is x for every x, and a fill of +0 of the same shape as the
-      // accumulator's would be merged with it by cse, costing a copy of
-      // that fill per key tile.
-      GenericBuilder gen3(b, loc, 3);
-      enum { j3, i3, d3 };
-      Value s = gen3.generic(
-          {kTile, qT}, filled(b, loc, {Tk, Tq}, -0.0f),
-          {gen3.map({j3, d3}), gen3.map({d3, i3}), gen3.map({j3, i3})},
-          {par, par, red}, yieldMultiplyAccumulate);
-
-      // + bias, - alibi |i - j|, -inf where masked; positions are absolute.
-      // Applied to the score tile in place, loops (j, i). A tile the mask
-      // leaves wholly visible (below the diagonal, inside the window) skips
-      // the pass.
-      SmallVector<Value> inputs;
-      SmallVector<AffineMap> maps;
-      if (bias) {
-        inputs.push_back(b.create<tensor::ExtractSliceOp>(
-            loc, RankedTensorType::get({Tq, Tk}, f32), bias,
-            ValueRange{qRow0, kCol0}, ValueRange{}, ValueRange{},
-            b.getDenseI64ArrayAttr({dyn, dyn}),
-            b.getDenseI64ArrayAttr({Tq, Tk}), b.getDenseI64ArrayAttr({1, 1})));
-        maps.push_back(gen2.map({1, 0}));
+    Value lFinal, accFinal;
+    if (splitsDiagonal(op, Tq, Tk)) {
+      // The key tiles before the tile's first query are visible to all its
+      // rows: they run at the tile's full width. The diagonal block runs
+      // in sub-tiles of kDiagonalRows queries, each over the diagonal keys
+      // up to its own last query only: what lies past the diagonal then
+      // costs as much as with tiles of kDiagonalRows, not a triangle of Tq.
+      Value allKeyTiles = indexConst(b, loc, T / Tk);
+      Value firstDiagonal = b.create<arith::MinUIOp>(
+          loc, allKeyTiles,
+          b.create<arith::DivUIOp>(loc, qRow0, indexConst(b, loc, Tk)));
+      scf::ForOp before = keyLoop(transposedQueries(qRow0, Tq), qRow0, Tq, c0,
+                                  firstDiagonal, m0, l0, acc0);
+      Value m = before.getResult(0), l = before.getResult(1),
+            acc = before.getResult(2);
+      auto index = [&](int64_t v) -> OpFoldResult { return b.getIndexAttr(v); };
+      for (int64_t r0 = 0; r0 < Tq; r0 += kDiagonalRows) {
+        Value subRow0 =
+            b.create<arith::AddIOp>(loc, qRow0, indexConst(b, loc, r0));
+        Value lastKeyTile = b.create<arith::DivUIOp>(
+            loc,
+            b.create<arith::AddIOp>(loc, subRow0,
+                                    indexConst(b, loc, kDiagonalRows - 1)),
+            indexConst(b, loc, Tk));
+        Value kHi = b.create<arith::MinUIOp>(
+            loc, allKeyTiles, b.create<arith::AddIOp>(loc, lastKeyTile, c1));
+        SmallVector<OpFoldResult> rowOffsets = {index(r0)},
+                                  rowSizes = {index(kDiagonalRows)},
+                                  rowStrides = {index(1)};
+        SmallVector<OpFoldResult> accOffsets = {index(r0), index(0)},
+                                  accSizes = {index(kDiagonalRows), index(D)},
+                                  accStrides = {index(1), index(1)};
+        auto rowSlice = [&](Value row) -> Value {
+          return b.create<tensor::ExtractSliceOp>(loc, row, rowOffsets,
+                                                  rowSizes, rowStrides);
+        };
+        scf::ForOp diagonal = keyLoop(
+            transposedQueries(subRow0, kDiagonalRows), subRow0, kDiagonalRows,
+            firstDiagonal, kHi, rowSlice(m), rowSlice(l),
+            b.create<tensor::ExtractSliceOp>(loc, acc, accOffsets, accSizes,
+                                             accStrides));
+        m = b.create<tensor::InsertSliceOp>(loc, diagonal.getResult(0), m,
+                                            rowOffsets, rowSizes, rowStrides);
+        l = b.create<tensor::InsertSliceOp>(loc, diagonal.getResult(1), l,
+                                            rowOffsets, rowSizes, rowStrides);
+        acc = b.create<tensor::InsertSliceOp>(loc, diagonal.getResult(2), acc,
+                                              accOffsets, accSizes,
+                                              accStrides);
       }
-      Value slope;
-      if (alibi) {
-        Value h = b.create<arith::AddIOp>(
-            loc, b.create<arith::MulIOp>(loc, gIv, indexConst(b, loc, R)), rIv);
-        slope = b.create<tensor::ExtractOp>(loc, alibi, ValueRange{h});
+      lFinal = l;
+      accFinal = acc;
+    } else {
+      Value qT = transposedQueries(qRow0, Tq);
+      // Key tiles [kLo, kHi): causal and window masks hide whole tiles.
+      Value kLo = c0, kHi = indexConst(b, loc, T / Tk);
+      if (mask != attn::MaskKind::none) {
+        // The last query of the tile sees keys up to qRow0 + Tq - 1.
+        Value lastKeyTile = b.create<arith::DivUIOp>(
+            loc,
+            b.create<arith::AddIOp>(loc, qRow0, indexConst(b, loc, Tq - 1)),
+            indexConst(b, loc, Tk));
+        kHi = b.create<arith::MinUIOp>(
+            loc, kHi, b.create<arith::AddIOp>(loc, lastKeyTile, c1));
       }
-      maps.push_back(gen2.identity());
-      bool needsPositions = mask != attn::MaskKind::none || alibi;
-      auto adjustScores = [&](OpBuilder &ob, Location ol) -> Value {
-        GenericBuilder g(ob, ol, 2);
-        return g.generic(
-            inputs, s, maps, {par, par},
-            [&](OpBuilder &nb, Location l, ValueRange a) {
-              Value x = a.back();
-              if (bias)
-                x = nb.create<arith::AddFOp>(l, x, a[0]);
-              if (needsPositions) {
-                Value i = nb.create<arith::AddIOp>(
-                    l, nb.create<linalg::IndexOp>(l, 1), qRow0);
-                Value j = nb.create<arith::AddIOp>(
-                    l, nb.create<linalg::IndexOp>(l, 0), kCol0);
-                if (alibi) {
-                  Value diff = nb.create<arith::SubIOp>(l, i, j);
-                  Value absDiff = nb.create<arith::MaxSIOp>(
-                      l, diff, nb.create<arith::SubIOp>(l, j, i));
-                  Value dist = nb.create<arith::SIToFPOp>(
-                      l, nb.getF32Type(),
-                      nb.create<arith::IndexCastOp>(l, nb.getI64Type(),
-                                                    absDiff));
-                  x = nb.create<arith::SubFOp>(
-                      l, x, nb.create<arith::MulFOp>(l, slope, dist));
-                }
-                if (Value visible = keyVisible(nb, l, mask, window, i, j))
-                  x = nb.create<arith::SelectOp>(l, visible, x,
-                                                 f32Const(nb, l, kNegInf));
-              }
-              nb.create<linalg::YieldOp>(l, x);
-            });
-      };
-      Value logits = s;
-      if (bias || alibi) {
-        logits = adjustScores(b, loc);
-      } else if (mask != attn::MaskKind::none) {
-        // Some key of the tile is later than its first query (causal), or
-        // older than the window of its last query.
-        Value lastKey =
-            b.create<arith::AddIOp>(loc, kCol0, indexConst(b, loc, Tk - 1));
-        Value hidden = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::sgt,
-                                               lastKey, qRow0);
-        if (mask == attn::MaskKind::window) {
-          Value oldest = b.create<arith::SubIOp>(
-              loc,
-              b.create<arith::AddIOp>(loc, qRow0, indexConst(b, loc, Tq - 1)),
-              indexConst(b, loc, window));
-          hidden = b.create<arith::OrIOp>(
-              loc, hidden,
-              b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::sle, kCol0,
-                                      oldest));
-        }
-        logits = b.create<scf::IfOp>(
-                      loc, hidden,
-                      [&](OpBuilder &tb, Location tl) {
-                        tb.create<scf::YieldOp>(tl, adjustScores(tb, tl));
-                      },
-                      [&](OpBuilder &eb, Location el) {
-                        eb.create<scf::YieldOp>(el, s);
-                      })
-                     .getResult(0);
+      if (mask == attn::MaskKind::window) {
+        // The first query of the tile sees keys from qRow0 - window + 1.
+        Value first = b.create<arith::SubIOp>(
+            loc, b.create<arith::AddIOp>(loc, qRow0, c1),
+            indexConst(b, loc, window));
+        Value firstClamped = b.create<arith::MaxSIOp>(loc, first, c0);
+        kLo =
+            b.create<arith::DivUIOp>(loc, firstClamped, indexConst(b, loc, Tk));
       }
-
-      // Every loop-carried value is updated in place (its old value is the
-      // `outs` of the op that produces the new one), so bufferization keeps
-      // m, l and acc in one buffer each for the whole key loop.
-      //
-      // m' = max(m, rowmax(logits)) and alpha = exp(m - m') in one pass over
-      // the rows; alpha is 1 while nothing was visible (l and acc are 0).
-      // A query's row is a column of the transposed scores: loops (j, i),
-      // each reduction elementwise across the rows of a vector of queries.
-      auto rowType = RankedTensorType::get({Tq}, f32);
-      Value tileMax = gen2.generic(
-          {logits}, filled(b, loc, {Tq}, kNegInf),
-          {gen2.identity(), gen2.map({1})}, {red, par},
-          [](OpBuilder &nb, Location l, ValueRange a) {
-            nb.create<linalg::YieldOp>(
-                l, ValueRange{nb.create<arith::MaximumFOp>(l, a[0], a[1])});
-          });
-      GenericBuilder gen1(b, loc, 1);
-      //
-      // The weights subtract m' with -inf made 0 (m'' below): a hidden
-      // key's score -inf then gives -inf, whose exp is 0, even in a row
-      // that has seen no key yet, where -inf - -inf would be NaN. That is
-      // one compare per query here instead of one per score there.
-      auto emptyRow = [&] {
-        return b.create<tensor::EmptyOp>(loc, ArrayRef<int64_t>{Tq}, f32);
-      };
-      auto rowUpdate = b.create<linalg::GenericOp>(
-          loc, TypeRange{rowType, rowType, rowType}, ValueRange{tileMax},
-          ValueRange{mOld, emptyRow(), emptyRow()},
-          SmallVector<AffineMap>(4, gen1.identity()),
-          ArrayRef<IteratorType>{par},
-          [](OpBuilder &nb, Location l, ValueRange a) {
-            Value mNew = nb.create<arith::MaximumFOp>(l, a[0], a[1]);
-            Value alpha = rescaleFactor(nb, l, a[1], mNew);
-            nb.create<linalg::YieldOp>(
-                l, ValueRange{mNew, alpha, finiteRowMax(nb, l, mNew)});
-          });
-      Value mNew = rowUpdate.getResult(0), alpha = rowUpdate.getResult(1),
-            mFinite = rowUpdate.getResult(2);
-      // p = exp(logits - m''), transposed like the scores: loops (j, i).
-      // A NaN score stays NaN (so does its row's sum and output).
-      Value p = gen2.generic(
-          {logits, mFinite}, emptyF32(b, loc, {Tk, Tq}),
-          {gen2.identity(), gen2.map({1}), gen2.identity()}, {par, par},
-          [](OpBuilder &nb, Location l, ValueRange a) {
-            nb.create<linalg::YieldOp>(
-                l, expOfNonPositive(
-                       nb, l, nb.create<arith::SubFOp>(l, a[0], a[1])));
-          });
-      // l' = alpha * l + rowsum(p)
-      Value lScaled = gen1.generic(
-          {alpha}, lOld, {gen1.identity(), gen1.identity()}, {par},
-          [](OpBuilder &nb, Location l, ValueRange a) {
-            nb.create<linalg::YieldOp>(
-                l, ValueRange{nb.create<arith::MulFOp>(l, a[0], a[1])});
-          });
-      Value lNew = gen2.generic(
-          {p}, lScaled, {gen2.identity(), gen2.map({1})}, {red, par},
-          [](OpBuilder &nb, Location l, ValueRange a) {
-            nb.create<linalg::YieldOp>(
-                l, ValueRange{nb.create<arith::AddFOp>(l, a[0], a[1])});
-          });
-      // acc' = alpha * acc + p v, loops (i, j, d): d innermost and contiguous.
-      Value accScaled = gen2.generic(
-          {alpha}, accOld, {gen2.map({0}), gen2.identity()}, {par, par},
-          [](OpBuilder &nb, Location l, ValueRange a) {
-            nb.create<linalg::YieldOp>(
-                l, ValueRange{nb.create<arith::MulFOp>(l, a[0], a[1])});
-          });
-      enum { i3b, j3b, d3b };
-      Value accNew = gen3.generic(
-          {p, vTile}, accScaled,
-          {gen3.map({j3b, i3b}), gen3.map({j3b, d3b}), gen3.map({i3b, d3b})},
-          {par, red, par}, yieldMultiplyAccumulate);
-      b.create<scf::YieldOp>(loc, ValueRange{mNew, lNew, accNew});
+      scf::ForOp kLoop = keyLoop(qT, qRow0, Tq, kLo, kHi, m0, l0, acc0);
+      lFinal = kLoop.getResult(1);
+      accFinal = kLoop.getResult(2);
     }
-    b.setInsertionPointAfter(kLoop);
 
     // out = acc / l, 0 for rows that saw no key, written straight into the
     // output tile (destination-passing style, so no copy of a strided tile).
@@ -398,15 +487,15 @@ struct SdpaToFlash : OpConversionPattern<attn::SdpaOp> {
         ValueRange{blockRow, c0, rIv, c0}, ValueRange{}, ValueRange{},
         outTileOffsets, outTileSizes, unitStrides);
     Value normalized = gen2.generic(
-        {kLoop.getResult(2), kLoop.getResult(1)}, outTile,
+        {accFinal, lFinal}, outTile,
         {gen2.identity(), gen2.map({0}), gen2.identity()}, {par, par},
         [](OpBuilder &nb, Location l, ValueRange a) {
           Value zero = f32Const(nb, l, 0.0f);
-          Value empty =
-              nb.create<arith::CmpFOp>(l, arith::CmpFPredicate::OEQ, a[1], zero);
+          Value empty = nb.create<arith::CmpFOp>(l, arith::CmpFPredicate::OEQ,
+                                                 a[1], zero);
           Value quotient = nb.create<arith::DivFOp>(l, a[0], a[1]);
-          nb.create<linalg::YieldOp>(
-              l, ValueRange{nb.create<arith::SelectOp>(l, empty, zero, quotient)});
+          nb.create<linalg::YieldOp>(l, ValueRange{nb.create<arith::SelectOp>(
+                                            l, empty, zero, quotient)});
         });
     Value updated = b.create<tensor::InsertSliceOp>(
         loc, normalized, qLoop.getRegionIterArgs()[0],
@@ -432,6 +521,7 @@ struct SdpaToFlash : OpConversionPattern<attn::SdpaOp> {
 
 } // namespace
 
-void attnc::lowering::populateFlashAttentionPatterns(RewritePatternSet &patterns) {
+void attnc::lowering::populateFlashAttentionPatterns(
+    RewritePatternSet &patterns) {
   patterns.add<SdpaToFlash>(patterns.getContext());
 }

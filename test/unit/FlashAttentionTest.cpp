@@ -114,7 +114,9 @@ INSTANTIATE_TEST_SUITE_P(
 
 /// An additive mask that hides every key from some rows: those rows give 0,
 /// not NaN, as documented for attention (and as the reference computes).
-TEST(FlashAttentionMaskTest, FullyMaskedRowsGiveZero) {
+class FullyMaskedRowsTest : public testing::TestWithParam<Backend> {};
+
+TEST_P(FullyMaskedRowsTest, GiveZero) {
   const int64_t S = 64, H = 2, D = 8;
   std::ostringstream os;
   os << "model flash_pad {\n  context = " << S << "\n  dtype = f32\n"
@@ -127,7 +129,8 @@ TEST(FlashAttentionMaskTest, FullyMaskedRowsGiveZero) {
   AttnOptimizationOptions options;
   options.tiles = {16, 16};
   std::string error;
-  auto compiled = CompiledModel::compile(os.str(), error, options);
+  auto compiled =
+      CompiledModel::compile(os.str(), error, options, false, GetParam());
   ASSERT_TRUE(compiled) << error;
   std::vector<std::vector<float>> inputs =
       makeRandomArguments(compiled->graph(), 3);
@@ -151,6 +154,12 @@ TEST(FlashAttentionMaskTest, FullyMaskedRowsGiveZero) {
     for (int64_t d = 0; d < H * D; ++d)
       EXPECT_EQ(got[0][row * H * D + d], 0.0f) << "row " << row;
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, FullyMaskedRowsTest,
+                         testing::ValuesIn(testedBackends()),
+                         [](const testing::TestParamInfo<Backend> &info) {
+                           return backendName(info.param);
+                         });
 
 /// Tiles are a performance choice: every legal choice computes the same
 /// outputs up to float rounding, whatever the heuristic would pick.

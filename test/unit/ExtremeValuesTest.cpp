@@ -212,10 +212,10 @@ void expectSameNonFinitesAsReference(const std::vector<float> &got,
 /// defines masks. Tiles the mask hides wholly are never visited, so rows
 /// 0-15 stay finite.
 ///
-/// The MLIR backend only: Halide compiles floating point with LLVM's no-NaN
-/// and no-Inf flags (its default outside strict_float, which would also
-/// forbid the fused multiply-adds), so NaN and Inf inputs have no defined
-/// result there (docs/halide.md, "Numerics").
+/// The MLIR backend only: the Halide backend promises results for finite
+/// inputs only (its maxima and row-sum test can drop a NaN, and Halide
+/// compiles with LLVM's no-NaN and no-Inf flags; docs/halide.md,
+/// "Numerics").
 TEST(NonFiniteInputsTest, PropagateOnlyWhereTheReferenceDoes) {
   const char *source = R"(model nonfinite {
   context = 48

@@ -45,14 +45,7 @@ compileWith16Tiles(const char *source, std::string &error,
   return CompiledModel::compile(source, error, options, false, backend);
 }
 
-/// A test run on each backend, named after it.
-class BothBackends : public testing::TestWithParam<Backend> {};
-
-std::string backendOf(const testing::TestParamInfo<Backend> &info) {
-  return backendName(info.param);
-}
-
-using VectorExpTest = BothBackends;
+using VectorExpTest = PerBackendTest;
 
 TEST_P(VectorExpTest, SoftmaxWeightsWithinTheStatedBound) {
   const int64_t rows = 16, cols = 64;
@@ -86,9 +79,10 @@ TEST_P(VectorExpTest, SoftmaxWeightsWithinTheStatedBound) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, VectorExpTest,
-                         testing::ValuesIn(testedBackends()), backendOf);
+                         testing::ValuesIn(testedBackends()),
+                         backendTestName);
 
-using LargeLogitsTest = BothBackends;
+using LargeLogitsTest = PerBackendTest;
 
 /// Attention whose logits reach +-1e4: q and k of magnitude 100 with
 /// D = 16 (scale 1/4) give |q . k| / 4 up to 4e4.
@@ -161,7 +155,8 @@ TEST_P(LargeLogitsTest, LogitsOf1e30StayFiniteAndCorrect) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, LargeLogitsTest,
-                         testing::ValuesIn(testedBackends()), backendOf);
+                         testing::ValuesIn(testedBackends()),
+                         backendTestName);
 
 /// Where the reference (double, IEEE) has NaN, the kernel has NaN; where it
 /// is +-Inf, the same Inf; where it is finite, the kernel agrees with it,

@@ -114,7 +114,7 @@ INSTANTIATE_TEST_SUITE_P(
 
 /// An additive mask that hides every key from some rows: those rows give 0,
 /// not NaN, as documented for attention (and as the reference computes).
-class FullyMaskedRowsTest : public testing::TestWithParam<Backend> {};
+using FullyMaskedRowsTest = PerBackendTest;
 
 TEST_P(FullyMaskedRowsTest, GiveZero) {
   const int64_t S = 64, H = 2, D = 8;
@@ -157,9 +157,7 @@ TEST_P(FullyMaskedRowsTest, GiveZero) {
 
 INSTANTIATE_TEST_SUITE_P(Backends, FullyMaskedRowsTest,
                          testing::ValuesIn(testedBackends()),
-                         [](const testing::TestParamInfo<Backend> &info) {
-                           return backendName(info.param);
-                         });
+                         backendTestName);
 
 /// Tiles are a performance choice: every legal choice computes the same
 /// outputs up to float rounding, whatever the heuristic would pick.

@@ -325,7 +325,7 @@ TEST(HandWrittenAttentionTest, LookAlikesAreNotFusedAndStayCorrect) {
 
 /// Every ```attn block of docs/language.md is a whole model that compiles
 /// and matches the reference, so the documentation cannot rot.
-class DocumentationTest : public testing::TestWithParam<Backend> {};
+using DocumentationTest = PerBackendTest;
 
 TEST_P(DocumentationTest, EveryExampleCompilesAndMatchesTheReference) {
   std::string doc = readSourceFile("docs/language.md");
@@ -342,8 +342,6 @@ TEST_P(DocumentationTest, EveryExampleCompilesAndMatchesTheReference) {
 
 INSTANTIATE_TEST_SUITE_P(Docs, DocumentationTest,
                          testing::ValuesIn(testedBackends()),
-                         [](const testing::TestParamInfo<Backend> &info) {
-                           return backendName(info.param);
-                         });
+                         backendTestName);
 
 } // namespace

@@ -106,6 +106,15 @@ inline auto namedModelWithBackend() {
       });
 }
 
+/// A test run once on each of testedBackends(), with nothing else varying.
+class PerBackendTest : public testing::TestWithParam<Backend> {};
+
+/// Test names "<backend>" for a PerBackendTest suite.
+inline std::string
+backendTestName(const testing::TestParamInfo<Backend> &info) {
+  return backendName(info.param);
+}
+
 /// The text of a file under the source tree, e.g. "examples/gpt2_block.attn".
 std::string readSourceFile(const std::string &relativePath);
 

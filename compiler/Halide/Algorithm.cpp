@@ -50,13 +50,15 @@ Expr negativeInfinity() {
 /// polynomial this shares): x = n ln2 + r with |r| <= ln2 / 2 and ln2 in two
 /// parts, exp(r) by a degree-5 polynomial fitted for least relative error
 /// (1.5e-7 in float, against Halide's fast_exp's 2^-18), 2^n in the
-/// exponent bits. 15 vector instructions where fast_exp took 20: n by one
-/// truncating conversion (x / ln2 - 1/2 < 0 truncates upwards, to the
-/// nearest integer) instead of floor (two ymm roundings in Halide 14), and
-/// no clamp of the exponent: below -88 (a hidden key's -inf too) n is
-/// -127, whose biased exponent 0 makes the result exactly 0.
+/// exponent bits. n by one truncating conversion (x / ln2 - 1/2 < 0
+/// truncates upwards, to the nearest integer) instead of floor (two ymm
+/// roundings in Halide 14). Below -88 (a hidden key's -inf too) the result
+/// is exactly 0. That is a select on a strict compare, not a clamp of x:
+/// max(x, -88) compiles to vmaxps, which returns -88 for a NaN x, and a
+/// compare under the no-NaN flag may be taken for its unordered twin; a NaN
+/// score must give a NaN weight, as in IEEE arithmetic (NonFiniteInputsTest).
+/// strict_float marks only that compare strict (docs/halide.md, "Numerics").
 Expr expOfNonPositive(Expr x) {
-  x = max(x, -88.f);
   Expr n = cast<int>(x * 1.44269504088896341f - 0.5f);
   Expr nf = cast<float>(n);
   Expr r = x - nf * 0.693359375f;
@@ -65,7 +67,16 @@ Expr expOfNonPositive(Expr x) {
   for (float c : {4.1897930205e-2f, 1.6667635739e-1f, 4.9999150634e-1f,
                   9.9999970198e-1f, 1.0f})
     p = p * r + c;
-  return p * reinterpret<float>((n + 127) << 23);
+  Expr twoToTheN = reinterpret<float>((n + 127) << 23);
+  return select(strict_float(x < -88.f), 0.f, p * twoToTheN);
+}
+
+/// a / sum for a softmax's row sum, and 0 where the sum is 0 (a row that
+/// sees no key). Not select(sum > 0, a / sum, 0): a NaN sum must give NaN,
+/// and under Halide's no-NaN flags LLVM may take an ordered compare for an
+/// unordered one; sum + (sum == 0) is NaN for a NaN sum either way.
+Expr divideByRowSum(Expr a, Expr sum) {
+  return a / (sum + select(sum == 0.f, 1.f, 0.f));
 }
 
 std::vector<Var> makeVars(int rank) {
@@ -392,7 +403,7 @@ void Builder::buildAttention(Construct &construct) {
   if (probs) {
     construct.result = Func(name("attention_probs", op));
     construct.result(j, i, h) =
-        select(sum > 0.f, construct.weights(j, i, h) / sum, 0.f);
+        divideByRowSum(construct.weights(j, i, h), sum);
     return;
   }
   // The weighted sum of values, a chunk of C keys at a time: a chunk of a
@@ -440,7 +451,7 @@ void Builder::buildAttention(Construct &construct) {
       construct.chunkSum(d, rowInGroup, queryGroup, c, h);
   Func normalized(name("attention_heads", op));
   normalized(d, i, h) =
-      select(sum > 0.f, construct.accumulator(d, i % C, i / C, h) / sum, 0.f);
+      divideByRowSum(construct.accumulator(d, i % C, i / C, h), sum);
   Var column = construct.vars[0], row = construct.vars[1];
   construct.result = Func(name("attention", op));
   construct.result(column, row) = normalized(column % D, row, column / D);
@@ -529,7 +540,7 @@ void Builder::buildDecodeAttention(Construct &construct) {
       construct.weights(seen, h) * valueCache(kvColumn, seen);
   Expr sum = construct.rowSum(h);
   Func normalized(name("attention_heads", op));
-  normalized(d, h) = select(sum > 0.f, construct.accumulator(d, h) / sum, 0.f);
+  normalized(d, h) = divideByRowSum(construct.accumulator(d, h), sum);
   Var column = construct.vars[0], row = construct.vars[1];
   construct.result = Func(name("decode_attention", op));
   construct.result(column, row) = normalized(column % D, column / D);
@@ -561,7 +572,7 @@ void Builder::buildSoftmax(Construct &construct) {
   construct.stats = mx;
   construct.product = sum;
   construct.result = Func(name("softmax", op));
-  construct.result(v) = select(sum(rest) > 0.f, e(v) / sum(rest), 0.f);
+  construct.result(v) = divideByRowSum(e(v), sum(rest));
 }
 
 void Builder::buildRope(Construct &construct) {

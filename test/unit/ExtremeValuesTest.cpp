@@ -14,9 +14,9 @@
 //
 // And the flash kernel's online softmax (and the Halide backend's
 // attention) keeps logits of +-1e4 and +-1e30 (far beyond what exp can take
-// without the max subtraction) finite and right; on the MLIR backend, NaN
-// and Inf in inputs reach exactly the outputs IEEE arithmetic carries them
-// to in the double reference, and no others.
+// without the max subtraction) finite and right; on both backends, NaN and
+// Inf in inputs reach exactly the outputs IEEE arithmetic carries them to
+// in the double reference, and no others.
 //
 //===----------------------------------------------------------------------===//
 
@@ -198,20 +198,19 @@ void expectSameNonFinitesAsReference(const std::vector<float> &got,
 /// NaN and Inf in one element of each input in turn, under a causal mask:
 /// a bad query spoils its own row of its own head, a bad key or value the
 /// rows of the queries that see it, and every other output stays right.
+/// The same for a softmax of its own: a NaN or +Inf spoils its row.
 ///
 /// One documented exception: a NaN or Inf in the *value* of token j also
-/// reaches the queries before j in j's query tile, on the diagonal (here
-/// rows 16-20, tiles of 16). The kernel multiplies their weights for j,
-/// exactly 0 since the mask hides j, by the value, and IEEE makes 0 * NaN
-/// and 0 * Inf NaN; the reference leaves hidden keys out, as the language
-/// defines masks. Tiles the mask hides wholly are never visited, so rows
-/// 0-15 stay finite.
-///
-/// The MLIR backend only: the Halide backend promises results for finite
-/// inputs only (its maxima and row-sum test can drop a NaN, and Halide
-/// compiles with LLVM's no-NaN and no-Inf flags; docs/halide.md,
-/// "Numerics").
-TEST(NonFiniteInputsTest, PropagateOnlyWhereTheReferenceDoes) {
+/// reaches the queries before j in j's query tile (MLIR backend, here tiles
+/// of 16) or group of value-chunk rows (Halide backend, 32 rows at 8
+/// features a head), on the diagonal: here rows 32-36 for token 37 on both
+/// backends. The kernel multiplies their weights for j, exactly 0 since the
+/// mask hides j, by the value, and IEEE makes 0 * NaN and 0 * Inf NaN; the
+/// reference leaves hidden keys out, as the language defines masks. Tiles
+/// the mask hides wholly are never visited, so rows 0-31 stay finite.
+using NonFiniteInputsTest = PerBackendTest;
+
+TEST_P(NonFiniteInputsTest, PropagateOnlyWhereTheReferenceDoes) {
   const char *source = R"(model nonfinite {
   context = 48
   dtype = f32
@@ -232,11 +231,21 @@ TEST(NonFiniteInputsTest, PropagateOnlyWhereTheReferenceDoes) {
   output y
 }
 )";
+  const char *softmaxSource = R"(model nonfinite_softmax {
+  context = 48
+  dtype = f32
+  input s : [context, 16]
+  y = softmax(s, axis = -1)
+  output y
+}
+)";
   std::string error;
-  auto block = compileWith16Tiles(source, error);
+  auto block = compileWith16Tiles(source, error, GetParam());
   ASSERT_TRUE(block) << error;
-  auto qkv = compileWith16Tiles(qkvSource, error);
+  auto qkv = compileWith16Tiles(qkvSource, error, GetParam());
   ASSERT_TRUE(qkv) << error;
+  auto softmax = compileWith16Tiles(softmaxSource, error, GetParam());
+  ASSERT_TRUE(softmax) << error;
   const float nan = std::numeric_limits<float>::quiet_NaN();
   const float inf = std::numeric_limits<float>::infinity();
   struct Case {
@@ -247,17 +256,19 @@ TEST(NonFiniteInputsTest, PropagateOnlyWhereTheReferenceDoes) {
     const char *what;
     unsigned looseHeads; // see above: bit h for head h
   };
-  // Token 21 sits in the middle of the second 16-row tile.
+  // Token 37 sits in the middle of the third 16-row tile.
   const Case cases[] = {
-      {qkv.get(), 0, 21 * 16 + 3, nan, "NaN in a query (head 0)", 0},
-      {qkv.get(), 1, 21 * 16 + 9, nan, "NaN in a key (head 1)", 0},
-      {qkv.get(), 1, 21 * 16 + 1, inf, "+Inf in a key (head 0)", 0},
-      {qkv.get(), 2, 21 * 16 + 2, nan, "NaN in a value (head 0)", 1},
-      {qkv.get(), 2, 21 * 16 + 9, -inf, "-Inf in a value (head 1)", 2},
-      // Token 21's query, key and value, both heads.
-      {block.get(), 0, 21 * 16 + 5, inf, "+Inf in a token's embedding", 3},
+      {qkv.get(), 0, 37 * 16 + 3, nan, "NaN in a query (head 0)", 0},
+      {qkv.get(), 1, 37 * 16 + 9, nan, "NaN in a key (head 1)", 0},
+      {qkv.get(), 1, 37 * 16 + 1, inf, "+Inf in a key (head 0)", 0},
+      {qkv.get(), 2, 37 * 16 + 2, nan, "NaN in a value (head 0)", 1},
+      {qkv.get(), 2, 37 * 16 + 9, -inf, "-Inf in a value (head 1)", 2},
+      // Token 37's query, key and value, both heads.
+      {block.get(), 0, 37 * 16 + 5, inf, "+Inf in a token's embedding", 3},
       // Column 20 feeds every token's key in head 0.
       {block.get(), 1, 7 * 48 + 20, nan, "NaN in a weight (a key column)", 0},
+      {softmax.get(), 0, 37 * 16 + 3, nan, "NaN in a softmax's row", 0},
+      {softmax.get(), 0, 40 * 16 + 5, inf, "+Inf in a softmax's row", 0},
   };
   for (const Case &c : cases) {
     std::vector<std::vector<float>> inputs =
@@ -267,8 +278,12 @@ TEST(NonFiniteInputsTest, PropagateOnlyWhereTheReferenceDoes) {
     ASSERT_TRUE(error.empty()) << error;
     std::vector<RefTensor> want = referenceOutputs(c.model->graph(), inputs);
     expectSameNonFinitesAsReference(got[0], want[0], c.what, 16, 8,
-                                    c.looseHeads, 16, 21);
+                                    c.looseHeads, 32, 37);
   }
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, NonFiniteInputsTest,
+                         testing::ValuesIn(testedBackends()),
+                         backendTestName);
 
 } // namespace

@@ -1,9 +1,9 @@
 // attn-vectorize: register tiles for linalg on tensors. Row reductions read
 // a whole row as one vector and reduce it horizontally (a max as a tree of
 // compare-and-select); elementwise ops work
-// on 16 lanes along the innermost dimension; exp becomes a polynomial on
-// vectors (no libm call per lane); contractions are left for
-// attn-contraction-microkernel.
+// on 16 lanes along the innermost dimension, transposes on 16 x 16 blocks;
+// exp becomes a polynomial on vectors (no libm call per lane); contractions
+// are left for attn-contraction-microkernel.
 
 // RUN: attn-opt %s --pass-pipeline='builtin.module(func.func(attn-vectorize,canonicalize))' | FileCheck %s
 
@@ -105,4 +105,28 @@ func.func @narrow(%x: tensor<4x3xf32>) -> tensor<4x3xf32> {
     linalg.yield %r : f32
   } -> tensor<4x3xf32>
   return %e : tensor<4x3xf32>
+}
+
+// A transpose (flash attention's scaled query tile, [rows, D] to [D, rows])
+// goes in 16 x 16 blocks: 16 row vectors read in place, transposed in
+// registers by shuffles, scaled and written as 16 vectors; not vectors
+// gathered from 16 rows apiece.
+// CHECK-LABEL: func.func @transpose_scaled
+// CHECK: scf.for {{.*}} = %c0 to %c64 step %c16
+// CHECK: scf.for {{.*}} = %c0 to %c32 step %c16
+// CHECK: tensor.extract_slice %arg0[{{.*}}] [16, 16] [1, 1] : tensor<32x64xf32> to tensor<16x16xf32>
+// CHECK-NOT: permutation_map
+// CHECK: vector.transfer_read {{.*}} : tensor<16x16xf32>, vector<16x16xf32>
+// CHECK-COUNT-64: vector.shuffle {{.*}} : vector<16xf32>, vector<16xf32>
+// CHECK: arith.mulf {{.*}} : vector<16x16xf32>
+// CHECK: vector.transfer_write {{.*}} : vector<16x16xf32>, tensor<16x16xf32>
+func.func @transpose_scaled(%q: tensor<32x64xf32>) -> tensor<64x32xf32> {
+  %init = tensor.empty() : tensor<64x32xf32>
+  %scale = arith.constant 0.125 : f32
+  %t = linalg.generic {indexing_maps = [affine_map<(d, i) -> (i, d)>, affine_map<(d, i) -> (d, i)>], iterator_types = ["parallel", "parallel"]} ins(%q : tensor<32x64xf32>) outs(%init : tensor<64x32xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %r = arith.mulf %in, %scale : f32
+    linalg.yield %r : f32
+  } -> tensor<64x32xf32>
+  return %t : tensor<64x32xf32>
 }

@@ -50,7 +50,11 @@ int64_t largestTileFor(attn::SdpaOp op) {
 /// tiles of 256 x 32, whose diagonal block runs in 64-query sub-tiles
 /// (SdpaToFlash), were still slower than 64 x 64: 244-246 ms against
 /// 231-237 ms at H32 S2048 D128 on one thread, 125-139 against 117-123 ms
-/// on two (128 x 64 and 256 x 64 in between).
+/// on two (128 x 64 and 256 x 64 in between). Since the query tile is
+/// transposed in 16 x 16 register blocks (attn-vectorize), which cost the
+/// 256-query tiles most, the two are level: 203-218 ms (64 x 64) against
+/// 201-220 ms (256 x 32) over three alternating rounds, 128 x 64, 128 x 32
+/// and 256 x 64 within the same range, so causal tiles stay square.
 std::optional<std::pair<int64_t, int64_t>>
 wideHeadTiles(attn::SdpaOp op, int64_t queries, int64_t keys) {
   int64_t width = op.getQuery().getType().getDimSize(1);

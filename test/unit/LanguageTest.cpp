@@ -270,11 +270,15 @@ TEST(HandWrittenAttentionTest, FusesIntoTheSameSdpaAsAttention) {
     EXPECT_EQ(hand.find(leftover), std::string::npos) << leftover << "\n" << hand;
 }
 
-TEST(HandWrittenAttentionTest, ComputesTheSameAsAttention) {
+/// Both backends receive the graph after fusion, so the hand-written chain
+/// runs the very kernel `attention` does.
+using HandWrittenAttentionNumericsTest = PerBackendTest;
+
+TEST_P(HandWrittenAttentionNumericsTest, ComputesTheSameAsAttention) {
   std::string error;
-  auto fused = CompiledModel::compile(kFused, error);
+  auto fused = CompiledModel::compile(kFused, error, {}, false, GetParam());
   ASSERT_TRUE(fused) << error;
-  auto hand = CompiledModel::compile(kHandWritten, error);
+  auto hand = CompiledModel::compile(kHandWritten, error, {}, false, GetParam());
   ASSERT_TRUE(hand) << error;
   std::vector<std::vector<float>> inputs = makeRandomArguments(fused->graph(), 5);
   auto a = fused->run(inputs, error)[0];
@@ -286,7 +290,7 @@ TEST(HandWrittenAttentionTest, ComputesTheSameAsAttention) {
 }
 
 /// Chains that only look like attention are left alone and still right.
-TEST(HandWrittenAttentionTest, LookAlikesAreNotFusedAndStayCorrect) {
+TEST_P(HandWrittenAttentionNumericsTest, LookAlikesAreNotFusedAndStayCorrect) {
   const char *lookAlikes[] = {
       // softmax over the query axis
       R"(model m {
@@ -319,9 +323,13 @@ TEST(HandWrittenAttentionTest, LookAlikesAreNotFusedAndStayCorrect) {
   for (const char *source : lookAlikes) {
     std::string attn = optimizedAttn(source);
     EXPECT_EQ(attn.find("attn.sdpa"), std::string::npos) << attn;
-    expectMatchesReference(source);
+    expectMatchesReference(source, 1e-5, 1e-4, {1, 2}, {}, GetParam());
   }
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, HandWrittenAttentionNumericsTest,
+                         testing::ValuesIn(testedBackends()),
+                         backendTestName);
 
 /// Every ```attn block of docs/language.md is a whole model that compiles
 /// and matches the reference, so the documentation cannot rot.

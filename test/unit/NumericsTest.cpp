@@ -182,11 +182,14 @@ INSTANTIATE_TEST_SUITE_P(
 
 /// The window must actually hide old tokens: window(2) and causal differ on
 /// the same data, and window(context) equals causal.
-TEST(AttentionMaskTest, WindowDiffersFromCausalUntilItCoversTheContext) {
-  auto build = [](const std::string &mask) {
+using AttentionMaskTest = PerBackendTest;
+
+TEST_P(AttentionMaskTest, WindowDiffersFromCausalUntilItCoversTheContext) {
+  auto build = [this](const std::string &mask) {
     BlockCase c{12, 16, 2, 2, mask, true, true};
     std::string error;
-    auto m = CompiledModel::compile(blockSource(c), error);
+    auto m = CompiledModel::compile(blockSource(c), error, {}, false,
+                                    GetParam());
     EXPECT_TRUE(m) << error;
     return m;
   };
@@ -208,5 +211,9 @@ TEST(AttentionMaskTest, WindowDiffersFromCausalUntilItCoversTheContext) {
   EXPECT_GT(maxNarrowDiff, 1e-3);
   EXPECT_EQ(maxFullDiff, 0.0);
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, AttentionMaskTest,
+                         testing::ValuesIn(testedBackends()),
+                         backendTestName);
 
 } // namespace

@@ -156,8 +156,16 @@ TEST_F(ThreadPoolTest, ThreadCountFromTheApiThenTheEnvironment) {
 
 /// Tasks compute the same thing whichever thread runs them, so a threaded
 /// kernel's outputs equal the single-threaded ones bit for bit (and both
-/// match the reference, as everywhere else).
-TEST_F(ThreadPoolTest, KernelOutputsDoNotDependOnTheThreadCount) {
+/// match the reference, as everywhere else), on both backends: a Halide
+/// kernel's parallel loops run on the same pool.
+class KernelThreadsTest : public PerBackendTest {
+protected:
+  void SetUp() override { saved = attn_set_num_threads(0); }
+  void TearDown() override { attn_set_num_threads(saved); }
+  int saved = 0;
+};
+
+TEST_P(KernelThreadsTest, OutputsDoNotDependOnTheThreadCount) {
   const std::string source = R"(model threaded {
   context = 128
   dtype = f32
@@ -173,7 +181,7 @@ TEST_F(ThreadPoolTest, KernelOutputsDoNotDependOnTheThreadCount) {
 }
 )";
   std::string error;
-  auto compiled = CompiledModel::compile(source, error);
+  auto compiled = CompiledModel::compile(source, error, {}, false, GetParam());
   ASSERT_TRUE(compiled) << error;
   std::vector<std::vector<float>> inputs =
       attnc::makeRandomArguments(compiled->graph(), 5);
@@ -186,7 +194,11 @@ TEST_F(ThreadPoolTest, KernelOutputsDoNotDependOnTheThreadCount) {
   ASSERT_EQ(serial.size(), threaded.size());
   for (size_t i = 0; i < serial.size(); ++i)
     ASSERT_EQ(serial[i], threaded[i]) << "element " << i;
-  expectMatchesReference(source);
+  expectMatchesReference(source, 1e-5, 1e-4, {1, 2}, {}, GetParam());
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, KernelThreadsTest,
+                         testing::ValuesIn(testedBackends()),
+                         backendTestName);
 
 } // namespace

@@ -397,6 +397,13 @@ int main(int argc, char **argv) {
                       "'; choose adams2019, li2018 or mullapudi2016",
                   ExitUsageError);
   }
+  // Like an unused compiler flag: compiling still makes sense, but the
+  // user asked for something they will not get.
+  if (!tiles.empty() && backend == Backend::Halide && emit != Emit::Ast &&
+      emit != Emit::Attn)
+    WithColor::warning(errs(), "attnc")
+        << "--tile has no effect with --backend=halide: its schedule picks "
+           "its own tiles (docs/halide.md)\n";
   if ((backend == Backend::Halide || emit == Emit::HalideRuntime) &&
       !halideBackendBuilt())
     return fail("this attnc was built without the Halide backend (Halide 14 "

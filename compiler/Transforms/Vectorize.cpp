@@ -93,6 +93,19 @@ bool initializesOnlyContraction(linalg::LinalgOp op) {
          user.isDpsInit(&use);
 }
 
+/// An elementwise op on one 2-D operand read transposed: in[j, i] -> out[i,
+/// j] (and whatever the body does to each element). Not a broadcast of a
+/// row or column, whose operand's innermost index also differs from the
+/// output's.
+bool isTranspose2D(linalg::LinalgOp op) {
+  if (op.getNumLoops() != 2 || op.getNumParallelLoops() != 2 ||
+      op.getNumDpsInputs() != 1 || op.getNumDpsInits() != 1)
+    return false;
+  AffineMap in = op.getMatchingIndexingMap(op.getDpsInputOperand(0));
+  AffineMap out = op.getMatchingIndexingMap(op.getDpsInitOperand(0));
+  return in.isPermutation() && out.isPermutation() && in != out;
+}
+
 struct TilePlan {
   SmallVector<int64_t> sizes;       ///< 0: not tiled (the whole range)
   SmallVector<int64_t> interchange; ///< parallel loops, then reductions
@@ -123,9 +136,8 @@ std::optional<TilePlan> planTiles(linalg::LinalgOp op) {
   if (linalg::isaContractionOpInterface(op) || initializesOnlyContraction(op))
     return std::nullopt;
   unsigned vectorDim;
-  if (n == 2 && inDim && outDim && *inDim != *outDim &&
-      op.getNumDpsInputs() == 1 && op.getNumParallelLoops() == 2 &&
-      ranges[0] % kLanes == 0 && ranges[1] % kLanes == 0) {
+  if (isTranspose2D(op) && ranges[0] % kLanes == 0 &&
+      ranges[1] % kLanes == 0) {
     // A transpose (flash attention's query tile, [rows, D] to [D, rows]):
     // blocks of 16 x 16, each read as 16 vectors and transposed in
     // registers by shuffles (vector.transpose as shuffle_16x16), where

@@ -130,3 +130,22 @@ func.func @transpose_scaled(%q: tensor<32x64xf32>) -> tensor<64x32xf32> {
   } -> tensor<64x32xf32>
   return %t : tensor<64x32xf32>
 }
+
+// A row broadcast also reads its operand along another dimension than the
+// output's innermost, but it is no transpose: 16 lanes along the output,
+// one element spread over each vector.
+// CHECK-LABEL: func.func @row_broadcast
+// CHECK: scf.for {{.*}} = %c0 to %c32 step %c1
+// CHECK: scf.for {{.*}} = %c0 to %c64 step %c16
+// CHECK-NOT: vector<16x16xf32>
+// CHECK: vector.transfer_write {{.*}} : vector<16xf32>, tensor<1x16xf32>
+// CHECK: return
+func.func @row_broadcast(%s: tensor<32xf32>) -> tensor<32x64xf32> {
+  %init = tensor.empty() : tensor<32x64xf32>
+  %t = linalg.generic {indexing_maps = [affine_map<(i, j) -> (i)>, affine_map<(i, j) -> (i, j)>], iterator_types = ["parallel", "parallel"]} ins(%s : tensor<32xf32>) outs(%init : tensor<32x64xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %r = arith.mulf %in, %in : f32
+    linalg.yield %r : f32
+  } -> tensor<32x64xf32>
+  return %t : tensor<32x64xf32>
+}

@@ -65,6 +65,20 @@ def test_warnings_are_kept(attnc_exe, tmp_path):
     assert "'unused' is declared but never used" in w.message
 
 
+def test_a_tile_the_backend_ignores_is_a_warning(attnc_exe, backend,
+                                                 tmp_path):
+    # --tile is the MLIR backend's; the Halide schedule picks its own tiles,
+    # and attnc says so rather than dropping the option silently.
+    compiled = attnc.compile(tiny(), backend=backend, tile=(2, 2),
+                             workdir=str(tmp_path))
+    messages = [w.message for w in compiled.warnings]
+    if backend == "halide":
+        assert messages == ["--tile has no effect with --backend=halide: its "
+                            "schedule picks its own tiles (docs/halide.md)"]
+    else:
+        assert messages == []
+
+
 def test_a_failing_toolchain_is_an_internal_error(attnc_exe, tmp_path,
                                                   monkeypatch):
     monkeypatch.setenv("ATTNC_CC", "false")  # the driver attnc links with

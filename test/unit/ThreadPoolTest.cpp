@@ -19,11 +19,17 @@ using namespace attnc::test;
 namespace {
 
 /// Restores the thread setting a test changes.
+class SavedThreadCount {
+public:
+  SavedThreadCount() : saved(attn_set_num_threads(0)) {}
+  ~SavedThreadCount() { attn_set_num_threads(saved); }
+
+private:
+  int saved;
+};
+
 class ThreadPoolTest : public testing::Test {
-protected:
-  void SetUp() override { saved = attn_set_num_threads(0); }
-  void TearDown() override { attn_set_num_threads(saved); }
-  int saved = 0;
+  SavedThreadCount threads;
 };
 
 struct Counts {
@@ -159,10 +165,7 @@ TEST_F(ThreadPoolTest, ThreadCountFromTheApiThenTheEnvironment) {
 /// match the reference, as everywhere else), on both backends: a Halide
 /// kernel's parallel loops run on the same pool.
 class KernelThreadsTest : public PerBackendTest {
-protected:
-  void SetUp() override { saved = attn_set_num_threads(0); }
-  void TearDown() override { attn_set_num_threads(saved); }
-  int saved = 0;
+  SavedThreadCount threads;
 };
 
 TEST_P(KernelThreadsTest, OutputsDoNotDependOnTheThreadCount) {

@@ -78,9 +78,7 @@ TEST_P(VectorExpTest, SoftmaxWeightsWithinTheStatedBound) {
   EXPECT_LE(worst, 1e-6);
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, VectorExpTest,
-                         testing::ValuesIn(testedBackends()),
-                         backendTestName);
+ATTNC_INSTANTIATE_PER_BACKEND(VectorExpTest);
 
 using LargeLogitsTest = PerBackendTest;
 
@@ -154,9 +152,7 @@ TEST_P(LargeLogitsTest, LogitsOf1e30StayFiniteAndCorrect) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, LargeLogitsTest,
-                         testing::ValuesIn(testedBackends()),
-                         backendTestName);
+ATTNC_INSTANTIATE_PER_BACKEND(LargeLogitsTest);
 
 /// Where the reference (double, IEEE) has NaN, the kernel has NaN; where it
 /// is +-Inf, the same Inf; where it is finite, the kernel agrees with it,
@@ -282,8 +278,6 @@ TEST_P(NonFiniteInputsTest, PropagateOnlyWhereTheReferenceDoes) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, NonFiniteInputsTest,
-                         testing::ValuesIn(testedBackends()),
-                         backendTestName);
+ATTNC_INSTANTIATE_PER_BACKEND(NonFiniteInputsTest);
 
 } // namespace

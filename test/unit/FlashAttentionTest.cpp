@@ -155,9 +155,7 @@ TEST_P(FullyMaskedRowsTest, GiveZero) {
       EXPECT_EQ(got[0][row * H * D + d], 0.0f) << "row " << row;
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, FullyMaskedRowsTest,
-                         testing::ValuesIn(testedBackends()),
-                         backendTestName);
+ATTNC_INSTANTIATE_PER_BACKEND(FullyMaskedRowsTest);
 
 /// Tiles are a performance choice: every legal choice computes the same
 /// outputs up to float rounding, whatever the heuristic would pick.

@@ -327,9 +327,7 @@ TEST_P(HandWrittenAttentionNumericsTest, LookAlikesAreNotFusedAndStayCorrect) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, HandWrittenAttentionNumericsTest,
-                         testing::ValuesIn(testedBackends()),
-                         backendTestName);
+ATTNC_INSTANTIATE_PER_BACKEND(HandWrittenAttentionNumericsTest);
 
 /// Every ```attn block of docs/language.md is a whole model that compiles
 /// and matches the reference, so the documentation cannot rot.

@@ -212,8 +212,6 @@ TEST_P(AttentionMaskTest, WindowDiffersFromCausalUntilItCoversTheContext) {
   EXPECT_EQ(maxFullDiff, 0.0);
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, AttentionMaskTest,
-                         testing::ValuesIn(testedBackends()),
-                         backendTestName);
+ATTNC_INSTANTIATE_PER_BACKEND(AttentionMaskTest);
 
 } // namespace

@@ -115,6 +115,13 @@ backendTestName(const testing::TestParamInfo<Backend> &info) {
   return backendName(info.param);
 }
 
+/// Runs the PerBackendTest suite `Suite` on each of testedBackends(), its
+/// tests named "Backends/<Suite>.<test>/<backend>".
+#define ATTNC_INSTANTIATE_PER_BACKEND(Suite)                                   \
+  INSTANTIATE_TEST_SUITE_P(Backends, Suite,                                    \
+                           testing::ValuesIn(testedBackends()),                \
+                           backendTestName)
+
 /// The text of a file under the source tree, e.g. "examples/gpt2_block.attn".
 std::string readSourceFile(const std::string &relativePath);
 

@@ -200,8 +200,6 @@ TEST_P(KernelThreadsTest, OutputsDoNotDependOnTheThreadCount) {
   expectMatchesReference(source, 1e-5, 1e-4, {1, 2}, {}, GetParam());
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, KernelThreadsTest,
-                         testing::ValuesIn(testedBackends()),
-                         backendTestName);
+ATTNC_INSTANTIATE_PER_BACKEND(KernelThreadsTest);
 
 } // namespace

@@ -29,6 +29,7 @@ struct Construct {
 
   // attention (and its probabilities): keys of a head as columns, q.k,
   // the row maximum, exp(score - max), the row sum, sum of weights * v.
+  // `dot` holds the scores as stored: q.k with bias, ALiBi and mask.
   Halide::Func queries, keysT, values, dotSum, dot, partialMax, rowMax, weights, partialSum,
       rowSum, accumulator;
   /// The weighted sum of one chunk of chunkWidth keys' values; the

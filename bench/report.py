@@ -38,8 +38,7 @@ def load(paths):
             if b.get("error_occurred"):
                 continue
             medians[clean(b["run_name"] if "run_name" in b else b["name"])] = b
-        contexts = data.get("context", {})
-        rescalePeakPercentages(medians, contexts)
+        rescalePeakPercentages(medians, data.get("context", {}))
         runs.append(medians)
     return runs, context
 

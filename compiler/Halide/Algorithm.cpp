@@ -347,10 +347,10 @@ void Builder::buildAttention(Construct &construct) {
   // and again in the weights, which both read every score (one thread,
   // medians: H8 S512 window(256) 1.71-1.73 -> 1.49-1.68 ms, H12 S1024
   // causal 11.2-11.9 -> 10.7-10.8 ms). The mask compares positions as
-  // floats (exact below 2^24 positions): on integers, Halide's bounds inference reads
-  // the select's condition and shrinks the block of sums each store reads
-  // to its visible part, a block of varying size that no longer stays in
-  // registers (causal ran 1.6x slower).
+  // floats (exact below 2^24 positions): on integers, Halide's bounds
+  // inference reads the select's condition and shrinks the block of sums
+  // each store reads to its visible part, a block of varying size that no
+  // longer stays in registers (causal ran 1.6x slower).
   Expr logit = construct.dotSum(j, i, h);
   if (bias.defined()) // keys clamped: schedules round key ranges up
     logit += bias(clamp(j, 0, T - 1), i);

@@ -83,8 +83,14 @@ private:
 
   /// A sum computed per block of `consumer`'s loop `level`: columns `x`
   /// in vectors of `vec`, rows `y`, the reduction `r` outermost, every
-  /// vector and row unrolled, so the block's sums are a small buffer of
-  /// constant indices that LLVM keeps in registers over the reduction.
+  /// vector and row unrolled in both stages, so the block's sums are a
+  /// small buffer of constant indices that LLVM keeps in registers over
+  /// the reduction. Callers unroll the consumer's loops over the block
+  /// too: then no access is left at a computed index, LLVM promotes the
+  /// whole buffer, and the sums go from registers to where the consumer
+  /// stores them (with a loop over rows at either end, each block was
+  /// zeroed in memory, reloaded, stored and reloaded again: 2-3 % of an
+  /// H8 S512 D64 attention).
   static void keepInRegisters(Func sum, Func consumer, Var level, Var x,
                               Var y, RVar r, int vec) {
     keepInRegisters(sum, LoopLevel(consumer, level), x, y, r, vec);
@@ -98,6 +104,7 @@ private:
       sum.vectorize(x, vec).unroll(x);
       update.vectorize(x, vec).unroll(x);
     }
+    sum.unroll(y);
     update.unroll(y);
   }
 
@@ -154,7 +161,8 @@ private:
     else
       out.fuse(y, x, tile).parallel(tile);
     if (vec > 1)
-      out.vectorize(xi, vec);
+      out.vectorize(xi, vec).unroll(xi);
+    out.unroll(yi);
     keepInRegisters(sum, out, tile, x, y, construct.inner.x, vec);
   }
 
@@ -224,8 +232,9 @@ private:
                  construct.queryGroup);
     if (vecD > 1) {
       acc.vectorize(d, vecD);
-      acc.update().vectorize(d, vecD);
+      acc.update().vectorize(d, vecD).unroll(d);
     }
+    acc.update().unroll(rowInBlock);
     keepInRegisters(construct.chunkSum, LoopLevel(acc, block), d, i,
                     construct.chunkKeys.x, vecD);
   }
@@ -325,7 +334,9 @@ private:
         .split(j, jo, ji, construct.panelWidth, TailStrategy::RoundUp)
         .split(i, io, ii, blockRows)
         .reorder(ji, ii, io, jo) // a key block stays in L1 for every row block
-        .vectorize(ji, lanes);
+        .vectorize(ji, lanes)
+        .unroll(ji)
+        .unroll(ii);
     keepInRegisters(construct.dotSum, construct.dot, io, j, i,
                     construct.features.x, lanes);
     for (Func partial : {construct.partialMax, construct.partialSum}) {

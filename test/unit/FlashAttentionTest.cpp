@@ -106,7 +106,19 @@ INSTANTIATE_TEST_SUITE_P(
         // heads and ALiBi (whose scores are adjusted on every key tile)
         FlashCase{256, 4, 2, 16, "causal", true, 128, 128},
         // causal sub-tiles over many key tiles
-        FlashCase{384, 2, 2, 16, "causal", false, 128, 16}),
+        FlashCase{384, 2, 2, 16, "causal", false, 128, 16},
+        // rows of K and V 4 KiB apart (G * D = 1024 floats): each task
+        // first copies the key tiles its queries see into contiguous
+        // buffers; unmasked, two blocks of query tiles per group
+        FlashCase{128, 4, 4, 256, "none", false, 32, 16},
+        // packed, grouped-query and causal: one query tile per task, which
+        // copies the key tiles up to its diagonal only
+        FlashCase{128, 8, 2, 512, "causal", false, 32, 32},
+        // packed with a window: a task copies from its first query's
+        // window on
+        FlashCase{192, 2, 2, 512, "window(40)", false, 32, 16},
+        // packed, causal tiles of 128 queries in sub-tiles of 64
+        FlashCase{256, 4, 4, 256, "causal", false, 128, 32}),
         testing::ValuesIn(testedBackends())),
     nameWithBackend<FlashCase>([](const testing::TestParamInfo<FlashCase> &info) {
       return caseName(info.param);

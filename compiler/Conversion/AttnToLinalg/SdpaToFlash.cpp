@@ -46,6 +46,13 @@ constexpr IteratorType red = IteratorType::reduction;
 /// Query rows of the sub-tiles a causal tile's diagonal block runs in.
 constexpr int64_t kDiagonalRows = 64;
 
+/// Most bytes of K and V a task copies into contiguous buffers (both
+/// together): a K/V head group of up to 2 MiB (H32 S2048 D128's) is packed,
+/// a longer context reads its key tiles in place, so that a task's scratch
+/// stays O(tile * D) there (1 MB per thread at S8192 D128, the limit the
+/// memory benchmark checks).
+constexpr int64_t kMaxPackedHeadBytes = 2 << 20;
+
 /// Whether a query tile of Tq rows runs its diagonal block in sub-tiles of
 /// kDiagonalRows: causal tiles wider than that whose first query starts a
 /// key tile.
@@ -134,6 +141,93 @@ struct SdpaToFlash : OpConversionPattern<attn::SdpaOp> {
         loc, groupOutType, gLoop.getRegionIterArgs()[0],
         ValueRange{blockRow0, gIv}, ValueRange{}, ValueRange{}, groupOffsets,
         groupSizes, groupStrides);
+    auto dyn = ShapedType::kDynamic;
+    // Rows [row0, row0 + rows) of the task's head group of K or V, as
+    // [rows, D]: one row every G * D floats.
+    auto groupRows = [&](Value kv, Value row0, int64_t rows) -> Value {
+      Value slice = b.create<tensor::ExtractSliceOp>(
+          loc, RankedTensorType::get({rows, 1, D}, f32), kv,
+          ValueRange{row0, gIv}, ValueRange{}, ValueRange{},
+          b.getDenseI64ArrayAttr({dyn, dyn, 0}),
+          b.getDenseI64ArrayAttr({rows, 1, D}),
+          b.getDenseI64ArrayAttr({1, 1, 1}));
+      // An explicit collapse, not a rank-reducing slice: that one is
+      // ambiguous when the rows or D are 1 too, and bufferization then
+      // dropped the wrong unit dimension.
+      return b.create<tensor::CollapseShapeOp>(
+          loc, RankedTensorType::get({rows, D}, f32), slice,
+          ArrayRef<ReassociationIndices>{{0, 1}, {2}});
+    };
+
+    // When a row of K or V is 4 KiB or more from the next (G * D floats),
+    // every row of a key tile sits on a page of its own, and every query
+    // tile reads the group's key tiles again that way: at H32 S2048 D128
+    // rows are 16 KiB apart. Then the task first copies the key tiles its
+    // queries can see into contiguous [T, D] buffers, once, and reads those.
+    // Measured at H32 S2048 D128, one thread, best of three calls in three
+    // alternating rounds: none 362-381 ms against 364-382 ms in place,
+    // causal 189-200 against 201-209 ms, window(256) 56-66 against 58-78 ms.
+    // Closer rows gain nothing: H12 S1024 D64 (3 KiB apart) measured level,
+    // H8 S512 D64 (2 KiB) 1-5 % slower with its 8 query tiles per copy.
+    int64_t rowBytes = G * D * int64_t(sizeof(float));
+    bool packGroup = G > 1 && rowBytes >= 4096 &&
+                     2 * T * D * int64_t(sizeof(float)) <= kMaxPackedHeadBytes;
+    Value packedK, packedV;
+    if (packGroup) {
+      // Key tiles [kLo, kHi) that some query of the task's block sees.
+      Value kLo = c0, kHi = indexConst(b, loc, T / Tk);
+      if (mask != attn::MaskKind::none)
+        kHi = b.create<arith::MinUIOp>(
+            loc, kHi,
+            b.create<arith::AddIOp>(
+                loc,
+                b.create<arith::DivUIOp>(
+                    loc,
+                    b.create<arith::AddIOp>(
+                        loc, blockRow0, indexConst(b, loc, blockRows - 1)),
+                    indexConst(b, loc, Tk)),
+                c1));
+      if (mask == attn::MaskKind::window)
+        kLo = b.create<arith::DivUIOp>(
+            loc,
+            b.create<arith::MaxSIOp>(
+                loc,
+                b.create<arith::SubIOp>(
+                    loc, b.create<arith::AddIOp>(loc, blockRow0, c1),
+                    indexConst(b, loc, window)),
+                c0),
+            indexConst(b, loc, Tk));
+      // One linalg.copy per key tile into its rows of the buffer (rows of
+      // tiles no query sees stay unwritten and unread).
+      auto pack = [&](Value kv) -> Value {
+        auto loop = b.create<scf::ForOp>(loc, kLo, kHi, c1,
+                                         ValueRange{emptyF32(b, loc, {T, D})});
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPointToStart(loop.getBody());
+        Value row0 = b.create<arith::MulIOp>(loc, loop.getInductionVar(),
+                                             indexConst(b, loc, Tk));
+        Value packed = loop.getRegionIterArgs()[0];
+        auto offsets = b.getDenseI64ArrayAttr({dyn, 0});
+        auto sizes = b.getDenseI64ArrayAttr({Tk, D});
+        auto strides = b.getDenseI64ArrayAttr({1, 1});
+        auto tileType = RankedTensorType::get({Tk, D}, f32);
+        Value rows = b.create<tensor::ExtractSliceOp>(
+            loc, tileType, packed, ValueRange{row0}, ValueRange{},
+            ValueRange{}, offsets, sizes, strides);
+        Value copied = b.create<linalg::CopyOp>(
+                            loc, ValueRange{groupRows(kv, row0, Tk)},
+                            ValueRange{rows})
+                           .getResult(0);
+        b.create<scf::YieldOp>(
+            loc, ValueRange{b.create<tensor::InsertSliceOp>(
+                     loc, copied, packed, ValueRange{row0}, ValueRange{},
+                     ValueRange{}, offsets, sizes, strides)});
+        return loop.getResult(0);
+      };
+      packedK = pack(k);
+      packedV = pack(v);
+    }
+
     auto rLoop = b.create<scf::ForOp>(loc, c0, indexConst(b, loc, R), c1,
                                       ValueRange{groupOut});
     b.setInsertionPointToStart(rLoop.getBody());
@@ -184,28 +278,24 @@ struct SdpaToFlash : OpConversionPattern<attn::SdpaOp> {
         Value lOld = kLoop.getRegionIterArgs()[1];
         Value accOld = kLoop.getRegionIterArgs()[2];
         Value kCol0 = b.create<arith::MulIOp>(loc, kt, indexConst(b, loc, Tk));
-        auto dyn = ShapedType::kDynamic;
-        // The key tile of K and of V, [Tk, D], read in place. K's rows are
-        // read one element at a time (the micro-kernel broadcasts them), V's
-        // a vector at a time, reused by every query row; when the row width
-        // is a multiple of 4 KiB all of V's rows fall into the same few cache
-        // sets and evict one another (measured: 2-3x slower products), so
-        // that tile is copied to a contiguous block, one load and store per
-        // `rows` multiply-adds. At other widths the copy only cost time (4-7 %
-        // at H8 S512 D64 and H12 S1024 D64).
-        auto kvTile = [&](Value kv, bool copy) -> Value {
-          Value slice = b.create<tensor::ExtractSliceOp>(
-              loc, RankedTensorType::get({Tk, 1, D}, f32), kv,
-              ValueRange{kCol0, gIv}, ValueRange{}, ValueRange{},
-              b.getDenseI64ArrayAttr({dyn, dyn, 0}),
-              b.getDenseI64ArrayAttr({Tk, 1, D}),
-              b.getDenseI64ArrayAttr({1, 1, 1}));
-          // An explicit collapse, not a rank-reducing slice: that one is
-          // ambiguous when Tk or D is 1 too, and bufferization then dropped
-          // the wrong unit dimension.
-          Value tile = b.create<tensor::CollapseShapeOp>(
-              loc, RankedTensorType::get({Tk, D}, f32), slice,
-              ArrayRef<ReassociationIndices>{{0, 1}, {2}});
+        // The key tile of K and of V, [Tk, D], from the task's packed
+        // buffers or else read in place. K's rows are read one element at a
+        // time (the micro-kernel broadcasts them), V's a vector at a time,
+        // reused by every query row; in place, when the row width is a
+        // multiple of 4 KiB all of V's rows fall into the same few cache sets
+        // and evict one another (measured: 2-3x slower products), so that
+        // tile is copied to a contiguous block, one load and store per `rows`
+        // multiply-adds. At other widths the copy only cost time (4-7 % at H8
+        // S512 D64 and H12 S1024 D64).
+        auto kvTile = [&](Value kv, Value packed, bool copy) -> Value {
+          if (packed)
+            return b.create<tensor::ExtractSliceOp>(
+                loc, RankedTensorType::get({Tk, D}, f32), packed,
+                ValueRange{kCol0}, ValueRange{}, ValueRange{},
+                b.getDenseI64ArrayAttr({dyn, 0}),
+                b.getDenseI64ArrayAttr({Tk, D}),
+                b.getDenseI64ArrayAttr({1, 1}));
+          Value tile = groupRows(kv, kCol0, Tk);
           if (!copy)
             return tile;
           return b
@@ -213,8 +303,9 @@ struct SdpaToFlash : OpConversionPattern<attn::SdpaOp> {
                                       ValueRange{emptyF32(b, loc, {Tk, D})})
               .getResult(0);
         };
-        bool rowsAlias = (G * D * int64_t(sizeof(float))) % 4096 == 0;
-        Value kTile = kvTile(k, false), vTile = kvTile(v, rowsAlias);
+        bool rowsAlias = rowBytes % 4096 == 0;
+        Value kTile = kvTile(k, packedK, false),
+              vTile = kvTile(v, packedV, rowsAlias);
 
         // sT[j, i] = sum_d k[j, d] qT[d, i], loops (j, i, d): the queries
         // innermost and contiguous. The sums start from -0, the other zero:
@@ -481,7 +572,6 @@ struct SdpaToFlash : OpConversionPattern<attn::SdpaOp> {
 
     // out = acc / l, 0 for rows that saw no key, written straight into the
     // output tile (destination-passing style, so no copy of a strided tile).
-    auto dyn = ShapedType::kDynamic;
     auto outTileOffsets = b.getDenseI64ArrayAttr({dyn, dyn, dyn, dyn});
     auto outTileSizes = b.getDenseI64ArrayAttr({Tq, 1, 1, D});
     auto unitStrides = b.getDenseI64ArrayAttr({1, 1, 1, 1});

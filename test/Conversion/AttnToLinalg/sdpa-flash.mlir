@@ -134,20 +134,65 @@ func.func @many_groups(%q: tensor<128x64xf32>) -> tensor<128x64xf32> {
   return %o : tensor<128x64xf32>
 }
 
-// Rows of V 4 KiB apart (16 heads of 64): each V tile is copied to a
-// contiguous block in the key loop, so its rows do not evict one another in
-// the cache; K's tile is still read in place.
+// Rows of K and V 4 KiB apart (16 heads of 64) in a context too long to
+// copy a head group's K and V whole (2 x 8192 x 64 floats, 4 MiB): each V
+// tile is copied to a contiguous block in the key loop, so its rows do not
+// evict one another in the cache; K's tile is still read in place.
 // CHECK-LABEL: func.func @aliasing_rows
+// CHECK-NOT: linalg.copy
 // CHECK: scf.for {{.+}} iter_args
+// CHECK-NOT: linalg.copy
 // CHECK: tensor.collapse_shape {{.+}} into tensor<32x64xf32>
 // CHECK: %[[V4K:.+]] = tensor.collapse_shape {{.+}} into tensor<32x64xf32>
 // CHECK: linalg.copy ins(%[[V4K]] : tensor<32x64xf32>)
 // CHECK-NOT: linalg.copy
 // CHECK: return
-func.func @aliasing_rows(%q: tensor<64x1024xf32>) -> tensor<64x1024xf32> {
+func.func @aliasing_rows(%q: tensor<8192x1024xf32>) -> tensor<8192x1024xf32> {
   %o = attn.sdpa %q, %q, %q heads = 16 kv_heads = 16 mask = none scale = 0.125 {attn.tiles = array<i64: 32, 32>}
-      : (tensor<64x1024xf32>, tensor<64x1024xf32>, tensor<64x1024xf32>) -> tensor<64x1024xf32>
-  return %o : tensor<64x1024xf32>
+      : (tensor<8192x1024xf32>, tensor<8192x1024xf32>, tensor<8192x1024xf32>) -> tensor<8192x1024xf32>
+  return %o : tensor<8192x1024xf32>
+}
+
+// Rows of K and V 4 KiB apart (two groups of 512 features) in a short
+// context: each task first copies the key tiles its query tile can see
+// (causal: up to the tile's last query) of its group's K, then of its V,
+// into contiguous [T, D] buffers, and its key loop reads its tiles there.
+// Here S = 128, tiles 32 x 32, 8 heads in 2 groups, P = 4 blocks of one
+// query tile.
+// CHECK-LABEL: func.func @packed_groups
+// CHECK: scf.forall (%[[TP:.+]]) in (8)
+// CHECK: %[[GP:.+]] = arith.divui %[[TP]], %c4
+// CHECK: %[[ROWP:.+]] = arith.muli %{{.+}}, %c32
+// CHECK: %[[LASTP:.+]] = arith.addi %[[ROWP]], %c31
+// CHECK: %[[LASTKTP:.+]] = arith.divui %[[LASTP]], %c32
+// CHECK: %[[ENDP:.+]] = arith.addi %[[LASTKTP]], %c1
+// CHECK: %[[KHIP:.+]] = arith.minui %[[ENDP]], %c4
+// CHECK: %[[PK:.+]] = scf.for %[[KTP:.+]] = %c0 to %[[KHIP]] step %c1 iter_args(%[[BUFK:.+]] = %{{.+}}) -> (tensor<128x512xf32>)
+// CHECK: %[[KROWP:.+]] = arith.muli %[[KTP]], %c32
+// CHECK: %[[DSTK:.+]] = tensor.extract_slice %[[BUFK]][%[[KROWP]], 0] [32, 512]
+// CHECK: %[[SRCK:.+]] = tensor.extract_slice %[[K:.+]][%[[KROWP]], %[[GP]], 0] [32, 1, 512]
+// CHECK: %[[SRCK2:.+]] = tensor.collapse_shape %[[SRCK]]
+// CHECK: %[[CPK:.+]] = linalg.copy ins(%[[SRCK2]] : tensor<32x512xf32>) outs(%[[DSTK]] : tensor<32x512xf32>)
+// CHECK: tensor.insert_slice %[[CPK]] into %[[BUFK]][%[[KROWP]], 0] [32, 512]
+// CHECK: %[[PV:.+]] = scf.for %{{.+}} = %c0 to %[[KHIP]] step %c1 iter_args
+// CHECK-NOT: %[[K]]
+// CHECK: linalg.copy
+// The key loop reads K's and V's tiles from the buffers, and copies
+// nothing more.
+// CHECK: scf.for %[[KTQ:.+]] = %c0 to %{{.+}} step %c1 iter_args({{.+}}) -> (tensor<32xf32>, tensor<32xf32>, tensor<32x512xf32>)
+// CHECK: %[[KROWQ:.+]] = arith.muli %[[KTQ]], %c32
+// CHECK: %[[KTILEP:.+]] = tensor.extract_slice %[[PK]][%[[KROWQ]], 0] [32, 512]
+// CHECK: %[[VTILEP:.+]] = tensor.extract_slice %[[PV]][%[[KROWQ]], 0] [32, 512]
+// CHECK-NOT: linalg.copy
+// CHECK: linalg.generic {{.*}} ins(%[[KTILEP]], %{{.+}} : tensor<32x512xf32>, tensor<512x32xf32>)
+// CHECK-NOT: linalg.copy
+// CHECK: linalg.generic {{.*}} ins(%{{.+}}, %[[VTILEP]] : tensor<32x32xf32>, tensor<32x512xf32>)
+// CHECK-NOT: linalg.copy
+// CHECK: return
+func.func @packed_groups(%q: tensor<128x4096xf32>, %k: tensor<128x1024xf32>, %v: tensor<128x1024xf32>) -> tensor<128x4096xf32> {
+  %o = attn.sdpa %q, %k, %v heads = 8 kv_heads = 2 mask = causal scale = 0.125 {attn.tiles = array<i64: 32, 32>}
+      : (tensor<128x4096xf32>, tensor<128x1024xf32>, tensor<128x1024xf32>) -> tensor<128x4096xf32>
+  return %o : tensor<128x4096xf32>
 }
 
 // A causal query tile wider than 64 (here 128 x 32, S = 256): the key tiles

@@ -48,7 +48,8 @@ Expr negativeInfinity() {
 /// exp(x) for the softmax's x = score - max <= 0, as the MLIR backend
 /// computes it (compiler/Conversion/AttnToLinalg/SoftmaxExp.cpp, whose
 /// polynomial this shares): x = n ln2 + r with |r| <= ln2 / 2 and ln2 in two
-/// parts, exp(r) by a degree-5 polynomial fitted for least relative error
+/// parts (the MLIR backend takes one part and one fused multiply-add, which
+/// Halide 14 does not promise to form), exp(r) by a degree-5 polynomial fitted for least relative error
 /// (1.5e-7 in float, against Halide's fast_exp's 2^-18), 2^n in the
 /// exponent bits. n by one truncating conversion (x / ln2 - 1/2 < 0
 /// truncates upwards, to the nearest integer) instead of floor (two ymm

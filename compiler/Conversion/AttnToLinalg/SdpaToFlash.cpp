@@ -16,12 +16,14 @@
 // then the row max and row sum of each query are elementwise across the
 // rows of a 16-query vector (no horizontal reductions), both products read
 // their operands as the contraction micro-kernel wants them (the query tile
-// transposed once per tile, K and V tiles as they are stored), and nothing
-// of K or V is packed beyond the key tile in use.
+// transposed once per tile, K and V tiles as they are stored). K and V are
+// read in place, or, when their rows lie 4 KiB or more apart, from
+// contiguous copies a task makes of its group's visible key tiles first
+// (at most kMaxPackedHeadBytes).
 //
-// Only [tile, tile] scores, [tile, head_dim] accumulators and at most a
-// copy of one V tile exist at any time, so memory is O(tile * D) per task,
-// and key tiles entirely hidden by a causal or window mask are never
+// Only [tile, tile] scores, [tile, head_dim] accumulators, at most a copy
+// of one V tile and those copies (O(T * D), bounded) exist at any time, so
+// memory is O(tile * D) per task beyond the bounded copies, and key tiles entirely hidden by a causal or window mask are never
 // visited; a causal query tile wider than 64 queries (attnc --tile) runs
 // its diagonal block in sub-tiles of 64, so it never computes the whole
 // triangle past the diagonal either. The pattern applies to ops that carry
@@ -49,8 +51,8 @@ constexpr int64_t kDiagonalRows = 64;
 /// Most bytes of K and V a task copies into contiguous buffers (both
 /// together): a K/V head group of up to 2 MiB (H32 S2048 D128's) is packed,
 /// a longer context reads its key tiles in place, so that a task's scratch
-/// stays O(tile * D) there (1 MB per thread at S8192 D128, the limit the
-/// memory benchmark checks).
+/// stays O(tile * D) there (at most 1 MB per thread at S8192 D128, the limit
+/// the memory benchmark checks).
 constexpr int64_t kMaxPackedHeadBytes = 2 << 20;
 
 /// Whether a query tile of Tq rows runs its diagonal block in sub-tiles of

@@ -28,6 +28,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "attnc/Passes.h"
+#include "attnc/Transforms/CausalProducts.h"
 #include "attnc/Transforms/ContractionInit.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -205,11 +206,18 @@ BlockStart blockStart(linalg::LinalgOp op, Value c) {
   return start;
 }
 
+/// What a product on a causal diagonal tile may skip (CausalProducts.h).
+struct CausalSkip {
+  bool laterRows = false;  ///< rows m > n of C (attn.causal_scores)
+  bool laterTerms = false; ///< terms k > m (attn.causal_weights)
+};
+
 /// `prepacked`: B arrives laid out as [N / panel width, K, panel width]
 /// (attn.packed_panels).
 void emitMicrokernel(RewriterBase &rewriter, Location loc,
                      const MatmulShape &s, const RegisterBlock &block,
-                     bool parallel, bool prepacked, const BlockStart &start) {
+                     bool parallel, bool prepacked, const BlockStart &start,
+                     CausalSkip causal) {
   OpBuilder &b = rewriter;
   const int64_t width = block.width, rows = block.rows,
                 perRow = block.perRow;
@@ -284,7 +292,12 @@ void emitMicrokernel(RewriterBase &rewriter, Location loc,
     for (int64_t v = 0; v < perRow; ++v)
       panelCol[v] = idx(v * width);
   }
-  auto mLoop = b.create<scf::ForOp>(loc, c0, idx(s.m), idx(rows));
+  // Row blocks past the column block's last column hold only rows m > n.
+  Value mEnd = idx(s.m);
+  if (causal.laterRows)
+    mEnd = b.create<arith::MinUIOp>(
+        loc, mEnd, b.create<arith::AddIOp>(loc, n0, idx(panelWidth)));
+  auto mLoop = b.create<scf::ForOp>(loc, c0, mEnd, idx(rows));
   b.setInsertionPointToStart(mLoop.getBody());
   Value m0 = mLoop.getInductionVar();
 
@@ -311,7 +324,12 @@ void emitMicrokernel(RewriterBase &rewriter, Location loc,
                           : block);
     }
   }
-  auto kLoop = b.create<scf::ForOp>(loc, c0, idx(s.k), c1, acc);
+  // Terms past the row block's last row are 0.
+  Value kEnd = idx(s.k);
+  if (causal.laterTerms)
+    kEnd = b.create<arith::MinUIOp>(
+        loc, kEnd, b.create<arith::AddIOp>(loc, m0, idx(rows)));
+  auto kLoop = b.create<scf::ForOp>(loc, c0, kEnd, c1, acc);
   b.setInsertionPointToStart(kLoop.getBody());
   {
     Value k = kLoop.getInductionVar();
@@ -398,8 +416,12 @@ struct ContractionMicrokernelPass
       BlockStart start = blockStart(cast<linalg::LinalgOp>(m.op), m.shape.c);
       rewriter.setInsertionPoint(m.op);
       bool topLevel = isa<FunctionOpInterface>(m.op->getParentOp());
+      CausalSkip causal;
+      causal.laterRows = m.op->hasAttr(attnc::kCausalScoresAttr);
+      causal.laterTerms =
+          m.op->hasAttr(attnc::kCausalWeightsAttr) && m.shape.transposedA;
       emitMicrokernel(rewriter, m.op->getLoc(), m.shape, m.block, topLevel,
-                      prepacked.contains(m.shape.b), start);
+                      prepacked.contains(m.shape.b), start, causal);
       rewriter.eraseOp(m.op);
       if (start.folded)
         rewriter.eraseOp(start.folded);

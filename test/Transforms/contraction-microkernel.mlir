@@ -241,3 +241,54 @@ func.func @not_embedded(%a: memref<16x8xf32>, %b: memref<8x128xf32>, %c: memref<
   linalg.matmul ins(%a, %b : memref<16x8xf32>, memref<8x128xf32>) outs(%c : memref<16x128xf32>)
   return
 }
+
+// The scores of a causal diagonal tile (attn.causal_scores, from the flash
+// lowering), s[j, i] += k[j, d] * qT[d, i] with keys j as rows and queries
+// i as columns: a column block of queries n0 .. n0 + 31 computes the row
+// blocks of keys up to n0 + 31 only; later keys are masked afterwards.
+// CHECK-LABEL: func.func @causal_scores
+// CHECK: scf.forall (%[[N0:.+]]) = (0) to (64) step (32)
+// CHECK: %[[END:.+]] = arith.addi %[[N0]], %c32
+// CHECK: %[[MEND:.+]] = arith.minui %[[END]], %c64
+// CHECK: scf.for %{{.+}} = %c0 to %[[MEND]] step %c8
+// CHECK: scf.for %{{.+}} = %c0 to %c16 step %c1 iter_args
+func.func @causal_scores(%k: memref<64x16xf32>, %qt: memref<16x64xf32>,
+                         %s: memref<64x64xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(j, i, d) -> (j, d)>,
+                                   affine_map<(j, i, d) -> (d, i)>,
+                                   affine_map<(j, i, d) -> (j, i)>],
+                  iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%k, %qt : memref<64x16xf32>, memref<16x64xf32>)
+      outs(%s : memref<64x64xf32>) attrs = {attn.causal_scores} {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %p = arith.mulf %a, %b : f32
+    %r = arith.addf %acc, %p : f32
+    linalg.yield %r : f32
+  }
+  return
+}
+
+// The weighted sum of values on a causal diagonal tile
+// (attn.causal_weights), acc[i, d] += p[j, i] * v[j, d]: the weights of
+// keys after their query are 0, so a row block of queries m0 .. m0 + 7
+// sums keys up to m0 + 7 only.
+// CHECK-LABEL: func.func @causal_weights
+// CHECK: scf.for %[[M0:.+]] = %c0 to %c64 step %c8
+// CHECK: %[[END:.+]] = arith.addi %[[M0]], %c8
+// CHECK: %[[KEND:.+]] = arith.minui %[[END]], %c64
+// CHECK: scf.for %{{.+}} = %c0 to %[[KEND]] step %c1 iter_args
+func.func @causal_weights(%p: memref<64x64xf32>, %v: memref<64x32xf32>,
+                          %acc: memref<64x32xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(i, j, d) -> (j, i)>,
+                                   affine_map<(i, j, d) -> (j, d)>,
+                                   affine_map<(i, j, d) -> (i, d)>],
+                  iterator_types = ["parallel", "reduction", "parallel"]}
+      ins(%p, %v : memref<64x64xf32>, memref<64x32xf32>)
+      outs(%acc : memref<64x32xf32>) attrs = {attn.causal_weights} {
+  ^bb0(%a: f32, %b: f32, %x: f32):
+    %t = arith.mulf %a, %b : f32
+    %r = arith.addf %x, %t : f32
+    linalg.yield %r : f32
+  }
+  return
+}

@@ -34,6 +34,8 @@
 
 #include "LoweringUtils.h"
 
+#include "attnc/Transforms/CausalProducts.h"
+
 #include "mlir/Dialect/SCF/IR/SCF.h"
 
 using namespace mlir;
@@ -264,21 +266,15 @@ struct SdpaToFlash : OpConversionPattern<attn::SdpaOp> {
     };
     auto tileType = RankedTensorType::get({Tq, D}, f32);
 
-    // The online softmax of `rows` queries from `row0` on (their scaled,
-    // transposed tile qT) over key tiles [kLo, kHi), from the running
-    // state (m0, l0, acc0); returns the loop, whose results are the new
-    // state.
-    auto keyLoop = [&](Value qT, Value row0, int64_t rows, Value kLo,
-                       Value kHi, Value m0, Value l0,
-                       Value acc0) -> scf::ForOp {
-      auto kLoop = b.create<scf::ForOp>(loc, kLo, kHi, c1,
-                                        ValueRange{m0, l0, acc0});
-      b.setInsertionPointToStart(kLoop.getBody());
+    // One step of the online softmax of `rows` queries from `row0` on
+    // (their scaled, transposed tile qT): key tile kt, from the running
+    // state (mOld, lOld, accOld); returns the new state. `diagonal`: kt is
+    // the causal diagonal tile (key positions = query positions), whose
+    // mask always applies and whose products skip what it hides.
+    auto keyStep = [&](Value qT, Value row0, int64_t rows, Value kt,
+                       Value mOld, Value lOld, Value accOld,
+                       bool diagonal) -> SmallVector<Value> {
       {
-        Value kt = kLoop.getInductionVar();
-        Value mOld = kLoop.getRegionIterArgs()[0];
-        Value lOld = kLoop.getRegionIterArgs()[1];
-        Value accOld = kLoop.getRegionIterArgs()[2];
         Value kCol0 = b.create<arith::MulIOp>(loc, kt, indexConst(b, loc, Tk));
         // The key tile of K and of V, [Tk, D], from the task's packed
         // buffers or else read in place. K's rows are read one element at a
@@ -320,6 +316,9 @@ struct SdpaToFlash : OpConversionPattern<attn::SdpaOp> {
             {kTile, qT}, filled(b, loc, {Tk, rows}, -0.0f),
             {gen3.map({j3, d3}), gen3.map({d3, i3}), gen3.map({j3, i3})},
             {par, par, red}, yieldMultiplyAccumulate);
+        if (diagonal)
+          s.getDefiningOp()->setAttr(attnc::kCausalScoresAttr,
+                                     b.getUnitAttr());
 
         // + bias, - alibi |i - j|, -inf where masked; positions are absolute.
         // Applied to the score tile in place, loops (j, i). A tile the mask
@@ -380,7 +379,7 @@ struct SdpaToFlash : OpConversionPattern<attn::SdpaOp> {
               });
         };
         Value logits = s;
-        if (bias || alibi) {
+        if (diagonal || bias || alibi) {
           logits = adjustScores(b, loc);
         } else if (mask != attn::MaskKind::none) {
           // Some key of the tile is later than its first query (causal), or
@@ -485,8 +484,24 @@ struct SdpaToFlash : OpConversionPattern<attn::SdpaOp> {
             {p, vTile}, accScaled,
             {gen3.map({j3b, i3b}), gen3.map({j3b, d3b}), gen3.map({i3b, d3b})},
             {par, red, par}, yieldMultiplyAccumulate);
-        b.create<scf::YieldOp>(loc, ValueRange{mNew, lNew, accNew});
+        if (diagonal)
+          accNew.getDefiningOp()->setAttr(attnc::kCausalWeightsAttr,
+                                          b.getUnitAttr());
+        return {mNew, lNew, accNew};
       }
+    };
+    // The same over key tiles [kLo, kHi), from the running state (m0, l0,
+    // acc0); returns the loop, whose results are the new state.
+    auto keyLoop = [&](Value qT, Value row0, int64_t rows, Value kLo,
+                       Value kHi, Value m0, Value l0,
+                       Value acc0) -> scf::ForOp {
+      auto kLoop = b.create<scf::ForOp>(loc, kLo, kHi, c1,
+                                        ValueRange{m0, l0, acc0});
+      b.setInsertionPointToStart(kLoop.getBody());
+      ValueRange state = kLoop.getRegionIterArgs();
+      b.create<scf::YieldOp>(loc, keyStep(qT, row0, rows,
+                                          kLoop.getInductionVar(), state[0],
+                                          state[1], state[2], false));
       b.setInsertionPointAfter(kLoop);
       return kLoop;
     };
@@ -567,9 +582,29 @@ struct SdpaToFlash : OpConversionPattern<attn::SdpaOp> {
         kLo =
             b.create<arith::DivUIOp>(loc, firstClamped, indexConst(b, loc, Tk));
       }
-      scf::ForOp kLoop = keyLoop(qT, qRow0, Tq, kLo, kHi, m0, l0, acc0);
-      lFinal = kLoop.getResult(1);
-      accFinal = kLoop.getResult(2);
+      if (mask == attn::MaskKind::causal && Tq == Tk && S == T && !bias &&
+          !alibi) {
+        // Square causal tiles: the last visible key tile is the query
+        // tile's diagonal, and every tile before it is wholly visible. The
+        // diagonal runs after the loop, its mask applied unconditionally
+        // and its products told what it hides (CausalProducts.h). One
+        // thread, best of a round's calls over five alternating rounds: H8
+        // S512 D64 1.56-1.68 -> 1.46-1.52 ms, H12 S1024 D64 9.47-9.77 ->
+        // 9.32-9.42 ms; H32 S2048 D128 (a diagonal in 16 visited tiles on
+        // average, not 4.5 or 8.5) within the noise.
+        Value diagonalTile = b.create<arith::SubIOp>(loc, kHi, c1);
+        scf::ForOp before =
+            keyLoop(qT, qRow0, Tq, kLo, diagonalTile, m0, l0, acc0);
+        SmallVector<Value> last =
+            keyStep(qT, qRow0, Tq, diagonalTile, before.getResult(0),
+                    before.getResult(1), before.getResult(2), true);
+        lFinal = last[1];
+        accFinal = last[2];
+      } else {
+        scf::ForOp kLoop = keyLoop(qT, qRow0, Tq, kLo, kHi, m0, l0, acc0);
+        lFinal = kLoop.getResult(1);
+        accFinal = kLoop.getResult(2);
+      }
     }
 
     // out = acc / l, 0 for rows that saw no key, written straight into the

@@ -134,6 +134,32 @@ func.func @many_groups(%q: tensor<128x64xf32>) -> tensor<128x64xf32> {
   return %o : tensor<128x64xf32>
 }
 
+// Square causal tiles (32 x 32, S = T = 128): the key loop stops before
+// the query tile's diagonal key tile (the last visible one), which runs
+// after it with its mask applied unconditionally and its two products
+// marked, so that the micro-kernels skip the scores of keys after their
+// query and the zero weights of those keys.
+// CHECK-LABEL: func.func @causal_diagonal
+// CHECK: %[[KHID:.+]] = arith.minui %{{.+}}, %c4
+// CHECK: %[[DIAG:.+]] = arith.subi %[[KHID]], %c1
+// CHECK: %[[BEFORED:.+]]:3 = scf.for %{{.+}} = %c0 to %[[DIAG]] step %c1 iter_args
+// CHECK: scf.yield
+// CHECK-NOT: scf.for
+// CHECK: %[[DROW:.+]] = arith.muli %[[DIAG]], %c32
+// CHECK: linalg.generic {{.*}} outs(%{{.+}} : tensor<32x32xf32>) attrs = {attn.causal_scores}
+// CHECK-NOT: scf.if
+// CHECK: linalg.index 1
+// CHECK: linalg.index 0
+// CHECK: arith.select
+// CHECK: outs(%[[BEFORED]]#0, %{{.+}}, %{{.+}} : tensor<32xf32>, tensor<32xf32>, tensor<32xf32>)
+// CHECK: linalg.generic {{.*}} outs(%{{.+}} : tensor<32x8xf32>) attrs = {attn.causal_weights}
+// CHECK: arith.divf
+func.func @causal_diagonal(%q: tensor<128x64xf32>) -> tensor<128x64xf32> {
+  %o = attn.sdpa %q, %q, %q heads = 8 kv_heads = 8 mask = causal scale = 0.125 {attn.tiles = array<i64: 32, 32>}
+      : (tensor<128x64xf32>, tensor<128x64xf32>, tensor<128x64xf32>) -> tensor<128x64xf32>
+  return %o : tensor<128x64xf32>
+}
+
 // Rows of K and V 4 KiB apart (16 heads of 64) in a context too long to
 // copy a head group's K and V whole (2 x 8192 x 64 floats, 4 MiB): each V
 // tile is copied to a contiguous block in the key loop, so its rows do not

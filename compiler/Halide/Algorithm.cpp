@@ -49,12 +49,13 @@ Expr negativeInfinity() {
 /// computes it (compiler/Conversion/AttnToLinalg/SoftmaxExp.cpp, whose
 /// polynomial this shares): x = n ln2 + r with |r| <= ln2 / 2 and ln2 in two
 /// parts (the MLIR backend takes one part and one fused multiply-add, which
-/// Halide 14 does not promise to form), exp(r) by a degree-5 polynomial fitted for least relative error
-/// (1.5e-7 in float, against Halide's fast_exp's 2^-18), 2^n in the
-/// exponent bits. n by one truncating conversion (x / ln2 - 1/2 < 0
-/// truncates upwards, to the nearest integer) instead of floor (two ymm
-/// roundings in Halide 14). Below -88 (a hidden key's -inf too) the result
-/// is exactly 0. That is a select on a strict compare, not a clamp of x:
+/// Halide 14 does not promise to form), exp(r) by a degree-5 polynomial
+/// fitted for least relative error (1.5e-7 in float, against Halide's
+/// fast_exp's 2^-18), 2^n in the exponent bits. n by one truncating
+/// conversion (x / ln2 - 1/2 < 0 truncates upwards, to the nearest integer)
+/// instead of floor (two ymm roundings in Halide 14). Below -88 (a hidden
+/// key's -inf too) the result is exactly 0. That is a select on a strict
+/// compare, not a clamp of x:
 /// max(x, -88) compiles to vmaxps, which returns -88 for a NaN x, and a
 /// compare under the no-NaN flag may be taken for its unordered twin; a NaN
 /// score must give a NaN weight, as in IEEE arithmetic (NonFiniteInputsTest).

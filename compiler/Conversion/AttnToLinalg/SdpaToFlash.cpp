@@ -23,8 +23,10 @@
 //
 // Only [tile, tile] scores, [tile, head_dim] accumulators, at most a copy
 // of one V tile and those copies (O(T * D), bounded) exist at any time, so
-// memory is O(tile * D) per task beyond the bounded copies, and key tiles entirely hidden by a causal or window mask are never
-// visited; a causal query tile wider than 64 queries (attnc --tile) runs
+// memory is O(tile * D) per task beyond the bounded copies, and key tiles
+// entirely hidden by a causal or window mask are never visited; with
+// square causal tiles the diagonal key tile's products skip what its mask
+// hides, and a causal query tile wider than 64 queries (attnc --tile) runs
 // its diagonal block in sub-tiles of 64, so it never computes the whole
 // triangle past the diagonal either. The pattern applies to ops that carry
 // the `attn.tiles` attribute chosen by attn-choose-tiles; the others keep

@@ -147,6 +147,32 @@ struct SdpaToFlash : OpConversionPattern<attn::SdpaOp> {
         loc, groupOutType, gLoop.getRegionIterArgs()[0],
         ValueRange{blockRow0, gIv}, ValueRange{}, ValueRange{}, groupOffsets,
         groupSizes, groupStrides);
+    // Key tiles [kLo, kHi) that queries [row0, row0 + rows) can see: causal
+    // and window masks hide whole key tiles.
+    auto visibleKeyTiles = [&](Value row0,
+                               int64_t rows) -> std::pair<Value, Value> {
+      Value kLo = c0, kHi = indexConst(b, loc, T / Tk);
+      if (mask != attn::MaskKind::none) {
+        // The last query sees keys up to row0 + rows - 1.
+        Value lastKeyTile = b.create<arith::DivUIOp>(
+            loc,
+            b.create<arith::AddIOp>(loc, row0, indexConst(b, loc, rows - 1)),
+            indexConst(b, loc, Tk));
+        kHi = b.create<arith::MinUIOp>(
+            loc, kHi, b.create<arith::AddIOp>(loc, lastKeyTile, c1));
+      }
+      if (mask == attn::MaskKind::window) {
+        // The first query sees keys from row0 - window + 1.
+        Value first = b.create<arith::SubIOp>(
+            loc, b.create<arith::AddIOp>(loc, row0, c1),
+            indexConst(b, loc, window));
+        Value firstClamped = b.create<arith::MaxSIOp>(loc, first, c0);
+        kLo =
+            b.create<arith::DivUIOp>(loc, firstClamped, indexConst(b, loc, Tk));
+      }
+      return {kLo, kHi};
+    };
+
     auto dyn = ShapedType::kDynamic;
     // Rows [row0, row0 + rows) of the task's head group of K or V, as
     // [rows, D]: one row every G * D floats.
@@ -180,29 +206,9 @@ struct SdpaToFlash : OpConversionPattern<attn::SdpaOp> {
                      2 * T * D * int64_t(sizeof(float)) <= kMaxPackedHeadBytes;
     Value packedK, packedV;
     if (packGroup) {
-      // Key tiles [kLo, kHi) that some query of the task's block sees.
-      Value kLo = c0, kHi = indexConst(b, loc, T / Tk);
-      if (mask != attn::MaskKind::none)
-        kHi = b.create<arith::MinUIOp>(
-            loc, kHi,
-            b.create<arith::AddIOp>(
-                loc,
-                b.create<arith::DivUIOp>(
-                    loc,
-                    b.create<arith::AddIOp>(
-                        loc, blockRow0, indexConst(b, loc, blockRows - 1)),
-                    indexConst(b, loc, Tk)),
-                c1));
-      if (mask == attn::MaskKind::window)
-        kLo = b.create<arith::DivUIOp>(
-            loc,
-            b.create<arith::MaxSIOp>(
-                loc,
-                b.create<arith::SubIOp>(
-                    loc, b.create<arith::AddIOp>(loc, blockRow0, c1),
-                    indexConst(b, loc, window)),
-                c0),
-            indexConst(b, loc, Tk));
+      // The key tiles some query of the task's block sees.
+      Value kLo, kHi;
+      std::tie(kLo, kHi) = visibleKeyTiles(blockRow0, blockRows);
       // One linalg.copy per key tile into its rows of the buffer (rows of
       // tiles no query sees stay unwritten and unread).
       auto pack = [&](Value kv) -> Value {
@@ -276,221 +282,219 @@ struct SdpaToFlash : OpConversionPattern<attn::SdpaOp> {
     auto keyStep = [&](Value qT, Value row0, int64_t rows, Value kt,
                        Value mOld, Value lOld, Value accOld,
                        bool diagonal) -> SmallVector<Value> {
-      {
-        Value kCol0 = b.create<arith::MulIOp>(loc, kt, indexConst(b, loc, Tk));
-        // The key tile of K and of V, [Tk, D], from the task's packed
-        // buffers or else read in place. K's rows are read one element at a
-        // time (the micro-kernel broadcasts them), V's a vector at a time,
-        // reused by every query row; in place, when the row width is a
-        // multiple of 4 KiB all of V's rows fall into the same few cache sets
-        // and evict one another (measured: 2-3x slower products), so that
-        // tile is copied to a contiguous block, one load and store per `rows`
-        // multiply-adds. At other widths the copy only cost time (4-7 % at H8
-        // S512 D64 and H12 S1024 D64).
-        auto kvTile = [&](Value kv, Value packed, bool copy) -> Value {
-          if (packed)
-            return b.create<tensor::ExtractSliceOp>(
-                loc, RankedTensorType::get({Tk, D}, f32), packed,
-                ValueRange{kCol0}, ValueRange{}, ValueRange{},
-                b.getDenseI64ArrayAttr({dyn, 0}),
-                b.getDenseI64ArrayAttr({Tk, D}),
-                b.getDenseI64ArrayAttr({1, 1}));
-          Value tile = groupRows(kv, kCol0, Tk);
-          if (!copy)
-            return tile;
-          return b
-              .create<linalg::CopyOp>(loc, ValueRange{tile},
-                                      ValueRange{emptyF32(b, loc, {Tk, D})})
-              .getResult(0);
-        };
-        bool rowsAlias = rowBytes % 4096 == 0;
-        Value kTile = kvTile(k, packedK, false),
-              vTile = kvTile(v, packedV, rowsAlias);
+      Value kCol0 = b.create<arith::MulIOp>(loc, kt, indexConst(b, loc, Tk));
+      // The key tile of K and of V, [Tk, D], from the task's packed
+      // buffers or else read in place. K's rows are read one element at a
+      // time (the micro-kernel broadcasts them), V's a vector at a time,
+      // reused by every query row; in place, when the row width is a
+      // multiple of 4 KiB all of V's rows fall into the same few cache sets
+      // and evict one another (measured: 2-3x slower products), so that
+      // tile is copied to a contiguous block, one load and store per `rows`
+      // multiply-adds. At other widths the copy only cost time (4-7 % at H8
+      // S512 D64 and H12 S1024 D64).
+      auto kvTile = [&](Value kv, Value packed, bool copy) -> Value {
+        if (packed)
+          return b.create<tensor::ExtractSliceOp>(
+              loc, RankedTensorType::get({Tk, D}, f32), packed,
+              ValueRange{kCol0}, ValueRange{}, ValueRange{},
+              b.getDenseI64ArrayAttr({dyn, 0}),
+              b.getDenseI64ArrayAttr({Tk, D}),
+              b.getDenseI64ArrayAttr({1, 1}));
+        Value tile = groupRows(kv, kCol0, Tk);
+        if (!copy)
+          return tile;
+        return b
+            .create<linalg::CopyOp>(loc, ValueRange{tile},
+                                    ValueRange{emptyF32(b, loc, {Tk, D})})
+            .getResult(0);
+      };
+      bool rowsAlias = rowBytes % 4096 == 0;
+      Value kTile = kvTile(k, packedK, false),
+            vTile = kvTile(v, packedV, rowsAlias);
 
-        // sT[j, i] = sum_d k[j, d] qT[d, i], loops (j, i, d): the queries
-        // innermost and contiguous. The sums start from -0, the other zero:
-        // x + -0 is x for every x, and a fill of +0 of the same shape as the
-        // accumulator's would be merged with it by cse, costing a copy of
-        // that fill per key tile.
-        GenericBuilder gen3(b, loc, 3);
-        enum { j3, i3, d3 };
-        Value s = gen3.generic(
-            {kTile, qT}, filled(b, loc, {Tk, rows}, -0.0f),
-            {gen3.map({j3, d3}), gen3.map({d3, i3}), gen3.map({j3, i3})},
-            {par, par, red}, yieldMultiplyAccumulate);
-        if (diagonal)
-          s.getDefiningOp()->setAttr(attnc::kCausalScoresAttr,
-                                     b.getUnitAttr());
+      // sT[j, i] = sum_d k[j, d] qT[d, i], loops (j, i, d): the queries
+      // innermost and contiguous. The sums start from -0, the other zero:
+      // x + -0 is x for every x, and a fill of +0 of the same shape as the
+      // accumulator's would be merged with it by cse, costing a copy of
+      // that fill per key tile.
+      GenericBuilder gen3(b, loc, 3);
+      enum { j3, i3, d3 };
+      Value s = gen3.generic(
+          {kTile, qT}, filled(b, loc, {Tk, rows}, -0.0f),
+          {gen3.map({j3, d3}), gen3.map({d3, i3}), gen3.map({j3, i3})},
+          {par, par, red}, yieldMultiplyAccumulate);
+      if (diagonal)
+        s.getDefiningOp()->setAttr(attnc::kCausalScoresAttr,
+                                   b.getUnitAttr());
 
-        // + bias, - alibi |i - j|, -inf where masked; positions are absolute.
-        // Applied to the score tile in place, loops (j, i). A tile the mask
-        // leaves wholly visible (below the diagonal, inside the window) skips
-        // the pass. Applying it instead as the row max and the weights read
-        // each score (twice, with no store) measured 3-4 % slower at H12
-        // S1024 causal and window(256), one thread, and no faster at H8 and
-        // H32: the tile is in L1, and its mask then costs twice.
-        SmallVector<Value> inputs;
-        SmallVector<AffineMap> maps;
-        if (bias) {
-          inputs.push_back(b.create<tensor::ExtractSliceOp>(
-              loc, RankedTensorType::get({rows, Tk}, f32), bias,
-              ValueRange{row0, kCol0}, ValueRange{}, ValueRange{},
-              b.getDenseI64ArrayAttr({dyn, dyn}),
-              b.getDenseI64ArrayAttr({rows, Tk}),
-              b.getDenseI64ArrayAttr({1, 1})));
-          maps.push_back(gen2.map({1, 0}));
-        }
-        Value slope;
-        if (alibi) {
-          Value h = b.create<arith::AddIOp>(
-              loc, b.create<arith::MulIOp>(loc, gIv, indexConst(b, loc, R)),
-              rIv);
-          slope = b.create<tensor::ExtractOp>(loc, alibi, ValueRange{h});
-        }
-        maps.push_back(gen2.identity());
-        bool needsPositions = mask != attn::MaskKind::none || alibi;
-        auto adjustScores = [&](OpBuilder &ob, Location ol) -> Value {
-          GenericBuilder g(ob, ol, 2);
-          return g.generic(
-              inputs, s, maps, {par, par},
-              [&](OpBuilder &nb, Location l, ValueRange a) {
-                Value x = a.back();
-                if (bias)
-                  x = nb.create<arith::AddFOp>(l, x, a[0]);
-                if (needsPositions) {
-                  Value i = nb.create<arith::AddIOp>(
-                      l, nb.create<linalg::IndexOp>(l, 1), row0);
-                  Value j = nb.create<arith::AddIOp>(
-                      l, nb.create<linalg::IndexOp>(l, 0), kCol0);
-                  if (alibi) {
-                    Value diff = nb.create<arith::SubIOp>(l, i, j);
-                    Value absDiff = nb.create<arith::MaxSIOp>(
-                        l, diff, nb.create<arith::SubIOp>(l, j, i));
-                    Value dist = nb.create<arith::SIToFPOp>(
-                        l, nb.getF32Type(),
-                        nb.create<arith::IndexCastOp>(l, nb.getI64Type(),
-                                                      absDiff));
-                    x = nb.create<arith::SubFOp>(
-                        l, x, nb.create<arith::MulFOp>(l, slope, dist));
-                  }
-                  if (Value visible = keyVisible(nb, l, mask, window, i, j))
-                    x = nb.create<arith::SelectOp>(l, visible, x,
-                                                   f32Const(nb, l, kNegInf));
-                }
-                nb.create<linalg::YieldOp>(l, x);
-              });
-        };
-        Value logits = s;
-        if (diagonal || bias || alibi) {
-          logits = adjustScores(b, loc);
-        } else if (mask != attn::MaskKind::none) {
-          // Some key of the tile is later than its first query (causal), or
-          // older than the window of its last query.
-          Value lastKey =
-              b.create<arith::AddIOp>(loc, kCol0, indexConst(b, loc, Tk - 1));
-          Value hidden = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::sgt,
-                                                 lastKey, row0);
-          if (mask == attn::MaskKind::window) {
-            Value oldest = b.create<arith::SubIOp>(
-                loc,
-                b.create<arith::AddIOp>(loc, row0,
-                                        indexConst(b, loc, rows - 1)),
-                indexConst(b, loc, window));
-            hidden = b.create<arith::OrIOp>(
-                loc, hidden,
-                b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::sle, kCol0,
-                                        oldest));
-          }
-          logits = b.create<scf::IfOp>(
-                        loc, hidden,
-                        [&](OpBuilder &tb, Location tl) {
-                          tb.create<scf::YieldOp>(tl, adjustScores(tb, tl));
-                        },
-                        [&](OpBuilder &eb, Location el) {
-                          eb.create<scf::YieldOp>(el, s);
-                        })
-                       .getResult(0);
-        }
-
-        // Every loop-carried value is updated in place (its old value is the
-        // `outs` of the op that produces the new one), so bufferization keeps
-        // m, l and acc in one buffer each for the whole key loop.
-        //
-        // m' = max(m, rowmax(logits)) and alpha = exp(m - m') in one pass over
-        // the rows; alpha is 1 while nothing was visible (l and acc are 0).
-        // A query's row is a column of the transposed scores: loops (j, i),
-        // each reduction elementwise across the rows of a vector of queries.
-        auto rowType = RankedTensorType::get({rows}, f32);
-        Value tileMax = gen2.generic(
-            {logits}, filled(b, loc, {rows}, kNegInf),
-            {gen2.identity(), gen2.map({1})}, {red, par},
-            [](OpBuilder &nb, Location l, ValueRange a) {
-              nb.create<linalg::YieldOp>(
-                  l, ValueRange{nb.create<arith::MaximumFOp>(l, a[0], a[1])});
-            });
-        GenericBuilder gen1(b, loc, 1);
-        //
-        // The weights subtract m' with -inf made 0 (m'' below): a hidden
-        // key's score -inf then gives -inf, whose exp is 0, even in a row
-        // that has seen no key yet, where -inf - -inf would be NaN. That is
-        // one compare per query here instead of one per score there.
-        auto emptyRow = [&] {
-          return b.create<tensor::EmptyOp>(loc, ArrayRef<int64_t>{rows}, f32);
-        };
-        auto rowUpdate = b.create<linalg::GenericOp>(
-            loc, TypeRange{rowType, rowType, rowType}, ValueRange{tileMax},
-            ValueRange{mOld, emptyRow(), emptyRow()},
-            SmallVector<AffineMap>(4, gen1.identity()),
-            ArrayRef<IteratorType>{par},
-            [](OpBuilder &nb, Location l, ValueRange a) {
-              Value mNew = nb.create<arith::MaximumFOp>(l, a[0], a[1]);
-              Value alpha = rescaleFactor(nb, l, a[1], mNew);
-              nb.create<linalg::YieldOp>(
-                  l, ValueRange{mNew, alpha, finiteRowMax(nb, l, mNew)});
-            });
-        Value mNew = rowUpdate.getResult(0), alpha = rowUpdate.getResult(1),
-              mFinite = rowUpdate.getResult(2);
-        // p = exp(logits - m''), transposed like the scores: loops (j, i).
-        // A NaN score stays NaN (so does its row's sum and output).
-        Value p = gen2.generic(
-            {logits, mFinite}, emptyF32(b, loc, {Tk, rows}),
-            {gen2.identity(), gen2.map({1}), gen2.identity()}, {par, par},
-            [](OpBuilder &nb, Location l, ValueRange a) {
-              nb.create<linalg::YieldOp>(
-                  l, expOfNonPositive(
-                         nb, l, nb.create<arith::SubFOp>(l, a[0], a[1])));
-            });
-        // l' = alpha * l + rowsum(p)
-        Value lScaled = gen1.generic(
-            {alpha}, lOld, {gen1.identity(), gen1.identity()}, {par},
-            [](OpBuilder &nb, Location l, ValueRange a) {
-              nb.create<linalg::YieldOp>(
-                  l, ValueRange{nb.create<arith::MulFOp>(l, a[0], a[1])});
-            });
-        Value lNew = gen2.generic(
-            {p}, lScaled, {gen2.identity(), gen2.map({1})}, {red, par},
-            [](OpBuilder &nb, Location l, ValueRange a) {
-              nb.create<linalg::YieldOp>(
-                  l, ValueRange{nb.create<arith::AddFOp>(l, a[0], a[1])});
-            });
-        // acc' = alpha * acc + p v, loops (i, j, d): d innermost and
-        // contiguous.
-        Value accScaled = gen2.generic(
-            {alpha}, accOld, {gen2.map({0}), gen2.identity()}, {par, par},
-            [](OpBuilder &nb, Location l, ValueRange a) {
-              nb.create<linalg::YieldOp>(
-                  l, ValueRange{nb.create<arith::MulFOp>(l, a[0], a[1])});
-            });
-        enum { i3b, j3b, d3b };
-        Value accNew = gen3.generic(
-            {p, vTile}, accScaled,
-            {gen3.map({j3b, i3b}), gen3.map({j3b, d3b}), gen3.map({i3b, d3b})},
-            {par, red, par}, yieldMultiplyAccumulate);
-        if (diagonal)
-          accNew.getDefiningOp()->setAttr(attnc::kCausalWeightsAttr,
-                                          b.getUnitAttr());
-        return {mNew, lNew, accNew};
+      // + bias, - alibi |i - j|, -inf where masked; positions are absolute.
+      // Applied to the score tile in place, loops (j, i). A tile the mask
+      // leaves wholly visible (below the diagonal, inside the window) skips
+      // the pass. Applying it instead as the row max and the weights read
+      // each score (twice, with no store) measured 3-4 % slower at H12
+      // S1024 causal and window(256), one thread, and no faster at H8 and
+      // H32: the tile is in L1, and its mask then costs twice.
+      SmallVector<Value> inputs;
+      SmallVector<AffineMap> maps;
+      if (bias) {
+        inputs.push_back(b.create<tensor::ExtractSliceOp>(
+            loc, RankedTensorType::get({rows, Tk}, f32), bias,
+            ValueRange{row0, kCol0}, ValueRange{}, ValueRange{},
+            b.getDenseI64ArrayAttr({dyn, dyn}),
+            b.getDenseI64ArrayAttr({rows, Tk}),
+            b.getDenseI64ArrayAttr({1, 1})));
+        maps.push_back(gen2.map({1, 0}));
       }
+      Value slope;
+      if (alibi) {
+        Value h = b.create<arith::AddIOp>(
+            loc, b.create<arith::MulIOp>(loc, gIv, indexConst(b, loc, R)),
+            rIv);
+        slope = b.create<tensor::ExtractOp>(loc, alibi, ValueRange{h});
+      }
+      maps.push_back(gen2.identity());
+      bool needsPositions = mask != attn::MaskKind::none || alibi;
+      auto adjustScores = [&](OpBuilder &ob, Location ol) -> Value {
+        GenericBuilder g(ob, ol, 2);
+        return g.generic(
+            inputs, s, maps, {par, par},
+            [&](OpBuilder &nb, Location l, ValueRange a) {
+              Value x = a.back();
+              if (bias)
+                x = nb.create<arith::AddFOp>(l, x, a[0]);
+              if (needsPositions) {
+                Value i = nb.create<arith::AddIOp>(
+                    l, nb.create<linalg::IndexOp>(l, 1), row0);
+                Value j = nb.create<arith::AddIOp>(
+                    l, nb.create<linalg::IndexOp>(l, 0), kCol0);
+                if (alibi) {
+                  Value diff = nb.create<arith::SubIOp>(l, i, j);
+                  Value absDiff = nb.create<arith::MaxSIOp>(
+                      l, diff, nb.create<arith::SubIOp>(l, j, i));
+                  Value dist = nb.create<arith::SIToFPOp>(
+                      l, nb.getF32Type(),
+                      nb.create<arith::IndexCastOp>(l, nb.getI64Type(),
+                                                    absDiff));
+                  x = nb.create<arith::SubFOp>(
+                      l, x, nb.create<arith::MulFOp>(l, slope, dist));
+                }
+                if (Value visible = keyVisible(nb, l, mask, window, i, j))
+                  x = nb.create<arith::SelectOp>(l, visible, x,
+                                                 f32Const(nb, l, kNegInf));
+              }
+              nb.create<linalg::YieldOp>(l, x);
+            });
+      };
+      Value logits = s;
+      if (diagonal || bias || alibi) {
+        logits = adjustScores(b, loc);
+      } else if (mask != attn::MaskKind::none) {
+        // Some key of the tile is later than its first query (causal), or
+        // older than the window of its last query.
+        Value lastKey =
+            b.create<arith::AddIOp>(loc, kCol0, indexConst(b, loc, Tk - 1));
+        Value hidden = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::sgt,
+                                               lastKey, row0);
+        if (mask == attn::MaskKind::window) {
+          Value oldest = b.create<arith::SubIOp>(
+              loc,
+              b.create<arith::AddIOp>(loc, row0,
+                                      indexConst(b, loc, rows - 1)),
+              indexConst(b, loc, window));
+          hidden = b.create<arith::OrIOp>(
+              loc, hidden,
+              b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::sle, kCol0,
+                                      oldest));
+        }
+        logits = b.create<scf::IfOp>(
+                      loc, hidden,
+                      [&](OpBuilder &tb, Location tl) {
+                        tb.create<scf::YieldOp>(tl, adjustScores(tb, tl));
+                      },
+                      [&](OpBuilder &eb, Location el) {
+                        eb.create<scf::YieldOp>(el, s);
+                      })
+                     .getResult(0);
+      }
+
+      // Every loop-carried value is updated in place (its old value is the
+      // `outs` of the op that produces the new one), so bufferization keeps
+      // m, l and acc in one buffer each for the whole key loop.
+      //
+      // m' = max(m, rowmax(logits)) and alpha = exp(m - m') in one pass over
+      // the rows; alpha is 1 while nothing was visible (l and acc are 0).
+      // A query's row is a column of the transposed scores: loops (j, i),
+      // each reduction elementwise across the rows of a vector of queries.
+      auto rowType = RankedTensorType::get({rows}, f32);
+      Value tileMax = gen2.generic(
+          {logits}, filled(b, loc, {rows}, kNegInf),
+          {gen2.identity(), gen2.map({1})}, {red, par},
+          [](OpBuilder &nb, Location l, ValueRange a) {
+            nb.create<linalg::YieldOp>(
+                l, ValueRange{nb.create<arith::MaximumFOp>(l, a[0], a[1])});
+          });
+      GenericBuilder gen1(b, loc, 1);
+      //
+      // The weights subtract m' with -inf made 0 (m'' below): a hidden
+      // key's score -inf then gives -inf, whose exp is 0, even in a row
+      // that has seen no key yet, where -inf - -inf would be NaN. That is
+      // one compare per query here instead of one per score there.
+      auto emptyRow = [&] {
+        return b.create<tensor::EmptyOp>(loc, ArrayRef<int64_t>{rows}, f32);
+      };
+      auto rowUpdate = b.create<linalg::GenericOp>(
+          loc, TypeRange{rowType, rowType, rowType}, ValueRange{tileMax},
+          ValueRange{mOld, emptyRow(), emptyRow()},
+          SmallVector<AffineMap>(4, gen1.identity()),
+          ArrayRef<IteratorType>{par},
+          [](OpBuilder &nb, Location l, ValueRange a) {
+            Value mNew = nb.create<arith::MaximumFOp>(l, a[0], a[1]);
+            Value alpha = rescaleFactor(nb, l, a[1], mNew);
+            nb.create<linalg::YieldOp>(
+                l, ValueRange{mNew, alpha, finiteRowMax(nb, l, mNew)});
+          });
+      Value mNew = rowUpdate.getResult(0), alpha = rowUpdate.getResult(1),
+            mFinite = rowUpdate.getResult(2);
+      // p = exp(logits - m''), transposed like the scores: loops (j, i).
+      // A NaN score stays NaN (so does its row's sum and output).
+      Value p = gen2.generic(
+          {logits, mFinite}, emptyF32(b, loc, {Tk, rows}),
+          {gen2.identity(), gen2.map({1}), gen2.identity()}, {par, par},
+          [](OpBuilder &nb, Location l, ValueRange a) {
+            nb.create<linalg::YieldOp>(
+                l, expOfNonPositive(
+                       nb, l, nb.create<arith::SubFOp>(l, a[0], a[1])));
+          });
+      // l' = alpha * l + rowsum(p)
+      Value lScaled = gen1.generic(
+          {alpha}, lOld, {gen1.identity(), gen1.identity()}, {par},
+          [](OpBuilder &nb, Location l, ValueRange a) {
+            nb.create<linalg::YieldOp>(
+                l, ValueRange{nb.create<arith::MulFOp>(l, a[0], a[1])});
+          });
+      Value lNew = gen2.generic(
+          {p}, lScaled, {gen2.identity(), gen2.map({1})}, {red, par},
+          [](OpBuilder &nb, Location l, ValueRange a) {
+            nb.create<linalg::YieldOp>(
+                l, ValueRange{nb.create<arith::AddFOp>(l, a[0], a[1])});
+          });
+      // acc' = alpha * acc + p v, loops (i, j, d): d innermost and
+      // contiguous.
+      Value accScaled = gen2.generic(
+          {alpha}, accOld, {gen2.map({0}), gen2.identity()}, {par, par},
+          [](OpBuilder &nb, Location l, ValueRange a) {
+            nb.create<linalg::YieldOp>(
+                l, ValueRange{nb.create<arith::MulFOp>(l, a[0], a[1])});
+          });
+      enum { i3b, j3b, d3b };
+      Value accNew = gen3.generic(
+          {p, vTile}, accScaled,
+          {gen3.map({j3b, i3b}), gen3.map({j3b, d3b}), gen3.map({i3b, d3b})},
+          {par, red, par}, yieldMultiplyAccumulate);
+      if (diagonal)
+        accNew.getDefiningOp()->setAttr(attnc::kCausalWeightsAttr,
+                                        b.getUnitAttr());
+      return {mNew, lNew, accNew};
     };
     // The same over key tiles [kLo, kHi), from the running state (m0, l0,
     // acc0); returns the loop, whose results are the new state.
@@ -564,26 +568,8 @@ struct SdpaToFlash : OpConversionPattern<attn::SdpaOp> {
       accFinal = acc;
     } else {
       Value qT = transposedQueries(qRow0, Tq);
-      // Key tiles [kLo, kHi): causal and window masks hide whole tiles.
-      Value kLo = c0, kHi = indexConst(b, loc, T / Tk);
-      if (mask != attn::MaskKind::none) {
-        // The last query of the tile sees keys up to qRow0 + Tq - 1.
-        Value lastKeyTile = b.create<arith::DivUIOp>(
-            loc,
-            b.create<arith::AddIOp>(loc, qRow0, indexConst(b, loc, Tq - 1)),
-            indexConst(b, loc, Tk));
-        kHi = b.create<arith::MinUIOp>(
-            loc, kHi, b.create<arith::AddIOp>(loc, lastKeyTile, c1));
-      }
-      if (mask == attn::MaskKind::window) {
-        // The first query of the tile sees keys from qRow0 - window + 1.
-        Value first = b.create<arith::SubIOp>(
-            loc, b.create<arith::AddIOp>(loc, qRow0, c1),
-            indexConst(b, loc, window));
-        Value firstClamped = b.create<arith::MaxSIOp>(loc, first, c0);
-        kLo =
-            b.create<arith::DivUIOp>(loc, firstClamped, indexConst(b, loc, Tk));
-      }
+      Value kLo, kHi;
+      std::tie(kLo, kHi) = visibleKeyTiles(qRow0, Tq);
       if (mask == attn::MaskKind::causal && Tq == Tk && S == T && !bias &&
           !alibi) {
         // Square causal tiles: the last visible key tile is the query

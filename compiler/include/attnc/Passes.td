@@ -22,11 +22,12 @@ def ConvertAttnToLinalg : Pass<"convert-attn-to-linalg", "mlir::ModuleOp"> {
     than 64 queries runs its diagonal block in sub-tiles of 64 queries, each
     over the keys up to its own last query. When rows of K and V lie 4 KiB
     or more apart and a head group's K and V fit in 2 MiB, each task first
-    copies the key tiles its queries see into contiguous buffers. Without `attn.tiles` it
-    becomes a materialized score tensor per head group: QK^T, scale and
-    mask, a numerically stable softmax, and PV. `attn.decode_attention`
-    stores the token's key and value in its KV caches (memref writes) and
-    reads them back as tensors for the same steps over the cached rows.
+    copies the key tiles its queries see into contiguous buffers. Without
+    `attn.tiles` it becomes a materialized score tensor per head group:
+    QK^T, scale and mask, a numerically stable softmax, and PV.
+    `attn.decode_attention` stores the token's key and value in its KV
+    caches (memref writes) and reads them back as tensors for the same steps
+    over the cached rows.
   }];
   let dependentDialects = [
     "mlir::arith::ArithDialect", "mlir::bufferization::BufferizationDialect",

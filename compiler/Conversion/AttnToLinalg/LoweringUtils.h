@@ -136,15 +136,28 @@ inline void yieldMultiplyAccumulate(mlir::OpBuilder &b, mlir::Location l,
 mlir::Value expOfNonPositive(mlir::OpBuilder &b, mlir::Location l,
                              mlir::Value x);
 
-/// exp(a - m) for a <= m, or `fallback` where `guard` is -inf.
+/// 2^t for t <= 0 (SoftmaxExp.cpp): 0 below log2(FLT_MIN), NaN for NaN,
+/// within 1e-6 relative elsewhere; for positive t it is not 2^t.
+mlir::Value exp2OfNonPositive(mlir::OpBuilder &b, mlir::Location l,
+                              mlir::Value t);
+
+/// Which exponential a softmax takes of its scores: e^x, or 2^x of scores
+/// already multiplied by log2(e) (the flash kernel's).
+enum class ExpBase { e, two };
+
+/// exp(a - m) (or 2^(a - m)) for a <= m, or `fallback` where `guard` is
+/// -inf.
 inline mlir::Value expDifferenceUnlessNegInf(mlir::OpBuilder &b,
                                              mlir::Location l,
                                              mlir::Value guard, mlir::Value a,
-                                             mlir::Value m, float fallback) {
+                                             mlir::Value m, float fallback,
+                                             ExpBase base = ExpBase::e) {
   mlir::Value isNegInf = b.create<mlir::arith::CmpFOp>(
       l, mlir::arith::CmpFPredicate::OEQ, guard, f32Const(b, l, kNegInf));
-  mlir::Value e =
-      expOfNonPositive(b, l, b.create<mlir::arith::SubFOp>(l, a, m));
+  mlir::Value difference = b.create<mlir::arith::SubFOp>(l, a, m);
+  mlir::Value e = base == ExpBase::two
+                      ? exp2OfNonPositive(b, l, difference)
+                      : expOfNonPositive(b, l, difference);
   return b.create<mlir::arith::SelectOp>(l, isNegInf,
                                          f32Const(b, l, fallback), e);
 }
@@ -170,11 +183,13 @@ inline mlir::Value finiteRowMax(mlir::OpBuilder &b, mlir::Location l,
                                          m);
 }
 
-/// The online softmax's rescale factor exp(mOld - mNew), 1 while the row's
-/// max is still -inf (nothing visible yet, so nothing summed to rescale).
+/// The online softmax's rescale factor exp(mOld - mNew) (2^ for
+/// ExpBase::two), 1 while the row's max is still -inf (nothing visible yet,
+/// so nothing summed to rescale).
 inline mlir::Value rescaleFactor(mlir::OpBuilder &b, mlir::Location l,
-                                 mlir::Value mOld, mlir::Value mNew) {
-  return expDifferenceUnlessNegInf(b, l, mNew, mOld, mNew, 1.0f);
+                                 mlir::Value mOld, mlir::Value mNew,
+                                 ExpBase base) {
+  return expDifferenceUnlessNegInf(b, l, mNew, mOld, mNew, 1.0f, base);
 }
 
 /// Whether key `j` is visible to query `i` (both `index` values):

@@ -12,6 +12,10 @@
 //   acc'  = alpha * acc + p v_tile
 //   out   = acc / l                     (0 for a row that saw no key)
 //
+// in base 2: the scores are computed multiplied by log2(e), folded into the
+// scale (and into bias and ALiBi slopes), and exp(x) is 2^(x log2(e)),
+// whose range reduction is exact and cheaper (SoftmaxExp.cpp).
+//
 // The scores are kept transposed, [key, query] = k_tile (scale q_tile)^T:
 // then the row max and row sum of each query are elementwise across the
 // rows of a 16-query vector (no horizontal reductions), both products read
@@ -101,7 +105,10 @@ struct SdpaToFlash : OpConversionPattern<attn::SdpaOp> {
                                               kvAssoc);
     Value v = b.create<tensor::ExpandShapeOp>(loc, kvType, adaptor.getValue(),
                                               kvAssoc);
-    float scale = op.getScale().convertToFloat();
+    // Scores in base 2: s log2(e), rounded once with the scale.
+    constexpr double kLog2e = 1.4426950408889634;
+    float scale = static_cast<float>(
+        op.getScale().convertToDouble() * kLog2e);
     attn::MaskKind mask = op.getMask();
     int64_t window = op.getWindow().value_or(0);
     Value bias = adaptor.getBias(), alibi = adaptor.getAlibi();
@@ -350,7 +357,9 @@ struct SdpaToFlash : OpConversionPattern<attn::SdpaOp> {
         Value h = b.create<arith::AddIOp>(
             loc, b.create<arith::MulIOp>(loc, gIv, indexConst(b, loc, R)),
             rIv);
-        slope = b.create<tensor::ExtractOp>(loc, alibi, ValueRange{h});
+        slope = b.create<arith::MulFOp>(
+            loc, b.create<tensor::ExtractOp>(loc, alibi, ValueRange{h}),
+            f32Const(b, loc, static_cast<float>(kLog2e)));
       }
       maps.push_back(gen2.identity());
       bool needsPositions = mask != attn::MaskKind::none || alibi;
@@ -361,7 +370,8 @@ struct SdpaToFlash : OpConversionPattern<attn::SdpaOp> {
             [&](OpBuilder &nb, Location l, ValueRange a) {
               Value x = a.back();
               if (bias)
-                x = nb.create<arith::AddFOp>(l, x, a[0]);
+                x = nb.create<math::FmaOp>(
+                    l, a[0], f32Const(nb, l, static_cast<float>(kLog2e)), x);
               if (needsPositions) {
                 Value i = nb.create<arith::AddIOp>(
                     l, nb.create<linalg::IndexOp>(l, 1), row0);
@@ -449,20 +459,20 @@ struct SdpaToFlash : OpConversionPattern<attn::SdpaOp> {
           ArrayRef<IteratorType>{par},
           [](OpBuilder &nb, Location l, ValueRange a) {
             Value mNew = nb.create<arith::MaximumFOp>(l, a[0], a[1]);
-            Value alpha = rescaleFactor(nb, l, a[1], mNew);
+            Value alpha = rescaleFactor(nb, l, a[1], mNew, ExpBase::two);
             nb.create<linalg::YieldOp>(
                 l, ValueRange{mNew, alpha, finiteRowMax(nb, l, mNew)});
           });
       Value mNew = rowUpdate.getResult(0), alpha = rowUpdate.getResult(1),
             mFinite = rowUpdate.getResult(2);
-      // p = exp(logits - m''), transposed like the scores: loops (j, i).
+      // p = 2^(logits - m''), transposed like the scores: loops (j, i).
       // A NaN score stays NaN (so does its row's sum and output).
       Value p = gen2.generic(
           {logits, mFinite}, emptyF32(b, loc, {Tk, rows}),
           {gen2.identity(), gen2.map({1}), gen2.identity()}, {par, par},
           [](OpBuilder &nb, Location l, ValueRange a) {
             nb.create<linalg::YieldOp>(
-                l, expOfNonPositive(
+                l, exp2OfNonPositive(
                        nb, l, nb.create<arith::SubFOp>(l, a[0], a[1])));
           });
       // l' = alpha * l + rowsum(p)

@@ -18,6 +18,8 @@
 
 // CHECK-LABEL: func.func @window
 // CHECK-NOT: tensor<256x256xf32>
+// CHECK-DAG: %[[SCALE:.+]] = arith.constant 0.180336878 : f32
+// CHECK-DAG: %[[MAGIC:.+]] = arith.constant 0x4B400000 : f32
 // The output is an empty [S, H*D] tensor seen as [S, G, R, D], so that the
 // C ABI pass can make it the caller's buffer. Nothing of K or V is packed
 // per task: each key tile is read where it is.
@@ -32,10 +34,11 @@
 // CHECK-NOT: linalg.copy
 // CHECK: scf.for %[[R:.+]] = %c0 to %c2 step %c1 iter_args(%{{.+}} = %[[GOUT]])
 // The block's single query tile (its loop folds away), transposed and
-// scaled once: [D, Tq].
+// scaled once: [D, Tq]. The scale includes log2(e), 0.125 * 1.4427: the
+// scores are in base 2 (SCALE, matched above).
 // CHECK: %[[QTILE:.+]] = tensor.extract_slice %{{.+}}[%[[ROW0]], %[[G]], %[[R]], 0] [64, 1, 1, 8]
 // CHECK: %[[QT:.+]] = linalg.generic {{.*}} ins(%[[QTILE]] : tensor<64x8xf32>) outs(%{{.+}} : tensor<8x64xf32>)
-// CHECK: arith.mulf %{{.+}}, %cst
+// CHECK: arith.mulf %{{.+}}, %[[SCALE]]
 // CHECK: %[[LASTQ:.+]] = arith.addi %[[ROW0]], %c63
 // CHECK: %[[LASTKT:.+]] = arith.divui %[[LASTQ]], %c32
 // CHECK: %[[KHI0:.+]] = arith.addi %[[LASTKT]], %c1
@@ -73,15 +76,18 @@
 // Each query's max over the tile's keys: a reduction over the rows.
 // CHECK: linalg.generic {{.*}} iterator_types = ["reduction", "parallel"]} ins(%{{.+}} : tensor<32x64xf32>) outs(%{{.+}} : tensor<64xf32>)
 // CHECK: arith.maximumf
-// m' and alpha = exp(m - m') update m in place; m'' is m' with -inf made 0.
+// m' and alpha = 2^(m - m') update m in place; m'' is m' with -inf made
+// 0. 2^t: n = round(t) by adding and subtracting 1.5 * 2^23, f = t - n.
 // CHECK: %[[MA:.+]]:3 = linalg.generic {{.*}} outs(%[[M]], %{{.+}}, %{{.+}} : tensor<64xf32>, tensor<64xf32>, tensor<64xf32>)
 // CHECK: %[[MNEW:.+]] = arith.maximumf
-// CHECK: %[[ROUNDED:.+]] = math.fma %{{.+}}, %{{.+}}, %[[MAGIC:.+]] : f32
-// CHECK-NEXT: arith.subf %[[ROUNDED]], %[[MAGIC]] : f32
+// CHECK: %[[T:.+]] = arith.subf %{{.+}}, %[[MNEW]] : f32
+// CHECK-NEXT: %[[ROUNDED:.+]] = arith.addf %[[T]], %[[MAGIC]] : f32
+// CHECK-NEXT: %[[N:.+]] = arith.subf %[[ROUNDED]], %[[MAGIC]] : f32
+// CHECK-NEXT: arith.subf %[[T]], %[[N]] : f32
 // CHECK: %[[NOMAX:.+]] = arith.cmpf oeq, %[[MNEW]], %cst
 // CHECK: %[[FINITE:.+]] = arith.select %[[NOMAX]], %{{.+}}, %[[MNEW]] : f32
 // CHECK: linalg.yield %[[MNEW]], %{{.+}}, %[[FINITE]]
-// p = exp(s - m''), transposed like the scores: -inf scores (hidden keys)
+// p = 2^(s - m''), transposed like the scores: -inf scores (hidden keys)
 // give 0 without a test per score.
 // CHECK: %[[P:.+]] = linalg.generic {{.*}} ins(%{{.+}}, %[[MA]]#2 : tensor<32x64xf32>, tensor<64xf32>) outs(%{{.+}} : tensor<32x64xf32>)
 // CHECK-NEXT: ^bb0

@@ -68,9 +68,9 @@ Value zeroBelow(OpBuilder &b, Location l, Value x, float limit, Value e) {
   return b.create<arith::SelectOp>(l, underflows, f32Const(b, l, 0.0f), e);
 }
 
-/// 1 + r * (c[0] + r * (c[1] + ...)) in Horner form, highest first in `c`
-/// except the constant 1 (so that the largest weight of every row, at
-/// r = 0, is exactly 1).
+/// 1 + r (c[n-1] + r (c[n-2] + ... + r c[0])) in Horner form: `c` holds
+/// the coefficients from the highest degree down, the constant term being
+/// 1 (so that the largest weight of every row, at r = 0, is exactly 1).
 Value hornerFromOne(OpBuilder &b, Location l, Value r, ArrayRef<float> c) {
   Value p = f32Const(b, l, c.front());
   for (float coefficient : c.drop_front())

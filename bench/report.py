@@ -10,7 +10,8 @@ files, each number is the median over the files of those medians, and
 `spread` is (max - min) / median of the GFLOP/s over the files. Prints the
 context (CPU, peak, library kernels), a table with one row per benchmark and
 tables of the ratios of attnc's MLIR and Halide backends (baseline time /
-its time: > 1 means faster; the MLIR lines also against the Halide ones).
+its time: > 1 means faster; the MLIR lines also against the Halide ones),
+and the performance targets those lines measure, met or not.
 """
 
 import json
@@ -75,6 +76,78 @@ def fmt(x, digits=1):
     return f"{x:.{digits}f}"
 
 
+def milliseconds(runs, name):
+    t = combine(runs, name, "real_time")
+    unit = next((r[name].get("time_unit") for r in runs if name in r), "ms")
+    scale = {"ns": 1e-6, "us": 1e-3, "ms": 1.0, "s": 1e3}.get(unit, 1.0)
+    return None if t is None else t * scale
+
+
+# The performance issue's targets: shapes of at least S1024 against the
+# faster composed library, the masks at S2048, threads, memory, the block.
+LONG_SHAPES = ("H12_S1024_D64", "H32_S2048_D128")
+S2048 = "H32_S2048_D128"
+
+
+def targets(runs):
+    """Rows (target, measured, met) for the targets whose lines the runs
+    have; every time is the median over the runs of each run's median."""
+    ms = lambda name: milliseconds(runs, name)
+    rows = []
+
+    def ratios(pairs):
+        """'1.32x (t1), 1.38x (t2)' and whether all are known."""
+        values = [(t, num / den) for t, num, den in pairs if num and den]
+        text = ", ".join(f"{v:.2f}x ({t})" for t, v in values)
+        return text, [v for _, v in values], len(values) == len(pairs)
+
+    for case, need in zip(LONG_SHAPES, (75, 80)):
+        pct = combine(runs, f"{case}/none/attnc/t1", "pct_peak")
+        if pct is not None:
+            rows.append((f"non-causal, 1 thread, >= {need} % of peak at {case}",
+                         f"{pct:.1f} %", pct >= need))
+    for mask, need in (("none", 1.4), ("causal", 2.8)):
+        for case in LONG_SHAPES:
+            pairs = []
+            for t in ("t1", "t2"):
+                libs = [x for x in (ms(f"{case}/{mask}/openblas/{t}"),
+                                    ms(f"{case}/{mask}/onednn/{t}")) if x]
+                pairs.append((t, min(libs) if libs else None,
+                              ms(f"{case}/{mask}/attnc/{t}")))
+            text, values, complete = ratios(pairs)
+            if values:
+                rows.append((f">= {need}x the faster library, {mask}, {case}",
+                             text, complete and min(values) >= need))
+    for mask, label, need in (("causal", "causal", 1.85),
+                              ("window256", "window(256)", 5.0)):
+        text, values, complete = ratios(
+            [(t, ms(f"{S2048}/none/attnc/{t}"), ms(f"{S2048}/{mask}/attnc/{t}"))
+             for t in ("t1", "t2")])
+        if values:
+            rows.append((f"{label} >= {need}x faster than non-causal at {S2048}",
+                         text, complete and min(values) >= need))
+    for case in LONG_SHAPES:
+        pairs = [(mask, ms(f"{case}/{mask}/attnc/t1"), ms(f"{case}/{mask}/attnc/t2"))
+                 for mask in ("none", "causal", "window256")]
+        text, values, complete = ratios(pairs)
+        if values:
+            rows.append((f"2 threads >= 1.85x one thread at {case}", text,
+                         complete and min(values) >= 1.85))
+    memory = [n for r in runs for n in r if n.startswith("memory/")]
+    per_thread = [combine(runs, n, "scratch_MB_per_thread") for n in set(memory)]
+    per_thread = [x for x in per_thread if x is not None]
+    if per_thread:
+        rows.append(("extra memory <= 1 MB per thread (memory line)",
+                     f"{max(per_thread):.3f} MB", max(per_thread) <= 1.0))
+    text, values, complete = ratios(
+        [(t, ms(f"gpt2_block_1024/openblas/{t}"), ms(f"gpt2_block_1024/attnc/{t}"))
+         for t in ("t1", "t2")])
+    if values:
+        rows.append(("GPT-2-size block >= 1.3x its OpenBLAS twin", text,
+                     complete and min(values) >= 1.3))
+    return rows
+
+
 def main(paths):
     runs, ctx = load(paths)
     names = []
@@ -101,14 +174,7 @@ def main(paths):
     print("| " + " | ".join(head) + " |")
     print("|" + "---|" * len(head))
     for n in names:
-        t = combine(runs, n, "real_time")
-        unit = next((r[n].get("time_unit") for r in runs if n in r), "ms")
-        if t is not None and unit == "ns":
-            t /= 1e6
-        elif t is not None and unit == "us":
-            t /= 1e3
-        elif t is not None and unit == "s":
-            t *= 1e3
+        t = milliseconds(runs, n)
         g = combine(runs, n, "GFLOPs")
         row = [n, fmt(t, 2), fmt(g), fmt(combine(runs, n, "useful_GFLOPs")),
                fmt(combine(runs, n, "pct_peak")),
@@ -144,6 +210,18 @@ def main(paths):
                 v = combine(runs, n, k)
                 row.append("" if v is None else f"{v:.3f}")
             print("| " + " | ".join(row) + " |")
+        print()
+
+    rows = targets(runs)
+    if rows:
+        print("Against the performance targets (times: medians over the runs; "
+              "the faster library is the faster of openblas and onednn at the "
+              "same thread count).")
+        print()
+        print("| target | measured | |")
+        print("|---|---|---|")
+        for target, measured, met in rows:
+            print(f"| {target} | {measured} | {'met' if met else 'not met'} |")
         print()
 
     memory = [n for n in names if n.startswith("memory/")]

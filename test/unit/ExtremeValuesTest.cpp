@@ -94,7 +94,7 @@ using FlashWeightsTest = PerBackendTest;
 /// to float changes each logit x by up to 2^-24 |x| in relative terms,
 /// which the weight exp(x - max) feels in proportion to its distance from
 /// the row max: within 2^-23 log2(1 / w) on top of the exp's 1e-6 (at most
-/// 1.2e-7 per halving of the weight; 1.6e-5 at FLT_MIN, 2.5e-6 at 1e-6).
+/// 1.2e-7 per halving of the weight; 1.6e-5 at FLT_MIN, 3.4e-6 at 1e-6).
 /// The base-e kernels of the materialized softmax and of the Halide
 /// backend have that term only when the scale itself is inexact (at
 /// head_dim 128, say), not at head_dim 64 as here.

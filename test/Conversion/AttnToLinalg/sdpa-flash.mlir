@@ -127,11 +127,13 @@ func.func @unmasked(%q: tensor<128x16xf32>) -> tensor<128x16xf32> {
 }
 
 // Eight groups are enough tasks: one per group (P = 1), each looping over
-// all four query tiles.
+// all four query tiles, reading K and V in place (rows 256 bytes apart,
+// four query tiles per task).
 // CHECK-LABEL: func.func @many_groups
 // CHECK: scf.forall (%[[G8:.+]]) in (8) shared_outs(%[[OUT8:.+]] = %{{.+}})
 // CHECK-NOT: arith.divui
 // CHECK: tensor.extract_slice %[[OUT8]][0, %[[G8]], 0, 0] [128, 1, 1, 8]
+// CHECK-NOT: linalg.copy
 // CHECK: scf.for %{{.+}} = %c0 to %c4 step %c1 iter_args
 // CHECK: tensor.parallel_insert_slice %{{.+}} into %[[OUT8]][0, %[[G8]], 0, 0] [128, 1, 1, 8]
 func.func @many_groups(%q: tensor<128x64xf32>) -> tensor<128x64xf32> {
@@ -225,6 +227,26 @@ func.func @packed_groups(%q: tensor<128x4096xf32>, %k: tensor<128x1024xf32>, %v:
   %o = attn.sdpa %q, %k, %v heads = 8 kv_heads = 2 mask = causal scale = 0.125 {attn.tiles = array<i64: 32, 32>}
       : (tensor<128x4096xf32>, tensor<128x1024xf32>, tensor<128x1024xf32>) -> tensor<128x4096xf32>
   return %o : tensor<128x4096xf32>
+}
+
+// Rows of K and V closer than 4 KiB (8 heads of 16 floats, 512 bytes) but
+// read by 16 query tiles per task (S = 512, tiles 32 x 32, one group per
+// task): copied once per task too, into 64-byte aligned buffers, whatever
+// the caller's alignment; the key loop copies nothing. With fewer query
+// tiles per task (@many_groups: 4) K and V are read in place.
+// CHECK-LABEL: func.func @reused_copies
+// CHECK: scf.forall (%{{.+}}) in (8)
+// CHECK: scf.for {{.+}} -> (tensor<512x16xf32>)
+// CHECK: linalg.copy ins(%{{.+}} : tensor<32x16xf32>) outs(%{{.+}} : tensor<32x16xf32>)
+// CHECK: scf.for {{.+}} -> (tensor<512x16xf32>)
+// CHECK: linalg.copy ins(%{{.+}} : tensor<32x16xf32>) outs(%{{.+}} : tensor<32x16xf32>)
+// CHECK: scf.for {{.+}} -> (tensor<32xf32>, tensor<32xf32>, tensor<32x16xf32>)
+// CHECK-NOT: linalg.copy
+// CHECK: return
+func.func @reused_copies(%q: tensor<512x128xf32>) -> tensor<512x128xf32> {
+  %o = attn.sdpa %q, %q, %q heads = 8 kv_heads = 8 mask = none scale = 0.25 {attn.tiles = array<i64: 32, 32>}
+      : (tensor<512x128xf32>, tensor<512x128xf32>, tensor<512x128xf32>) -> tensor<512x128xf32>
+  return %o : tensor<512x128xf32>
 }
 
 // A causal query tile wider than 64 (here 128 x 32, S = 256): the key tiles

@@ -118,7 +118,16 @@ INSTANTIATE_TEST_SUITE_P(
         // window on
         FlashCase{192, 2, 2, 512, "window(40)", false, 32, 16},
         // packed, causal tiles of 128 queries in sub-tiles of 64
-        FlashCase{256, 4, 4, 256, "causal", false, 128, 32}),
+        FlashCase{256, 4, 4, 256, "causal", false, 128, 32},
+        // rows 128 bytes apart, copied because each task reads them 16
+        // times (4 heads per group x 4 query tiles per block): causal, so
+        // each of a group's 4 tasks copies up to its block's last query
+        FlashCase{512, 8, 2, 16, "causal", false, 32, 32},
+        // the same with a window: each task copies from its block's first
+        // query's window on
+        FlashCase{512, 8, 2, 16, "window(40)", false, 32, 32},
+        // one head per group and 16 query tiles per task: copied
+        FlashCase{512, 8, 8, 16, "none", false, 32, 16}),
         testing::ValuesIn(testedBackends())),
     nameWithBackend<FlashCase>([](const testing::TestParamInfo<FlashCase> &info) {
       return caseName(info.param);

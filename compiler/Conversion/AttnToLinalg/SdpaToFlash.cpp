@@ -21,9 +21,10 @@
 // rows of a 16-query vector (no horizontal reductions), both products read
 // their operands as the contraction micro-kernel wants them (the query tile
 // transposed once per tile, K and V tiles as they are stored). K and V are
-// read in place, or, when their rows lie 4 KiB or more apart or 16 query
-// tiles or more of a task read them, from contiguous copies a task makes of
-// its group's visible key tiles first (at most kMaxPackedHeadBytes).
+// read in place, or, when their rows lie 4 KiB or more apart or a task's
+// query tiles read them 16 times or more, from contiguous copies a task
+// makes of its group's visible key tiles first (at most
+// kMaxPackedHeadBytes).
 //
 // Only [tile, tile] scores, [tile, head_dim] accumulators, at most a copy
 // of one V tile and those copies (O(T * D), bounded) exist at any time, so
@@ -206,19 +207,23 @@ struct SdpaToFlash : OpConversionPattern<attn::SdpaOp> {
     // Measured at H32 S2048 D128, one thread, best of three calls in three
     // alternating rounds: none 362-381 ms against 364-382 ms in place,
     // causal 189-200 against 201-209 ms, window(256) 56-66 against 58-78 ms.
-    // Closer rows gain from the copy too once 16 query tiles or more read
-    // it: the copy is contiguous and 64-byte aligned whatever the caller's
-    // buffers are, while a buffer from malloc is only 16-byte aligned and
-    // then every vector load of a V row read in place spans two cache
-    // lines. H12 S1024 D64 (rows 3 KiB apart, 16 query tiles), one thread,
-    // min / median over six alternating rounds of the best of 7 calls:
-    // inputs 16 bytes past a 64-byte boundary, none 17.47 / 17.54 ms against
-    // 18.35 / 18.55 in place, causal 8.92 / 9.01 against 9.47 / 9.62;
-    // 64-byte aligned, none 16.96 / 17.07 against 17.19 / 17.41. H8 S512 D64
-    // (2 KiB apart, 8 query tiles) copied: 3-4 % slower aligned, level to
-    // 4 % faster misaligned; it reads in place.
+    // Closer rows gain from the copy too once it is read 16 times or more
+    // (a query tile of each of the group's R heads reads it once): the copy
+    // is contiguous and 64-byte aligned whatever the caller's buffers are,
+    // while a buffer from malloc is only 16-byte aligned and then every
+    // vector load of a V row read in place spans two cache lines. One
+    // thread, min / median over alternating rounds of the best of 7 calls,
+    // inputs 16 bytes past a 64-byte boundary: H12 S1024 D64 (rows 3 KiB
+    // apart, 16 query tiles) none 17.47 / 17.54 ms against 18.35 / 18.55 in
+    // place, causal 8.92 / 9.01 against 9.47 / 9.62; 12 heads in 4 groups
+    // (rows 1 KiB apart, 3 heads x 8 query tiles) 16.35 / 16.65 against
+    // 17.14 / 17.29. With 64-byte aligned inputs: 16.96 / 17.07 against
+    // 17.19 / 17.41, and 16.10 / 16.26 against 16.13 / 16.26. H8 S512 D64
+    // (8 query tiles) copied: 3-4 % slower aligned, level to 4 % faster
+    // misaligned; it reads in place. One group (multi-query) reads K and V
+    // in place: its rows are contiguous, and 16 bytes off measured no slower.
     int64_t rowBytes = G * D * int64_t(sizeof(float));
-    bool packGroup = G > 1 && (rowBytes >= 4096 || blockTiles >= 16) &&
+    bool packGroup = G > 1 && (rowBytes >= 4096 || R * blockTiles >= 16) &&
                      2 * T * D * int64_t(sizeof(float)) <= kMaxPackedHeadBytes;
     Value packedK, packedV;
     if (packGroup) {

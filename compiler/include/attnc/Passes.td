@@ -21,9 +21,10 @@ def ConvertAttnToLinalg : Pass<"convert-attn-to-linalg", "mlir::ModuleOp"> {
     never visited, rows that see no key give 0. A causal query tile wider
     than 64 queries runs its diagonal block in sub-tiles of 64 queries, each
     over the keys up to its own last query. When rows of K and V lie 4 KiB
-    or more apart, or 16 query tiles or more of a task read them, and a head
-    group's K and V fit in 2 MiB, each task first copies the key tiles its
-    queries see into contiguous, 64-byte aligned buffers. Without
+    or more apart, or a task's query tiles read them 16 times or more (once
+    per head of the group each), and a head group's K and V fit in 2 MiB,
+    each task first copies the key tiles its queries see into contiguous,
+    64-byte aligned buffers. Without
     `attn.tiles` it becomes a materialized score tensor per head group:
     QK^T, scale and mask, a numerically stable softmax, and PV.
     `attn.decode_attention` stores the token's key and value in its KV

@@ -232,8 +232,8 @@ func.func @packed_groups(%q: tensor<128x4096xf32>, %k: tensor<128x1024xf32>, %v:
 // Rows of K and V closer than 4 KiB (8 heads of 16 floats, 512 bytes) but
 // read by 16 query tiles per task (S = 512, tiles 32 x 32, one group per
 // task): copied once per task too, into 64-byte aligned buffers, whatever
-// the caller's alignment; the key loop copies nothing. With fewer query
-// tiles per task (@many_groups: 4) K and V are read in place.
+// the caller's alignment; the key loop copies nothing. With fewer reads
+// per task (@many_groups: 4 query tiles) K and V are read in place.
 // CHECK-LABEL: func.func @reused_copies
 // CHECK: scf.forall (%{{.+}}) in (8)
 // CHECK: scf.for {{.+}} -> (tensor<512x16xf32>)
@@ -246,6 +246,25 @@ func.func @packed_groups(%q: tensor<128x4096xf32>, %k: tensor<128x1024xf32>, %v:
 func.func @reused_copies(%q: tensor<512x128xf32>) -> tensor<512x128xf32> {
   %o = attn.sdpa %q, %q, %q heads = 8 kv_heads = 8 mask = none scale = 0.25 {attn.tiles = array<i64: 32, 32>}
       : (tensor<512x128xf32>, tensor<512x128xf32>, tensor<512x128xf32>) -> tensor<512x128xf32>
+  return %o : tensor<512x128xf32>
+}
+
+// Grouped queries count once per head: 8 heads in 2 groups (rows 128
+// bytes apart), S = 512 in tiles of 32, P = 4 blocks of 4 query tiles per
+// group: each task's K and V tiles are read 4 heads x 4 tiles = 16 times,
+// so the task copies them first, the key tiles its block sees.
+// CHECK-LABEL: func.func @reused_copies_gqa
+// CHECK: scf.forall (%{{.+}}) in (8)
+// CHECK: scf.for {{.+}} -> (tensor<512x16xf32>)
+// CHECK: linalg.copy
+// CHECK: scf.for {{.+}} -> (tensor<512x16xf32>)
+// CHECK: linalg.copy
+// CHECK: scf.for {{.+}} = %c0 to %c4 step %c1 iter_args
+// CHECK-NOT: linalg.copy
+// CHECK: return
+func.func @reused_copies_gqa(%q: tensor<512x128xf32>, %kv: tensor<512x32xf32>) -> tensor<512x128xf32> {
+  %o = attn.sdpa %q, %kv, %kv heads = 8 kv_heads = 2 mask = none scale = 0.25 {attn.tiles = array<i64: 32, 32>}
+      : (tensor<512x128xf32>, tensor<512x32xf32>, tensor<512x32xf32>) -> tensor<512x128xf32>
   return %o : tensor<512x128xf32>
 }
 

@@ -481,7 +481,8 @@ struct SdpaToFlash : OpConversionPattern<attn::SdpaOp> {
             mFinite = rowUpdate.getResult(2);
       // p = 2^(logits - m''), transposed like the scores: loops (j, i).
       // Written over the scores, which nothing reads after: a task then
-      // needs one [Tk, rows] tile less (16 KiB at 64 x 64, a third of L1).
+      // needs one [Tk, rows] tile less (16 KiB at 64 x 64, a third of a
+      // 48 KiB L1 data cache).
       // A NaN score stays NaN (so does its row's sum and output).
       Value p = gen2.generic(
           {mFinite}, logits,

@@ -24,9 +24,9 @@ def ConvertAttnToLinalg : Pass<"convert-attn-to-linalg", "mlir::ModuleOp"> {
     or more apart, or a task's query tiles read them 16 times or more (once
     per head of the group each), and a head group's K and V fit in 2 MiB,
     each task first copies the key tiles its queries see into contiguous,
-    64-byte aligned buffers. Without
-    `attn.tiles` it becomes a materialized score tensor per head group:
-    QK^T, scale and mask, a numerically stable softmax, and PV.
+    64-byte aligned buffers. Without `attn.tiles` it becomes a materialized
+    score tensor per head group: QK^T, scale and mask, a numerically stable
+    softmax, and PV.
     `attn.decode_attention` stores the token's key and value in its KV
     caches (memref writes) and reads them back as tensors for the same steps
     over the cached rows.

@@ -15,6 +15,7 @@
 #include "llvm/Target/TargetMachine.h"
 #include "llvm/TargetParser/Host.h"
 #include "llvm/TargetParser/SubtargetFeature.h"
+#include "llvm/TargetParser/Triple.h"
 
 #include <cstdlib>
 
@@ -46,7 +47,13 @@ attnc::createTargetMachine(const TargetOptions &options) {
                                "unknown CPU '" + cpu + "' for target '" +
                                    triple + "'");
   }
-  if (cpu.empty() || cpu == "native") {
+  if (cpu == "native")
+    cpu.clear();
+  // No CPU named: the host's, with its features, for code of the host's
+  // architecture; another (--target=aarch64-...) gets LLVM's generic CPU.
+  bool hostArch = Triple(triple).getArch() ==
+                  Triple(sys::getDefaultTargetTriple()).getArch();
+  if (cpu.empty() && hostArch) {
     cpu = sys::getHostCPUName().str();
     SubtargetFeatures f;
     for (auto &feature : sys::getHostCPUFeatures())
@@ -66,6 +73,15 @@ attnc::createTargetMachine(const TargetOptions &options) {
                              "cannot create a target machine for '" + triple +
                                  "' and CPU '" + cpu + "'");
   return std::move(machine);
+}
+
+attnc::LoweringTarget
+attnc::loweringTargetFor(const TargetMachine &machine) {
+  LoweringTarget target;
+  const MCSubtargetInfo *cpu = machine.getMCSubtargetInfo();
+  target.avx512 = machine.getTargetTriple().isX86() && cpu &&
+                  cpu->checkFeatures("+avx512f,+avx512dq");
+  return target;
 }
 
 void attnc::optimizeModule(Module &module, TargetMachine &machine,

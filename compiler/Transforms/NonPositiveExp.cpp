@@ -63,13 +63,16 @@ Type shapedLike(Value like, Type element) {
   return element;
 }
 
-/// A float constant (splat for a vector) of `like`'s type.
-Value floatLike(OpBuilder &b, Location l, Value like, float v) {
-  Type type = like.getType();
-  TypedAttr value = b.getF32FloatAttr(v);
+/// A constant of `type`: `scalar` itself, or its splat for a vector type.
+Value splatConstant(OpBuilder &b, Location l, Type type, TypedAttr scalar) {
   if (auto vector = dyn_cast<VectorType>(type))
-    value = SplatElementsAttr::get(vector, value);
-  return b.create<arith::ConstantOp>(l, type, value);
+    scalar = SplatElementsAttr::get(vector, scalar);
+  return b.create<arith::ConstantOp>(l, type, scalar);
+}
+
+/// A float constant of `like`'s type.
+Value floatLike(OpBuilder &b, Location l, Value like, float v) {
+  return splatConstant(b, l, like.getType(), b.getF32FloatAttr(v));
 }
 
 /// p * 2^n, where `shifted` is n + 1.5 * 2^23 (n an integer-valued float,
@@ -80,11 +83,8 @@ Value timesPowerOfTwo(OpBuilder &b, Location l, Value p, Value shifted) {
   // bits are zero, so they shift out: the bits of 2^n are
   // (bits(sum) + 127) << 23.
   Type i32 = shapedLike(shifted, b.getI32Type());
-  auto i32Const = [&](int32_t v) -> Value {
-    TypedAttr value = b.getI32IntegerAttr(v);
-    if (auto vector = dyn_cast<VectorType>(i32))
-      value = SplatElementsAttr::get(vector, value);
-    return b.create<arith::ConstantOp>(l, i32, value);
+  auto i32Const = [&](int32_t v) {
+    return splatConstant(b, l, i32, b.getI32IntegerAttr(v));
   };
   Value bits = b.create<arith::ShLIOp>(
       l,

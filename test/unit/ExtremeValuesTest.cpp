@@ -1,7 +1,7 @@
 //===- ExtremeValuesTest.cpp - the vector exp and large logits ------------===//
 //
 // Softmax computes exp(x - max) with a polynomial approximation for
-// non-positive arguments (AttnToLinalg/SoftmaxExp.cpp, and the same in the
+// non-positive arguments (Transforms/NonPositiveExp.cpp, and the same in the
 // Halide backend's Algorithm.cpp: range reduction to [-ln2/2, ln2/2], a
 // degree-5 polynomial, 2^k by exponent bits) instead of libm's expf. Its
 // error bound, checked here on both backends through softmax, whose every

@@ -29,17 +29,14 @@ std::unique_ptr<mlir::MLIRContext> attnc::createCompilerContext() {
 
 mlir::LogicalResult
 attnc::lowerToLLVMDialect(mlir::ModuleOp module,
-                          const AttnOptimizationOptions &options,
-                          const LoweringTarget &target) {
+                          const AttnOptimizationOptions &options) {
   if (failed(runPipeline(module,
                          [&](mlir::OpPassManager &pm) {
                            buildAttnOptimizationPipeline(pm, options);
                          })) ||
       failed(runPipeline(module, buildAttnToLinalgPipeline)))
     return mlir::failure();
-  return runPipeline(module, [&](mlir::OpPassManager &pm) {
-    buildLinalgToLLVMPipeline(pm, target);
-  });
+  return runPipeline(module, buildLinalgToLLVMPipeline);
 }
 
 /// The ABI says no output overlaps another argument (nor, in a decode step,
@@ -154,12 +151,12 @@ llvm::Error attnc::compileGraph(const Graph &graph,
       return err;
     return (*output)->commit();
   }
+  if (failed(lowerToLLVMDialect(*module, options)))
+    return fail("lowering to the LLVM dialect failed");
+
   auto machine = createTargetMachine(target);
   if (!machine)
     return machine.takeError();
-  if (failed(lowerToLLVMDialect(*module, options,
-                                loweringTargetFor(**machine))))
-    return fail("lowering to the LLVM dialect failed");
   llvm::LLVMContext llvmContext;
   auto llvmModule = translateToLLVMIR(*module, graph, llvmContext, **machine,
                                       target.optLevel);

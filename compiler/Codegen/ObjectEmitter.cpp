@@ -75,15 +75,6 @@ attnc::createTargetMachine(const TargetOptions &options) {
   return std::move(machine);
 }
 
-attnc::LoweringTarget
-attnc::loweringTargetFor(const TargetMachine &machine) {
-  LoweringTarget target;
-  const MCSubtargetInfo *cpu = machine.getMCSubtargetInfo();
-  target.avx512 = machine.getTargetTriple().isX86() && cpu &&
-                  cpu->checkFeatures("+avx512f,+avx512dq");
-  return target;
-}
-
 void attnc::optimizeModule(Module &module, TargetMachine &machine,
                            unsigned optLevel) {
   module.setTargetTriple(machine.getTargetTriple().str());

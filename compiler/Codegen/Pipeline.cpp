@@ -65,8 +65,7 @@ void attnc::buildAttnToLinalgPipeline(OpPassManager &pm) {
   addPipeline(pm, "convert-attn-to-linalg,attn-expose-c-abi,canonicalize,cse");
 }
 
-void attnc::buildLinalgToLLVMPipeline(OpPassManager &pm,
-                                      const LoweringTarget &target) {
+void attnc::buildLinalgToLLVMPipeline(OpPassManager &pm) {
   // Register tiles and vectors first, on tensors, so tiling is destination
   // passing and bufferizes in place. Bufferize into the caller's buffers;
   // canonicalize and cse before dropping equivalent results so no returned
@@ -85,10 +84,6 @@ void attnc::buildLinalgToLLVMPipeline(OpPassManager &pm,
                   "drop-equivalent-buffer-results,buffer-deallocation-pipeline,"
                   "convert-linalg-to-loops,"
                   "convert-vector-to-scf{full-unroll=true},"
-                  // Once the vector shapes are final (and scalar loops
-                  // too): the softmax's 2^t for this target.
-                  "func.func(attn-lower-nonpositive-exp2{avx512=" +
-                  std::string(target.avx512 ? "1" : "0") + "}),"
                   "lower-affine,convert-scf-to-cf,"
                   // Before memref lowering: transfers it cannot turn into
                   // vector loads become memref.loads.

@@ -46,7 +46,7 @@ Expr negativeInfinity() {
 }
 
 /// exp(x) for the softmax's x = score - max <= 0, as the MLIR backend
-/// computes it (compiler/Transforms/NonPositiveExp.cpp, whose
+/// computes it (compiler/Conversion/AttnToLinalg/SoftmaxExp.cpp, whose
 /// polynomial this shares): x = n ln2 + r with |r| <= ln2 / 2 and ln2 in two
 /// parts (the MLIR backend takes one part and one fused multiply-add, which
 /// Halide 14 does not promise to form), exp(r) by a degree-5 polynomial

@@ -1,7 +1,7 @@
 //===- ExtremeValuesTest.cpp - the vector exp and large logits ------------===//
 //
 // Softmax computes exp(x - max) with a polynomial approximation for
-// non-positive arguments (Transforms/NonPositiveExp.cpp, and the same in the
+// non-positive arguments (AttnToLinalg/SoftmaxExp.cpp, and the same in the
 // Halide backend's Algorithm.cpp: range reduction to [-ln2/2, ln2/2], a
 // degree-5 polynomial, 2^k by exponent bits) instead of libm's expf. Its
 // error bound, checked here on both backends through softmax, whose every
@@ -15,9 +15,7 @@
 //
 // The flash kernel's own exponential (base 2, of scores scaled by log2(e))
 // within 1e-6 plus 1.2e-7 per halving of the weight, through attention
-// weights read out directly (FlashWeightsTest), in both of its forms: on
-// this host's AVX-512 (vreduceps, vscalefps) and the portable one, built
-// for x86-64-v3 (the attention suites' third build).
+// weights read out directly (FlashWeightsTest).
 //
 // And the flash kernel's online softmax (and the Halide backend's
 // attention) keeps logits of +-1e4 and +-1e30 (far beyond what exp can take
@@ -31,7 +29,6 @@
 
 #include "gtest/gtest.h"
 
-#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <limits>
@@ -42,52 +39,15 @@ using namespace attnc::test;
 
 namespace {
 
-/// A build the attention suites below run in: each tested backend for
-/// this host, and the MLIR backend for x86-64-v3 (AVX2 and FMA), whose
-/// flash kernel takes 2^t in the portable form where an AVX-512 host gets
-/// vreduceps and vscalefps (attn-lower-nonpositive-exp2).
-struct Build {
-  Backend backend;
-  const char *cpu; ///< empty: the host's
-};
-
-std::vector<Build> attentionBuilds() {
-  std::vector<Build> builds;
-  for (Backend backend : testedBackends())
-    builds.push_back({backend, ""});
-#if defined(__x86_64__)
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
-    builds.push_back({Backend::MLIR, "x86-64-v3"});
-#endif
-  return builds;
-}
-
-std::string buildName(const testing::TestParamInfo<Build> &info) {
-  std::string name = backendName(info.param.backend);
-  if (*info.param.cpu)
-    name += "_" + std::string(info.param.cpu);
-  std::replace(name.begin(), name.end(), '-', '_');
-  return name;
-}
-
-using PerBuildTest = testing::TestWithParam<Build>;
-
-#define ATTNC_INSTANTIATE_PER_BUILD(Suite)                                     \
-  INSTANTIATE_TEST_SUITE_P(Builds, Suite,                                      \
-                           testing::ValuesIn(attentionBuilds()), buildName)
-
 /// Tiles of 16 queries by 16 keys, whatever the heuristic would pick, so the
 /// small models below span several tiles, diagonal and partly masked ones
 /// included (the MLIR backend's tiles; the Halide backend picks its own).
-std::unique_ptr<CompiledModel> compileWith16Tiles(const char *source,
-                                                  std::string &error,
-                                                  const Build &build) {
+std::unique_ptr<CompiledModel>
+compileWith16Tiles(const char *source, std::string &error,
+                   Backend backend = Backend::MLIR) {
   AttnOptimizationOptions options;
   options.tiles = {16, 16};
-  TargetOptions target;
-  target.cpu = build.cpu;
-  return CompiledModel::compile(source, error, options, false, build.backend,
-                                nullptr, target);
+  return CompiledModel::compile(source, error, options, false, backend);
 }
 
 using VectorExpTest = PerBackendTest;
@@ -125,7 +85,7 @@ TEST_P(VectorExpTest, SoftmaxWeightsWithinTheStatedBound) {
 
 ATTNC_INSTANTIATE_PER_BACKEND(VectorExpTest);
 
-using FlashWeightsTest = PerBuildTest;
+using FlashWeightsTest = PerBackendTest;
 
 /// The bound inside attention, whose kernel has an exponential of its own:
 /// the MLIR flash kernel takes 2^x of scores it computes multiplied by
@@ -187,9 +147,9 @@ TEST_P(FlashWeightsTest, AttentionWeightsWithinTheStatedBound) {
   EXPECT_LE(worstOfBound, 1.0);
 }
 
-ATTNC_INSTANTIATE_PER_BUILD(FlashWeightsTest);
+ATTNC_INSTANTIATE_PER_BACKEND(FlashWeightsTest);
 
-using LargeLogitsTest = PerBuildTest;
+using LargeLogitsTest = PerBackendTest;
 
 /// Attention whose logits reach +-1e4: q and k of magnitude 100 with
 /// D = 16 (scale 1/4) give |q . k| / 4 up to 4e4.
@@ -261,7 +221,7 @@ TEST_P(LargeLogitsTest, LogitsOf1e30StayFiniteAndCorrect) {
   }
 }
 
-ATTNC_INSTANTIATE_PER_BUILD(LargeLogitsTest);
+ATTNC_INSTANTIATE_PER_BACKEND(LargeLogitsTest);
 
 /// Where the reference (double, IEEE) has NaN, the kernel has NaN; where it
 /// is +-Inf, the same Inf; where it is finite, the kernel agrees with it,
@@ -313,7 +273,7 @@ void expectSameNonFinitesAsReference(const std::vector<float> &got,
 /// mask hides j, by the value, and IEEE makes 0 * NaN and 0 * Inf NaN; the
 /// reference leaves hidden keys out, as the language defines masks. Tiles
 /// the mask hides wholly are never visited, so rows 0-31 stay finite.
-using NonFiniteInputsTest = PerBuildTest;
+using NonFiniteInputsTest = PerBackendTest;
 
 TEST_P(NonFiniteInputsTest, PropagateOnlyWhereTheReferenceDoes) {
   const char *source = R"(model nonfinite {
@@ -387,6 +347,6 @@ TEST_P(NonFiniteInputsTest, PropagateOnlyWhereTheReferenceDoes) {
   }
 }
 
-ATTNC_INSTANTIATE_PER_BUILD(NonFiniteInputsTest);
+ATTNC_INSTANTIATE_PER_BACKEND(NonFiniteInputsTest);
 
 } // namespace

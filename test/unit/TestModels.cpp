@@ -28,8 +28,7 @@ std::unique_ptr<CompiledModel>
 CompiledModel::compile(const std::string &text, std::string &error,
                        const AttnOptimizationOptions &options,
                        bool attentionProbs, Backend backend,
-                       const std::function<void(Graph &)> &prepare,
-                       const TargetOptions &target) {
+                       const std::function<void(Graph &)> &prepare) {
   std::unique_ptr<CompiledModel> m(new CompiledModel());
   m->graph_ = checkText(text, m->sourceMgr_, error);
   if (!m->graph_)
@@ -45,7 +44,7 @@ CompiledModel::compile(const std::string &text, std::string &error,
     return nullptr;
   }
   m->path_ = std::string(path);
-  if (llvm::Error err = compileGraph(*m->graph_, m->sourceMgr_, target,
+  if (llvm::Error err = compileGraph(*m->graph_, m->sourceMgr_, TargetOptions(),
                                      m->path_, /*sharedLibrary=*/true,
                                      options, backend)) {
     error = llvm::toString(std::move(err));

@@ -30,14 +30,12 @@ class CompiledModel {
 public:
   /// With `attentionProbs`, as attnc --emit-attention-probs: every
   /// attention call also returns its softmax weights. `prepare` may change
-  /// the checked graph before it is compiled (embed params, say). `target`
-  /// must run on this host.
+  /// the checked graph before it is compiled (embed params, say).
   static std::unique_ptr<CompiledModel>
   compile(const std::string &text, std::string &error,
           const AttnOptimizationOptions &options = {},
           bool attentionProbs = false, Backend backend = Backend::MLIR,
-          const std::function<void(Graph &)> &prepare = nullptr,
-          const TargetOptions &target = {});
+          const std::function<void(Graph &)> &prepare = nullptr);
   ~CompiledModel();
 
   const Graph &graph() const { return *graph_; }

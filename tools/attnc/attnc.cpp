@@ -296,16 +296,15 @@ int compile(const Graph &graph, SourceMgr &sourceMgr) {
     return ExitInternalError;
   if (emit == Emit::Linalg)
     return printModule();
+  if (failed(runPipeline(*module, buildLinalgToLLVMPipeline)))
+    return ExitInternalError;
+  if (emit == Emit::LLVMMLIR)
+    return printModule();
+
   attnc::TargetOptions target{targetTriple, targetCpu, optLevel};
   auto machine = createTargetMachine(target);
   if (!machine) // only --target and --mcpu decide this
     return fail(toString(machine.takeError()), ExitUsageError);
-  if (failed(runPipeline(*module, [&](mlir::OpPassManager &pm) {
-        buildLinalgToLLVMPipeline(pm, loweringTargetFor(**machine));
-      })))
-    return ExitInternalError;
-  if (emit == Emit::LLVMMLIR)
-    return printModule();
   LLVMContext llvmContext;
   auto llvmModule =
       translateToLLVMIR(*module, graph, llvmContext, **machine, optLevel);

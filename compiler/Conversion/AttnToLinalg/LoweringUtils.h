@@ -10,7 +10,6 @@
 #define ATTNC_CONVERSION_ATTNTOLINALG_LOWERINGUTILS_H
 
 #include "attn/AttnOps.h"
-#include "attnc/Transforms/NonPositiveExp.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -132,18 +131,15 @@ inline void yieldMultiplyAccumulate(mlir::OpBuilder &b, mlir::Location l,
       l, mlir::ValueRange{b.create<mlir::arith::AddFOp>(l, a[2], prod)});
 }
 
-/// exp(x) for x <= 0, within 1e-6 relative (NonPositiveExp.h).
-inline mlir::Value expOfNonPositive(mlir::OpBuilder &b, mlir::Location l,
-                                    mlir::Value x) {
-  return buildExpOfNonPositive(b, l, x);
-}
+/// exp(x) for x <= 0 (SoftmaxExp.cpp): 0 below ln(FLT_MIN), NaN for NaN,
+/// within 1e-6 relative elsewhere; for positive x it is not exp.
+mlir::Value expOfNonPositive(mlir::OpBuilder &b, mlir::Location l,
+                             mlir::Value x);
 
-/// 2^t for t <= 0, within 1e-6 relative: a marked math.exp2 that
-/// attn-lower-nonpositive-exp2 expands for the target (NonPositiveExp.h).
-inline mlir::Value exp2OfNonPositive(mlir::OpBuilder &b, mlir::Location l,
-                                     mlir::Value t) {
-  return createNonPositiveExp2(b, l, t);
-}
+/// 2^t for t <= 0 (SoftmaxExp.cpp): 0 below log2(FLT_MIN), NaN for NaN,
+/// within 1e-6 relative elsewhere; for positive t it is not 2^t.
+mlir::Value exp2OfNonPositive(mlir::OpBuilder &b, mlir::Location l,
+                              mlir::Value t);
 
 /// Which exponential a softmax takes of its scores: e^x, or 2^x of scores
 /// already multiplied by log2(e) (the flash kernel's).

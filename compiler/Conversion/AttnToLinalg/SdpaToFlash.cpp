@@ -14,8 +14,7 @@
 //
 // in base 2: the scores are computed multiplied by log2(e), folded into the
 // scale (and into bias and ALiBi slopes), and exp(x) is 2^(x log2(e)),
-// whose range reduction is exact and cheaper (NonPositiveExp.cpp; on
-// AVX-512 vreduceps and vscalefps, attn-lower-nonpositive-exp2).
+// whose range reduction is exact and cheaper (SoftmaxExp.cpp).
 //
 // The scores are kept transposed, [key, query] = k_tile (scale q_tile)^T:
 // then the row max and row sum of each query are elementwise across the

@@ -28,12 +28,11 @@ namespace attnc {
 /// An MLIRContext with every dialect the pipelines need registered.
 std::unique_ptr<mlir::MLIRContext> createCompilerContext();
 
-/// attn dialect -> LLVM dialect for `target`, in place, attn-level
-/// optimizations first. Diagnostics go to the context.
+/// attn dialect -> LLVM dialect, in place, attn-level optimizations first.
+/// Diagnostics go to the context.
 mlir::LogicalResult
 lowerToLLVMDialect(mlir::ModuleOp module,
-                   const AttnOptimizationOptions &options = {},
-                   const LoweringTarget &target = {});
+                   const AttnOptimizationOptions &options = {});
 
 /// LLVM dialect -> LLVM IR: the kernel functions with their parallel
 /// launchers and allocation hooks, unoptimized, without entry points.

@@ -143,33 +143,6 @@ def Vectorize : Pass<"attn-vectorize", "mlir::func::FuncOp"> {
   ];
 }
 
-def LowerNonPositiveExp2 : Pass<"attn-lower-nonpositive-exp2",
-                                "mlir::func::FuncOp"> {
-  let summary = "Expand the softmax's 2^t of non-positive t for the target";
-  let description = [{
-    Expands every `math.exp2` marked `attn.nonpositive` (the flash kernel's
-    weights 2^(s - m) and rescale factors 2^(m - m'), whose arguments are
-    never positive), scalar or vector: t = n + f with n = round(t), a
-    degree-5 polynomial for 2^f on [-1/2, 1/2], times 2^n; within 1e-6
-    relative where 2^t is a normal float, NaN for NaN, 0 for -inf. Portable
-    form: n by adding and subtracting 1.5 * 2^23, 2^n built in the exponent
-    bits, 0 below 2^-126. With `avx512`, a vector of 16 f32 lanes takes f
-    from `vreduceps` and scales by `vscalefps` (8 vector instructions
-    instead of 13; the same results down to 2^-126, the denormal 2^t
-    below). attnc sets `avx512` when the target has avx512f and avx512dq.
-    Runs after attn-vectorize, which decides the vector shapes; unmarked
-    `math.exp2` ops stay.
-  }];
-  let options = [
-    Option<"avx512", "avx512", "bool", /*default=*/"false",
-           "Use AVX-512's vreduceps and vscalefps for 16-lane vectors">
-  ];
-  let dependentDialects = [
-    "mlir::arith::ArithDialect", "mlir::LLVM::LLVMDialect",
-    "mlir::math::MathDialect"
-  ];
-}
-
 def ContractionMicrokernel : Pass<"attn-contraction-microkernel",
                                   "mlir::func::FuncOp"> {
   let summary = "Matrix products on buffers as register-blocked FMA loops";

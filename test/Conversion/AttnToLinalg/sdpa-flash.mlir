@@ -19,6 +19,7 @@
 // CHECK-LABEL: func.func @window
 // CHECK-NOT: tensor<256x256xf32>
 // CHECK-DAG: %[[SCALE:.+]] = arith.constant 0.180336878 : f32
+// CHECK-DAG: %[[MAGIC:.+]] = arith.constant 0x4B400000 : f32
 // The output is an empty [S, H*D] tensor seen as [S, G, R, D], so that the
 // C ABI pass can make it the caller's buffer. Nothing of K or V is packed
 // per task: each key tile is read where it is.
@@ -76,13 +77,13 @@
 // CHECK: linalg.generic {{.*}} iterator_types = ["reduction", "parallel"]} ins(%[[LOGITS:[^ ]+]] : tensor<32x64xf32>) outs(%{{.+}} : tensor<64xf32>)
 // CHECK: arith.maximumf
 // m' and alpha = 2^(m - m') update m in place; m'' is m' with -inf made
-// 0. 2^t of a t <= 0 is a math.exp2 marked so, which
-// attn-lower-nonpositive-exp2 expands later for the target
-// (lower-nonpositive-exp2.mlir).
+// 0. 2^t: n = round(t) by adding and subtracting 1.5 * 2^23, f = t - n.
 // CHECK: %[[MA:.+]]:3 = linalg.generic {{.*}} outs(%[[M]], %{{.+}}, %{{.+}} : tensor<64xf32>, tensor<64xf32>, tensor<64xf32>)
 // CHECK: %[[MNEW:.+]] = arith.maximumf
 // CHECK: %[[T:.+]] = arith.subf %{{.+}}, %[[MNEW]] : f32
-// CHECK-NEXT: math.exp2 %[[T]] {attn.nonpositive} : f32
+// CHECK-NEXT: %[[ROUNDED:.+]] = arith.addf %[[T]], %[[MAGIC]] : f32
+// CHECK-NEXT: %[[N:.+]] = arith.subf %[[ROUNDED]], %[[MAGIC]] : f32
+// CHECK-NEXT: arith.subf %[[T]], %[[N]] : f32
 // CHECK: %[[NOMAX:.+]] = arith.cmpf oeq, %[[MNEW]], %cst
 // CHECK: %[[FINITE:.+]] = arith.select %[[NOMAX]], %{{.+}}, %[[MNEW]] : f32
 // CHECK: linalg.yield %[[MNEW]], %{{.+}}, %[[FINITE]]
@@ -90,9 +91,11 @@
 // give 0 without a test per score.
 // CHECK: %[[P:.+]] = linalg.generic {{.*}} ins(%[[MA]]#2 : tensor<64xf32>) outs(%[[LOGITS]] : tensor<32x64xf32>)
 // CHECK-NEXT: ^bb0(%[[MROW:.+]]: f32, %[[SCORE:.+]]: f32)
-// CHECK-NEXT: %[[TP:.+]] = arith.subf %[[SCORE]], %[[MROW]]
-// CHECK-NEXT: %[[PP:.+]] = math.exp2 %[[TP]] {attn.nonpositive} : f32
-// CHECK-NEXT: linalg.yield %[[PP]]
+// CHECK-NEXT: arith.subf %[[SCORE]], %[[MROW]]
+// CHECK-NOT: arith.cmpf oeq
+// CHECK: arith.cmpf olt
+// CHECK-NOT: arith.cmpf
+// CHECK: linalg.yield
 // l' = alpha * l + the column sums of p, in place
 // CHECK: linalg.generic {{.*}} ins(%[[MA]]#1 : tensor<64xf32>) outs(%[[L]] : tensor<64xf32>)
 // CHECK: linalg.generic {{.*}} iterator_types = ["reduction", "parallel"]} ins(%[[P]] : tensor<32x64xf32>)

@@ -93,7 +93,7 @@ func.func @sdpa_gqa_causal(%q: tensor<16x48xf32>, %k: tensor<12x16xf32>,
   // CHECK-NEXT:   %[[NEG_INF:.+]] = arith.constant 0xFF800000 : f32
   // CHECK-NEXT:   %[[EMPTY_ROW:.+]] = arith.cmpf oeq, %[[L]], %[[NEG_INF]] : f32
   // CHECK-NEXT:   %[[SHIFTED:.+]] = arith.subf %[[L]], %[[M]] : f32
-  // exp of the non-positive difference (NonPositiveExp.cpp): n = round(x log2
+  // exp of the non-positive difference (SoftmaxExp.cpp): n = round(x log2
   // e) by adding 1.5 * 2^23, a polynomial of x - n ln2, times 2^n from its
   // exponent bits; 0 below ln(FLT_MIN).
   // CHECK:        arith.constant 0x4B400000 : f32

@@ -3,8 +3,6 @@
 #ifndef ATTNC_CODEGEN_OBJECTEMITTER_H
 #define ATTNC_CODEGEN_OBJECTEMITTER_H
 
-#include "attnc/Codegen/LoweringTarget.h"
-
 #include "llvm/ADT/ArrayRef.h"
 #include "llvm/Support/Error.h"
 
@@ -33,9 +31,6 @@ struct TargetOptions {
 
 llvm::Expected<std::unique_ptr<llvm::TargetMachine>>
 createTargetMachine(const TargetOptions &options);
-
-/// What the MLIR lowering may assume of `machine`'s CPU.
-LoweringTarget loweringTargetFor(const llvm::TargetMachine &machine);
 
 /// Sets the module's triple and data layout and runs LLVM's default
 /// optimization pipeline for the options' level.

@@ -3,8 +3,6 @@
 #ifndef ATTNC_CODEGEN_PIPELINE_H
 #define ATTNC_CODEGEN_PIPELINE_H
 
-#include "attnc/Codegen/LoweringTarget.h"
-
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Pass/PassManager.h"
 #include "llvm/ADT/STLFunctionalExtras.h"
@@ -38,9 +36,8 @@ void buildAttnOptimizationPipeline(mlir::OpPassManager &pm,
 /// attn -> linalg on tensors, in the C-ABI (destination-passing) form.
 void buildAttnToLinalgPipeline(mlir::OpPassManager &pm);
 /// linalg on tensors -> vectorized register tiles (attn-vectorize) -> buffers
-/// -> LLVM dialect with bare-pointer memref arguments, for `target`.
-void buildLinalgToLLVMPipeline(mlir::OpPassManager &pm,
-                               const LoweringTarget &target = {});
+/// -> LLVM dialect with bare-pointer memref arguments.
+void buildLinalgToLLVMPipeline(mlir::OpPassManager &pm);
 
 /// Runs a pipeline with the command-line pass-manager options applied
 /// (--mlir-print-ir-*, --mlir-timing) when they are registered.

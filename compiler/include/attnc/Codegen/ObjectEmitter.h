@@ -22,6 +22,7 @@ class OutputFile;
 struct TargetOptions {
   std::string triple; ///< empty: the host's
   std::string cpu;    ///< empty or "native": the host CPU and its features
+                      ///< (another architecture: LLVM's generic CPU)
   /// 2 by default: on the loop nests attnc emits, LLVM's -O3 unrolls tile
   /// loops fully into blocks that its schedulers take seconds over, and the
   /// kernels measured no faster (a 512-token attention: 1.30 ms at -O2,

@@ -64,6 +64,15 @@ constexpr int64_t kDiagonalRows = 64;
 /// the memory benchmark checks).
 constexpr int64_t kMaxPackedHeadBytes = 2 << 20;
 
+/// A task copies its head group's K and V when their rows lie this many
+/// bytes apart or more (each row of a key tile then sits on a page of its
+/// own) ...
+constexpr int64_t kMinPackedRowBytes = 4096;
+/// ... or when its query tiles read them this many times or more (a query
+/// tile of each of the group's heads reads them once): the aligned, dense
+/// copy then pays for itself.
+constexpr int64_t kMinReadsToPack = 16;
+
 /// Whether a query tile of Tq rows runs its diagonal block in sub-tiles of
 /// kDiagonalRows: causal tiles wider than that whose first query starts a
 /// key tile.
@@ -223,7 +232,9 @@ struct SdpaToFlash : OpConversionPattern<attn::SdpaOp> {
     // misaligned; it reads in place. One group (multi-query) reads K and V
     // in place: its rows are contiguous, and 16 bytes off measured no slower.
     int64_t rowBytes = G * D * int64_t(sizeof(float));
-    bool packGroup = G > 1 && (rowBytes >= 4096 || R * blockTiles >= 16) &&
+    bool packGroup = G > 1 &&
+                     (rowBytes >= kMinPackedRowBytes ||
+                      R * blockTiles >= kMinReadsToPack) &&
                      2 * T * D * int64_t(sizeof(float)) <= kMaxPackedHeadBytes;
     Value packedK, packedV;
     if (packGroup) {

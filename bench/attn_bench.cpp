@@ -103,8 +103,11 @@ double peakGflops[3] = {0, 0, 0}; // by thread count: start-up, then the peak li
 /// Median seconds per iteration of every benchmark that ran, by key.
 std::map<std::string, std::vector<double>> timesByKey;
 
-/// Reference outputs by case: attnc's interpreter on small shapes, else the
-/// first implementation that ran the case.
+/// Reference outputs by case: attnc's interpreter on small shapes, else
+/// one call of the OpenBLAS-composed twin on one thread, made when the
+/// case's first line runs, so that no line's error depends on which ran
+/// first (random interleaving runs them in any order). Without OpenBLAS,
+/// the first line that ran the case.
 struct Reference {
   std::vector<float> data;
   std::string by;
@@ -169,6 +172,18 @@ std::vector<float> interpreterOutput(const CaseData &c) {
   std::vector<attnc::RefTensor> outputs = attnc::interpret(c.graph, inputs);
   return std::vector<float>(outputs[0].data.begin(), outputs[0].data.end());
 }
+
+#ifdef ATTN_BENCH_HAVE_OPENBLAS
+/// The OpenBLAS-composed attention's output for the current case.
+std::vector<float> blasOutput(const AttnShape &s, const CaseData &c) {
+  const int64_t HD = int64_t(s.H) * s.D;
+  std::vector<float> out(size_t(s.S) * HD);
+  std::vector<std::vector<float>> scratch;
+  blasAttention(s, c.args[0].data(), HD, c.args[1].data(), HD,
+                c.args[2].data(), HD, out.data(), HD, /*threads=*/1, scratch);
+  return out;
+}
+#endif
 
 // --- the measuring harness ----------------------------------------------------
 
@@ -287,8 +302,14 @@ void registerAttention(const AttentionModel &model) {
         name.c_str(),
         [=, &model](benchmark::State &state) {
           CaseData &data = caseData(info.caseKey, model.source);
-          if (small && !references.count(info.caseKey))
-            references[info.caseKey] = Reference{interpreterOutput(data), "interpreter"};
+          if (!references.count(info.caseKey)) {
+            if (small)
+              references[info.caseKey] = Reference{interpreterOutput(data), "interpreter"};
+#ifdef ATTN_BENCH_HAVE_OPENBLAS
+            else
+              references[info.caseKey] = Reference{blasOutput(s, data), "openblas (one call, t1)"};
+#endif
+          }
           resetPeakRss();
           std::vector<float> out(elems, 0.0f);
           body(state, data, out);
@@ -452,12 +473,37 @@ void registerGpt2() {
   // function to time, so that buffers live only while their benchmark runs.
   using Make = std::function<std::function<void(float *)>(
       const std::vector<std::vector<float>> &)>;
+#ifdef ATTN_BENCH_HAVE_OPENBLAS
+  auto openblasBlock = [=](int t) -> Make {
+    return [=](const std::vector<std::vector<float>> &args) {
+      auto qkv = std::make_shared<std::vector<float>>(size_t(S) * 3 * W);
+      auto a = std::make_shared<std::vector<float>>(size_t(S) * W);
+      auto scratch = std::make_shared<std::vector<std::vector<float>>>();
+      return std::function<void(float *)>([=, &args](float *y) {
+        // args: x, w_qkv, b_qkv, w_o, b_o (the model's ABI order).
+        blasLinear(args[0].data(), args[1].data(), args[2].data(), qkv->data(),
+                   S, 3 * W, W, t);
+        const float *q = qkv->data();
+        blasAttention(attn, q, 3 * W, q + W, 3 * W, q + 2 * W, 3 * W,
+                      a->data(), W, t, *scratch);
+        blasLinear(a->data(), args[3].data(), args[4].data(), y, S, W, W, t);
+      });
+    };
+  };
+#endif
   auto add = [&](const std::string &impl, int threads, Make make) {
     std::string name = info.caseKey + "/" + impl + "/t" + std::to_string(threads);
     benchmark::RegisterBenchmark(
         name.c_str(),
         [=](benchmark::State &state) {
           CaseData &data = caseData(info.caseKey, kGpt2Source);
+#ifdef ATTN_BENCH_HAVE_OPENBLAS
+          if (!references.count(info.caseKey)) {
+            std::vector<float> y(size_t(S) * W);
+            openblasBlock(1)(data.args)(y.data());
+            references[info.caseKey] = Reference{std::move(y), "openblas (one call, t1)"};
+          }
+#endif
           resetPeakRss();
           std::vector<float> y(size_t(S) * W, 0.0f);
           std::function<void(float *)> fn = make(data.args);
@@ -471,22 +517,8 @@ void registerGpt2() {
   };
 
 #ifdef ATTN_BENCH_HAVE_OPENBLAS
-  for (int t : {1, 2}) {
-    add("openblas", t, [=](const std::vector<std::vector<float>> &args) {
-      auto qkv = std::make_shared<std::vector<float>>(size_t(S) * 3 * W);
-      auto a = std::make_shared<std::vector<float>>(size_t(S) * W);
-      auto scratch = std::make_shared<std::vector<std::vector<float>>>();
-      return std::function<void(float *)>([=, &args](float *y) {
-        // args: x, w_qkv, b_qkv, w_o, b_o (the model's ABI order).
-        blasLinear(args[0].data(), args[1].data(), args[2].data(), qkv->data(),
-                   S, 3 * W, W, t);
-        const float *q = qkv->data();
-        blasAttention(attn, q, 3 * W, q + W, 3 * W, q + 2 * W, 3 * W,
-                      a->data(), W, t, *scratch);
-        blasLinear(a->data(), args[3].data(), args[4].data(), y, S, W, W, t);
-      });
-    });
-  }
+  for (int t : {1, 2})
+    add("openblas", t, openblasBlock(t));
 #endif
 
   // The block as either backend compiled it (both have the same C ABI).

@@ -12,6 +12,11 @@ context (CPU, peak, library kernels), a table with one row per benchmark and
 tables of the ratios of attnc's MLIR and Halide backends (baseline time /
 its time: > 1 means faster; the MLIR lines also against the Halide ones),
 and the performance targets those lines measure, met or not.
+
+Rows come in attn-bench's registration order and every ratio is computed
+here from the lines' median times, so runs with
+`--benchmark_enable_random_interleaving=true` (repetitions of all lines
+shuffled together) read the same as runs in order.
 """
 
 import json
@@ -26,22 +31,30 @@ def clean(name):
     return SUFFIX.sub("", name)
 
 
+def registrationOrder(b):
+    """Where attn-bench registered the line; files written without these
+    fields (before Google Benchmark 1.6) keep their own order."""
+    return (b.get("family_index", 0), b.get("per_family_instance_index", 0))
+
+
 def load(paths):
-    runs, context = [], None
+    runs, context, repetitions = [], None, set()
     for path in paths:
         with open(path) as f:
             data = json.load(f)
         context = context or data.get("context", {})
         medians = {}
-        for b in data["benchmarks"]:
+        for b in sorted(data["benchmarks"], key=registrationOrder):
             if b.get("run_type") == "aggregate" and b.get("aggregate_name") != "median":
                 continue
             if b.get("error_occurred"):
                 continue
+            if "repetitions" in b:
+                repetitions.add(b["repetitions"])
             medians[clean(b["run_name"] if "run_name" in b else b["name"])] = b
         rescalePeakPercentages(medians, data.get("context", {}))
         runs.append(medians)
-    return runs, context
+    return runs, context, repetitions
 
 
 def rescalePeakPercentages(medians, context):
@@ -149,7 +162,7 @@ def targets(runs):
 
 
 def main(paths):
-    runs, ctx = load(paths)
+    runs, ctx, repetitions = load(paths)
     names = []
     for r in runs:
         for n in r:
@@ -157,8 +170,9 @@ def main(paths):
                 names.append(n)
 
     print(f"Date: {ctx.get('date', '?')}; host {ctx.get('host_name', '?')}, "
-          f"{ctx.get('num_cpus', '?')} CPUs; {len(runs)} run(s), "
-          "medians of 3 repetitions each")
+          f"{ctx.get('num_cpus', '?')} CPUs; {len(runs)} run(s), medians of "
+          + (f"{'/'.join(map(str, sorted(repetitions)))} repetitions each"
+             if repetitions else "each line's repetitions"))
     for key in ("fma_peak_isa", "fma_peak_gflops_t1", "fma_peak_gflops_t2",
                 "attnc_threads", "openblas", "onednn"):
         if key in ctx:
@@ -187,28 +201,32 @@ def main(paths):
         print("| " + " | ".join(row) + " |")
     print()
 
-    ratio_keys = ["vs_naive_t1", "vs_openblas_t1", "vs_openblas_t2",
-                  "vs_onednn_t1", "vs_onednn_t2", "vs_halide_t1", "vs_halide_t2"]
+    # The same median times as the targets below, rather than the lines'
+    # vs_* counters: attn-bench computes those from the baseline repetitions
+    # that ran before the line, which under random interleaving are some of
+    # them or none.
+    baselines = ["naive/t1", "openblas/t1", "openblas/t2", "onednn/t1",
+                 "onednn/t2", "halide/t1", "halide/t2"]
     for impl in ("attnc", "halide"):
         lines = [n for n in names if f"/{impl}/" in n]
         if not lines:
             continue
-        keys = [k for k in ratio_keys if impl == "attnc" or "halide" not in k]
+        bases = [b for b in baselines if impl == "attnc" or not b.startswith("halide")]
         label = "attnc (MLIR backend)" if impl == "attnc" else "attnc's Halide backend"
         print(f"{label} relative to each baseline: baseline time / its time "
               "(> 1: faster); on 1 thread (t1) and 2 (t2).")
         print()
-        head = (["case", "threads", "GFLOP/s", "% peak"]
-                + [k[3:].replace("_t", " t") for k in keys])
+        head = ["case", "threads", "GFLOP/s", "% peak"] + [b.replace("/", " ") for b in bases]
         print("| " + " | ".join(head) + " |")
         print("|" + "---|" * len(head))
         for n in lines:
             case, _, threads = n.rpartition(f"/{impl}/")
             row = [case, threads, fmt(combine(runs, n, "GFLOPs")),
                    fmt(combine(runs, n, "pct_peak"))]
-            for k in keys:
-                v = combine(runs, n, k)
-                row.append("" if v is None else f"{v:.3f}")
+            mine = milliseconds(runs, n)
+            for b in bases:
+                theirs = milliseconds(runs, f"{case}/{b}")
+                row.append(f"{theirs / mine:.3f}" if theirs and mine else "")
             print("| " + " | ".join(row) + " |")
         print()
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Markdown tables from attn-bench JSON output.
 
-    attn-bench --benchmark_repetitions=3 --benchmark_report_aggregates_only=true \
+    attn-bench --benchmark_repetitions=5 --benchmark_enable_random_interleaving=true \
+               --benchmark_report_aggregates_only=true \
                --benchmark_out=run1.json --benchmark_out_format=json
     python3 bench/report.py run1.json [run2.json ...]
 

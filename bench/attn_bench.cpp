@@ -112,6 +112,8 @@ struct Reference {
   std::vector<float> data;
   std::string by;
 };
+/// `by` of a reference made by one call of the OpenBLAS twin on one thread.
+constexpr const char *kOpenblasReference = "openblas (one call, t1)";
 std::map<std::string, Reference> references;
 
 double maxAbsDiff(const std::vector<float> &a, const std::vector<float> &b) {
@@ -307,7 +309,7 @@ void registerAttention(const AttentionModel &model) {
               references[info.caseKey] = Reference{interpreterOutput(data), "interpreter"};
 #ifdef ATTN_BENCH_HAVE_OPENBLAS
             else
-              references[info.caseKey] = Reference{blasOutput(s, data), "openblas (one call, t1)"};
+              references[info.caseKey] = Reference{blasOutput(s, data), kOpenblasReference};
 #endif
           }
           resetPeakRss();
@@ -501,7 +503,7 @@ void registerGpt2() {
           if (!references.count(info.caseKey)) {
             std::vector<float> y(size_t(S) * W);
             openblasBlock(1)(data.args)(y.data());
-            references[info.caseKey] = Reference{std::move(y), "openblas (one call, t1)"};
+            references[info.caseKey] = Reference{std::move(y), kOpenblasReference};
           }
 #endif
           resetPeakRss();

@@ -191,9 +191,10 @@ def main(paths):
     for n in names:
         t = milliseconds(runs, n)
         g = combine(runs, n, "GFLOPs")
+        err = combine(runs, n, "err")
         row = [n, fmt(t, 2), fmt(g), fmt(combine(runs, n, "useful_GFLOPs")),
                fmt(combine(runs, n, "pct_peak")),
-               "" if combine(runs, n, "err") is None else f"{combine(runs, n, 'err'):.1e}",
+               "" if err is None else f"{err:.1e}",
                fmt(combine(runs, n, "rss_MB"), 0)]
         if multi:
             vals = [r[n]["GFLOPs"] for r in runs if n in r and "GFLOPs" in r[n]]

@@ -82,6 +82,9 @@ void attnc::buildLinalgToLLVMPipeline(OpPassManager &pm) {
                   "func.func(buffer-loop-hoisting),"
                   "canonicalize,"
                   "drop-equivalent-buffer-results,buffer-deallocation-pipeline,"
+                  // Copies from strided views (an output that is a piece
+                  // of a split input) become loops, not memrefCopy calls.
+                  "func.func(attn-lower-strided-copies),"
                   "convert-linalg-to-loops,"
                   "convert-vector-to-scf{full-unroll=true},"
                   "lower-affine,convert-scf-to-cf,"

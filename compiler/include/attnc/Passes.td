@@ -196,4 +196,21 @@ def OutlineParallelLoops : Pass<"attn-outline-parallel-loops",
   ];
 }
 
+def LowerStridedCopies : Pass<"attn-lower-strided-copies",
+                              "mlir::func::FuncOp"> {
+  let summary = "Copies between strided buffers as linalg.copy, so as loops";
+  let description = [{
+    `finalize-memref-to-llvm` turns a `memref.copy` between two contiguous
+    buffers into `llvm.memcpy`, but any other copy into a call to
+    `memrefCopy`, which lives in MLIR's C runner utilities, a library no
+    kernel links. Such a copy appears when a model outputs a view of an
+    input, e.g. one piece of `split(x, 3)`: the output buffer is filled
+    from a strided subview. This pass rewrites every `memref.copy` whose
+    source or target is not contiguous into a `linalg.copy` of the same
+    buffers, which `convert-linalg-to-loops` lowers to plain loops, so the
+    object file stays self-contained. Contiguous copies are left alone.
+  }];
+  let dependentDialects = ["mlir::linalg::LinalgDialect"];
+}
+
 #endif // ATTNC_PASSES

@@ -145,6 +145,31 @@ private:
       e.push_back(extent(value, d));
     return e;
   }
+  /// A Func Halide computes into an output buffer is computed there only,
+  /// and nothing else should read it there: the same Func cannot fill a
+  /// second output (two names for one value would leave one buffer
+  /// unwritten); constructs that read it may need more of it than the
+  /// buffer holds (attention reads a query tile of 32 rows of an 8-row
+  /// output); and Halide 14 reads a buffer it computed with aligned vector
+  /// loads, which the caller's output buffers need not allow. So such a
+  /// value is computed into a buffer of Halide's own and copied into each
+  /// of its outputs.
+  bool needsOutputCopy(int32_t value) const {
+    if (!alg.consumers[value].empty())
+      return true;
+    int outputs = 0;
+    for (int a = 0; a < model.num_args; ++a)
+      if (model.args[a].role == ATTNC_HL_OUTPUT && model.args[a].value == value)
+        ++outputs;
+    return outputs > 1;
+  }
+  Func outputCopy(int32_t value, int arg) {
+    std::vector<Var> vars = makeVars(shape(value).rank);
+    Func copy("output_v" + std::to_string(value) + "_" + std::to_string(arg));
+    copy(vars) = alg.values[value](vars);
+    alg.outputCopies.push_back({copy, vars, extents(value)});
+    return copy;
+  }
   Func operand(const attnc_hl_op &op, int index) const {
     return alg.values[op.operands[index]];
   }
@@ -217,8 +242,11 @@ Algorithm Builder::run() {
   }
   for (int a = 0; a < model.num_args; ++a)
     if (model.args[a].role == ATTNC_HL_OUTPUT) {
-      alg.outputs.push_back(alg.values[model.args[a].value]);
-      alg.outputExtents.push_back(extents(model.args[a].value));
+      int32_t value = model.args[a].value;
+      alg.outputs.push_back(needsOutputCopy(value)
+                                ? outputCopy(value, a)
+                                : alg.values[value]);
+      alg.outputExtents.push_back(extents(value));
       alg.outputStrides.emplace_back();
     }
   // A decode step's new keys and values, in the order of the caches.

@@ -81,6 +81,14 @@ struct Algorithm {
   /// For each value, the constructs that read it (indices into constructs).
   std::vector<std::vector<int>> consumers;
   std::vector<bool> isOutput; ///< by value id
+  /// Outputs that copy their value rather than being it (a value output
+  /// twice, or read by constructs too): their Func, vars and extents.
+  struct OutputCopy {
+    Halide::Func func;
+    std::vector<Halide::Var> vars; ///< innermost first
+    std::vector<int> extents;
+  };
+  std::vector<OutputCopy> outputCopies;
 };
 
 /// The pipeline's arguments but its outputs, in the order it takes them.

@@ -67,6 +67,12 @@ public:
         break;
       }
     }
+    for (Algorithm::OutputCopy &copy : alg.outputCopies) {
+      if (int vec = vectorFor(copy.extents[0]); vec > 1)
+        copy.func.vectorize(copy.vars[0], vec);
+      if (copy.vars.size() > 1)
+        copy.func.parallel(copy.vars.back());
+    }
   }
 
 private:
@@ -131,8 +137,11 @@ private:
     std::vector<Var> &v = construct.vars;
     f.compute_root();
     int inner = extentOf(construct, 0);
+    // Aligned, a reader's part of the columns (a piece of a split) is
+    // computed in whole vectors inside the value; unaligned, Halide would
+    // shift the last vector to before column 0.
     if (int vec = vectorFor(inner); vec > 1)
-      f.vectorize(v[0], vec);
+      f.align_bounds(v[0], vec).vectorize(v[0], vec);
     if (v.size() > 1)
       f.parallel(v.back());
   }
@@ -154,7 +163,11 @@ private:
                                                 2 * vec, vec})
                              : divisorOf(cols, {2 * vec, vec});
     int tileRows = divisorOf(rows, {8, 6, 4, 3, 2});
+    // Tiles divide the value's extents; aligned to them, the tiles of a
+    // reader's part (a piece of a split) stay inside the value.
     out.compute_root()
+        .align_bounds(x, tileCols)
+        .align_bounds(y, tileRows)
         .tile(x, y, xi, yi, tileCols, tileRows)
         .reorder(xi, yi, y, x);
     if (v.size() == 3)

@@ -166,8 +166,7 @@ std::optional<ModelAST> Parser::parseFile() {
   }
   model.loc = tok.loc();
   advance();
-  llvm::SMLoc nameLoc;
-  if (!parseName(model.name, nameLoc, "a model name"))
+  if (!parseName(model.name, model.nameLoc, "a model name"))
     return std::nullopt;
   llvm::SMLoc openLoc = tok.loc();
   if (!consume(Token::Kind::LBrace, "'{' after the model name"))

@@ -2,6 +2,7 @@
 
 #include "Checker.h"
 
+#include "attnc/Frontend/CNames.h"
 #include "attnc/Frontend/DecodeStep.h"
 #include "attnc/Frontend/Parser.h"
 
@@ -12,19 +13,6 @@
 
 using namespace attnc;
 using namespace attnc::sema;
-
-/// Model and argument names become C identifiers in the generated header.
-static bool isCKeyword(llvm::StringRef s) {
-  static const char *const keywords[] = {
-      "auto", "break", "case", "char", "const", "continue", "default", "do",
-      "double", "else", "enum", "extern", "float", "for", "goto", "if",
-      "inline", "int", "long", "register", "restrict", "return", "short",
-      "signed", "sizeof", "static", "struct", "switch", "typedef", "union",
-      "unsigned", "void", "volatile", "while", "_Bool", "_Complex",
-      "_Imaginary", "_Alignas", "_Alignof", "_Atomic", "_Generic",
-      "_Noreturn", "_Static_assert", "_Thread_local", "bool", "true", "false"};
-  return llvm::is_contained(keywords, s);
-}
 
 static const char *kOperationNames =
     "linear, split, attention, matmul, transpose, softmax, mask, split_heads, "
@@ -433,9 +421,9 @@ bool Checker::assign(const Assignment &assignment) {
 std::optional<Graph> Checker::run() {
   graph.name = model.name;
   graph.context = model.context;
-  if (isCKeyword(model.name)) {
-    error(model.loc, "'" + model.name + "' is a C keyword and cannot name the "
-                     "kernel function");
+  if (std::optional<llvm::StringRef> why = whyNotAKernelName(model.name)) {
+    error(model.nameLoc, "'" + model.name + "' is " + *why +
+                             " and cannot name the kernel function");
     return std::nullopt;
   }
   if (model.context <= 0) {
@@ -516,6 +504,26 @@ std::optional<Graph> Checker::run() {
     graph.args.push_back({out.name, ArgRole::Output, it->second.value,
                           graph.shapeOf(it->second.value)});
   }
+  // The header names each argument's size NAME_ARG_ELEMENTS, in capitals.
+  llvm::StringMap<std::pair<std::string, llvm::SMLoc>> macroNames;
+  auto sameMacro = [&](const std::string &name, llvm::SMLoc loc) {
+    auto [it, inserted] =
+        macroNames.try_emplace(llvm::StringRef(name).upper(), name, loc);
+    if (inserted)
+      return false;
+    error(loc, "'" + name + "' and '" + it->second.first +
+                   "' differ only in case; the generated header's macro " +
+                   llvm::StringRef(model.name).upper() + "_" + it->getKey() +
+                   "_ELEMENTS would be defined twice");
+    diag.note(it->second.second, "'" + it->second.first + "' is declared here");
+    return true;
+  };
+  for (const Declaration &decl : model.declarations)
+    if (sameMacro(decl.name, decl.loc))
+      return std::nullopt;
+  for (const OutputDecl &out : model.outputs)
+    if (sameMacro(out.name, out.loc))
+      return std::nullopt;
   for (const Declaration &decl : model.declarations)
     if (!modelScope.lookup(decl.name).used)
       diag.warning(decl.loc, "'" + decl.name +

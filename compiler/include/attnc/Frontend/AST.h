@@ -88,7 +88,8 @@ struct BlockDef {
 struct ModelAST {
   std::vector<BlockDef> blocks;
   std::string name;
-  llvm::SMLoc loc;
+  llvm::SMLoc loc;     ///< the `model` keyword
+  llvm::SMLoc nameLoc; ///< the model's name
   int64_t context = 0;
   llvm::SMLoc contextLoc;
   std::string dtype = "f32";

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 enum { kMaxDepth = 64, kMaxRank = 16, kMaxName = 512 };
 
@@ -543,6 +544,20 @@ attn_status attn_weights_load(const char *path, const attn_kernel_info *info,
   if (!f)
     return attn_fail(ATTN_ERROR_NOT_FOUND, "cannot open '%s': %s", path,
                      strerror(errno));
+  // fopen opens a directory too, and seeking in one reports a size of
+  // LONG_MAX: only a regular file has the size it reads.
+  struct stat st;
+  const char *why = NULL;
+  if (fstat(fileno(f), &st) != 0)
+    why = strerror(errno);
+  else if (S_ISDIR(st.st_mode))
+    why = strerror(EISDIR);
+  else if (!S_ISREG(st.st_mode))
+    why = "not a regular file";
+  if (why) {
+    fclose(f);
+    return attn_fail(ATTN_ERROR_NOT_FOUND, "cannot read '%s': %s", path, why);
+  }
   long size = -1;
   if (fseek(f, 0, SEEK_END) == 0)
     size = ftell(f);

@@ -40,6 +40,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <csignal>
 #include <cstring>
 
@@ -360,6 +361,11 @@ int main(int argc, char **argv) {
                 ExitUsageError);
   if (numThreads < 0)
     return fail("--num-threads must be positive (0 keeps the default)",
+                ExitUsageError);
+  // NaN would fail every check and infinity pass any, and neither has a
+  // JSON spelling for --json.
+  if (!std::isfinite(tolerance) || tolerance < 0)
+    return fail("--tolerance must be a finite number, 0 or more",
                 ExitUsageError);
   if (numThreads > 0)
     attn_set_num_threads(numThreads);

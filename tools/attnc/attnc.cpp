@@ -41,6 +41,7 @@
 
 #include <csignal>
 #include <cstdlib>
+#include <limits>
 
 using namespace llvm;
 using namespace attnc;
@@ -224,6 +225,34 @@ int commitWithHeader(const Graph &graph, OutputFile &out) {
   return commitOutput(*header);
 }
 
+/// Halide 14 indexes a buffer with 32-bit integers (without its
+/// large_buffers feature): a value of more elements compiles, with a
+/// warning, into a pipeline that fails every call. Refused here instead,
+/// where the value is made.
+int checkHalideBufferSizes(const Graph &graph, SourceMgr &sourceMgr) {
+  constexpr int64_t kMaxElements = std::numeric_limits<int32_t>::max();
+  auto tooLarge = [&](const Shape &shape) {
+    return "has " + std::to_string(numElements(shape)) +
+           " elements; the Halide backend indexes buffers with 32-bit "
+           "integers, up to " + std::to_string(kMaxElements) +
+           " elements: compile this model with --backend=mlir";
+  };
+  for (const GraphOp &op : graph.ops)
+    for (ValueId v : op.results)
+      if (numElements(graph.shapeOf(v)) > kMaxElements) {
+        sourceMgr.PrintMessage(errs(), op.loc, SourceMgr::DK_Error,
+                               "this value " +
+                                   shapeToString(graph.shapeOf(v)) + " " +
+                                   tooLarge(graph.shapeOf(v)));
+        return ExitInputError;
+      }
+  for (const KernelArg &arg : graph.args)
+    if (numElements(arg.shape) > kMaxElements)
+      return fail("argument '" + arg.name + "' " + shapeToString(arg.shape) +
+                  " " + tooLarge(arg.shape));
+  return 0;
+}
+
 /// --backend=halide after the attn-dialect passes: the module is handed to
 /// the Halide backend, which writes the statement, object or library.
 int compileWithHalide(mlir::ModuleOp module, const Graph &graph,
@@ -258,6 +287,16 @@ int compile(const Graph &graph, SourceMgr &sourceMgr) {
     return fail("--emit=so writes a shared library, which cannot go to "
                 "standard output; name it with -o",
                 ExitUsageError);
+  // --emit=obj writes its header next to the object, with the extension
+  // replaced: an object named *.h would be overwritten by its own header.
+  if (emit == Emit::Obj && output != "-" &&
+      sys::path::extension(output) == ".h")
+    return fail("-o " + output + ": --emit=obj also writes the C header "
+                "next to the object, under the same name ending in .h; "
+                "name the object differently (e.g. -o " +
+                std::string(sys::path::stem(output)) +
+                ".o), or use --emit=header for the header alone",
+                ExitUsageError);
   if (emit == Emit::Header)
     return writeHeader(graph, output);
 
@@ -290,8 +329,11 @@ int compile(const Graph &graph, SourceMgr &sourceMgr) {
     return 1;
   if (emit == Emit::Attn)
     return printModule();
-  if (backend == Backend::Halide)
+  if (backend == Backend::Halide) {
+    if (int rc = checkHalideBufferSizes(graph, sourceMgr))
+      return rc;
     return compileWithHalide(*module, graph, output);
+  }
   if (failed(runPipeline(*module, buildAttnToLinalgPipeline)))
     return ExitInternalError;
   if (emit == Emit::Linalg)

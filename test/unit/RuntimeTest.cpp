@@ -144,7 +144,7 @@ TEST(HalideRuntimeTest, BuffersComeFromTheScratchAllocator) {
   if (!halideBackendBuilt())
     GTEST_SKIP() << "this build has no Halide backend";
   std::string error;
-  auto halide = CompiledModel::compile(R"(model halide_scratch {
+  auto halide = CompiledModel::compile(R"(model scratch_through_halide {
     context = 256
     input q : [context, 64]
     input k : [context, 64]

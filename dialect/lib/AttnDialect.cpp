@@ -14,3 +14,27 @@ void AttnDialect::initialize() {
 #include "attn/AttnOps.cpp.inc"
       >();
 }
+
+/// `attn.tiles = array<i64: Tq, Tk>` on an attn.sdpa: the flash lowering
+/// walks the queries and keys in whole tiles, so both lengths must be
+/// positive and divide them. Other `attn.*` attributes mark functions,
+/// arguments and products for attnc's passes and carry no constraint here.
+LogicalResult AttnDialect::verifyOperationAttribute(Operation *op,
+                                                    NamedAttribute attr) {
+  if (attr.getName() != "attn.tiles")
+    return success();
+  auto sdpa = dyn_cast<SdpaOp>(op);
+  if (!sdpa)
+    return op->emitOpError("'attn.tiles' is an attribute of attn.sdpa only");
+  auto tiles = dyn_cast<DenseI64ArrayAttr>(attr.getValue());
+  if (!tiles || tiles.size() != 2)
+    return op->emitOpError("'attn.tiles' must be array<i64: Tq, Tk>");
+  int64_t queries = sdpa.getQuery().getType().getDimSize(0);
+  int64_t keys = sdpa.getKey().getType().getDimSize(0);
+  int64_t tq = tiles[0], tk = tiles[1];
+  if (tq <= 0 || tk <= 0 || queries % tq != 0 || keys % tk != 0)
+    return op->emitOpError() << "'attn.tiles' " << tq << "x" << tk
+                           << " must be positive and divide the " << queries
+                           << " queries and " << keys << " keys";
+  return success();
+}

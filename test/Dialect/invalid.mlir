@@ -851,3 +851,40 @@ func.func @scale_result_type(%a: tensor<16x32xf32>) -> tensor<32x16xf32> {
   %0 = "attn.scale"(%a) <{factor = 2.000000e+00 : f32}> : (tensor<16x32xf32>) -> tensor<32x16xf32>
   return %0 : tensor<32x16xf32>
 }
+
+// -----
+
+//===----------------------------------------------------------------------===//
+// attn.tiles (AttnDialect::verifyOperationAttribute)
+//===----------------------------------------------------------------------===//
+
+// The flash lowering walks whole tiles: both lengths divide the sequence.
+func.func @tiles_divide(%q: tensor<16x32xf32>) -> tensor<16x32xf32> {
+  // expected-error @+1 {{'attn.sdpa' op 'attn.tiles' 3x5 must be positive and divide the 16 queries and 16 keys}}
+  %0 = attn.sdpa %q, %q, %q heads = 2 kv_heads = 2 mask = none scale = 0.25 {attn.tiles = array<i64: 3, 5>} : (tensor<16x32xf32>, tensor<16x32xf32>, tensor<16x32xf32>) -> tensor<16x32xf32>
+  return %0 : tensor<16x32xf32>
+}
+
+// -----
+
+func.func @tiles_positive(%q: tensor<16x32xf32>) -> tensor<16x32xf32> {
+  // expected-error @+1 {{'attn.sdpa' op 'attn.tiles' 0x0 must be positive and divide the 16 queries and 16 keys}}
+  %0 = attn.sdpa %q, %q, %q heads = 2 kv_heads = 2 mask = none scale = 0.25 {attn.tiles = array<i64: 0, 0>} : (tensor<16x32xf32>, tensor<16x32xf32>, tensor<16x32xf32>) -> tensor<16x32xf32>
+  return %0 : tensor<16x32xf32>
+}
+
+// -----
+
+func.func @tiles_two_lengths(%q: tensor<16x32xf32>) -> tensor<16x32xf32> {
+  // expected-error @+1 {{'attn.sdpa' op 'attn.tiles' must be array<i64: Tq, Tk>}}
+  %0 = attn.sdpa %q, %q, %q heads = 2 kv_heads = 2 mask = none scale = 0.25 {attn.tiles = array<i64: 4>} : (tensor<16x32xf32>, tensor<16x32xf32>, tensor<16x32xf32>) -> tensor<16x32xf32>
+  return %0 : tensor<16x32xf32>
+}
+
+// -----
+
+func.func @tiles_only_on_sdpa(%x: tensor<16x32xf32>, %w: tensor<32x96xf32>) -> tensor<16x96xf32> {
+  // expected-error @+1 {{'attn.linear' op 'attn.tiles' is an attribute of attn.sdpa only}}
+  %0 = attn.linear %x, %w {attn.tiles = array<i64: 4, 4>} : (tensor<16x32xf32>, tensor<32x96xf32>) -> tensor<16x96xf32>
+  return %0 : tensor<16x96xf32>
+}

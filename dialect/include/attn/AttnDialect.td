@@ -22,6 +22,8 @@ def Attn_Dialect : Dialect {
     columns `[h * head_dim, (h + 1) * head_dim)`.
   }];
   let cppNamespace = "::mlir::attn";
+  // `attn.tiles`, set by attn-choose-tiles, is checked wherever it appears.
+  let hasOperationAttrVerify = 1;
 }
 
 class Attn_Op<string mnemonic, list<Trait> traits = []> :

@@ -301,6 +301,9 @@ int compile(const Graph &graph, SourceMgr &sourceMgr) {
     return writeHeader(graph, output);
 
   auto context = createCompilerContext();
+  // Errors point into the .attn file; the generic IR of the op that raised
+  // one (MLIR's 'see current operation' note) is for attn-opt's users.
+  context->printOpOnDiagnostic(false);
   mlir::SourceMgrDiagnosticHandler diagHandler(sourceMgr, context.get());
   mlir::OwningOpRef<mlir::ModuleOp> module =
       generateAttnModule(*context, graph, sourceMgr);

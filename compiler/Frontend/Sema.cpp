@@ -268,9 +268,10 @@ bool Checker::evaluateBinary(const Expr &expr, ValueId &result) {
         return error(numberExpr.loc, "division by zero");
       factor = 1.0 / factor;
     }
-    float asF32 = static_cast<float>(factor);
-    if (std::isinf(asF32) || (factor != 0 && asF32 == 0))
-      return error(numberExpr.loc, "the factor is outside the range of f32");
+    if (factor != 0 && !isNormalF32(factor))
+      return error(numberExpr.loc,
+                   "the factor is outside the range of f32 (about 1.2e-38 to "
+                   "3.4e38 in magnitude, or 0)");
     GraphOp scale;
     scale.kind = GraphOp::Kind::Scale;
     scale.loc = expr.loc;

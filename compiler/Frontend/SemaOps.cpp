@@ -197,11 +197,10 @@ bool Checker::evaluateAttention(const Expr &call,
     if (!evaluateNumber(*scaleKw->value, scale, "'scale'"))
       return false;
     // The kernel computes in f32: the scale must survive the conversion.
-    float asF32 = static_cast<float>(scale);
-    if (!(scale > 0) || asF32 == 0 || std::isinf(asF32))
+    if (!(scale > 0) || !isNormalF32(scale))
       return error(scaleKw->value->loc,
                    "'scale' must be a positive number within the range of f32 "
-                   "(about 1e-38 to 3e38)");
+                   "(about 1.2e-38 to 3.4e38)");
     op.scale = scale;
   } else {
     op.scale = 1.0 / std::sqrt(static_cast<double>(headDim));
@@ -430,10 +429,10 @@ bool Checker::evaluateNorm(const Expr &call, std::vector<ValueId> &results) {
   if (const KeywordArg *kw = keyword(call, "eps")) {
     if (!evaluateNumber(*kw->value, op.eps, "'eps'"))
       return false;
-    float asF32 = static_cast<float>(op.eps);
-    if (!(op.eps > 0) || asF32 == 0 || std::isinf(asF32))
+    if (!(op.eps > 0) || !isNormalF32(op.eps))
       return error(kw->value->loc, "'eps' must be a positive number within "
-                                   "the range of f32");
+                                   "the range of f32 (about 1.2e-38 to "
+                                   "3.4e38)");
   }
   results.push_back(addOp(std::move(op), s));
   return true;

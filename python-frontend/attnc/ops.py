@@ -189,12 +189,14 @@ def _show(value):
 
 
 def _fits_f32(x):
-    """Whether x survives conversion to float32 (kernels compute in f32)."""
+    """Whether x survives conversion to float32 (kernels compute in f32):
+    0 or a normal float; a subnormal one keeps too few bits (1e-45 becomes
+    1.4e-45), as attnc's checks say."""
     try:
         f = struct.unpack("f", struct.pack("f", x))[0]
     except OverflowError:
         return False
-    return f != 0 or x == 0
+    return x == 0 or (abs(f) >= 2.0 ** -126 and abs(f) != float("inf"))
 
 
 def check_structure(c):

@@ -131,6 +131,10 @@ def test_python_operators_follow_the_language(m):
         x + m.input("z", (16, 4))
     with pytest.raises(attnc.ModelError, match="range of f32"):
         x * 1e-60
+    # Subnormal in f32: 1e-45 would be computed as 1.4e-45.
+    with pytest.raises(attnc.ModelError, match="range of f32"):
+        x * 1e-45
+    assert (x * 2e-38).shape == (16, 8)
 
 
 def test_names_are_checked(m):

@@ -59,6 +59,14 @@ attnc::createTargetMachine(const TargetOptions &options) {
     for (auto &feature : sys::getHostCPUFeatures())
       f.AddFeature(feature.first(), feature.second);
     features = f.getString();
+  } else if (cpu.empty() && Triple(triple).isRISCV()) {
+    // LLVM's generic RISC-V CPU has no floating-point unit: soft float,
+    // which cannot lower every vector op the kernels use (LLVM stopped
+    // with "Do not know how to soften the result of this operator"), and
+    // whose objects do not link with a Linux system's. Linux distributions
+    // build for RV64GC / RV32GC, which clang also assumes for these
+    // triples; with D, LLVM picks the lp64d / ilp32d calling convention.
+    features = "+m,+a,+f,+d,+c";
   }
   CodeGenOptLevel level = options.optLevel == 0   ? CodeGenOptLevel::None
                           : options.optLevel == 1 ? CodeGenOptLevel::Less

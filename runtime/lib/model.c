@@ -59,7 +59,17 @@ attn_status attn_model_open(const char *path, const char *name,
     return attn_fail(ATTN_ERROR_INVALID_ARGUMENT,
                 "attn_model_open: path, name and out must not be null");
   *out = NULL;
-  void *library = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+  /* dlopen searches the library path for a name without a slash; a file
+   * name given here means the file in the current directory. */
+  char local[4096];
+  const char *file = path;
+  if (!strchr(path, '/')) {
+    if ((size_t)snprintf(local, sizeof local, "./%s", path) >= sizeof local)
+      return attn_fail(ATTN_ERROR_NOT_FOUND, "cannot open '%s': name too long",
+                       path);
+    file = local;
+  }
+  void *library = dlopen(file, RTLD_NOW | RTLD_LOCAL);
   if (!library)
     return attn_fail(ATTN_ERROR_NOT_FOUND, "cannot open '%s': %s", path, dlerror());
   char symbol[256];
@@ -80,6 +90,20 @@ attn_status attn_model_open(const char *path, const char *name,
   snprintf(where, sizeof where, "model '%s' in '%s'", name, path);
   const attn_kernel_info *info = info_fn();
   attn_status status = attn_check_kernel_info(where, info);
+  if (status == ATTN_OK && strcmp(info->name, name) != 0) {
+    /* NAME_decode_info and NAME_decode_argv exist too, for the decode step,
+     * whose entry point takes caches and a position as well. */
+    size_t n = strlen(info->name);
+    if (strncmp(name, info->name, n) == 0 && strcmp(name + n, "_decode") == 0)
+      status = attn_fail(ATTN_ERROR_NOT_FOUND,
+                         "'%s' is the decode step of model '%s' in '%s': "
+                         "open model '%s' and use attn_decoder_open",
+                         name, info->name, path, info->name);
+    else
+      status = attn_fail(ATTN_ERROR_NOT_FOUND,
+                         "%s: %s_info describes model '%s'", where, name,
+                         info->name);
+  }
   if (status != ATTN_OK) {
     dlclose(library);
     return status;

@@ -8,6 +8,8 @@
 
 #include <string>
 
+#include <unistd.h>
+
 using namespace attnc;
 using namespace attnc::test;
 
@@ -71,6 +73,49 @@ TEST_F(RuntimeTest, WrongModelNameNamesTheSymbols) {
   EXPECT_EQ(attn_model_open(compiled->libraryPath().c_str(), "other", &m),
             ATTN_ERROR_NOT_FOUND);
   EXPECT_NE(std::string(attn_last_error()).find("other_info"), std::string::npos)
+      << attn_last_error();
+}
+
+// A path without a slash is a file in the current directory, as for any
+// other file a program opens (dlopen alone would search the library path).
+TEST_F(RuntimeTest, AFileNameIsLookedUpInTheCurrentDirectory) {
+  const std::string &path = compiled->libraryPath();
+  size_t slash = path.rfind('/');
+  ASSERT_NE(slash, std::string::npos);
+  char cwd[4096];
+  ASSERT_NE(getcwd(cwd, sizeof cwd), nullptr);
+  ASSERT_EQ(chdir(path.substr(0, slash).c_str()), 0);
+  attn_model *m = nullptr;
+  attn_status status = attn_model_open(path.substr(slash + 1).c_str(), "tiny", &m);
+  std::string message = attn_last_error();
+  ASSERT_EQ(chdir(cwd), 0);
+  EXPECT_EQ(status, ATTN_OK) << message;
+  attn_model_close(m);
+}
+
+// A library's NAME_decode_info and NAME_decode_argv belong to the decode
+// step, whose entry point also takes caches and a position: opening
+// "NAME_decode" as a model must fail, not run that entry point.
+TEST(RuntimeOpenTest, ADecodeStepIsNotAModel) {
+  std::string error;
+  auto decoding = CompiledModel::compile(R"(model dec {
+  context = 8
+  decode
+  input x : [context, 8]
+  param w : [8, 24]
+  q, k, v = split(linear(x, w), 3)
+  y = attention(q, k, v, heads = 2, mask = causal)
+  output y
+})",
+                                         error);
+  ASSERT_TRUE(decoding) << error;
+  attn_model *m = nullptr;
+  EXPECT_EQ(attn_model_open(decoding->libraryPath().c_str(), "dec_decode", &m),
+            ATTN_ERROR_NOT_FOUND);
+  EXPECT_EQ(m, nullptr);
+  EXPECT_NE(std::string(attn_last_error())
+                .find("'dec_decode' is the decode step of model 'dec'"),
+            std::string::npos)
       << attn_last_error();
 }
 

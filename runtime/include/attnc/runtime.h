@@ -31,8 +31,12 @@ const char *attn_last_error(void);
 
 typedef struct attn_model attn_model;
 
-/* Opens the model `name` (its NAME_info and NAME_argv symbols) from the
- * shared library at `path`. */
+/* Opens the model `name` (its NAME_info and NAME_argv symbols, NAME_info
+ * describing model `name`) from the shared library at `path`; a path
+ * without a slash names a file in the current directory. A model's decode
+ * step is opened through the model: attn_decoder_open. As with dlopen, a
+ * path opened before gives the library loaded then, even if the file was
+ * replaced since. */
 attn_status attn_model_open(const char *path, const char *name,
                             attn_model **out);
 void attn_model_close(attn_model *model);

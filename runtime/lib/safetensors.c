@@ -54,8 +54,9 @@ static int peekIs(reader *r, char c) {
 }
 
 /* Reads a string into out (NUL-terminated, at most cap-1 bytes; longer
- * strings are an error). */
-static int readString(reader *r, char *out, size_t cap) {
+ * strings are an error), or with out NULL only checks and skips it, of any
+ * length; *length, when given, gets its length in bytes. */
+static int scanString(reader *r, char *out, size_t cap, size_t *length) {
   if (!expect(r, '"'))
     return 0;
   size_t n = 0;
@@ -108,11 +109,12 @@ static int readString(reader *r, char *out, size_t cap) {
           buf[2] = (unsigned char)(0x80 | (v & 0x3f));
           len = 3;
         }
-        if (n + len >= cap) {
+        if (out && n + len >= cap) {
           r->error = "string too long";
           return 0;
         }
-        memcpy(out + n, buf, len);
+        if (out)
+          memcpy(out + n, buf, len);
         n += len;
         continue;
       }
@@ -121,19 +123,44 @@ static int readString(reader *r, char *out, size_t cap) {
         return 0;
       }
     }
-    if (n + 1 >= cap) {
+    if (out && n + 1 >= cap) {
       r->error = "string too long";
       return 0;
     }
-    out[n++] = (char)c;
+    if (out)
+      out[n] = (char)c;
+    ++n;
   }
   if (r->p >= r->end) {
     r->error = "unterminated string";
     return 0;
   }
   ++r->p; /* closing quote */
-  out[n] = '\0';
+  if (out)
+    out[n] = '\0';
+  if (length)
+    *length = n;
   return 1;
+}
+
+static int readString(reader *r, char *out, size_t cap) {
+  return scanString(r, out, cap, NULL);
+}
+
+/* A string of any length, in memory from malloc; NULL after an error. */
+static char *readWholeString(reader *r) {
+  const char *start = r->p;
+  size_t length;
+  if (!scanString(r, NULL, 0, &length))
+    return NULL;
+  char *out = malloc(length + 1);
+  if (!out) {
+    r->error = "out of memory";
+    return NULL;
+  }
+  r->p = start;
+  scanString(r, out, length + 1, NULL);
+  return out;
 }
 
 /* A non-negative integer that fits in int64. */
@@ -172,11 +199,8 @@ static int skipContainer(reader *r, int depth, char open, char close) {
   if (peekIs(r, close))
     return expect(r, close);
   for (;;) {
-    if (open == '{') {
-      char key[kMaxName];
-      if (!readString(r, key, sizeof key) || !expect(r, ':'))
-        return 0;
-    }
+    if (open == '{' && (!readString(r, NULL, 0) || !expect(r, ':')))
+      return 0;
     if (!skipValue(r, depth + 1))
       return 0;
     if (peekIs(r, ','))
@@ -197,10 +221,8 @@ static int skipValue(reader *r, int depth) {
     return skipContainer(r, depth, '{', '}');
   if (c == '[')
     return skipContainer(r, depth, '[', ']');
-  if (c == '"') {
-    char scratch[4096];
-    return readString(r, scratch, sizeof scratch);
-  }
+  if (c == '"')
+    return readString(r, NULL, 0);
   /* numbers and literals: the characters they can contain */
   const char *start = r->p;
   while (r->p < r->end && strchr("+-.0123456789eEtruefalsn", *r->p))
@@ -370,19 +392,51 @@ attn_status attn_weights_parse(const void *bytes, size_t size,
   size_t numRanges = 0, capRanges = 16;
   int64_t(*ranges)[2] = malloc(capRanges * sizeof *ranges);
   ok = ok && ranges;
+  /* every tensor's name, of any length, to find one named twice */
+  size_t numNames = 0, capNames = 16;
+  char **names = malloc(capNames * sizeof *names);
+  ok = ok && names;
   if (ok && peekIs(&r, '}'))
     ok = expect(&r, '}');
   else
     while (ok) {
       entry e;
       memset(&e, 0, sizeof e);
-      if (!readString(&r, e.name, sizeof e.name) || !expect(&r, ':')) {
+      char *name = readWholeString(&r);
+      if (!name || !expect(&r, ':')) {
+        free(name);
         ok = 0;
         break;
       }
-      if (strcmp(e.name, "__metadata__") == 0) {
+      /* e.name is for messages and for matching params; a longer name
+       * than it holds (metadata strings and names are unbounded in the
+       * format) is no param's. */
+      int nameFits = strlen(name) < sizeof e.name;
+      snprintf(e.name, sizeof e.name, "%s", name);
+      int isMetadata = strcmp(name, "__metadata__") == 0;
+      if (isMetadata) {
+        free(name);
         ok = skipValue(&r, 1);
-      } else if ((ok = readEntry(&r, &e))) {
+      } else {
+        for (size_t k = 0; k < numNames; ++k)
+          if (strcmp(names[k], name) == 0) {
+            attn_append_error("tensor '%s' appears twice\n", e.name);
+            ++problems;
+            break;
+          }
+        if (numNames == capNames) {
+          capNames *= 2;
+          void *grown = realloc(names, capNames * sizeof *names);
+          if (!grown) {
+            free(name);
+            ok = 0;
+            break;
+          }
+          names = grown;
+        }
+        names[numNames++] = name;
+      }
+      if (ok && !isMetadata && (ok = readEntry(&r, &e))) {
         if (!e.hasDtype || !e.hasShape || !e.hasOffsets) {
           attn_append_error("tensor '%s' lacks %s\n", e.name,
                             !e.hasDtype ? "a dtype"
@@ -438,12 +492,8 @@ attn_status attn_weights_parse(const void *bytes, size_t size,
             ++numRanges;
           }
           for (int32_t i = 0; i < info->num_args; ++i)
-            if (info->args[i].role == ATTN_ARG_PARAM &&
+            if (nameFits && info->args[i].role == ATTN_ARG_PARAM &&
                 strcmp(info->args[i].name, e.name) == 0) {
-              if (seen[i]) {
-                attn_append_error("tensor '%s' appears twice\n", e.name);
-                ++problems;
-              }
               seen[i] = 1;
               found[i] = e;
             }
@@ -466,6 +516,9 @@ attn_status attn_weights_parse(const void *bytes, size_t size,
     }
   }
   free(ranges);
+  for (size_t k = 0; k < numNames; ++k)
+    free(names[k]);
+  free(names);
   if (!ok) {
     size_t at = (size_t)(r.p - (const char *)file);
     attn_fail(ATTN_ERROR_INVALID_ARGUMENT,

@@ -168,6 +168,13 @@ INSTANTIATE_TEST_SUITE_P(
                 file(R"({"b": {"dtype": "F32", "shape": [6], "data_offsets": [0, 24]},
                          "b": {"dtype": "F32", "shape": [6], "data_offsets": [24, 48]}})", iota(12)),
                 "tensor 'b' appears twice"},
+        BadFile{"a tensor the model does not use, twice",
+                file(R"({"w": {"dtype": "F32", "shape": [8, 6], "data_offsets": [0, 192]},
+                         "b": {"dtype": "F32", "shape": [6], "data_offsets": [192, 216]},
+                         "extra": {"dtype": "F32", "shape": [1], "data_offsets": [216, 220]},
+                         "extra": {"dtype": "F32", "shape": [1], "data_offsets": [220, 224]}})",
+                     iota(56)),
+                "tensor 'extra' appears twice"},
         BadFile{"nesting bomb",
                 file("{\"__metadata__\": " + std::string(100000, '['), {}),
                 "nested too deeply"},
@@ -180,6 +187,22 @@ INSTANTIATE_TEST_SUITE_P(
           c = '_';
       return name;
     });
+
+// The format bounds neither metadata strings (a model's whole config is
+// often stored there) nor tensor names; those the model does not read
+// only have to be well-formed.
+TEST(WeightsTest, LongMetadataAndLongUnusedNamesAreRead) {
+  std::string longText(100000, 'x'), longName(5000, 'n');
+  std::string header =
+      R"({"__metadata__": {"config": ")" + longText + R"("},
+          "w": {"dtype": "F32", "shape": [8, 6], "data_offsets": [0, 192]},
+          ")" + longName + R"(": {"dtype": "F32", "shape": [1], "data_offsets": [216, 220]},
+          "b": {"dtype": "F32", "shape": [6], "data_offsets": [192, 216]}})";
+  attn_weights *w = nullptr;
+  ASSERT_EQ(parse(file(header, iota(55)), &w), ATTN_OK) << attn_last_error();
+  EXPECT_NE(attn_weights_get(w, "b", nullptr), nullptr);
+  attn_weights_free(w);
+}
 
 TEST(WeightsTest, LoadsFromAFileAndNamesAMissingOne) {
   std::string path = testing::TempDir() + "attnc-weights-test.safetensors";

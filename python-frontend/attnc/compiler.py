@@ -87,8 +87,9 @@ def compile(model, backend="mlir", tile=None, opt_level=None,
     LLVM's 0-3; attention_probs: also return every attention call's softmax
     weights (attnc's --emit-attention-probs; see Kernel.attention_maps);
     workdir: where the .attn and .so go (default: a temporary
-    directory that lives as long as the result). Raises CompileError when
-    attnc fails.
+    directory that lives as long as the result); the library is NAME.so,
+    or NAME-1.so, NAME-2.so, ... when this process compiled NAME there
+    before. Raises CompileError when attnc fails.
     """
     if backend not in BACKENDS:
         raise ValueError("backend %r is not available; attnc has: %s"
@@ -127,7 +128,7 @@ def compile(model, backend="mlir", tile=None, opt_level=None,
         source = os.path.abspath(os.fspath(model))
         model = None  # read once attnc has accepted it
     stem = os.path.splitext(os.path.basename(source))[0]
-    library = os.path.join(workdir, stem + ".so")
+    library = _library_path(workdir, stem)
     command = [compiler, "--emit=so"] + flags + [source, "-o", library]
     done = subprocess.run(command, stdout=subprocess.PIPE,
                           stderr=subprocess.PIPE, universal_newlines=True)
@@ -138,6 +139,25 @@ def compile(model, backend="mlir", tile=None, opt_level=None,
         model = parse(source)
     return CompiledModel(model, library, source, compiler, backend,
                          diagnostics, owner)
+
+
+# Library paths compile() has given out in this process.
+_compiled_libraries = set()
+
+
+def _library_path(workdir, stem):
+    """<workdir>/<stem>.so, or <stem>-N.so when this process has compiled
+    or opened a library at that path already: dlopen would hand back the
+    library it loaded then, not the one compiled now, and a compiled model
+    not loaded yet keeps its file."""
+    from .kernel import opened_libraries
+    path = os.path.join(workdir, stem + ".so")
+    n = 1
+    while os.path.abspath(path) in _compiled_libraries | opened_libraries:
+        path = os.path.join(workdir, "%s-%d.so" % (stem, n))
+        n += 1
+    _compiled_libraries.add(os.path.abspath(path))
+    return path
 
 
 def _error(done, diagnostics, command):

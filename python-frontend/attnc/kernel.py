@@ -152,6 +152,7 @@ class Kernel:
                                          name.encode(), ctypes.byref(handle))
         if status != 0:
             raise KernelError(runtime.attn_last_error().decode())
+        opened_libraries.add(os.path.abspath(library))
         self._handle = handle
         info = runtime.attn_model_info(handle).contents
         self.name = info.name.decode()
@@ -247,6 +248,12 @@ class Kernel:
             self.name, sig, ", ".join(a.name for a in self.outputs))
 
 
+# Every library path this process has opened: dlopen hands back the library
+# it loaded first for a path, even after the file there was rebuilt, so
+# compile() gives a rebuilt kernel a path of its own.
+opened_libraries = set()
+
+
 class Decoder:
     """Feeds a model one token at a time (the model says ``decode``).
 
@@ -321,7 +328,12 @@ class Decoder:
             raise ArgumentError("prefill takes every per-token input as "
                                 "(tokens, width) arrays with the same number "
                                 "of rows")
-        outputs = self._run(tokens, rows.pop())
+        n = rows.pop()
+        if n < 1:
+            first = next(iter(tokens))
+            raise ArgumentError("prefill takes at least one token; '%s' has "
+                                "0 rows" % first, argument=first)
+        outputs = self._run(tokens, n)
         return outputs[0] if len(outputs) == 1 else tuple(outputs)
 
     def _run(self, tokens, n):
@@ -345,7 +357,13 @@ class Decoder:
             elif per_token:
                 value = tokens[a.name]
                 if n == 1 and isinstance(value, np.ndarray) \
-                        and value.shape == a.shape[1:]:
+                        and value.ndim == 1:
+                    if value.shape != a.shape[1:]:
+                        raise ArgumentError(
+                            "argument '%s' has shape %s; a step takes one "
+                            "token's row, %s (or %s)"
+                            % (a.name, value.shape, a.shape[1:],
+                               (1,) + a.shape[1:]), argument=a.name)
                     value = value.reshape(a.shape)
                 want = ArgInfo(a.name, a.role, a.dtype,
                                (n,) + a.shape[1:], False)

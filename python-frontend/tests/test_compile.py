@@ -2,6 +2,7 @@
 
 import os
 
+import numpy as np
 import pytest
 
 import attnc
@@ -25,6 +26,27 @@ def test_compile_writes_the_model_and_library_to_workdir(attnc_exe, tmp_path):
     assert compiled.compiler == attnc_exe and compiled.warnings == []
     with open(compiled.source) as f:
         assert f.read() == tiny().to_attn()
+
+
+def test_a_recompiled_model_in_the_same_workdir_is_the_new_kernel(
+        attnc_exe, tmp_path):
+    # dlopen hands back the library it loaded first for a path: a model
+    # compiled again into the same workdir gets a library path of its own.
+    def scaled(factor, width):
+        m = attnc.Model("same", context=4)
+        m.output(m.input("x", ("context", width)) * factor, name="y")
+        return m
+    first = attnc.compile(scaled(2.0, 8), workdir=str(tmp_path)).load()
+    second = attnc.compile(scaled(3.0, 8), workdir=str(tmp_path))
+    third = attnc.compile(scaled(5.0, 16), workdir=str(tmp_path))
+    assert second.library == str(tmp_path / "same-1.so")
+    assert third.library == str(tmp_path / "same-2.so")
+    ones = np.ones((4, 8), np.float32)
+    assert first(x=ones)[0, 0] == 2.0
+    assert second.load()(x=ones)[0, 0] == 3.0
+    kernel = third.load()
+    assert [a.shape for a in kernel.arguments] == [(4, 16), (4, 16)]
+    assert kernel(x=np.ones((4, 16), np.float32))[0, 0] == 5.0
 
 
 def test_a_tile_attnc_rejects_is_a_compile_error_at_the_attention(

@@ -109,8 +109,15 @@ def test_decode_errors_name_the_problem(attnc_exe, uniform, weights):
     with pytest.raises(attnc.ArgumentError, match="missing param 'w_o'"):
         kernel.decoder(w_qkv=weights["w_qkv"])
     decoder = kernel.decoder(**weights)
-    with pytest.raises(attnc.ArgumentError, match="has shape"):
+    with pytest.raises(attnc.ArgumentError,
+                       match=r"has shape \(%d,\); a step takes one token's "
+                             r"row, \(%d,\) \(or \(1, %d\)\)"
+                             % (WIDTH + 1, WIDTH, WIDTH)):
         decoder.step(x=uniform((WIDTH + 1,)))
+    with pytest.raises(attnc.ArgumentError,
+                       match="prefill takes at least one token") as error:
+        decoder.prefill(x=np.zeros((0, WIDTH), np.float32))
+    assert error.value.argument == "x"
     with pytest.raises(attnc.ArgumentError, match="takes the tokens x, not 'y'"):
         decoder.step(y=uniform((WIDTH,)))
     assert decoder.position == 0

@@ -32,6 +32,11 @@ struct LowerStridedCopiesPass
   void runOnOperation() override {
     SmallVector<memref::CopyOp> strided;
     getOperation()->walk([&](memref::CopyOp copy) {
+      // linalg.copy needs ranked buffers (on unranked ones it verifies,
+      // then lowers to no loops at all).
+      if (!isa<MemRefType>(copy.getSource().getType()) ||
+          !isa<MemRefType>(copy.getTarget().getType()))
+        return;
       if (!isContiguous(copy.getSource()) || !isContiguous(copy.getTarget()))
         strided.push_back(copy);
     });

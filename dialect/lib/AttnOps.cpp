@@ -7,6 +7,8 @@
 #include "mlir/IR/PatternMatch.h"
 #include "llvm/ADT/STLExtras.h"
 
+#include <cmath>
+
 using namespace mlir;
 using namespace mlir::attn;
 
@@ -238,8 +240,14 @@ struct MergeConsecutiveScales : OpRewritePattern<ScaleOp> {
     auto inner = op.getInput().getDefiningOp<ScaleOp>();
     if (!inner)
       return failure();
-    float factor = inner.getFactor().convertToFloat() *
-                   op.getFactor().convertToFloat();
+    float a = inner.getFactor().convertToFloat(),
+          b = op.getFactor().convertToFloat();
+    float factor = a * b;
+    // Two finite factors can multiply past f32's range (1e30 * 1e30 is
+    // inf, which no attn.scale may hold) or below it (1e-30 * 1e-30 is 0,
+    // where x * 1e-30 * 1e-30 of a large x is not): then both stay.
+    if (a != 0 && b != 0 && !std::isnormal(factor))
+      return failure();
     rewriter.replaceOpWithNewOp<ScaleOp>(op, inner.getInput(),
                                          rewriter.getF32FloatAttr(factor));
     return success();

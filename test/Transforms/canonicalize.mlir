@@ -40,6 +40,23 @@ func.func @scales_merge(%x: tensor<16x16xf32>) -> tensor<16x16xf32> {
 
 // -----
 
+// Factors whose product leaves f32's normal range stay apart: 1e30 * 1e30
+// would be inf (no attn.scale may hold it), 1e-30 * 1e-30 would be 0.
+// CHECK-LABEL: func.func @scales_out_of_range_stay(
+// CHECK-NEXT:    %[[A:.+]] = attn.scale %{{.+}} by 1.000000e+30
+// CHECK-NEXT:    %[[B:.+]] = attn.scale %[[A]] by 1.000000e+30
+// CHECK-NEXT:    %[[C:.+]] = attn.scale %{{.+}} by 1.000000e-30
+// CHECK-NEXT:    %[[D:.+]] = attn.scale %[[C]] by 1.000000e-30
+func.func @scales_out_of_range_stay(%x: tensor<16x16xf32>) -> (tensor<16x16xf32>, tensor<16x16xf32>) {
+  %a = attn.scale %x by 1.0e30 : tensor<16x16xf32>
+  %b = attn.scale %a by 1.0e30 : tensor<16x16xf32>
+  %c = attn.scale %x by 1.0e-30 : tensor<16x16xf32>
+  %d = attn.scale %c by 1.0e-30 : tensor<16x16xf32>
+  return %b, %d : tensor<16x16xf32>, tensor<16x16xf32>
+}
+
+// -----
+
 // Scales that cancel merge into a scale by 1, which then folds away.
 // CHECK-LABEL: func.func @scales_cancel(
 // CHECK-SAME:    %[[X:[^:]+]]: tensor<16x16xf32>)

@@ -43,3 +43,13 @@ func.func @whole_rows(%in: memref<4x24xf32>, %out: memref<2x24xf32>) {
       : memref<2x24xf32, strided<[24, 1], offset: 48>> to memref<2x24xf32>
   return
 }
+
+// Unranked buffers have no linalg.copy (it would lower to nothing): the
+// copy stays as it is.
+// CHECK-LABEL: func.func @unranked(
+// CHECK: memref.copy
+// CHECK-NOT: linalg.copy
+func.func @unranked(%a: memref<*xf32>, %b: memref<*xf32>) {
+  memref.copy %a, %b : memref<*xf32> to memref<*xf32>
+  return
+}

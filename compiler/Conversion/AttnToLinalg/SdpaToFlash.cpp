@@ -45,6 +45,8 @@
 
 #include "mlir/Dialect/SCF/IR/SCF.h"
 
+#include <cmath>
+
 using namespace mlir;
 using namespace attnc::lowering;
 
@@ -115,10 +117,15 @@ struct SdpaToFlash : OpConversionPattern<attn::SdpaOp> {
                                               kvAssoc);
     Value v = b.create<tensor::ExpandShapeOp>(loc, kvType, adaptor.getValue(),
                                               kvAssoc);
-    // Scores in base 2: s log2(e), rounded once with the scale.
+    // Scores in base 2: s log2(e), rounded once with the scale. A scale
+    // above FLT_MAX / log2(e) (2.36e38) would fold into inf, and a zero
+    // query feature times inf is NaN: such an op keeps the materialized
+    // lowering, where the scale multiplies the scores themselves.
     constexpr double kLog2e = 1.4426950408889634;
     float scale = static_cast<float>(
         op.getScale().convertToDouble() * kLog2e);
+    if (!std::isfinite(scale))
+      return rewriter.notifyMatchFailure(op, "scale * log2(e) overflows f32");
     attn::MaskKind mask = op.getMask();
     int64_t window = op.getWindow().value_or(0);
     Value bias = adaptor.getBias(), alibi = adaptor.getAlibi();

@@ -73,7 +73,12 @@ LogicalResult outline(scf::ForallOp loop, unsigned index,
                           "constants");
   int64_t count = ub > lb ? (ub - lb + step - 1) / step : 0;
 
+  // The task and its launcher become functions next to the loop's own, in
+  // the symbol table `symbols` is for.
   auto func = loop->getParentOfType<func::FuncOp>();
+  if (!func || func->getParentOp() != symbols.getOp())
+    return loop.emitError("attn-outline-parallel-loops: expects the loop in "
+                          "a func.func at the top level of the module");
   Location loc = loop.getLoc();
   MLIRContext *ctx = loop.getContext();
 
@@ -120,8 +125,16 @@ LogicalResult outline(scf::ForallOp loop, unsigned index,
   bodyInputs.push_back(IndexType::get(ctx));
 
   OpBuilder moduleBuilder(func);
+  // attnc finds a launcher's task by its name (ParallelLaunch.cpp): both
+  // names must be free, not renamed on insertion.
   std::string bodyName =
       (func.getName() + "_parallel_" + Twine(index)).str();
+  for (unsigned suffix = 1;
+       symbols.lookup(bodyName) || symbols.lookup("__attnc_launch." + bodyName);
+       ++suffix)
+    bodyName = (func.getName() + "_parallel_" + Twine(index) + "_" +
+                Twine(suffix))
+                   .str();
   auto body = moduleBuilder.create<func::FuncOp>(
       loc, bodyName, FunctionType::get(ctx, bodyInputs, {}));
   body.setPrivate();

@@ -38,3 +38,23 @@ func.func @model(%out: memref<8x64xf32>, %in: memref<8x128xf32>, %scale: f32) {
   }
   return
 }
+
+// -----
+
+// A task's name that is taken gets a suffix, and its launcher the same
+// name: attnc finds the task from the launcher's name.
+// RUN: attn-opt %s -split-input-file --attn-outline-parallel-loops | FileCheck %s --check-prefix=TAKEN
+// TAKEN-LABEL: func.func private @g_parallel_0(%{{.+}}: index)
+// TAKEN: func.func private @g_parallel_0_1(
+// TAKEN: func.func private @__attnc_launch.g_parallel_0_1(
+// TAKEN: call @__attnc_launch.g_parallel_0_1(
+func.func private @g_parallel_0(%x: index) {
+  return
+}
+func.func @g(%m: memref<4xf32>) {
+  %c = arith.constant 1.0 : f32
+  scf.forall (%i) in (4) {
+    memref.store %c, %m[%i] : memref<4xf32>
+  }
+  return
+}

@@ -193,8 +193,9 @@ inline mlir::Value rescaleFactor(mlir::OpBuilder &b, mlir::Location l,
 }
 
 /// Whether key `j` is visible to query `i` (both `index` values):
-///   causal: j <= i;  window: j <= i and j + window > i (j > i - window
-///   without a negative index). Null for MaskKind::none (all visible).
+///   causal: j <= i;  window: j <= i and i - j < window (j > i - window
+///   with neither a negative index nor an overflowing sum). Null for
+///   MaskKind::none (all visible).
 inline mlir::Value keyVisible(mlir::OpBuilder &b, mlir::Location l,
                               mlir::attn::MaskKind mask, int64_t window,
                               mlir::Value i, mlir::Value j) {
@@ -204,9 +205,11 @@ inline mlir::Value keyVisible(mlir::OpBuilder &b, mlir::Location l,
   mlir::Value visible =
       b.create<mlir::arith::CmpIOp>(l, CmpIPredicate::sle, j, i);
   if (mask == mlir::attn::MaskKind::window) {
+    // Not j + window > i: the verifier allows any positive window, and the
+    // sum overflows near INT64_MAX.
     mlir::Value w = b.create<mlir::arith::ConstantIndexOp>(l, window);
     mlir::Value inWindow = b.create<mlir::arith::CmpIOp>(
-        l, CmpIPredicate::sgt, b.create<mlir::arith::AddIOp>(l, j, w), i);
+        l, CmpIPredicate::slt, b.create<mlir::arith::SubIOp>(l, i, j), w);
     visible = b.create<mlir::arith::AndIOp>(l, visible, inWindow);
   }
   return visible;

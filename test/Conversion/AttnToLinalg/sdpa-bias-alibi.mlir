@@ -133,11 +133,11 @@ func.func @sdpa_both(%q: tensor<6x16xf32>, %k: tensor<6x8xf32>,
   // CHECK-NEXT:   %[[DIST:.+]] = math.absf %[[DIFF_F]] : f32
   // CHECK-NEXT:   %[[PENALTY:.+]] = arith.mulf %[[SLOPE]], %[[DIST]] : f32
   // CHECK-NEXT:   %[[L:.+]] = arith.subf %[[BIASED]], %[[PENALTY]] : f32
-  // window of 2: j <= i and j + 2 > i
+  // window of 2: j <= i and i - j < 2
   // CHECK-NEXT:   %[[CAUSAL:.+]] = arith.cmpi sle, %[[J]], %[[I]] : index
   // CHECK-NEXT:   %[[W:.+]] = arith.constant 2 : index
-  // CHECK-NEXT:   %[[JW:.+]] = arith.addi %[[J]], %[[W]] : index
-  // CHECK-NEXT:   %[[RECENT:.+]] = arith.cmpi sgt, %[[JW]], %[[I]] : index
+  // CHECK-NEXT:   %[[AGO:.+]] = arith.subi %[[I]], %[[J]] : index
+  // CHECK-NEXT:   %[[RECENT:.+]] = arith.cmpi slt, %[[AGO]], %[[W]] : index
   // CHECK-NEXT:   %[[VIS:.+]] = arith.andi %[[CAUSAL]], %[[RECENT]] : i1
   // CHECK-NEXT:   %[[NEG_INF:.+]] = arith.constant 0xFF800000 : f32
   // CHECK-NEXT:   %[[MASKED:.+]] = arith.select %[[VIS]], %[[L]], %[[NEG_INF]] : f32

@@ -69,7 +69,8 @@
 // CHECK: linalg.index 1
 // CHECK: linalg.index 0
 // CHECK: arith.cmpi sle
-// CHECK: arith.cmpi sgt
+// CHECK: arith.subi
+// CHECK: arith.cmpi slt
 // CHECK: arith.select {{.*}} : f32
 // CHECK: } else {
 // CHECK-NEXT: scf.yield

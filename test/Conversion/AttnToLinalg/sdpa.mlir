@@ -151,8 +151,9 @@ func.func @sdpa_gqa_causal(%q: tensor<16x48xf32>, %k: tensor<12x16xf32>,
   return %o : tensor<16x48xf32>
 }
 
-// A sliding window of 3 keeps the causal test and adds j > i - 3, computed as
-// j + 3 > i so that no index goes negative.
+// A sliding window of 3 keeps the causal test and adds i - j < 3: only
+// visible pairs (j <= i) matter, and unlike j + 3 > i it cannot overflow
+// for a window near the largest index.
 // CHECK-LABEL: func.func @sdpa_window(
 func.func @sdpa_window(%q: tensor<16x32xf32>) -> tensor<16x32xf32> {
   // Plain multi-head attention: G = 4 key/value heads, R = 1.
@@ -168,10 +169,10 @@ func.func @sdpa_window(%q: tensor<16x32xf32>) -> tensor<16x32xf32> {
   // CHECK-NEXT:   %[[J:.+]] = linalg.index 3 : index
   // not in the future: j <= i
   // CHECK-NEXT:   %[[CAUSAL:.+]] = arith.cmpi sle, %[[J]], %[[I]] : index
-  // not too far in the past: j + window > i
+  // not too far in the past: i - j < window
   // CHECK-NEXT:   %[[W:.+]] = arith.constant 3 : index
-  // CHECK-NEXT:   %[[J_PLUS_W:.+]] = arith.addi %[[J]], %[[W]] : index
-  // CHECK-NEXT:   %[[RECENT:.+]] = arith.cmpi sgt, %[[J_PLUS_W]], %[[I]] : index
+  // CHECK-NEXT:   %[[AGO:.+]] = arith.subi %[[I]], %[[J]] : index
+  // CHECK-NEXT:   %[[RECENT:.+]] = arith.cmpi slt, %[[AGO]], %[[W]] : index
   // CHECK-NEXT:   %[[VISIBLE:.+]] = arith.andi %[[CAUSAL]], %[[RECENT]] : i1
   // CHECK-NEXT:   %[[NEG_INF:.+]] = arith.constant 0xFF800000 : f32
   // CHECK-NEXT:   %[[MASKED:.+]] = arith.select %[[VISIBLE]], %[[SCALED]], %[[NEG_INF]] : f32

@@ -54,10 +54,10 @@ func.func @mask_window(%s: tensor<5x6xf32>) -> tensor<5x6xf32> {
   // CHECK-NEXT:   %[[J:.+]] = linalg.index 1 : index
   // not in the future: j <= i
   // CHECK-NEXT:   %[[CAUSAL:.+]] = arith.cmpi sle, %[[J]], %[[I]] : index
-  // one of the last 2 tokens: j > i - 2, computed as j + 2 > i
+  // one of the last 2 tokens: i - j < 2 (no sum that could overflow)
   // CHECK-NEXT:   %[[W:.+]] = arith.constant 2 : index
-  // CHECK-NEXT:   %[[JW:.+]] = arith.addi %[[J]], %[[W]] : index
-  // CHECK-NEXT:   %[[RECENT:.+]] = arith.cmpi sgt, %[[JW]], %[[I]] : index
+  // CHECK-NEXT:   %[[AGO:.+]] = arith.subi %[[I]], %[[J]] : index
+  // CHECK-NEXT:   %[[RECENT:.+]] = arith.cmpi slt, %[[AGO]], %[[W]] : index
   // CHECK-NEXT:   %[[VIS:.+]] = arith.andi %[[CAUSAL]], %[[RECENT]] : i1
   // CHECK-NEXT:   %[[NEG_INF:.+]] = arith.constant 0xFF800000 : f32
   // CHECK-NEXT:   %[[Y:.+]] = arith.select %[[VIS]], %[[X]], %[[NEG_INF]] : f32

@@ -65,6 +65,10 @@ LogicalResult exposeCAbi(func::FuncOp func) {
   auto ret = dyn_cast<func::ReturnOp>(entry.getTerminator());
   if (!ret)
     return func.emitOpError("marked attn.model must end in func.return");
+  // Its signature changes; calls from this module would not.
+  if (!SymbolTable::symbolKnownUseEmpty(func, func->getParentOp()))
+    return func.emitOpError("marked attn.model is an entry point of the "
+                            "kernel and cannot be called from the module");
   // A decode step's KV caches are memrefs it updates in place and its
   // position an i64; they stay as they are.
   for (Type t : func.getFunctionType().getInputs()) {

@@ -54,7 +54,9 @@ template <typename AttentionOp>
 static LogicalResult verifyAttentionOperands(AttentionOp op) {
   auto q = op.getQuery().getType(), k = op.getKey().getType();
   int64_t heads = op.getHeads(), kvHeads = op.getKvHeads();
-  if (q.getDimSize(1) % heads != 0)
+  // A head has at least one feature: zero divides by any head count, and
+  // the lowering's [.., heads, ..] tensors would then have any size.
+  if (q.getDimSize(1) % heads != 0 || q.getDimSize(1) < heads)
     return op.emitOpError() << "heads = " << heads
                             << " does not divide the query width "
                             << q.getDimSize(1) << " (query shape "
@@ -131,7 +133,7 @@ LogicalResult DecodeAttentionOp::verify() {
                             "width]; got "
                          << shapeString(q) << ", " << shapeString(k) << ", "
                          << shapeString(v);
-  if (q.getDimSize(1) % heads != 0)
+  if (q.getDimSize(1) % heads != 0 || q.getDimSize(1) < heads)
     return emitOpError() << "heads = " << heads
                          << " does not divide the query width "
                          << q.getDimSize(1);
@@ -145,12 +147,17 @@ LogicalResult DecodeAttentionOp::verify() {
                          << shapeString(k) << " and " << shapeString(v);
   if (!kc.hasStaticShape() || !vc.hasStaticShape() ||
       kc.getDimSize(0) != width || vc.getDimSize(1) != width ||
-      kc.getDimSize(1) != vc.getDimSize(0))
+      kc.getDimSize(1) != vc.getDimSize(0) || vc.getDimSize(0) < 1)
     return emitOpError() << "the key cache must be [" << width
                          << ", context] (a column per token) and the value "
                             "cache [context, "
-                         << width << "]; got " << shapeString(kc) << " and "
-                         << shapeString(vc);
+                         << width << "], context >= 1; got " << shapeString(kc)
+                         << " and " << shapeString(vc);
+  // The lowering views the caches' rows and columns as row-major.
+  if (!kc.getLayout().isIdentity() || !vc.getLayout().isIdentity())
+    return emitOpError() << "the caches must be dense row-major buffers "
+                            "(identity layout); got "
+                         << kc << " and " << vc;
   if (r.getShape() != q.getShape())
     return emitOpError() << "result has shape " << shapeString(r)
                          << "; expected the query shape " << shapeString(q);

@@ -184,9 +184,28 @@ func.func @decode_attention_two_tokens(%q: tensor<2x32xf32>, %kc: memref<32x16xf
 // The key cache holds a column per token, the value cache a row: a key cache
 // laid out like the value cache is an error.
 func.func @decode_attention_cache_layout(%q: tensor<1x32xf32>, %c: memref<16x32xf32>, %p: i64) -> tensor<1x32xf32> {
-  // expected-error @+1 {{'attn.decode_attention' op the key cache must be [32, context] (a column per token) and the value cache [context, 32]; got [16, 32] and [16, 32]}}
+  // expected-error @+1 {{'attn.decode_attention' op the key cache must be [32, context] (a column per token) and the value cache [context, 32], context >= 1; got [16, 32] and [16, 32]}}
   %0 = attn.decode_attention %q, %q, %q cache(%c, %c) at %p heads = 4 kv_heads = 4 mask = causal scale = 0.25 : (tensor<1x32xf32>, tensor<1x32xf32>, tensor<1x32xf32>, memref<16x32xf32>, memref<16x32xf32>, i64) -> tensor<1x32xf32>
   return %0 : tensor<1x32xf32>
+}
+
+// -----
+
+// A cache of no tokens has no slot to write the token into (the slot is
+// the position modulo the context).
+func.func @decode_attention_empty_cache(%q: tensor<1x16xf32>, %kc: memref<16x0xf32>, %vc: memref<0x16xf32>, %p: i64) -> tensor<1x16xf32> {
+  // expected-error @+1 {{'attn.decode_attention' op the key cache must be [16, context] (a column per token) and the value cache [context, 16], context >= 1; got [16, 0] and [0, 16]}}
+  %0 = attn.decode_attention %q, %q, %q cache(%kc, %vc) at %p heads = 4 kv_heads = 4 mask = causal scale = 0.5 : (tensor<1x16xf32>, tensor<1x16xf32>, tensor<1x16xf32>, memref<16x0xf32>, memref<0x16xf32>, i64) -> tensor<1x16xf32>
+  return %0 : tensor<1x16xf32>
+}
+
+// -----
+
+// The lowering views the caches as dense row-major buffers.
+func.func @decode_attention_strided_cache(%q: tensor<1x16xf32>, %kc: memref<16x8xf32>, %vc: memref<8x16xf32, strided<[32, 1]>>, %p: i64) -> tensor<1x16xf32> {
+  // expected-error @+1 {{'attn.decode_attention' op the caches must be dense row-major buffers (identity layout)}}
+  %0 = attn.decode_attention %q, %q, %q cache(%kc, %vc) at %p heads = 4 kv_heads = 4 mask = causal scale = 0.5 : (tensor<1x16xf32>, tensor<1x16xf32>, tensor<1x16xf32>, memref<16x8xf32>, memref<8x16xf32, strided<[32, 1]>>, i64) -> tensor<1x16xf32>
+  return %0 : tensor<1x16xf32>
 }
 
 // -----
@@ -209,6 +228,16 @@ func.func @sdpa_heads_divide_width(%q: tensor<16x30xf32>) -> tensor<16x30xf32> {
   // expected-error @+1 {{'attn.sdpa' op heads = 4 does not divide the query width 30 (query shape [16, 30])}}
   %0 = attn.sdpa %q, %q, %q heads = 4 kv_heads = 4 mask = none scale = 0.25 : (tensor<16x30xf32>, tensor<16x30xf32>, tensor<16x30xf32>) -> tensor<16x30xf32>
   return %0 : tensor<16x30xf32>
+}
+
+// -----
+
+// Every head has at least one feature: a zero-width query divides by any
+// head count but has no heads.
+func.func @sdpa_zero_width(%q: tensor<16x0xf32>) -> tensor<16x0xf32> {
+  // expected-error @+1 {{'attn.sdpa' op heads = 4 does not divide the query width 0 (query shape [16, 0])}}
+  %0 = attn.sdpa %q, %q, %q heads = 4 kv_heads = 4 mask = none scale = 0.25 : (tensor<16x0xf32>, tensor<16x0xf32>, tensor<16x0xf32>) -> tensor<16x0xf32>
+  return %0 : tensor<16x0xf32>
 }
 
 // -----

@@ -35,3 +35,18 @@ func.func @dynamic_result(%x: tensor<4x8xf32>) -> tensor<?x8xf32>
 func.func @not_a_model(%x: tensor<?x8xf32>) -> tensor<?x8xf32> {
   return %x : tensor<?x8xf32>
 }
+
+// -----
+
+// The rewrite changes the model's signature, so a call to it would no
+// longer match: a model function is an entry point, not a callee.
+// expected-error @+1 {{'func.func' op marked attn.model is an entry point of the kernel and cannot be called from the module}}
+func.func @called(%x: tensor<4x8xf32>) -> tensor<4x8xf32>
+    attributes {attn.model} {
+  %y = attn.relu %x : tensor<4x8xf32>
+  return %y : tensor<4x8xf32>
+}
+func.func @caller(%x: tensor<4x8xf32>) -> tensor<4x8xf32> {
+  %r = func.call @called(%x) : (tensor<4x8xf32>) -> tensor<4x8xf32>
+  return %r : tensor<4x8xf32>
+}

@@ -575,10 +575,18 @@ struct SdpaToFlash : OpConversionPattern<attn::SdpaOp> {
                                   firstDiagonal, m0, l0, acc0);
       Value m = before.getResult(0), l = before.getResult(1),
             acc = before.getResult(2);
+      // A loop over the sub-tiles, not one copy of the key loop per
+      // sub-tile: an 8192-query tile would otherwise unroll into 128 key
+      // loops (90 s to compile).
       auto index = [&](int64_t v) -> OpFoldResult { return b.getIndexAttr(v); };
-      for (int64_t r0 = 0; r0 < Tq; r0 += kDiagonalRows) {
-        Value subRow0 =
-            b.create<arith::AddIOp>(loc, qRow0, indexConst(b, loc, r0));
+      Value subRows = indexConst(b, loc, kDiagonalRows);
+      auto subLoop = b.create<scf::ForOp>(loc, c0, indexConst(b, loc, Tq),
+                                          subRows, ValueRange{m, l, acc});
+      b.setInsertionPointToStart(subLoop.getBody());
+      {
+        Value r0 = subLoop.getInductionVar();
+        ValueRange state = subLoop.getRegionIterArgs();
+        Value subRow0 = b.create<arith::AddIOp>(loc, qRow0, r0);
         Value lastKeyTile = b.create<arith::DivUIOp>(
             loc,
             b.create<arith::AddIOp>(loc, subRow0,
@@ -586,10 +594,10 @@ struct SdpaToFlash : OpConversionPattern<attn::SdpaOp> {
             indexConst(b, loc, Tk));
         Value kHi = b.create<arith::MinUIOp>(
             loc, allKeyTiles, b.create<arith::AddIOp>(loc, lastKeyTile, c1));
-        SmallVector<OpFoldResult> rowOffsets = {index(r0)},
+        SmallVector<OpFoldResult> rowOffsets = {r0},
                                   rowSizes = {index(kDiagonalRows)},
                                   rowStrides = {index(1)};
-        SmallVector<OpFoldResult> accOffsets = {index(r0), index(0)},
+        SmallVector<OpFoldResult> accOffsets = {r0, index(0)},
                                   accSizes = {index(kDiagonalRows), index(D)},
                                   accStrides = {index(1), index(1)};
         auto rowSlice = [&](Value row) -> Value {
@@ -598,17 +606,23 @@ struct SdpaToFlash : OpConversionPattern<attn::SdpaOp> {
         };
         scf::ForOp diagonal = keyLoop(
             transposedQueries(subRow0, kDiagonalRows), subRow0, kDiagonalRows,
-            firstDiagonal, kHi, rowSlice(m), rowSlice(l),
-            b.create<tensor::ExtractSliceOp>(loc, acc, accOffsets, accSizes,
-                                             accStrides));
-        m = b.create<tensor::InsertSliceOp>(loc, diagonal.getResult(0), m,
-                                            rowOffsets, rowSizes, rowStrides);
-        l = b.create<tensor::InsertSliceOp>(loc, diagonal.getResult(1), l,
-                                            rowOffsets, rowSizes, rowStrides);
-        acc = b.create<tensor::InsertSliceOp>(loc, diagonal.getResult(2), acc,
-                                              accOffsets, accSizes,
-                                              accStrides);
+            firstDiagonal, kHi, rowSlice(state[0]), rowSlice(state[1]),
+            b.create<tensor::ExtractSliceOp>(loc, state[2], accOffsets,
+                                             accSizes, accStrides));
+        Value mNew = b.create<tensor::InsertSliceOp>(
+            loc, diagonal.getResult(0), state[0], rowOffsets, rowSizes,
+            rowStrides);
+        Value lNew = b.create<tensor::InsertSliceOp>(
+            loc, diagonal.getResult(1), state[1], rowOffsets, rowSizes,
+            rowStrides);
+        Value accNew = b.create<tensor::InsertSliceOp>(
+            loc, diagonal.getResult(2), state[2], accOffsets, accSizes,
+            accStrides);
+        b.create<scf::YieldOp>(loc, ValueRange{mNew, lNew, accNew});
       }
+      b.setInsertionPointAfter(subLoop);
+      l = subLoop.getResult(1);
+      acc = subLoop.getResult(2);
       lFinal = l;
       accFinal = acc;
     } else {

@@ -271,38 +271,33 @@ func.func @reused_copies_gqa(%q: tensor<512x128xf32>, %kv: tensor<512x32xf32>) -
 
 // A causal query tile wider than 64 (here 128 x 32, S = 256): the key tiles
 // before its first query run at its full width; its diagonal block runs in
-// two sub-tiles of 64 queries, each on its slice of the running state (m,
-// l, acc), with its own transposed queries, over the diagonal's key tiles
-// up to its own last query only.
+// a loop over sub-tiles of 64 queries (a loop, so that a wide tile does not
+// unroll into one key loop per sub-tile), each on its slice of the running
+// state (m, l, acc), with its own transposed queries, over the diagonal's
+// key tiles up to its own last query only.
 // CHECK-LABEL: func.func @causal_split
 // CHECK: %[[ROW0:.+]] = arith.muli %{{.+}}, %c128
 // CHECK: %[[FIRSTDIAG0:.+]] = arith.divui %[[ROW0]], %c32
 // CHECK: %[[FIRSTDIAG:.+]] = arith.minui %[[FIRSTDIAG0]], %c8
 // CHECK: linalg.generic {{.*}} outs(%{{.+}} : tensor<8x128xf32>)
 // CHECK: %[[BEFORE:.+]]:3 = scf.for %{{.+}} = %c0 to %[[FIRSTDIAG]] step %c1 {{.*}} -> (tensor<128xf32>, tensor<128xf32>, tensor<128x8xf32>)
-// CHECK: %[[LAST0:.+]] = arith.addi %[[ROW0]], %c63
-// CHECK: %[[LASTKT0:.+]] = arith.divui %[[LAST0]], %c32
-// CHECK: %[[END0:.+]] = arith.addi %[[LASTKT0]], %c1
-// CHECK: %[[KHI0:.+]] = arith.minui %[[END0]], %c8
-// CHECK-DAG: %[[ACC0:.+]] = tensor.extract_slice %[[BEFORE]]#2[0, 0] [64, 8] [1, 1]
-// CHECK-DAG: %[[L0:.+]] = tensor.extract_slice %[[BEFORE]]#1[0] [64] [1]
-// CHECK-DAG: %[[M0:.+]] = tensor.extract_slice %[[BEFORE]]#0[0] [64] [1]
-// CHECK: %[[Q0:.+]] = tensor.extract_slice %{{.+}}[%[[ROW0]], %{{.+}}, 0, 0] [64, 1, 1, 8]
-// CHECK: linalg.generic {{.*}} ins(%[[Q0]] : tensor<64x8xf32>) outs(%{{.+}} : tensor<8x64xf32>)
-// CHECK: %[[SUB0:.+]]:3 = scf.for %{{.+}} = %[[FIRSTDIAG]] to %[[KHI0]] step %c1 iter_args(%{{.+}} = %[[M0]], %{{.+}} = %[[L0]], %{{.+}} = %[[ACC0]]) -> (tensor<64xf32>, tensor<64xf32>, tensor<64x8xf32>)
+// CHECK: %[[SPLIT:.+]]:3 = scf.for %[[R0:.+]] = %c0 to %c128 step %c64 iter_args(%[[M:.+]] = %[[BEFORE]]#0, %[[L:.+]] = %[[BEFORE]]#1, %[[ACC:.+]] = %[[BEFORE]]#2) -> (tensor<128xf32>, tensor<128xf32>, tensor<128x8xf32>)
+// CHECK: %[[SUBROW0:.+]] = arith.addi %[[ROW0]], %[[R0]]
+// CHECK: %[[LAST:.+]] = arith.addi %[[SUBROW0]], %c63
+// CHECK: %[[LASTKT:.+]] = arith.divui %[[LAST]], %c32
+// CHECK: %[[END:.+]] = arith.addi %[[LASTKT]], %c1
+// CHECK: %[[KHI:.+]] = arith.minui %[[END]], %c8
+// CHECK-DAG: %[[ACCSUB:.+]] = tensor.extract_slice %[[ACC]][%[[R0]], 0] [64, 8] [1, 1]
+// CHECK-DAG: %[[LSUB:.+]] = tensor.extract_slice %[[L]][%[[R0]]] [64] [1]
+// CHECK-DAG: %[[MSUB:.+]] = tensor.extract_slice %[[M]][%[[R0]]] [64] [1]
+// CHECK: %[[Q:.+]] = tensor.extract_slice %{{.+}}[%[[SUBROW0]], %{{.+}}, 0, 0] [64, 1, 1, 8]
+// CHECK: linalg.generic {{.*}} ins(%[[Q]] : tensor<64x8xf32>) outs(%{{.+}} : tensor<8x64xf32>)
+// CHECK: %[[SUB:.+]]:3 = scf.for %{{.+}} = %[[FIRSTDIAG]] to %[[KHI]] step %c1 iter_args(%{{.+}} = %[[MSUB]], %{{.+}} = %[[LSUB]], %{{.+}} = %[[ACCSUB]]) -> (tensor<64xf32>, tensor<64xf32>, tensor<64x8xf32>)
 // CHECK: scf.if
-// CHECK: tensor.insert_slice %[[SUB0]]#0 into %[[BEFORE]]#0[0] [64] [1]
-// CHECK: tensor.insert_slice %[[SUB0]]#1 into %[[BEFORE]]#1[0] [64] [1]
-// CHECK: tensor.insert_slice %[[SUB0]]#2 into %[[BEFORE]]#2[0, 0] [64, 8] [1, 1]
-// CHECK: %[[ROW1:.+]] = arith.addi %[[ROW0]], %c64
-// CHECK: %[[LAST1:.+]] = arith.addi %[[ROW0]], %c127
-// CHECK: %[[LASTKT1:.+]] = arith.divui %[[LAST1]], %c32
-// CHECK: %[[END1:.+]] = arith.addi %[[LASTKT1]], %c1
-// CHECK: %[[KHI1:.+]] = arith.minui %[[END1]], %c8
-// CHECK: tensor.extract_slice %{{.+}}[64, 0] [64, 8] [1, 1]
-// CHECK: tensor.extract_slice %{{.+}}[%[[ROW1]], %{{.+}}, 0, 0] [64, 1, 1, 8]
-// CHECK: scf.for %{{.+}} = %[[FIRSTDIAG]] to %[[KHI1]] step %c1 {{.*}} -> (tensor<64xf32>, tensor<64xf32>, tensor<64x8xf32>)
-// CHECK: tensor.insert_slice %{{.+}}[64, 0] [64, 8] [1, 1] : tensor<64x8xf32> into tensor<128x8xf32>
+// CHECK-DAG: %[[MNEW:.+]] = tensor.insert_slice %[[SUB]]#0 into %[[M]][%[[R0]]] [64] [1]
+// CHECK-DAG: %[[LNEW:.+]] = tensor.insert_slice %[[SUB]]#1 into %[[L]][%[[R0]]] [64] [1]
+// CHECK-DAG: %[[ACCNEW:.+]] = tensor.insert_slice %[[SUB]]#2 into %[[ACC]][%[[R0]], 0] [64, 8] [1, 1]
+// CHECK: scf.yield %[[MNEW]], %[[LNEW]], %[[ACCNEW]]
 // CHECK: arith.divf
 // CHECK: tensor.insert_slice {{.*}} [128, 1, 1, 8]
 func.func @causal_split(%q: tensor<256x16xf32>) -> tensor<256x16xf32> {

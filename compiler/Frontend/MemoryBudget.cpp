@@ -117,18 +117,19 @@ std::string attnc::formatBytes(uint64_t bytes) {
   return formatv("{0:f1} {1}", value, units[unit]);
 }
 
-Expected<MemoryBudget> MemoryBudget::fromOption(StringRef value) {
+Expected<MemoryBudget>
+MemoryBudget::fromOption(std::optional<StringRef> value) {
   MemoryBudget budget;
-  if (value.equals_insensitive("none"))
+  if (value && value->equals_insensitive("none"))
     return budget;
-  if (value.empty()) {
+  if (!value) {
     long pages = sysconf(_SC_PHYS_PAGES), pageSize = sysconf(_SC_PAGESIZE);
     if (pages > 0 && pageSize > 0)
       budget.bytes = uint64_t(pages) * uint64_t(pageSize);
     budget.isDefault = true;
     return budget;
   }
-  Expected<uint64_t> bytes = parseByteSize(value);
+  Expected<uint64_t> bytes = parseByteSize(*value);
   if (!bytes)
     return bytes.takeError();
   budget.bytes = *bytes;

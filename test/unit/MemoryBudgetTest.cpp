@@ -89,7 +89,7 @@ TEST(MemoryBudgetTest, IntermediatesCountWhileAlive) {
 }
 
 TEST(MemoryBudgetTest, TheDefaultIsPhysicalMemory) {
-  llvm::Expected<MemoryBudget> budget = MemoryBudget::fromOption("");
+  llvm::Expected<MemoryBudget> budget = MemoryBudget::fromOption(std::nullopt);
   ASSERT_TRUE(bool(budget));
   EXPECT_TRUE(budget->isDefault);
   ASSERT_TRUE(budget->bytes.has_value());
@@ -97,6 +97,11 @@ TEST(MemoryBudgetTest, TheDefaultIsPhysicalMemory) {
   llvm::Expected<MemoryBudget> none = MemoryBudget::fromOption("NONE");
   ASSERT_TRUE(bool(none));
   EXPECT_FALSE(none->bytes.has_value());
+  // Given but empty is an error, not the default.
+  llvm::Expected<MemoryBudget> empty = MemoryBudget::fromOption("");
+  ASSERT_FALSE(bool(empty));
+  EXPECT_NE(llvm::toString(empty.takeError()).find("not ''"),
+            std::string::npos);
 }
 
 } // namespace

@@ -390,7 +390,9 @@ int main(int argc, char **argv) {
   std::optional<Graph> graph = loadModel(diag);
   if (!graph)
     return ExitInputError;
-  Expected<MemoryBudget> budget = MemoryBudget::fromOption(memoryBudget);
+  Expected<MemoryBudget> budget = MemoryBudget::fromOption(
+      memoryBudget.getNumOccurrences() ? std::optional<StringRef>(memoryBudget)
+                                       : std::nullopt);
   if (!budget)
     return fail("--memory-budget: " + toString(budget.takeError()),
                 ExitUsageError);

@@ -483,7 +483,9 @@ int main(int argc, char **argv) {
     return 1;
   if (emitAttentionProbs)
     addAttentionProbOutputs(*graph);
-  Expected<MemoryBudget> budget = MemoryBudget::fromOption(memoryBudget);
+  Expected<MemoryBudget> budget = MemoryBudget::fromOption(
+      memoryBudget.getNumOccurrences() ? std::optional<StringRef>(memoryBudget)
+                                       : std::nullopt);
   if (!budget)
     return fail("--memory-budget: " + toString(budget.takeError()),
                 ExitUsageError);

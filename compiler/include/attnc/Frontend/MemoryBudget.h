@@ -46,12 +46,15 @@ llvm::Expected<uint64_t> parseByteSize(llvm::StringRef text);
 /// "1.5 GiB", "512.0 MiB", "12 bytes".
 std::string formatBytes(uint64_t bytes);
 
-/// A --memory-budget: a size, "none" (no limit), or empty for this
-/// machine's physical memory.
+/// A --memory-budget: a size, "none" (no limit), or, when the option was
+/// not given (std::nullopt), this machine's physical memory. An empty value
+/// is an error, not the default: `--memory-budget=$UNSET_VAR` should not
+/// quietly mean "as much as the machine has".
 struct MemoryBudget {
   std::optional<uint64_t> bytes;
   bool isDefault = false;
-  static llvm::Expected<MemoryBudget> fromOption(llvm::StringRef value);
+  static llvm::Expected<MemoryBudget>
+  fromOption(std::optional<llvm::StringRef> value);
   /// Fails when `use` exceeds the budget, saying how much `who` needs
   /// ("model 'gpt2'"), for what, and where the budget came from.
   llvm::Error check(const MemoryUse &use, llvm::StringRef who) const;

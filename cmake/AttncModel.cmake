@@ -81,6 +81,21 @@ function(_attnc_resolve_compiler out_exe out_dep requested)
 endfunction()
 
 # The target attnc_halide_runtime: the Halide runtime for this machine
+# The language whose archiver bundles an attnc object: the objects hold no
+# source, so any enabled one will do, and a C++-only project (no C enabled)
+# must not need C for it.
+function(_attnc_archive_language out)
+  get_property(languages GLOBAL PROPERTY ENABLED_LANGUAGES)
+  foreach(language IN ITEMS C CXX)
+    if(language IN_LIST languages)
+      set(${out} ${language} PARENT_SCOPE)
+      return()
+    endif()
+  endforeach()
+  message(FATAL_ERROR "attnc_add_model needs C or CXX enabled in project() "
+                      "or enable_language() to link the model's object")
+endfunction()
+
 # (attnc --emit=halide-runtime) as a static library, made once per project.
 function(_attnc_halide_runtime compiler compiler_dep)
   if(TARGET attnc_halide_runtime)
@@ -97,7 +112,9 @@ function(_attnc_halide_runtime compiler compiler_dep)
   set_source_files_properties("${object}" PROPERTIES
     EXTERNAL_OBJECT TRUE GENERATED TRUE)
   add_library(attnc_halide_runtime STATIC EXCLUDE_FROM_ALL "${object}")
-  set_target_properties(attnc_halide_runtime PROPERTIES LINKER_LANGUAGE C)
+  _attnc_archive_language(language)
+  set_target_properties(attnc_halide_runtime PROPERTIES
+    LINKER_LANGUAGE ${language})
   find_package(Threads REQUIRED)
   target_link_libraries(attnc_halide_runtime INTERFACE Threads::Threads
                         ${CMAKE_DL_LIBS})
@@ -194,8 +211,9 @@ function(attnc_add_model name)
     set(exclude EXCLUDE_FROM_ALL)
   endif()
   add_library(${name} STATIC ${exclude} "${object}" "${header}")
+  _attnc_archive_language(language)
   set_target_properties(${name} PROPERTIES
-    LINKER_LANGUAGE C
+    LINKER_LANGUAGE ${language}
     ATTNC_SOURCE "${source}"
     ATTNC_OBJECT "${object}"
     ATTNC_HEADER "${header}")

@@ -12,8 +12,10 @@
  *       -lm -lpthread -ldl -o app
  *   ./app
  *
- * Linking the attnc runtime (libattnc_runtime) as well puts both on its
- * thread pool; without it the MLIR kernel runs on the calling thread and
+ * Linking the attnc runtime as well (libattnc_runtime.a with
+ * -Wl,--undefined=attnc_parallel_for -Wl,--undefined=attnc_scratch_alloc
+ * -Wl,--undefined=attnc_halide_do_par_for, see docs/embedding.md) puts both
+ * on its thread pool; without it the MLIR kernel runs on the calling thread and
  * the Halide one on Halide's own pool. */
 
 #include "gpt2_block.h"

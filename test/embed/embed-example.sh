@@ -4,7 +4,8 @@
 # weights baked in with attnc_add_model(... WEIGHTS ...)), run the block on
 # seeded inputs and check its output against the reference with attn-run,
 # run the decode loop (which checks itself against the full model), and check
-# that neither executable loads an LLVM, MLIR or Halide library.
+# that neither executable loads an LLVM, MLIR or Halide library. Then the
+# same for a C++-only project (test/embed/cxx-only: no C in project()).
 #
 #   embed-example.sh ATTNC_BUILD_DIR SOURCE_DIR WORK_DIR
 set -euo pipefail
@@ -41,3 +42,11 @@ for exe in "$app" "$work/app/embed_decode"; do
   fi
 done
 echo "PASS: embed_app and embed_decode link no LLVM, MLIR or Halide library"
+
+tiny=$source/test/tools/Inputs/tiny.attn
+cmake -S "$source/test/embed/cxx-only" -B "$work/cxx" -DCMAKE_BUILD_TYPE=Release \
+  -DCMAKE_PREFIX_PATH="$prefix" -DMODEL="$tiny" > "$work/cxx-configure.log"
+cmake --build "$work/cxx" > "$work/cxx-build.log"
+"$prefix/bin/attn-run" --model "$tiny" --write-inputs "$work/cxx-data"
+"$work/cxx/cxx_app" "$work/cxx-data"
+"$prefix/bin/attn-run" --model "$tiny" --check-outputs "$work/cxx-data"

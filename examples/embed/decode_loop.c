@@ -7,7 +7,7 @@
  * It checks itself: the first `context` outputs of token-by-token decoding
  * must match the full model run on the same tokens.
  *
- *   embed_decode [TOKENS] */
+ *   embed_decode [TOKENS]   (at least the context, 256; default 3 x 256) */
 
 #include "sliding_window_block.h"
 

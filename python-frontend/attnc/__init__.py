@@ -23,11 +23,12 @@ from .numbers import CONTEXT, Num, sqrt
 from .ops import window
 from .plot import save_attention_map
 from .reader import parse
+from .weights import save_weights
 
 __all__ = [
     "ArgInfo", "ArgumentError", "AttncError", "BACKENDS", "Block", "CONTEXT",
     "CompileError", "CompiledModel", "Decoder", "Diagnostic", "Kernel", "KernelError",
     "Model", "ModelError", "Num", "ParseError", "Tensor", "compile",
     "available_backends", "find_compiler", "num_threads", "parse", "save_attention_map",
-    "set_num_threads", "sqrt", "window",
+    "save_weights", "set_num_threads", "sqrt", "window",
 ]

@@ -11,12 +11,13 @@ import re
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Mapping
 
 from .errors import AttncError, CompileError, Diagnostic, ModelError
 from .model import Model
 from .reader import parse
+from .weights import save_weights
 
-# Backends this attnc has; the issue plans "halide" next to "mlir".
 # attnc's code generators; "halide" only when attnc was built with it (see
 # available_backends).
 BACKENDS = ("mlir", "halide")
@@ -79,14 +80,19 @@ def parse_diagnostics(text):
 
 
 def compile(model, backend="mlir", tile=None, opt_level=None,
-            attention_probs=False, attnc_path=None, workdir=None):
+            attention_probs=False, weights=None, attnc_path=None,
+            workdir=None):
     """Compiles a Model (or a .attn file, given by path) into a shared
     library.
 
     tile: (queries, keys) attention tile lengths, attnc's --tile; opt_level:
     LLVM's 0-3; attention_probs: also return every attention call's softmax
     weights (attnc's --emit-attention-probs; see Kernel.attention_maps);
-    workdir: where the .attn and .so go (default: a temporary
+    weights: the params' values compiled into the library (attnc's
+    --embed-weights), a .safetensors path or a mapping from param name to
+    array (written with save_weights next to the library); the kernel then
+    takes only inputs, and a missing or mis-shaped param is a CompileError
+    naming it; workdir: where the .attn and .so go (default: a temporary
     directory that lives as long as the result); the library is NAME.so,
     or NAME-1.so, NAME-2.so, ... when this process compiled NAME there
     before. Raises CompileError when attnc fails.
@@ -129,6 +135,11 @@ def compile(model, backend="mlir", tile=None, opt_level=None,
         model = None  # read once attnc has accepted it
     stem = os.path.splitext(os.path.basename(source))[0]
     library = _library_path(workdir, stem)
+    if weights is not None:
+        if isinstance(weights, Mapping):
+            weights = save_weights(
+                os.path.splitext(library)[0] + ".safetensors", weights)
+        flags.append("--embed-weights=" + os.path.abspath(os.fspath(weights)))
     command = [compiler, "--emit=so"] + flags + [source, "-o", library]
     done = subprocess.run(command, stdout=subprocess.PIPE,
                           stderr=subprocess.PIPE, universal_newlines=True)

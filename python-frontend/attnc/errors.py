@@ -89,7 +89,8 @@ class CompileError(AttncError):
 
 
 class ArgumentError(AttncError, ValueError):
-    """A kernel was called with a missing, extra or mis-shaped argument.
+    """A kernel was called with a missing, extra or mis-shaped argument, or
+    save_weights was given a tensor it cannot write.
 
     ``argument`` names it as the model does.
     """

@@ -317,7 +317,7 @@ int runLibrary(Graph &graph, std::vector<std::vector<float>> &inputs,
     }
   }
   std::vector<double> millis;
-  for (unsigned r = 0; r < std::max(1u, unsigned(repeat)); ++r) {
+  for (unsigned r = 0; r < repeat; ++r) {
     auto start = std::chrono::steady_clock::now();
     if (attn_model_run(model, args.data(), args.size()) != ATTN_OK) {
       fail(attn_last_error(), ExitInternalError);
@@ -361,6 +361,9 @@ int main(int argc, char **argv) {
                 ExitUsageError);
   if (numThreads < 0)
     return fail("--num-threads must be positive (0 keeps the default)",
+                ExitUsageError);
+  if (repeat == 0)
+    return fail("--repeat counts the runs to time: 1 or more",
                 ExitUsageError);
   // NaN would fail every check and infinity pass any, and neither has a
   // JSON spelling for --json.
@@ -426,7 +429,7 @@ int main(int argc, char **argv) {
   } else {
     report.library = libraryPath;
     report.threads = attn_num_threads();
-    report.runs = std::max(1u, unsigned(repeat));
+    report.runs = repeat;
     if (int rc = runLibrary(*graph, inputs, outputs, report.medianMillis))
       return rc;
     // The library's own count: with attention weights, without embedded params.

@@ -466,6 +466,12 @@ int main(int argc, char **argv) {
       return fail(toString(std::move(err)), ExitInternalError);
     return commitOutput(*out);
   }
+  // Standard input only when asked for: on a terminal, a forgotten file
+  // name would otherwise wait for input with no prompt.
+  if (!inputFilename.getNumOccurrences())
+    return fail("no model to compile: give a .attn file, or - to read one "
+                "from standard input",
+                ExitUsageError);
 
   ErrorOr<std::unique_ptr<MemoryBuffer>> file =
       MemoryBuffer::getFileOrSTDIN(inputFilename, /*IsText=*/true);

@@ -9,6 +9,7 @@ build="${ATTNC_BUILD_DIR:-$root/build}"
 packages=(
   build-essential binutils cmake ninja-build ccache
   llvm-19-dev llvm-19-tools libmlir-19-dev mlir-19-tools clang-19
+  libclang-rt-19-dev            # clang-19's sanitizers and libFuzzer
   libgtest-dev libbenchmark-dev
   libpng-dev                    # attn-run --attention-map
   libopenblas-dev libdnnl-dev   # attn-bench baselines (bench/), optional
@@ -23,10 +24,18 @@ for p in "${packages[@]}"; do
 done
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "setup: installing ${missing[*]}"
-  sudo_cmd=()
-  [ "$(id -u)" -ne 0 ] && sudo_cmd=(sudo)
-  "${sudo_cmd[@]}" apt-get update -q
-  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -q "${packages[@]}"
+  # env, not an assignment before sudo: sudo resets the environment.
+  as_root=(env DEBIAN_FRONTEND=noninteractive)
+  if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null || {
+      echo "setup: installing packages needs root; run this as root or" \
+           "install sudo" >&2
+      exit 1
+    }
+    as_root=(sudo "${as_root[@]}")
+  fi
+  "${as_root[@]}" apt-get update -q
+  "${as_root[@]}" apt-get install -y -q "${packages[@]}"
 fi
 
 # ATTNC_CMAKE_ARGS adds configure options, e.g. -DATTNC_SANITIZE=ON.

@@ -192,6 +192,9 @@ private:
   Algorithm alg;
   /// A decode step's new key or value, by the index of its cache argument.
   std::map<int, Func> cacheUpdates;
+  /// Values that may hold the -inf a mask() writes over hidden keys, by
+  /// value id: elementwise arithmetic on them is strict (buildElementwise).
+  std::vector<bool> holdsMaskInfinity;
 };
 
 Algorithm Builder::run() {
@@ -199,6 +202,7 @@ Algorithm Builder::run() {
   alg.shapes.assign(model.values, model.values + model.num_values);
   alg.consumers.resize(model.num_values);
   alg.isOutput.assign(model.num_values, false);
+  holdsMaskInfinity.assign(model.num_values, false);
   for (int a = 0; a < model.num_args; ++a) {
     const attnc_hl_arg &arg = model.args[a];
     if (arg.role == ATTNC_HL_OUTPUT) {
@@ -720,6 +724,7 @@ void Builder::buildElementwise(Construct &construct) {
     Expr seen = visibility(op, v[1], v[0]);
     value = seen.defined() ? select(seen, in(all), negativeInfinity())
                            : in(all);
+    holdsMaskInfinity[op.result] = seen.defined();
     break;
   }
   case ATTNC_HL_ADD:
@@ -755,6 +760,41 @@ void Builder::buildElementwise(Construct &construct) {
     break;
   default:
     throw ConstructError(op, "the Halide backend has no lowering for it");
+  }
+  // Halide compiles floats with LLVM's no-Inf flag, under which an
+  // instruction that meets an infinity may give anything, and a -inf LLVM
+  // can see (a mask's select) is folded away: `m + select(seen, s, -inf)`
+  // became `select(seen, m + s, poison)`, so hidden keys were given m + s
+  // and softmax weight. So the mask's select, and arithmetic on a value
+  // that may hold its -inf, are strict; layout ops move values unchanged
+  // and only pass the -inf on. (Attention's own masking never lets -inf
+  // meet arithmetic: docs/halide.md, "Numerics".)
+  bool infiniteOperand = false;
+  for (int i = 0; i < op.num_operands; ++i)
+    infiniteOperand = infiniteOperand || holdsMaskInfinity[op.operands[i]];
+  switch (op.kind) {
+  case ATTNC_HL_SLICE:
+  case ATTNC_HL_TRANSPOSE:
+  case ATTNC_HL_SPLIT_HEADS:
+  case ATTNC_HL_MERGE_HEADS:
+    holdsMaskInfinity[op.result] = infiniteOperand;
+    break;
+  case ATTNC_HL_MASK:
+    if (holdsMaskInfinity[op.result] || infiniteOperand) {
+      value = strict_float(value);
+      holdsMaskInfinity[op.result] = true;
+    }
+    break;
+  default:
+    if (infiniteOperand) {
+      value = strict_float(value);
+      // Sums, differences and products may keep the -inf; relu, gelu and
+      // silu turn it into 0 or NaN, as IEEE arithmetic does.
+      holdsMaskInfinity[op.result] = op.kind == ATTNC_HL_ADD ||
+                                     op.kind == ATTNC_HL_SUB ||
+                                     op.kind == ATTNC_HL_MUL ||
+                                     op.kind == ATTNC_HL_SCALE;
+    }
   }
   static const char *names[] = {
       "", "linear", "slice", "sdpa", "probs", "matmul", "transpose", "scale",

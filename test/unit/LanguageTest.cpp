@@ -184,6 +184,64 @@ INSTANTIATE_TEST_SUITE_P(
       return std::string(info.param.name);
     }));
 
+/// Scores masked by mask() (-inf at hidden keys) and then added to, scaled
+/// or subtracted from before their softmax: that arithmetic meets -inf,
+/// which Halide's no-Inf float flags once let LLVM fold away (hidden keys
+/// got weight, or NaN). Contexts that are and are not multiples of the
+/// vector width, since the folds showed only at some.
+class MaskedScoreArithmeticTest : public BackendTest<Construct> {};
+
+TEST_P(MaskedScoreArithmeticTest, MatchesReference) {
+  for (int context : {5, 9, 16, 17}) {
+    SCOPED_TRACE("context " + std::to_string(context));
+    expectMatchesReference(std::string("model m {\n  context = ") +
+                               std::to_string(context) + "\n  input s : [2, "
+                               "context, context]\n" + testCase().body +
+                               "\n}\n",
+                           1e-5, 1e-4, {1}, {}, backend());
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Language, MaskedScoreArithmeticTest,
+    testing::Combine(testing::Values(
+        Construct{"plus_row_bias", R"(
+  input m : [context]
+  y = softmax(mask(s, causal) + m, axis = -1)
+  output y)"},
+        Construct{"plus_head_bias", R"(
+  input m : [2, context, context]
+  y = softmax(mask(s, causal) + m, axis = -1)
+  output y)"},
+        Construct{"bias_plus", R"(
+  input m : [context, context]
+  y = softmax(m + mask(s, window(3)), axis = -1)
+  output y)"},
+        Construct{"minus_scores", R"(
+  y = softmax(mask(s, window(2)) - s, axis = -1)
+  output y)"},
+        Construct{"scaled_then_biased", R"(
+  input m : [context]
+  y = softmax(mask(s, causal) * 0.5 + m, axis = -1)
+  output y)"},
+        Construct{"mask_of_mask_transposed", R"(
+  input m : [context]
+  t = transpose(transpose(mask(mask(s, window(3)), causal)))
+  y = softmax(t + m, axis = -1)
+  output y)"},
+        Construct{"masked_then_relu", R"(
+  y = relu(mask(s, causal)) + s
+  output y)"},
+        Construct{"weights_times_values", R"(
+  input v : [2, context, 8]
+  input m : [context]
+  y = matmul(softmax(mask(s, causal) + m, axis = -1), v)
+  output y)"}),
+        testing::ValuesIn(testedBackends())),
+    nameWithBackend<Construct>([](const testing::TestParamInfo<Construct> &info) {
+      return std::string(info.param.name);
+    }));
+
 class ExampleTest : public BackendTest<const char *> {};
 
 TEST_P(ExampleTest, MatchesReference) {

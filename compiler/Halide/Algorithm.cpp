@@ -675,15 +675,20 @@ void Builder::buildNorm(Construct &construct) {
     construct.result(c, t) = x(c, t) * inv * gamma(c);
     return;
   }
-  construct.stats = Func(name("mean", op));
+  // Sums over the deviations from the row's first feature s, as the MLIR
+  // backend's (NormsToLinalg.cpp says why); strict, or LLVM's reassociation
+  // flag could turn (x - s) - d back into x - (s + d).
+  Expr s = x(0, t);
+  construct.stats = Func(name("mean_offset", op));
   construct.stats(t) = 0.f;
-  construct.stats(t) += x(r, t);
-  Expr mean = construct.stats(t) / n;
+  construct.stats(t) += x(r, t) - s;
+  Expr d = construct.stats(t) / n;
+  auto deviation = [&](Expr feature) { return strict_float((x(feature, t) - s) - d); };
   construct.product = Func(name("variance", op));
   construct.product(t) = 0.f;
-  construct.product(t) += (x(r, t) - mean) * (x(r, t) - mean);
+  construct.product(t) += deviation(r) * deviation(r);
   Expr inv = 1.f / sqrt(construct.product(t) / n + eps);
-  construct.result(c, t) = (x(c, t) - mean) * inv * gamma(c) + operand(op, 2)(c);
+  construct.result(c, t) = deviation(c) * inv * gamma(c) + operand(op, 2)(c);
 }
 
 void Builder::buildElementwise(Construct &construct) {

@@ -213,6 +213,25 @@ def test_norms_and_activations(attnc_exe, uniform):
     assert_close(mixed, silu(x_) * np.maximum(x64, 0) - x64 / 4)
 
 
+@pytest.mark.parametrize("offset", [0.0, 100.0, 1000.0, 1e4])
+def test_layer_norm_of_features_far_from_zero(attnc_exe, uniform, offset):
+    # The mean of 769 features near 1e4 is lost to a plain float32 running
+    # sum (its rounding is 1e-3 of the output at 1000); the kernels sum the
+    # deviations from each row's first feature. The relative L2 error is
+    # the 1e-5 bound; the inputs are exact float32 values.
+    m = attnc.Model("ln_offset", context=5)
+    x = m.input("x", ("context", 769))
+    g, b = m.param("g", (769,)), m.param("b", (769,))
+    m.output(m.layer_norm(x, g, b), name="y")
+    x_ = (offset + uniform((5, 769)).astype(np.float64)).astype(np.float32)
+    g_, b_ = uniform((769,)), uniform((769,))
+    y = run(m, x=x_, g=g_, b=b_)
+    want = layer_norm(x_, g_, b_)
+    assert_close(y, want)
+    l2 = np.linalg.norm(y - want) / np.linalg.norm(want)
+    assert l2 <= 1e-5, "relative L2 error %.3g" % l2
+
+
 def test_attention_written_by_hand(attnc_exe, uniform):
     m = attnc.Model("by_hand", context=16)
     x = m.input("x", ("context", 32))

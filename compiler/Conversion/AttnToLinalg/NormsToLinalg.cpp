@@ -55,11 +55,12 @@ Value inverseRms(OpBuilder &b, Location loc, Value sumSq, int64_t E,
   });
 }
 
-/// attn.layer_norm over the last dimension, with the biased variance:
-///   mean[n] = (sum_c x[n, c]) / E
-///   var[n]  = (sum_c (x[n, c] - mean[n])^2) / E        (two passes)
+/// attn.layer_norm over the last dimension, with the biased variance, its
+/// sums over the deviations from the row's first feature s[n] = x[n, 0]:
+///   d[n]    = (sum_c (x[n, c] - s[n])) / E             (mean[n] - s[n])
+///   var[n]  = (sum_c ((x[n, c] - s[n]) - d[n])^2) / E   (two passes)
 ///   inv[n]  = 1 / sqrt(var[n] + eps)
-///   y[n, c] = (x[n, c] - mean[n]) * inv[n] * gamma[c] + beta[c]
+///   y[n, c] = ((x[n, c] - s[n]) - d[n]) * inv[n] * gamma[c] + beta[c]
 struct LayerNormToLinalg : OpConversionPattern<attn::LayerNormOp> {
   using OpConversionPattern::OpConversionPattern;
 
@@ -74,16 +75,40 @@ struct LayerNormToLinalg : OpConversionPattern<attn::LayerNormOp> {
     float eps = op.getEps().convertToFloat();
     Value x = adaptor.getInput();
 
-    Value sum = rowSum(rewriter, loc, x, {},
-                       [](OpBuilder &, Location, ValueRange a) { return a[0]; });
-    Value mean = perRow(rewriter, loc, sum,
-                        [&](OpBuilder &b, Location l, Value s) -> Value {
-                          return b.create<arith::DivFOp>(l, s,
-                                                         f32Const(b, l, float(E)));
-                        });
-    Value sqDev = rowSum(rewriter, loc, x, {mean},
-                         [](OpBuilder &b, Location l, ValueRange a) -> Value {
-                           Value dev = b.create<arith::SubFOp>(l, a[0], a[1]);
+    // Shifted by the row's first feature: features near 1000 otherwise lose
+    // their mean in the rounding of a running sum near 769000 (ulp 0.06;
+    // 1e-3 of the output at E = 769), and even a mean rounded to float
+    // (ulp 6e-5 at 1000) is off by 1e-4 of a unit deviation. x - s is
+    // exact for features within a factor 2 of s, and the deviations and
+    // their mean d sum at their own scale.
+    int64_t N = type.getDimSize(0);
+    SmallVector<OpFoldResult> firstColumn = {rewriter.getIndexAttr(0),
+                                             rewriter.getIndexAttr(0)};
+    SmallVector<OpFoldResult> columnSizes = {rewriter.getIndexAttr(N),
+                                             rewriter.getIndexAttr(1)};
+    SmallVector<OpFoldResult> unitStrides = {rewriter.getIndexAttr(1),
+                                             rewriter.getIndexAttr(1)};
+    Value shift = rewriter.create<tensor::ExtractSliceOp>(
+        loc, RankedTensorType::get({N}, rewriter.getF32Type()), x, firstColumn,
+        columnSizes, unitStrides);
+    Value shiftedSum =
+        rowSum(rewriter, loc, x, {shift},
+               [](OpBuilder &b, Location l, ValueRange a) -> Value {
+                 return b.create<arith::SubFOp>(l, a[0], a[1]);
+               });
+    Value meanOffset = perRow(rewriter, loc, shiftedSum,
+                              [&](OpBuilder &b, Location l, Value s) -> Value {
+                                return b.create<arith::DivFOp>(
+                                    l, s, f32Const(b, l, float(E)));
+                              });
+    // (x - s) - d, from x, s and d.
+    auto deviation = [](OpBuilder &b, Location l, ValueRange a) -> Value {
+      return b.create<arith::SubFOp>(
+          l, b.create<arith::SubFOp>(l, a[0], a[1]), a[2]);
+    };
+    Value sqDev = rowSum(rewriter, loc, x, {shift, meanOffset},
+                         [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+                           Value dev = deviation(b, l, a);
                            return b.create<arith::MulFOp>(l, dev, dev);
                          });
     Value inv = inverseRms(rewriter, loc, sqDev, E, eps);
@@ -92,13 +117,14 @@ struct LayerNormToLinalg : OpConversionPattern<attn::LayerNormOp> {
     AffineMap all = gen.identity(), row = gen.map({rowDim}),
               col = gen.map({colDim});
     Value out = gen.generic(
-        {x, mean, inv, adaptor.getGamma(), adaptor.getBeta()},
-        emptyF32(rewriter, loc, type.getShape()), {all, row, row, col, col, all},
-        gen.iterators(), [](OpBuilder &b, Location l, ValueRange a) {
-          Value normed = b.create<arith::MulFOp>(
-              l, b.create<arith::SubFOp>(l, a[0], a[1]), a[2]);
+        {x, shift, meanOffset, inv, adaptor.getGamma(), adaptor.getBeta()},
+        emptyF32(rewriter, loc, type.getShape()),
+        {all, row, row, row, col, col, all}, gen.iterators(),
+        [&](OpBuilder &b, Location l, ValueRange a) {
+          Value normed =
+              b.create<arith::MulFOp>(l, deviation(b, l, a.take_front(3)), a[3]);
           Value y = b.create<arith::AddFOp>(
-              l, b.create<arith::MulFOp>(l, normed, a[3]), a[4]);
+              l, b.create<arith::MulFOp>(l, normed, a[4]), a[5]);
           b.create<linalg::YieldOp>(l, y);
         });
     rewriter.replaceOp(op, out);

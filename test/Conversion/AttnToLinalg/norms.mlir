@@ -4,10 +4,12 @@
 // linalg.generic over [N, E] reading the statistics by row and the [E]
 // parameters by column. N = 6 and E = 10 tell the shapes apart.
 //
-//   layer_norm: mean[n] = (sum_c x) / E
-//               var[n]  = (sum_c (x - mean)^2) / E      (biased, two passes)
+//   layer_norm: s[n]    = x[n, 0]     (sums over deviations from it keep the
+//                                      mean of features far from 0)
+//               d[n]    = (sum_c x - s) / E                (mean - s)
+//               var[n]  = (sum_c ((x - s) - d)^2) / E      (biased, two passes)
 //               inv[n]  = rsqrt(var + eps)
-//               y       = (x - mean) * inv * gamma + beta
+//               y       = ((x - s) - d) * inv * gamma + beta
 //   rms_norm:   inv[n]  = rsqrt((sum_c x^2) / E + eps)
 //               y       = x * inv * gamma
 
@@ -24,32 +26,37 @@
 // CHECK-SAME:    %[[B:[a-zA-Z0-9_]+]]: tensor<10xf32>)
 func.func @layer_norm(%x: tensor<6x10xf32>, %g: tensor<10xf32>,
                       %b: tensor<10xf32>) -> tensor<6x10xf32> {
-  // sum[n] = sum_c x[n, c]; the column dimension is the reduction.
+  // s[n] = x[n, 0]
+  // CHECK:      %[[SHIFT:.+]] = tensor.extract_slice %[[X]][0, 0] [6, 1] [1, 1] : tensor<6x10xf32> to tensor<6xf32>
+
+  // sum[n] = sum_c (x[n, c] - s[n]); the column dimension is the reduction.
   // CHECK:      %[[SUM_INIT:.+]] = linalg.fill ins(%{{.+}} : f32) outs(%{{.+}} : tensor<6xf32>)
   // CHECK-NEXT: %[[SUM:.+]] = linalg.generic
-  // CHECK-SAME:   indexing_maps = [#[[$ALL]], #[[$ROW]]]
-  // CHECK-SAME:   iterator_types = ["parallel", "reduction"]
-  // CHECK-SAME:   ins(%[[X]] : tensor<6x10xf32>) outs(%[[SUM_INIT]] : tensor<6xf32>)
-  // CHECK-NEXT: ^bb0(%[[XV:.+]]: f32, %[[ACC:.+]]: f32):
-  // CHECK-NEXT:   %[[S:.+]] = arith.addf %[[XV]], %[[ACC]] : f32
-  // CHECK-NEXT:   linalg.yield %[[S]] : f32
-
-  // mean[n] = sum[n] / E
-  // CHECK:      %[[MEAN:.+]] = linalg.generic
-  // CHECK-SAME:   indexing_maps = [#[[$VEC]], #[[$VEC]]]
-  // CHECK-SAME:   ins(%[[SUM]] : tensor<6xf32>)
-  // CHECK-NEXT: ^bb0(%[[SV:.+]]: f32, %{{.+}}: f32):
-  // CHECK-NEXT:   %[[E:.+]] = arith.constant 1.000000e+01 : f32
-  // CHECK-NEXT:   %[[M:.+]] = arith.divf %[[SV]], %[[E]] : f32
-  // CHECK-NEXT:   linalg.yield %[[M]] : f32
-
-  // sqDev[n] = sum_c (x[n, c] - mean[n])^2, a second pass over the row.
-  // CHECK:      %[[SQ:.+]] = linalg.generic
   // CHECK-SAME:   indexing_maps = [#[[$ALL]], #[[$ROW]], #[[$ROW]]]
   // CHECK-SAME:   iterator_types = ["parallel", "reduction"]
-  // CHECK-SAME:   ins(%[[X]], %[[MEAN]] : tensor<6x10xf32>, tensor<6xf32>)
-  // CHECK-NEXT: ^bb0(%[[XV:.+]]: f32, %[[MV:.+]]: f32, %[[ACC:.+]]: f32):
-  // CHECK-NEXT:   %[[DEV:.+]] = arith.subf %[[XV]], %[[MV]] : f32
+  // CHECK-SAME:   ins(%[[X]], %[[SHIFT]] : tensor<6x10xf32>, tensor<6xf32>) outs(%[[SUM_INIT]] : tensor<6xf32>)
+  // CHECK-NEXT: ^bb0(%[[XV:.+]]: f32, %[[SV:.+]]: f32, %[[ACC:.+]]: f32):
+  // CHECK-NEXT:   %[[XS:.+]] = arith.subf %[[XV]], %[[SV]] : f32
+  // CHECK-NEXT:   %[[S:.+]] = arith.addf %[[XS]], %[[ACC]] : f32
+  // CHECK-NEXT:   linalg.yield %[[S]] : f32
+
+  // d[n] = sum[n] / E
+  // CHECK:      %[[D:.+]] = linalg.generic
+  // CHECK-SAME:   indexing_maps = [#[[$VEC]], #[[$VEC]]]
+  // CHECK-SAME:   ins(%[[SUM]] : tensor<6xf32>)
+  // CHECK-NEXT: ^bb0(%[[SUMV:.+]]: f32, %{{.+}}: f32):
+  // CHECK-NEXT:   %[[E:.+]] = arith.constant 1.000000e+01 : f32
+  // CHECK-NEXT:   %[[M:.+]] = arith.divf %[[SUMV]], %[[E]] : f32
+  // CHECK-NEXT:   linalg.yield %[[M]] : f32
+
+  // sqDev[n] = sum_c ((x[n, c] - s[n]) - d[n])^2, a second pass over the row.
+  // CHECK:      %[[SQ:.+]] = linalg.generic
+  // CHECK-SAME:   indexing_maps = [#[[$ALL]], #[[$ROW]], #[[$ROW]], #[[$ROW]]]
+  // CHECK-SAME:   iterator_types = ["parallel", "reduction"]
+  // CHECK-SAME:   ins(%[[X]], %[[SHIFT]], %[[D]] : tensor<6x10xf32>, tensor<6xf32>, tensor<6xf32>)
+  // CHECK-NEXT: ^bb0(%[[XV:.+]]: f32, %[[SV:.+]]: f32, %[[DV:.+]]: f32, %[[ACC:.+]]: f32):
+  // CHECK-NEXT:   %[[XS:.+]] = arith.subf %[[XV]], %[[SV]] : f32
+  // CHECK-NEXT:   %[[DEV:.+]] = arith.subf %[[XS]], %[[DV]] : f32
   // CHECK-NEXT:   %[[DEV2:.+]] = arith.mulf %[[DEV]], %[[DEV]] : f32
   // CHECK-NEXT:   %[[S:.+]] = arith.addf %[[DEV2]], %[[ACC]] : f32
   // CHECK-NEXT:   linalg.yield %[[S]] : f32
@@ -65,13 +72,14 @@ func.func @layer_norm(%x: tensor<6x10xf32>, %g: tensor<10xf32>,
   // CHECK-NEXT:   %[[R:.+]] = math.rsqrt %[[VE]] : f32
   // CHECK-NEXT:   linalg.yield %[[R]] : f32
 
-  // y[n, c] = (x - mean[n]) * inv[n] * gamma[c] + beta[c]
+  // y[n, c] = ((x - s[n]) - d[n]) * inv[n] * gamma[c] + beta[c]
   // CHECK:      %[[Y:.+]] = linalg.generic
-  // CHECK-SAME:   indexing_maps = [#[[$ALL]], #[[$ROW]], #[[$ROW]], #[[$COL]], #[[$COL]], #[[$ALL]]]
+  // CHECK-SAME:   indexing_maps = [#[[$ALL]], #[[$ROW]], #[[$ROW]], #[[$ROW]], #[[$COL]], #[[$COL]], #[[$ALL]]]
   // CHECK-SAME:   iterator_types = ["parallel", "parallel"]
-  // CHECK-SAME:   ins(%[[X]], %[[MEAN]], %[[INV]], %[[G]], %[[B]] :
-  // CHECK-NEXT: ^bb0(%[[XV:.+]]: f32, %[[MV:.+]]: f32, %[[IV:.+]]: f32, %[[GV:.+]]: f32, %[[BV:.+]]: f32, %{{.+}}: f32):
-  // CHECK-NEXT:   %[[C:.+]] = arith.subf %[[XV]], %[[MV]] : f32
+  // CHECK-SAME:   ins(%[[X]], %[[SHIFT]], %[[D]], %[[INV]], %[[G]], %[[B]] :
+  // CHECK-NEXT: ^bb0(%[[XV:.+]]: f32, %[[SV:.+]]: f32, %[[DV:.+]]: f32, %[[IV:.+]]: f32, %[[GV:.+]]: f32, %[[BV:.+]]: f32, %{{.+}}: f32):
+  // CHECK-NEXT:   %[[XS:.+]] = arith.subf %[[XV]], %[[SV]] : f32
+  // CHECK-NEXT:   %[[C:.+]] = arith.subf %[[XS]], %[[DV]] : f32
   // CHECK-NEXT:   %[[N:.+]] = arith.mulf %[[C]], %[[IV]] : f32
   // CHECK-NEXT:   %[[NG:.+]] = arith.mulf %[[N]], %[[GV]] : f32
   // CHECK-NEXT:   %[[YV:.+]] = arith.addf %[[NG]], %[[BV]] : f32

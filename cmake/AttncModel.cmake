@@ -80,7 +80,6 @@ function(_attnc_resolve_compiler out_exe out_dep requested)
   set(${out_dep} "${dep}" PARENT_SCOPE)
 endfunction()
 
-# The target attnc_halide_runtime: the Halide runtime for this machine
 # The language whose archiver bundles an attnc object: the objects hold no
 # source, so any enabled one will do, and a C++-only project (no C enabled)
 # must not need C for it.
@@ -96,6 +95,7 @@ function(_attnc_archive_language out)
                       "or enable_language() to link the model's object")
 endfunction()
 
+# The target attnc_halide_runtime: the Halide runtime for this machine
 # (attnc --emit=halide-runtime) as a static library, made once per project.
 function(_attnc_halide_runtime compiler compiler_dep)
   if(TARGET attnc_halide_runtime)

@@ -683,7 +683,9 @@ void Builder::buildNorm(Construct &construct) {
   construct.stats(t) = 0.f;
   construct.stats(t) += x(r, t) - s;
   Expr d = construct.stats(t) / n;
-  auto deviation = [&](Expr feature) { return strict_float((x(feature, t) - s) - d); };
+  auto deviation = [&](Expr feature) {
+    return strict_float((x(feature, t) - s) - d);
+  };
   construct.product = Func(name("variance", op));
   construct.product(t) = 0.f;
   construct.product(t) += deviation(r) * deviation(r);
@@ -772,8 +774,7 @@ void Builder::buildElementwise(Construct &construct) {
   // became `select(seen, m + s, poison)`, so hidden keys were given m + s
   // and softmax weight. So the mask's select, and arithmetic on a value
   // that may hold its -inf, are strict; layout ops move values unchanged
-  // and only pass the -inf on. (Attention's own masking never lets -inf
-  // meet arithmetic: docs/halide.md, "Numerics".)
+  // and only pass the -inf on (docs/halide.md, "Numerics").
   bool infiniteOperand = false;
   for (int i = 0; i < op.num_operands; ++i)
     infiniteOperand = infiniteOperand || holdsMaskInfinity[op.operands[i]];

@@ -621,10 +621,8 @@ struct SdpaToFlash : OpConversionPattern<attn::SdpaOp> {
         b.create<scf::YieldOp>(loc, ValueRange{mNew, lNew, accNew});
       }
       b.setInsertionPointAfter(subLoop);
-      l = subLoop.getResult(1);
-      acc = subLoop.getResult(2);
-      lFinal = l;
-      accFinal = acc;
+      lFinal = subLoop.getResult(1);
+      accFinal = subLoop.getResult(2);
     } else {
       Value qT = transposedQueries(qRow0, Tq);
       Value kLo, kHi;

@@ -6,6 +6,7 @@
  * uneven tasks (causal attention: later query blocks see more keys) balance
  * by themselves. The calling thread works too; a loop started inside a task,
  * or while another application thread runs a loop, runs on its caller.
+ * A child of fork() has none of its parent's workers: it starts its own.
  *
 \*===----------------------------------------------------------------------===*/
 
@@ -41,6 +42,19 @@ static job *current;
 static int currentParticipants;
 static atomic_int requestedThreads; /* 0: default */
 static _Thread_local int insideTask;
+/* The online CPUs, read once: sysconf opens and reads /sys every time, two
+ * system calls per parallel loop (a decode step has several). */
+static atomic_int onlineCpus; /* 0: not read yet */
+
+static int cpuCount(void) {
+  int n = atomic_load(&onlineCpus);
+  if (n == 0) {
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    n = cpus < 1 ? 1 : cpus > kMaxThreads ? kMaxThreads : (int)cpus;
+    atomic_store(&onlineCpus, n);
+  }
+  return n;
+}
 
 static int defaultThreads(void) {
   const char *env = getenv("ATTNC_NUM_THREADS");
@@ -50,10 +64,7 @@ static int defaultThreads(void) {
     if (*end == '\0' && n >= 1)
       return n > kMaxThreads ? kMaxThreads : (int)n;
   }
-  long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-  if (cpus < 1)
-    return 1;
-  return cpus > kMaxThreads ? kMaxThreads : (int)cpus;
+  return cpuCount();
 }
 
 int attn_num_threads(void) {
@@ -104,8 +115,30 @@ static void *workerMain(void *arg) {
   return NULL;
 }
 
+/* fork() copies the pool's state but none of its workers: without this a
+ * child would post jobs to workers it does not have and wait for them
+ * forever. poolLock is held across the fork, so the child's copy of the
+ * state is consistent, then the child forgets the workers and any loop in
+ * flight (its caller thread is not in the child either). */
+static void lockPoolForFork(void) { pthread_mutex_lock(&poolLock); }
+static void unlockPoolAfterFork(void) { pthread_mutex_unlock(&poolLock); }
+static void resetPoolInChild(void) {
+  numWorkers = 0;
+  current = NULL;
+  currentParticipants = 0;
+  pthread_cond_init(&jobPosted, NULL);
+  pthread_cond_init(&jobFinished, NULL);
+  pthread_mutex_init(&loopLock, NULL);
+  pthread_mutex_unlock(&poolLock);
+}
+static pthread_once_t forkHandlersOnce = PTHREAD_ONCE_INIT;
+static void installForkHandlers(void) {
+  pthread_atfork(lockPoolForFork, unlockPoolAfterFork, resetPoolInChild);
+}
+
 /* Starts workers until there are `wanted`; returns how many there are. */
 static int ensureWorkers(int wanted) {
+  pthread_once(&forkHandlersOnce, installForkHandlers);
   pthread_mutex_lock(&poolLock);
   while (numWorkers < wanted) {
     /* A worker waits for jobs posted after it was created: the one about

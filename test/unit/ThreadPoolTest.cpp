@@ -14,6 +14,9 @@
 #include <thread>
 #include <vector>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 using namespace attnc::test;
 
 namespace {
@@ -147,6 +150,36 @@ TEST_F(ThreadPoolTest, LoopsWithFewerThreadsThanThePoolAreSafe) {
     scribbleStack();
   }
   EXPECT_EQ(total.load(), 2000 * 6);
+}
+
+/// A child of fork() inherits none of the pool's workers: its loops start
+/// workers of its own instead of waiting for its parent's forever.
+TEST_F(ThreadPoolTest, AForkedChildRunsLoopsOnItsOwnWorkers) {
+  attn_set_num_threads(3);
+  auto sumOfIndices = []() {
+    std::atomic<int64_t> sum{0};
+    attnc_parallel_for(
+        1000,
+        [](void *s, int64_t i) {
+          static_cast<std::atomic<int64_t> *>(s)->fetch_add(i);
+        },
+        &sum);
+    return sum.load();
+  };
+  ASSERT_EQ(sumOfIndices(), 499500); // the parent's workers are running
+  pid_t child = fork();
+  ASSERT_NE(child, -1);
+  if (child == 0) {
+    alarm(20); // a hang fails the test instead of stalling it
+    bool right = sumOfIndices() == 499500 && sumOfIndices() == 499500;
+    _exit(right ? 0 : 1);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status)) << "the child was killed by signal "
+                                 << WTERMSIG(status) << " (SIGALRM: it hung)";
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "the child's loop summed wrong";
+  EXPECT_EQ(sumOfIndices(), 499500); // and the parent's pool still works
 }
 
 TEST_F(ThreadPoolTest, ThreadCountFromTheApiThenTheEnvironment) {

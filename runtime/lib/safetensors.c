@@ -311,18 +311,29 @@ static int64_t dtypeSize(const char *dtype) {
 
 /* --- loading ---------------------------------------------------------------- */
 
+/* Per argument of the model, the param's floats, name and element count
+ * (NULL, NULL, 0 for inputs and outputs). The names are copies: the model's
+ * metadata lives in its library, which may be closed before the weights
+ * are freed. */
 struct attn_weights {
-  const attn_kernel_info *info;
-  float **data; /* per argument: the param's floats, NULL for others */
+  int32_t numArgs;
+  float **data;
+  char **names;
+  int64_t *counts;
 };
 
 void attn_weights_free(attn_weights *w) {
   if (!w)
     return;
-  if (w->data)
-    for (int32_t i = 0; i < w->info->num_args; ++i)
+  for (int32_t i = 0; i < w->numArgs; ++i) {
+    if (w->data)
       free(w->data[i]);
+    if (w->names)
+      free(w->names[i]);
+  }
   free(w->data);
+  free(w->names);
+  free(w->counts);
   free(w);
 }
 
@@ -382,7 +393,7 @@ attn_status attn_weights_parse(const void *bytes, size_t size,
     free(w), free(found), free(seen);
     return attn_fail(ATTN_ERROR_INVALID_ARGUMENT, "safetensors: out of memory");
   }
-  w->info = info;
+  w->numArgs = info->num_args;
 
   reader r = {(const char *)file + 8, (const char *)dataStart, NULL};
   int ok = expect(&r, '{');
@@ -529,8 +540,14 @@ attn_status attn_weights_parse(const void *bytes, size_t size,
   }
 
   /* Every param of the model, by name. */
-  w->data = calloc((size_t)(info->num_args > 0 ? info->num_args : 1),
-                   sizeof *w->data);
+  size_t slots = (size_t)(info->num_args > 0 ? info->num_args : 1);
+  w->data = calloc(slots, sizeof *w->data);
+  w->names = calloc(slots, sizeof *w->names);
+  w->counts = calloc(slots, sizeof *w->counts);
+  if (!w->data || !w->names || !w->counts) {
+    free(w->data), free(w->names), free(w->counts);
+    w->data = NULL, w->names = NULL, w->counts = NULL;
+  }
   for (int32_t i = 0; w->data && i < info->num_args; ++i) {
     const attn_arg_info *arg = &info->args[i];
     if (arg->role != ATTN_ARG_PARAM)
@@ -567,6 +584,12 @@ attn_status attn_weights_parse(const void *bytes, size_t size,
     }
     memcpy(copy, dataStart + e->begin, bytesNeeded);
     w->data[i] = copy;
+    w->names[i] = strdup(arg->name);
+    w->counts[i] = attn_arg_num_elements(arg);
+    if (!w->names[i]) {
+      attn_append_error("param '%s': out of memory\n", arg->name);
+      ++problems;
+    }
   }
   free(found), free(seen);
   if (!w->data || problems) {
@@ -644,10 +667,10 @@ const float *attn_weights_get(const attn_weights *w, const char *name,
                               int64_t *count) {
   if (!w || !name)
     return NULL;
-  for (int32_t i = 0; i < w->info->num_args; ++i)
-    if (w->data[i] && strcmp(w->info->args[i].name, name) == 0) {
+  for (int32_t i = 0; i < w->numArgs; ++i)
+    if (w->names[i] && strcmp(w->names[i], name) == 0) {
       if (count)
-        *count = attn_arg_num_elements(&w->info->args[i]);
+        *count = w->counts[i];
       return w->data[i];
     }
   return NULL;
@@ -656,7 +679,7 @@ const float *attn_weights_get(const attn_weights *w, const char *name,
 void attn_weights_bind(const attn_weights *w, void **args) {
   if (!w || !args)
     return;
-  for (int32_t i = 0; i < w->info->num_args; ++i)
+  for (int32_t i = 0; i < w->numArgs; ++i)
     if (w->data[i])
       args[i] = w->data[i];
 }

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -75,6 +76,43 @@ TEST(WeightsTest, LoadsEveryParamAndBindsIt) {
   EXPECT_EQ(args[1], wd);
   EXPECT_EQ(args[2], bd);
   EXPECT_EQ(args[3], nullptr);
+  attn_weights_free(w);
+}
+
+/// The weights keep what they need of the model's metadata: a library's
+/// metadata goes away when the model is closed, which may happen first.
+TEST(WeightsTest, OutliveTheMetadataTheyWereCheckedAgainst) {
+  auto names = std::make_unique<std::string[]>(4);
+  auto args = std::make_unique<attn_arg_info[]>(4);
+  for (int i = 0; i < 4; ++i) {
+    names[i] = kArgs[i].name;
+    args[i] = kArgs[i];
+    args[i].name = names[i].c_str();
+  }
+  auto info = std::make_unique<attn_kernel_info>(kInfo);
+  info->args = args.get();
+  attn_weights *w = nullptr;
+  std::string bytes = file(kGoodHeader, iota(54));
+  ASSERT_EQ(attn_weights_parse(bytes.data(), bytes.size(), info.get(), &w),
+            ATTN_OK)
+      << attn_last_error();
+  // As if the library were unloaded: its names and arguments are gone.
+  for (int i = 0; i < 4; ++i)
+    names[i].assign("gone");
+  std::memset(static_cast<void *>(args.get()), 0xff, 4 * sizeof(attn_arg_info));
+  info.reset();
+  args.reset();
+  names.reset();
+
+  int64_t count = 0;
+  const float *b = attn_weights_get(w, "b", &count);
+  ASSERT_NE(b, nullptr);
+  EXPECT_EQ(count, 6);
+  EXPECT_EQ(b[0], 48.0f);
+  void *slots[4] = {nullptr, nullptr, nullptr, nullptr};
+  attn_weights_bind(w, slots);
+  EXPECT_EQ(slots[2], b);
+  EXPECT_EQ(slots[0], nullptr);
   attn_weights_free(w);
 }
 

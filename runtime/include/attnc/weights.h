@@ -25,7 +25,9 @@ typedef struct attn_weights attn_weights;
  * failure *out is NULL and the status is ATTN_ERROR_NOT_FOUND (the file
  * cannot be read) or ATTN_ERROR_INVALID_ARGUMENT (a malformed file, or
  * params missing or of the wrong dtype or shape). Tensors the model does not
- * use are allowed and ignored. */
+ * use are allowed and ignored. The weights keep their own copy of what they
+ * need of `info`: they may outlive the model (attn_model_close) they were
+ * loaded for. */
 attn_status attn_weights_load(const char *path, const attn_kernel_info *info,
                               attn_weights **out);
 

@@ -10,6 +10,7 @@
 #include "attnc/runtime.h"
 #include "checks.h"
 #include "error.h"
+#include "halide_glue.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -110,11 +111,19 @@ static attn_status check_args(const attn_decoder *d, void **args,
 }
 
 static attn_status run_step(attn_decoder *d, void **args) {
+  attnc_take_halide_error(NULL, 0);
   int rc = d->step(args, d->caches, d->position);
-  if (rc != 0)
+  if (rc != 0) {
+    char halide[1024];
+    if (attnc_take_halide_error(halide, sizeof halide))
+      return attn_fail(ATTN_ERROR_KERNEL_FAILED,
+                       "the decode step of '%s' returned %d at position "
+                       "%lld: %s",
+                       d->info->name, rc, (long long)d->position, halide);
     return attn_fail(ATTN_ERROR_KERNEL_FAILED,
                      "the decode step of '%s' returned %d at position %lld",
                      d->info->name, rc, (long long)d->position);
+  }
   ++d->position;
   return ATTN_OK;
 }

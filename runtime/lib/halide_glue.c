@@ -15,6 +15,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <string.h>
 
 /* Halide-built kernels: a parallel loop of Halide's (halide_do_par_for_t)
  * on this pool. Every task runs even after one fails, as in Halide's own
@@ -64,25 +65,37 @@ void attnc_halide_free(void *user_context, void *buffer) {
     attnc_scratch_free((char *)buffer - kHalidePad);
 }
 
-static pthread_mutex_t messageLock = PTHREAD_MUTEX_INITIALIZER;
-static char message[1024];
+/* Halide reports from whichever thread failed, and the kernel then returns
+ * non-zero on the thread that called it. Most failures (argument checks,
+ * the pipeline's own buffers) are raised on that thread: the message waits
+ * in its own slot, where no other thread's call can take it. One raised in
+ * a task on a pool worker goes to the shared slot, which the caller takes
+ * when its own is empty. */
+static _Thread_local char threadMessage[1024];
+static pthread_mutex_t sharedLock = PTHREAD_MUTEX_INITIALIZER;
+static char sharedMessage[1024];
 
-/* Halide reports from whichever thread failed; the kernel then returns
- * non-zero on the calling thread, which takes the message. */
 void attnc_halide_error(void *user_context, const char *text) {
   (void)user_context;
-  pthread_mutex_lock(&messageLock);
-  snprintf(message, sizeof message, "%s", text);
-  pthread_mutex_unlock(&messageLock);
+  snprintf(threadMessage, sizeof threadMessage, "%s", text);
+  pthread_mutex_lock(&sharedLock);
+  snprintf(sharedMessage, sizeof sharedMessage, "%s", text);
+  pthread_mutex_unlock(&sharedLock);
 }
 
 int attnc_take_halide_error(char *buffer, size_t size) {
-  pthread_mutex_lock(&messageLock);
-  int found = message[0] != 0;
-  if (found) {
-    snprintf(buffer, size, "%s", message);
-    message[0] = 0;
-  }
-  pthread_mutex_unlock(&messageLock);
-  return found;
+  const char *found = threadMessage[0] ? threadMessage : NULL;
+  pthread_mutex_lock(&sharedLock);
+  if (!found && sharedMessage[0])
+    found = sharedMessage;
+  if (found && buffer && size)
+    snprintf(buffer, size, "%s", found);
+  int took = found != NULL;
+  /* Taken, or (buffer NULL) dropped before a call, so that it cannot be
+   * reported for a later failure it has nothing to do with. */
+  if (found == sharedMessage || (found && !strcmp(found, sharedMessage)))
+    sharedMessage[0] = 0;
+  pthread_mutex_unlock(&sharedLock);
+  threadMessage[0] = 0;
+  return took;
 }

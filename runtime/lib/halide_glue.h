@@ -14,7 +14,10 @@ void attnc_halide_error(void *user_context, const char *message);
 void *attnc_halide_malloc(void *user_context, size_t size);
 void attnc_halide_free(void *user_context, void *buffer);
 
-/* Moves the last Halide error message into buffer; 0 if there was none. */
+/* Moves this thread's last Halide error message (else the last one raised on
+ * a pool worker) into buffer; 0 if there was none. With a NULL buffer the
+ * message is dropped: a call does so first, so that a failure reports no
+ * message left over from an earlier one. */
 int attnc_take_halide_error(char *buffer, size_t size);
 
 #endif /* ATTNC_RUNTIME_HALIDE_GLUE_H */

@@ -161,6 +161,7 @@ attn_status attn_model_run(const attn_model *model, void **args,
                                            num_args, NULL);
   if (status != ATTN_OK)
     return status;
+  attnc_take_halide_error(NULL, 0);
   int rc = model->argv_entry(args);
   if (rc != 0) {
     char halide[1024];

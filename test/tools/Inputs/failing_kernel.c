@@ -2,7 +2,10 @@
  * failure, so that attn-run's exit code for it can be tested: compiled
  * kernels never fail. -DABI_VERSION=N and the -DBAD_* macros below build
  * stand-ins with tables attnc never writes, for the runtime's metadata
- * checks. */
+ * checks. -DHALIDE_MESSAGE=1 reports a message through the runtime's Halide
+ * error handler, as a failing Halide pipeline does, before failing;
+ * -DHALIDE_MESSAGE=2 reports one on its first call, which succeeds, and
+ * fails later calls without one. */
 #include "attnc/kernel_info.h"
 
 #ifndef BAD_DIM
@@ -40,7 +43,20 @@ static const attn_kernel_info info = {ABI_VERSION, BAD_COUNT, "tiny",
                                       BAD_CONTEXT, args};
 
 const attn_kernel_info *tiny_info(void) { return &info; }
+
+void attnc_halide_error(void *user_context, const char *text)
+    __attribute__((weak));
+
 int tiny_argv(void **arguments) {
   (void)arguments;
+#if HALIDE_MESSAGE == 1
+  attnc_halide_error(0, "Out of memory (halide_malloc returned nullptr)");
+#elif HALIDE_MESSAGE == 2
+  static int calls;
+  if (calls++ == 0) {
+    attnc_halide_error(0, "a message of a call that succeeded");
+    return 0;
+  }
+#endif
   return 7;
 }

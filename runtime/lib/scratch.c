@@ -42,6 +42,7 @@ static void countTaken(size_t size) {
     ;
 }
 static pthread_key_t exitKey;
+static int haveExitKey; /* pthread_key_create can fail (too many keys) */
 static pthread_once_t exitKeyOnce = PTHREAD_ONCE_INIT;
 
 static void releaseCache(cache *c) {
@@ -56,13 +57,17 @@ static void onThreadExit(void *unused) {
   releaseCache(&threadCache);
 }
 
-static void createExitKey(void) { pthread_key_create(&exitKey, onThreadExit); }
+static void createExitKey(void) {
+  haveExitKey = pthread_key_create(&exitKey, onThreadExit) == 0;
+}
 
 /* Registers the calling thread for cleanup at exit (the key's destructor
- * runs only for threads that set a non-null value). */
+ * runs only for threads that set a non-null value). Without a key a
+ * thread's blocks are not freed when it exits; key 0 may be someone
+ * else's. */
 static void watchThread(void) {
   pthread_once(&exitKeyOnce, createExitKey);
-  if (!pthread_getspecific(exitKey))
+  if (haveExitKey && !pthread_getspecific(exitKey))
     pthread_setspecific(exitKey, &threadCache);
 }
 

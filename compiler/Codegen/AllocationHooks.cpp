@@ -17,9 +17,37 @@ static Function *declare(Module &module, StringRef name, FunctionType *type,
   return fn;
 }
 
+/// Ends `block`'s allocation `size` whose result `pointer` is null (and
+/// the size not 0) with a message on standard error and abort(): a kernel
+/// has no way back out of its loops and tasks to return an error, and
+/// carrying on would write through the null pointer.
+static void abortIfOutOfMemory(IRBuilder<> &b, Function *hook, Value *size,
+                               Value *pointer) {
+  Module &module = *hook->getParent();
+  LLVMContext &ctx = module.getContext();
+  BasicBlock *failed = BasicBlock::Create(ctx, "out_of_memory", hook);
+  BasicBlock *done = BasicBlock::Create(ctx, "allocated", hook);
+  Value *zeroSize = b.CreateICmpEQ(size, ConstantInt::get(size->getType(), 0));
+  b.CreateCondBr(b.CreateOr(b.CreateIsNotNull(pointer), zeroSize), done,
+                 failed);
+  b.SetInsertPoint(failed);
+  StringRef message = "attnc kernel: out of memory for its temporaries\n";
+  Type *sizeType = b.getIntNTy(module.getDataLayout().getPointerSizeInBits());
+  FunctionType *writeType = FunctionType::get(
+      sizeType, {b.getInt32Ty(), b.getPtrTy(), sizeType}, false);
+  b.CreateCall(module.getOrInsertFunction("write", writeType),
+               {b.getInt32(2), b.CreateGlobalStringPtr(message),
+                ConstantInt::get(sizeType, message.size())});
+  b.CreateCall(module.getOrInsertFunction(
+      "abort", FunctionType::get(b.getVoidTy(), false)));
+  b.CreateUnreachable();
+  b.SetInsertPoint(done);
+}
+
 /// Gives `hook` (already declared by the LLVM lowering, if the kernel
 /// allocates at all) a body: call `preferred` when it is linked, else
-/// `fallback`, passing the arguments through.
+/// `fallback`, passing the arguments through; an allocation (a hook that
+/// returns a pointer) that fails aborts.
 static void defineForwarder(Module &module, StringRef hookName,
                             StringRef preferredName, StringRef fallbackName) {
   Function *hook = module.getFunction(hookName);
@@ -41,10 +69,12 @@ static void defineForwarder(Module &module, StringRef hookName,
   for (auto [block, callee] : {std::pair{runtime, preferred}, {libc, fallback}}) {
     b.SetInsertPoint(block);
     CallInst *call = b.CreateCall(callee, args);
-    if (type->getReturnType()->isVoidTy())
+    if (type->getReturnType()->isVoidTy()) {
       b.CreateRetVoid();
-    else
-      b.CreateRet(call);
+      continue;
+    }
+    abortIfOutOfMemory(b, hook, args.front(), call);
+    b.CreateRet(call);
   }
 }
 

@@ -7,8 +7,10 @@
  * kernel object gets the same results on the calling thread.
  *
  * The thread count comes from attn_set_num_threads, else from the
- * ATTNC_NUM_THREADS environment variable, else from the number of online
- * CPUs. With one thread no pool is started and tasks run on the caller.
+ * ATTNC_NUM_THREADS environment variable (a whole number from 1; anything
+ * else is ignored), else from the number of online CPUs, read once; at most
+ * 256. With one thread no pool is started and tasks run on the caller. A
+ * child of fork() starts workers of its own.
  *
 \*===----------------------------------------------------------------------===*/
 

@@ -47,7 +47,8 @@ int64_t attn_arg_num_elements(const attn_arg_info *arg);
 
 /* Runs the model on `num_args` buffers in call order. Checks the count, that
  * no pointer is null or misaligned for a float and that no output overlaps
- * another argument before calling the kernel. */
+ * another argument before calling the kernel. Several threads may run one
+ * model at once, each on its own buffers. */
 attn_status attn_model_run(const attn_model *model, void **args,
                            size_t num_args);
 
@@ -64,7 +65,9 @@ typedef int (*attn_decode_fn)(void **args, float **caches, int64_t position);
 
 /* A decoder for the decode step of `model` (opened with attn_model_open),
  * which must outlive it. It owns the KV caches of every attention layer
- * (`context` rows each) and the position of the next token, 0 at first. */
+ * (`context` rows each) and the position of the next token, 0 at first: one
+ * thread at a time may use a decoder (a sequence is fed in order); decoders
+ * of the same model on different threads are independent. */
 attn_status attn_decoder_open(const attn_model *model, attn_decoder **out);
 
 /* The same for a step linked into the program:

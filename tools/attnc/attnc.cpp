@@ -250,6 +250,37 @@ int checkHalideBufferSizes(const Graph &graph, SourceMgr &sourceMgr) {
     if (numElements(arg.shape) > kMaxElements)
       return fail("argument '" + arg.name + "' " + shapeToString(arg.shape) +
                   " " + tooLarge(arg.shape));
+  // Attention over S queries and T keys: Halide 14's 32-bit index
+  // arithmetic overflows once 4 * S * T passes 2^31 (from S = T = 23171 on,
+  // at any head count), and its simplifier then drops the whole pipeline
+  // (the kernel returns 0 having written nothing) or miscomputes it.
+  constexpr int64_t kMaxScores = kMaxElements / 4;
+  for (const GraphOp &op : graph.ops) {
+    bool attention = op.kind == GraphOp::Kind::Attention ||
+                     op.kind == GraphOp::Kind::AttentionProbs;
+    bool scores = op.kind == GraphOp::Kind::Mask ||
+                  op.kind == GraphOp::Kind::Softmax;
+    if (!attention && !scores)
+      continue;
+    // Queries are the rows of q, or of a [.., S, T] score value; keys the
+    // rows of k, or the score value's columns.
+    const Shape &s = graph.shapeOf(attention ? op.operands[0] : op.results[0]);
+    const Shape &t = graph.shapeOf(attention ? op.operands[1] : op.results[0]);
+    if (s.size() < 2 || t.size() < 2)
+      continue;
+    int64_t queries = s[s.size() - 2],
+            keys = attention ? t[t.size() - 2] : t.back();
+    if (queries > 0 && keys > kMaxScores / queries) {
+      sourceMgr.PrintMessage(
+          errs(), op.loc, SourceMgr::DK_Error,
+          "attention over " + std::to_string(queries) + " queries and " +
+              std::to_string(keys) +
+              " keys: the Halide backend's 32-bit index arithmetic holds 4 x "
+              "queries x keys up to 2^31 - 1 (about 23170 tokens each); "
+              "compile this model with --backend=mlir");
+      return ExitInputError;
+    }
+  }
   return 0;
 }
 

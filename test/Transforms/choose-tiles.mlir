@@ -66,6 +66,36 @@ func.func @odd(%q: tensor<33x64xf32>) -> tensor<33x64xf32> {
   return %o : tensor<33x64xf32>
 }
 
+// Longer than a tile, and none of 64, 32, 16 divides: the largest divisor
+// from 8 up to the largest tile, each length its own (1000 = 20 * 50, 999 =
+// 27 * 37; under window(100), at most 32: 25), so that flash attention
+// keeps O(S * D) memory instead of [S, T] scores.
+// CHECK-LABEL: func.func @thousand
+// CHECK: attn.sdpa {{.*}} {attn.tiles = array<i64: 50, 37>}
+func.func @thousand(%q: tensor<1000x64xf32>, %kv: tensor<999x64xf32>) -> tensor<1000x64xf32> {
+  %o = attn.sdpa %q, %kv, %kv heads = 2 kv_heads = 2 mask = none scale = 0.125
+      : (tensor<1000x64xf32>, tensor<999x64xf32>, tensor<999x64xf32>) -> tensor<1000x64xf32>
+  return %o : tensor<1000x64xf32>
+}
+// CHECK-LABEL: func.func @thousand_window
+// CHECK: attn.sdpa {{.*}} {attn.tiles = array<i64: 25, 25>}
+func.func @thousand_window(%q: tensor<1000x64xf32>) -> tensor<1000x64xf32> {
+  %o = attn.sdpa %q, %q, %q heads = 2 kv_heads = 2 mask = window window = 100 scale = 0.125
+      : (tensor<1000x64xf32>, tensor<1000x64xf32>, tensor<1000x64xf32>) -> tensor<1000x64xf32>
+  return %o : tensor<1000x64xf32>
+}
+
+// 1009 is prime: no divisor from 8 on, so no tiles.
+// CHECK-LABEL: func.func @prime
+// CHECK: attn.sdpa
+// CHECK-NOT: attn.tiles
+// CHECK: return
+func.func @prime(%q: tensor<1009x64xf32>) -> tensor<1009x64xf32> {
+  %o = attn.sdpa %q, %q, %q heads = 2 kv_heads = 2 mask = causal scale = 0.125
+      : (tensor<1009x64xf32>, tensor<1009x64xf32>, tensor<1009x64xf32>) -> tensor<1009x64xf32>
+  return %o : tensor<1009x64xf32>
+}
+
 // A choice already made (by hand, or by an earlier run) is kept.
 // CHECK-LABEL: func.func @pinned
 // CHECK: attn.sdpa {{.*}} {attn.tiles = array<i64: 8, 16>}

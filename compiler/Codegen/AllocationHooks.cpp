@@ -17,8 +17,9 @@ static Function *declare(Module &module, StringRef name, FunctionType *type,
   return fn;
 }
 
-/// Ends `block`'s allocation `size` whose result `pointer` is null (and
-/// the size not 0) with a message on standard error and abort(): a kernel
+/// Branches, at `b`'s insertion point, to a message on standard error and
+/// abort() when the allocation of `size` bytes returned a null `pointer`
+/// (and `size` is not 0), and leaves `b` on the path that goes on: a kernel
 /// has no way back out of its loops and tasks to return an error, and
 /// carrying on would write through the null pointer.
 static void abortIfOutOfMemory(IRBuilder<> &b, Function *hook, Value *size,

@@ -16,8 +16,9 @@ void AttnDialect::initialize() {
 }
 
 /// `attn.tiles = array<i64: Tq, Tk>` on an attn.sdpa: the flash lowering
-/// walks the queries and keys in whole tiles, so both lengths must be
-/// positive and divide them. Other `attn.*` attributes mark functions,
+/// walks the queries and keys in tiles of these lengths, padding the last
+/// tile when they do not divide the sequence; a tile longer than its
+/// sequence would only add padding. Other `attn.*` attributes mark functions,
 /// arguments and products for attnc's passes and carry no constraint here.
 LogicalResult AttnDialect::verifyOperationAttribute(Operation *op,
                                                     NamedAttribute attr) {
@@ -32,9 +33,9 @@ LogicalResult AttnDialect::verifyOperationAttribute(Operation *op,
   int64_t queries = sdpa.getQuery().getType().getDimSize(0);
   int64_t keys = sdpa.getKey().getType().getDimSize(0);
   int64_t tq = tiles[0], tk = tiles[1];
-  if (tq <= 0 || tk <= 0 || queries % tq != 0 || keys % tk != 0)
+  if (tq <= 0 || tk <= 0 || tq > queries || tk > keys)
     return op->emitOpError() << "'attn.tiles' " << tq << "x" << tk
-                           << " must be positive and divide the " << queries
-                           << " queries and " << keys << " keys";
+                             << " must be positive and at most the " << queries
+                             << " queries and " << keys << " keys";
   return success();
 }

@@ -887,17 +887,17 @@ func.func @scale_result_type(%a: tensor<16x32xf32>) -> tensor<32x16xf32> {
 // attn.tiles (AttnDialect::verifyOperationAttribute)
 //===----------------------------------------------------------------------===//
 
-// The flash lowering walks whole tiles: both lengths divide the sequence.
-func.func @tiles_divide(%q: tensor<16x32xf32>) -> tensor<16x32xf32> {
-  // expected-error @+1 {{'attn.sdpa' op 'attn.tiles' 3x5 must be positive and divide the 16 queries and 16 keys}}
-  %0 = attn.sdpa %q, %q, %q heads = 2 kv_heads = 2 mask = none scale = 0.25 {attn.tiles = array<i64: 3, 5>} : (tensor<16x32xf32>, tensor<16x32xf32>, tensor<16x32xf32>) -> tensor<16x32xf32>
+// A tile longer than its sequence would be all padding.
+func.func @tiles_fit(%q: tensor<16x32xf32>) -> tensor<16x32xf32> {
+  // expected-error @+1 {{'attn.sdpa' op 'attn.tiles' 3x17 must be positive and at most the 16 queries and 16 keys}}
+  %0 = attn.sdpa %q, %q, %q heads = 2 kv_heads = 2 mask = none scale = 0.25 {attn.tiles = array<i64: 3, 17>} : (tensor<16x32xf32>, tensor<16x32xf32>, tensor<16x32xf32>) -> tensor<16x32xf32>
   return %0 : tensor<16x32xf32>
 }
 
 // -----
 
 func.func @tiles_positive(%q: tensor<16x32xf32>) -> tensor<16x32xf32> {
-  // expected-error @+1 {{'attn.sdpa' op 'attn.tiles' 0x0 must be positive and divide the 16 queries and 16 keys}}
+  // expected-error @+1 {{'attn.sdpa' op 'attn.tiles' 0x0 must be positive and at most the 16 queries and 16 keys}}
   %0 = attn.sdpa %q, %q, %q heads = 2 kv_heads = 2 mask = none scale = 0.25 {attn.tiles = array<i64: 0, 0>} : (tensor<16x32xf32>, tensor<16x32xf32>, tensor<16x32xf32>) -> tensor<16x32xf32>
   return %0 : tensor<16x32xf32>
 }

@@ -2,8 +2,9 @@
 // attn.tiles = [query tile, key tile]; the lowering follows the attribute.
 // The heuristic takes the largest of 64, 32, 16 dividing both lengths (at
 // most 32 for a window of up to 256 keys; 256 x 32 for unmasked heads of
-// 128 features or more) and leaves ops it cannot tile alone (they keep the
-// materialized lowering).
+// 128 features or more); when none divides, the largest tile, padded by
+// the lowering; ops with a length within one tile and no dividing tile keep
+// the materialized lowering.
 
 // RUN: attn-opt %s --attn-choose-tiles | FileCheck %s
 
@@ -66,33 +67,43 @@ func.func @odd(%q: tensor<33x64xf32>) -> tensor<33x64xf32> {
   return %o : tensor<33x64xf32>
 }
 
-// Longer than a tile, and none of 64, 32, 16 divides: the largest divisor
-// from 8 up to the largest tile, each length its own (1000 = 20 * 50, 999 =
-// 27 * 37; under window(100), at most 32: 25), so that flash attention
+// Longer than a tile, and none of 64, 32, 16 divides both lengths: the
+// largest tile, whose last one the lowering pads (1000 and 999 tokens to
+// 1024; under window(100), at most 32: 1024 too), so that flash attention
 // keeps O(S * D) memory instead of [S, T] scores.
 // CHECK-LABEL: func.func @thousand
-// CHECK: attn.sdpa {{.*}} {attn.tiles = array<i64: 50, 37>}
+// CHECK: attn.sdpa {{.*}} {attn.tiles = array<i64: 64, 64>}
 func.func @thousand(%q: tensor<1000x64xf32>, %kv: tensor<999x64xf32>) -> tensor<1000x64xf32> {
   %o = attn.sdpa %q, %kv, %kv heads = 2 kv_heads = 2 mask = none scale = 0.125
       : (tensor<1000x64xf32>, tensor<999x64xf32>, tensor<999x64xf32>) -> tensor<1000x64xf32>
   return %o : tensor<1000x64xf32>
 }
 // CHECK-LABEL: func.func @thousand_window
-// CHECK: attn.sdpa {{.*}} {attn.tiles = array<i64: 25, 25>}
+// CHECK: attn.sdpa {{.*}} {attn.tiles = array<i64: 32, 32>}
 func.func @thousand_window(%q: tensor<1000x64xf32>) -> tensor<1000x64xf32> {
   %o = attn.sdpa %q, %q, %q heads = 2 kv_heads = 2 mask = window window = 100 scale = 0.125
       : (tensor<1000x64xf32>, tensor<1000x64xf32>, tensor<1000x64xf32>) -> tensor<1000x64xf32>
   return %o : tensor<1000x64xf32>
 }
 
-// 1009 is prime: no divisor from 8 on, so no tiles.
+// A prime length is padded the same way.
 // CHECK-LABEL: func.func @prime
-// CHECK: attn.sdpa
-// CHECK-NOT: attn.tiles
-// CHECK: return
+// CHECK: attn.sdpa {{.*}} {attn.tiles = array<i64: 64, 64>}
 func.func @prime(%q: tensor<1009x64xf32>) -> tensor<1009x64xf32> {
   %o = attn.sdpa %q, %q, %q heads = 2 kv_heads = 2 mask = causal scale = 0.125
       : (tensor<1009x64xf32>, tensor<1009x64xf32>, tensor<1009x64xf32>) -> tensor<1009x64xf32>
+  return %o : tensor<1009x64xf32>
+}
+
+// 40 keys fit in one tile: their [1009, 40] scores are as small as a
+// padded flash kernel's copies, so the op keeps the materialized lowering.
+// CHECK-LABEL: func.func @few_keys
+// CHECK: attn.sdpa
+// CHECK-NOT: attn.tiles
+// CHECK: return
+func.func @few_keys(%q: tensor<1009x64xf32>, %kv: tensor<40x64xf32>) -> tensor<1009x64xf32> {
+  %o = attn.sdpa %q, %kv, %kv heads = 2 kv_heads = 2 mask = none scale = 0.125
+      : (tensor<1009x64xf32>, tensor<40x64xf32>, tensor<40x64xf32>) -> tensor<1009x64xf32>
   return %o : tensor<1009x64xf32>
 }
 

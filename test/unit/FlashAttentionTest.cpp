@@ -127,7 +127,24 @@ INSTANTIATE_TEST_SUITE_P(
         // query's window on
         FlashCase{512, 8, 2, 16, "window(40)", false, 32, 32},
         // one head per group and 16 query tiles per task: copied
-        FlashCase{512, 8, 8, 16, "none", false, 32, 16}),
+        FlashCase{512, 8, 8, 16, "none", false, 32, 16},
+        // Tiles that do not divide the context: the last tile is padded.
+        // Unmasked, real queries would see the padded keys: they are masked
+        // (the query and key tiles padded to 128 and 112 tokens)
+        FlashCase{100, 2, 2, 16, "none", false, 32, 16},
+        // ... so are they under ALiBi, whose scores are adjusted anyway
+        FlashCase{75, 2, 2, 8, "none", true, 32, 16},
+        // causal: only padded queries see padded keys
+        FlashCase{100, 2, 2, 16, "causal", false, 32, 48},
+        // the heuristic's choice for a prime context: 64 x 64, padded
+        FlashCase{131, 2, 2, 16, "causal", false, 64, 64},
+        // grouped-query heads with a window across the padded tile
+        FlashCase{100, 8, 2, 8, "window(20)", false, 16, 32},
+        // causal tiles of 128 queries in sub-tiles of 64, padded to 256
+        // queries and 224 keys
+        FlashCase{200, 2, 2, 16, "causal", false, 128, 32},
+        // rows 4 KiB apart, copied per task into padded buffers
+        FlashCase{130, 4, 4, 256, "none", false, 32, 16}),
         testing::ValuesIn(testedBackends())),
     nameWithBackend<FlashCase>([](const testing::TestParamInfo<FlashCase> &info) {
       return caseName(info.param);
@@ -135,9 +152,8 @@ INSTANTIATE_TEST_SUITE_P(
 
 /// An additive mask that hides every key from some rows: those rows give 0,
 /// not NaN, as documented for attention (and as the reference computes).
-using FullyMaskedRowsTest = PerBackendTest;
-
-TEST_P(FullyMaskedRowsTest, GiveZero) {
+void expectFullyMaskedRowsGiveZero(int64_t queryTile, int64_t keyTile,
+                                   Backend backend) {
   const int64_t S = 64, H = 2, D = 8;
   std::ostringstream os;
   os << "model flash_pad {\n  context = " << S << "\n  dtype = f32\n"
@@ -148,10 +164,10 @@ TEST_P(FullyMaskedRowsTest, GiveZero) {
      << "  y = attention(q, k, v, heads = " << H << ", mask = pad)\n"
      << "  output y\n}\n";
   AttnOptimizationOptions options;
-  options.tiles = {16, 16};
+  options.tiles = {queryTile, keyTile};
   std::string error;
   auto compiled =
-      CompiledModel::compile(os.str(), error, options, false, GetParam());
+      CompiledModel::compile(os.str(), error, options, false, backend);
   ASSERT_TRUE(compiled) << error;
   std::vector<std::vector<float>> inputs =
       makeRandomArguments(compiled->graph(), 3);
@@ -176,6 +192,17 @@ TEST_P(FullyMaskedRowsTest, GiveZero) {
       EXPECT_EQ(got[0][row * H * D + d], 0.0f) << "row " << row;
 }
 
+using FullyMaskedRowsTest = PerBackendTest;
+
+TEST_P(FullyMaskedRowsTest, GiveZero) {
+  // Whole tiles, and tiles the MLIR lowering pads (the queries and the
+  // mask's rows to 72, the keys and its columns to 80).
+  for (auto [tq, tk] : {std::pair<int64_t, int64_t>{16, 16}, {24, 40}}) {
+    SCOPED_TRACE(testing::Message() << "tiles " << tq << "x" << tk);
+    expectFullyMaskedRowsGiveZero(tq, tk, GetParam());
+  }
+}
+
 ATTNC_INSTANTIATE_PER_BACKEND(FullyMaskedRowsTest);
 
 /// Tiles are a performance choice: every legal choice computes the same
@@ -189,7 +216,7 @@ TEST(FlashAttentionMaskTest, TileChoiceDoesNotChangeTheResult) {
       makeRandomArguments(materialized->graph(), 11);
   std::vector<float> base = materialized->run(inputs, error)[0];
   for (auto [tq, tk] : {std::pair<int64_t, int64_t>{16, 16}, {16, 64},
-                        {64, 16}, {32, 32}}) {
+                        {64, 16}, {32, 32}, {24, 40}, {48, 48}}) {
     AttnOptimizationOptions options;
     options.tiles = {tq, tk};
     auto tiled = CompiledModel::compile(source, error, options);

@@ -37,6 +37,12 @@
 // the `attn.tiles` attribute chosen by attn-choose-tiles; the others keep
 // the materialized lowering in AttnToLinalg.cpp.
 //
+// Tiles need not divide the lengths: the queries, keys and values (and a
+// bias) are then copied into zero-padded buffers of whole tiles, O(S * D)
+// (or the bias's [S, T]) once per call, and the keys past the last real one
+// are masked wherever a real query could see them. The padded queries'
+// outputs are computed and dropped.
+//
 //===----------------------------------------------------------------------===//
 
 #include "LoweringUtils.h"
@@ -87,6 +93,20 @@ Value indexConst(OpBuilder &b, Location l, int64_t v) {
   return b.create<arith::ConstantIndexOp>(l, v);
 }
 
+/// `value` ([rows, cols]) in the leading corner of a zero tensor of
+/// [paddedRows, paddedCols]; `value` itself when nothing is added.
+Value padWithZeros(OpBuilder &b, Location loc, Value value, int64_t paddedRows,
+                   int64_t paddedCols) {
+  auto type = cast<RankedTensorType>(value.getType());
+  if (type.getDimSize(0) == paddedRows && type.getDimSize(1) == paddedCols)
+    return value;
+  Value zeros = filled(b, loc, {paddedRows, paddedCols}, 0.0f);
+  return b.create<tensor::InsertSliceOp>(
+      loc, value, zeros, ValueRange{}, ValueRange{}, ValueRange{},
+      b.getDenseI64ArrayAttr({0, 0}), b.getDenseI64ArrayAttr(type.getShape()),
+      b.getDenseI64ArrayAttr({1, 1}));
+}
+
 struct SdpaToFlash : OpConversionPattern<attn::SdpaOp> {
   SdpaToFlash(MLIRContext *ctx)
       : OpConversionPattern<attn::SdpaOp>(ctx, /*benefit=*/2) {}
@@ -102,21 +122,33 @@ struct SdpaToFlash : OpConversionPattern<attn::SdpaOp> {
     int64_t S = qType.getDimSize(0), T = op.getKey().getType().getDimSize(0);
     int64_t G = op.getKvHeads(), R = op.getHeads() / G, D = op.getHeadDim();
     int64_t Tq = tiles[0], Tk = tiles[1];
-    if (Tq <= 0 || Tk <= 0 || S % Tq != 0 || T % Tk != 0)
-      return rewriter.notifyMatchFailure(op, "tiles must divide the lengths");
+    if (Tq <= 0 || Tk <= 0 || Tq > S || Tk > T)
+      return rewriter.notifyMatchFailure(op, "tiles must fit the lengths");
     Type f32 = rewriter.getF32Type();
     OpBuilder &b = rewriter;
+    // The lengths in whole tiles. S and T name the real ones below, Sp and
+    // Tp the padded buffers' (equal when the tiles divide them).
+    int64_t Sp = llvm::divideCeil(S, Tq) * Tq;
+    int64_t Tp = llvm::divideCeil(T, Tk) * Tk;
+    int64_t W = G * R * D;
+    // A real query sees a padded key unless a causal or window mask hides
+    // every key after it (then j <= i < S <= T).
+    bool maskPaddedKeys =
+        Tp != T && (op.getMask() == attn::MaskKind::none || S > T);
 
-    // q: [S, H*D] -> [S, G, R, D]; k, v: [T, G*D] -> [T, G, D].
+    // q: [Sp, H*D] -> [Sp, G, R, D]; k, v: [Tp, G*D] -> [Tp, G, D].
     Value q = b.create<tensor::ExpandShapeOp>(
-        loc, RankedTensorType::get({S, G, R, D}, f32), adaptor.getQuery(),
+        loc, RankedTensorType::get({Sp, G, R, D}, f32),
+        padWithZeros(b, loc, adaptor.getQuery(), Sp, W),
         ArrayRef<ReassociationIndices>{{0}, {1, 2, 3}});
     SmallVector<ReassociationIndices> kvAssoc = {{0}, {1, 2}};
-    auto kvType = RankedTensorType::get({T, G, D}, f32);
-    Value k = b.create<tensor::ExpandShapeOp>(loc, kvType, adaptor.getKey(),
-                                              kvAssoc);
-    Value v = b.create<tensor::ExpandShapeOp>(loc, kvType, adaptor.getValue(),
-                                              kvAssoc);
+    auto kvType = RankedTensorType::get({Tp, G, D}, f32);
+    Value k = b.create<tensor::ExpandShapeOp>(
+        loc, kvType, padWithZeros(b, loc, adaptor.getKey(), Tp, G * D),
+        kvAssoc);
+    Value v = b.create<tensor::ExpandShapeOp>(
+        loc, kvType, padWithZeros(b, loc, adaptor.getValue(), Tp, G * D),
+        kvAssoc);
     // Scores in base 2: s log2(e), rounded once with the scale. A scale
     // above FLT_MAX / log2(e) (2.36e38) would fold into inf, and a zero
     // query feature times inf is NaN: such an op keeps the materialized
@@ -129,6 +161,8 @@ struct SdpaToFlash : OpConversionPattern<attn::SdpaOp> {
     attn::MaskKind mask = op.getMask();
     int64_t window = op.getWindow().value_or(0);
     Value bias = adaptor.getBias(), alibi = adaptor.getAlibi();
+    if (bias)
+      bias = padWithZeros(b, loc, bias, Sp, Tp);
 
     Value c0 = indexConst(b, loc, 0), c1 = indexConst(b, loc, 1);
     // Tasks: head groups are independent (each reads its own K/V and writes
@@ -138,16 +172,16 @@ struct SdpaToFlash : OpConversionPattern<attn::SdpaOp> {
     // The tasks are one scf.forall, which attn-outline-parallel-loops hands
     // to the runtime's thread pool; task i = (g, c) with g = i / P, c = i % P
     // computes into its [S/P, 1, R, D] slice of the output.
-    int64_t numQueryTiles = S / Tq, P = 1;
+    int64_t numQueryTiles = Sp / Tq, P = 1;
     while (G * P < 8 && numQueryTiles % (2 * P) == 0)
       P *= 2;
     int64_t blockTiles = numQueryTiles / P, blockRows = blockTiles * Tq;
     // The output as the caller will see it, [S, H*D], so that
     // attn-expose-c-abi can replace it with the caller's buffer and the
-    // tasks write there directly.
+    // tasks write there directly (padded: [Sp, H*D], copied out).
     Value out = b.create<tensor::ExpandShapeOp>(
-        loc, RankedTensorType::get({S, G, R, D}, f32),
-        emptyF32(b, loc, {S, G * R * D}),
+        loc, RankedTensorType::get({Sp, G, R, D}, f32),
+        emptyF32(b, loc, {Sp, W}),
         ArrayRef<ReassociationIndices>{{0}, {1, 2, 3}});
     auto gLoop = b.create<scf::ForallOp>(
         loc, ArrayRef<OpFoldResult>{b.getIndexAttr(G * P)}, ValueRange{out},
@@ -175,7 +209,7 @@ struct SdpaToFlash : OpConversionPattern<attn::SdpaOp> {
     // and window masks hide whole key tiles.
     auto visibleKeyTiles = [&](Value row0,
                                int64_t rows) -> std::pair<Value, Value> {
-      Value kLo = c0, kHi = indexConst(b, loc, T / Tk);
+      Value kLo = c0, kHi = indexConst(b, loc, Tp / Tk);
       if (mask != attn::MaskKind::none) {
         // The last query sees keys up to row0 + rows - 1.
         Value lastKeyTile = b.create<arith::DivUIOp>(
@@ -242,7 +276,7 @@ struct SdpaToFlash : OpConversionPattern<attn::SdpaOp> {
     bool packGroup = G > 1 &&
                      (rowBytes >= kMinPackedRowBytes ||
                       R * blockTiles >= kMinReadsToPack) &&
-                     2 * T * D * int64_t(sizeof(float)) <= kMaxPackedHeadBytes;
+                     2 * Tp * D * int64_t(sizeof(float)) <= kMaxPackedHeadBytes;
     Value packedK, packedV;
     if (packGroup) {
       // The key tiles some query of the task's block sees.
@@ -252,7 +286,7 @@ struct SdpaToFlash : OpConversionPattern<attn::SdpaOp> {
       // tiles no query sees stay unwritten and unread).
       auto pack = [&](Value kv) -> Value {
         auto loop = b.create<scf::ForOp>(loc, kLo, kHi, c1,
-                                         ValueRange{emptyF32(b, loc, {T, D})});
+                                         ValueRange{emptyF32(b, loc, {Tp, D})});
         OpBuilder::InsertionGuard guard(b);
         b.setInsertionPointToStart(loop.getBody());
         Value row0 = b.create<arith::MulIOp>(loc, loop.getInductionVar(),
@@ -366,7 +400,8 @@ struct SdpaToFlash : OpConversionPattern<attn::SdpaOp> {
         s.getDefiningOp()->setAttr(attnc::kCausalScoresAttr,
                                    b.getUnitAttr());
 
-      // + bias, - alibi |i - j|, -inf where masked; positions are absolute.
+      // + bias, - alibi |i - j|, -inf where masked (or a padded key);
+      // positions are absolute.
       // Applied to the score tile in place, loops (j, i). A tile the mask
       // leaves wholly visible (below the diagonal, inside the window) skips
       // the pass. Applying it instead as the row max and the weights read
@@ -394,7 +429,8 @@ struct SdpaToFlash : OpConversionPattern<attn::SdpaOp> {
             f32Const(b, loc, static_cast<float>(kLog2e)));
       }
       maps.push_back(gen2.identity());
-      bool needsPositions = mask != attn::MaskKind::none || alibi;
+      bool needsPositions =
+          mask != attn::MaskKind::none || alibi || maskPaddedKeys;
       auto adjustScores = [&](OpBuilder &ob, Location ol) -> Value {
         GenericBuilder g(ob, ol, 2);
         return g.generic(
@@ -420,7 +456,15 @@ struct SdpaToFlash : OpConversionPattern<attn::SdpaOp> {
                   x = nb.create<arith::SubFOp>(
                       l, x, nb.create<arith::MulFOp>(l, slope, dist));
                 }
-                if (Value visible = keyVisible(nb, l, mask, window, i, j))
+                Value visible = keyVisible(nb, l, mask, window, i, j);
+                if (maskPaddedKeys) {
+                  Value real = nb.create<arith::CmpIOp>(
+                      l, arith::CmpIPredicate::slt, j, indexConst(nb, l, T));
+                  visible = visible ? nb.create<arith::AndIOp>(l, visible, real)
+                                          .getResult()
+                                    : real;
+                }
+                if (visible)
                   x = nb.create<arith::SelectOp>(l, visible, x,
                                                  f32Const(nb, l, kNegInf));
               }
@@ -430,13 +474,22 @@ struct SdpaToFlash : OpConversionPattern<attn::SdpaOp> {
       Value logits = s;
       if (diagonal || bias || alibi) {
         logits = adjustScores(b, loc);
-      } else if (mask != attn::MaskKind::none) {
+      } else if (mask != attn::MaskKind::none || maskPaddedKeys) {
         // Some key of the tile is later than its first query (causal), or
-        // older than the window of its last query.
+        // older than the window of its last query, or padding.
         Value lastKey =
             b.create<arith::AddIOp>(loc, kCol0, indexConst(b, loc, Tk - 1));
-        Value hidden = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::sgt,
-                                               lastKey, row0);
+        Value hidden;
+        if (mask != attn::MaskKind::none)
+          hidden = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::sgt,
+                                           lastKey, row0);
+        if (maskPaddedKeys) {
+          Value padded = b.create<arith::CmpIOp>(
+              loc, arith::CmpIPredicate::sge, lastKey, indexConst(b, loc, T));
+          hidden = hidden ? b.create<arith::OrIOp>(loc, hidden, padded)
+                                .getResult()
+                          : padded;
+        }
         if (mask == attn::MaskKind::window) {
           Value oldest = b.create<arith::SubIOp>(
               loc,
@@ -567,7 +620,7 @@ struct SdpaToFlash : OpConversionPattern<attn::SdpaOp> {
       // in sub-tiles of kDiagonalRows queries, each over the diagonal keys
       // up to its own last query only: what lies past the diagonal then
       // costs as much as with tiles of kDiagonalRows, not a triangle of Tq.
-      Value allKeyTiles = indexConst(b, loc, T / Tk);
+      Value allKeyTiles = indexConst(b, loc, Tp / Tk);
       Value firstDiagonal = b.create<arith::MinUIOp>(
           loc, allKeyTiles,
           b.create<arith::DivUIOp>(loc, qRow0, indexConst(b, loc, Tk)));
@@ -699,9 +752,15 @@ struct SdpaToFlash : OpConversionPattern<attn::SdpaOp> {
         groupStrides);
     b.setInsertionPointAfter(gLoop);
 
-    rewriter.replaceOpWithNewOp<tensor::CollapseShapeOp>(
-        op, op.getResult().getType(), gLoop.getResult(0),
+    Value result = b.create<tensor::CollapseShapeOp>(
+        loc, RankedTensorType::get({Sp, W}, f32), gLoop.getResult(0),
         ArrayRef<ReassociationIndices>{{0}, {1, 2, 3}});
+    if (Sp != S)
+      result = b.create<tensor::ExtractSliceOp>(
+          loc, op.getResult().getType(), result, ValueRange{}, ValueRange{},
+          ValueRange{}, b.getDenseI64ArrayAttr({0, 0}),
+          b.getDenseI64ArrayAttr({S, W}), b.getDenseI64ArrayAttr({1, 1}));
+    rewriter.replaceOp(op, result);
     return success();
   }
 };

@@ -24,9 +24,11 @@ def ConvertAttnToLinalg : Pass<"convert-attn-to-linalg", "mlir::ModuleOp"> {
     or more apart, or a task's query tiles read them 16 times or more (once
     per head of the group each), and a head group's K and V fit in 2 MiB,
     each task first copies the key tiles its queries see into contiguous,
-    64-byte aligned buffers. Without `attn.tiles` it becomes a materialized
-    score tensor per head group: QK^T, scale and mask, a numerically stable
-    softmax, and PV.
+    64-byte aligned buffers. Tiles that do not divide the lengths pad the
+    queries, keys and values (and a bias) with zeros to whole tiles, once
+    per call, and mask the padded keys. Without `attn.tiles` it becomes a
+    materialized score tensor per head group: QK^T, scale and mask, a
+    numerically stable softmax, and PV.
     `attn.decode_attention` stores the token's key and value in its KV
     caches (memref writes) and reads them back as tensors for the same steps
     over the cached rows.
@@ -109,8 +111,12 @@ def ChooseTiles : Pass<"attn-choose-tiles", "mlir::ModuleOp"> {
     of 64, 32 and 16 that divides both sequence lengths, and at most 32 for
     a window of up to 256 keys (a query tile then visits window + 32 keys
     instead of window + 64: 7-10 % faster at window(256), measured; from
-    512 keys on, 64 and 32 tie); `tile-sizes` overrides it for experiments
-    (`attnc --tile=Tq,Tk`).
+    512 keys on, 64 and 32 tie). When none divides both and both are longer
+    than the largest tile, it takes that tile and the lowering pads the
+    last one; when one length fits in a tile the op keeps the materialized
+    lowering, whose scores are then [S, at most 64]. `tile-sizes`
+    overrides the choice for experiments (`attnc --tile=Tq,Tk`): any
+    lengths from 1 to the sequence's.
   }];
   let options = [
     ListOption<"tileSizes", "tile-sizes", "int64_t",

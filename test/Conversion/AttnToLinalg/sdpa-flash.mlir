@@ -305,3 +305,42 @@ func.func @causal_split(%q: tensor<256x16xf32>) -> tensor<256x16xf32> {
       : (tensor<256x16xf32>, tensor<256x16xf32>, tensor<256x16xf32>) -> tensor<256x16xf32>
   return %o : tensor<256x16xf32>
 }
+
+// Tiles that do not divide the lengths (100 queries and 70 keys in tiles of
+// 32 x 16): the queries are copied into zeros of 128 rows, the keys and
+// values into zeros of 80 rows, and the output comes back as the first 100
+// rows of a [128, H*D] result. Without a mask real queries would see the
+// padded keys 70..79: the last key tile (64..79) is masked, in the same
+// pass as the partly masked tiles of a causal or window mask, by key < 70.
+// CHECK-LABEL: func.func @padded
+// CHECK-DAG: %[[QPAD:.+]] = tensor.insert_slice %{{.+}} into %{{.+}}[0, 0] [100, 16] [1, 1] : tensor<100x16xf32> into tensor<128x16xf32>
+// CHECK-DAG: %[[KPAD:.+]] = tensor.insert_slice %{{.+}} into %{{.+}}[0, 0] [70, 16] [1, 1] : tensor<70x16xf32> into tensor<80x16xf32>
+// CHECK: scf.forall
+// CHECK: %[[KCOL0:.+]] = arith.muli %{{.+}}, %c16
+// CHECK: %[[LASTK:.+]] = arith.addi %[[KCOL0]], %c15
+// CHECK: %[[PADDED:.+]] = arith.cmpi sge, %[[LASTK]], %c70
+// CHECK: scf.if %[[PADDED]]
+// CHECK: linalg.index 0
+// CHECK: %[[J:.+]] = arith.addi %{{.+}}, %[[KCOL0]]
+// CHECK: %[[REAL:.+]] = arith.cmpi slt, %[[J]], %c70
+// CHECK: arith.select %[[REAL]]
+// CHECK: %[[ALL:.+]] = tensor.collapse_shape %{{.+}} {{\[\[}}0], [1, 2, 3]] : tensor<128x2x1x8xf32> into tensor<128x16xf32>
+// CHECK: %[[OUT:.+]] = tensor.extract_slice %[[ALL]][0, 0] [100, 16] [1, 1] : tensor<128x16xf32> to tensor<100x16xf32>
+// CHECK: return %[[OUT]]
+func.func @padded(%q: tensor<100x16xf32>, %kv: tensor<70x16xf32>) -> tensor<100x16xf32> {
+  %o = attn.sdpa %q, %kv, %kv heads = 2 kv_heads = 2 mask = none scale = 0.25 {attn.tiles = array<i64: 32, 16>}
+      : (tensor<100x16xf32>, tensor<70x16xf32>, tensor<70x16xf32>) -> tensor<100x16xf32>
+  return %o : tensor<100x16xf32>
+}
+
+// Causal, same lengths: only padded queries could see padded keys, whose
+// outputs are dropped, so no key is masked for being padding.
+// CHECK-LABEL: func.func @padded_causal
+// CHECK-NOT: arith.cmpi sge, %{{.+}}, %c100
+// CHECK-NOT: arith.cmpi slt, %{{.+}}, %c100
+// CHECK: return
+func.func @padded_causal(%q: tensor<100x16xf32>) -> tensor<100x16xf32> {
+  %o = attn.sdpa %q, %q, %q heads = 2 kv_heads = 2 mask = causal scale = 0.25 {attn.tiles = array<i64: 32, 32>}
+      : (tensor<100x16xf32>, tensor<100x16xf32>, tensor<100x16xf32>) -> tensor<100x16xf32>
+  return %o : tensor<100x16xf32>
+}

@@ -27,7 +27,11 @@ namespace {
 /// The operand through which `result` was computed into a tensor.empty,
 /// when every op from that empty tensor to `result` writes into its
 /// destination (linalg and other destination-passing ops, scf.forall's
-/// shared outputs, reshapes) and nothing else uses what lies between.
+/// shared outputs, reshapes). Other ops may read what lies between (a
+/// softmax's row max reads the scores the weights then overwrite): where
+/// one reads a value after the chain has overwritten it, one-shot
+/// bufferization's conflict analysis writes that step out of place, so a
+/// copy, never a wrong read, is the worst case.
 OpOperand *emptyDestinationOf(Value result) {
   for (Value v = result;;) {
     Operation *def = v.getDefiningOp();
@@ -44,8 +48,6 @@ OpOperand *emptyDestinationOf(Value result) {
     v = into->get();
     if (v.getDefiningOp<tensor::EmptyOp>())
       return into;
-    if (!v.hasOneUse())
-      return nullptr;
   }
 }
 

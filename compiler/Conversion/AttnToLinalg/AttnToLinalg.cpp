@@ -125,11 +125,21 @@ unnormalizedWeights(OpBuilder &rewriter, Location loc, float scale,
       loc, RankedTensorType::get({T, G, D}, f32), key,
       ArrayRef<ReassociationIndices>{{0}, {1, 2}});
 
-  // scores[g, r, i, j] = sum_d q[i, g, r, d] * k[j, g, d]
+  // scores[g, r, i, j] = sum_d q[i, g, r, d] * k[j, g, d], into an [H, S,
+  // T] tensor seen as [G, R, S, T]: attention_probs returns it, and
+  // attn-expose-c-abi can then make it the caller's buffer.
   enum { g, r, i, j, d };
   GenericBuilder gen5(rewriter, loc, 5);
+  Value zero = f32Const(rewriter, loc, 0.0f);
+  Value scoresInit = rewriter.create<tensor::ExpandShapeOp>(
+      loc, RankedTensorType::get({G, R, S, T}, f32),
+      rewriter
+          .create<linalg::FillOp>(loc, zero,
+                                  emptyF32(rewriter, loc, {G * R, S, T}))
+          .getResult(0),
+      ArrayRef<ReassociationIndices>{{0, 1}, {2}, {3}});
   Value scores = gen5.generic(
-      {q, k}, filled(rewriter, loc, {G, R, S, T}, 0.0f),
+      {q, k}, scoresInit,
       {gen5.map({i, g, r, d}), gen5.map({j, g, d}), gen5.map({g, r, i, j})},
       {par, par, par, par, red}, yieldMultiplyAccumulate);
   return softmaxNumerators(rewriter, loc, scores, scale, bias, alibi, n, keys);
@@ -141,8 +151,7 @@ static std::pair<Value, Value>
 softmaxNumerators(OpBuilder &rewriter, Location loc, Value scores, float scale,
                   Value bias, Value alibi, const AttentionSizes &n,
                   const KeyRule &keys) {
-  int64_t S = n.S, T = n.T, G = n.G, R = n.R; // the head dimension is gone
-  Type f32 = rewriter.getF32Type();
+  int64_t S = n.S, G = n.G, R = n.R; // the head dimension is gone
   using utils::IteratorType;
   const IteratorType par = IteratorType::parallel, red = IteratorType::reduction;
   enum { g, r, i, j };
@@ -150,11 +159,15 @@ softmaxNumerators(OpBuilder &rewriter, Location loc, Value scores, float scale,
   // logits[g, r, i, j] = scale * scores + bias[i, j] - alibi[g*R + r] * |i - j|,
   // or -inf where the mask hides key j from query i. bias and alibi are
   // optional; query head h = g * R + r reads slope alibi[h].
+  //
+  // Each [G, R, S, T] step below writes over the one before (its `outs`),
+  // so that bufferization keeps a single [H, S, T] buffer: attention_probs
+  // returns it, where four of them took 8.2 GB at two heads of 16384.
   GenericBuilder gen4(rewriter, loc, 4);
   AffineMap all4 = gen4.map({g, r, i, j});
   AffineMap rows4 = gen4.map({g, r, i});
-  SmallVector<Value> logitInputs = {scores};
-  SmallVector<AffineMap> logitMaps = {all4};
+  SmallVector<Value> logitInputs;
+  SmallVector<AffineMap> logitMaps;
   if (bias) {
     logitInputs.push_back(bias);
     logitMaps.push_back(gen4.map({i, j}));
@@ -166,11 +179,12 @@ softmaxNumerators(OpBuilder &rewriter, Location loc, Value scores, float scale,
   }
   logitMaps.push_back(all4);
   Value logits = gen4.generic(
-      logitInputs, emptyF32(rewriter, loc, {G, R, S, T}), logitMaps,
+      logitInputs, scores, logitMaps,
       {par, par, par, par}, [&](OpBuilder &b, Location l, ValueRange a) {
         Value scaled = b.create<arith::MulFOp>(
-            l, a[0], b.create<arith::ConstantOp>(l, b.getF32FloatAttr(scale)));
-        unsigned next = 1;
+            l, a.back(),
+            b.create<arith::ConstantOp>(l, b.getF32FloatAttr(scale)));
+        unsigned next = 0;
         if (bias)
           scaled = b.create<arith::AddFOp>(l, scaled, a[next++]);
         Value qi, kj;
@@ -204,11 +218,9 @@ softmaxNumerators(OpBuilder &rewriter, Location loc, Value scores, float scale,
   // weights = exp(logits - rowMax); a row with no visible key is all zero
   // (its max is -inf, and exp(-inf - -inf) would be NaN).
   Value weights = gen4.generic(
-      {logits, rowMax},
-      rewriter.create<tensor::EmptyOp>(loc, ArrayRef<int64_t>{G, R, S, T}, f32),
-      {all4, rows4, all4}, {par, par, par, par},
+      {rowMax}, logits, {rows4, all4}, {par, par, par, par},
       [](OpBuilder &b, Location l, ValueRange a) {
-        b.create<linalg::YieldOp>(l, softmaxExp(b, l, a[0], a[1]));
+        b.create<linalg::YieldOp>(l, softmaxExp(b, l, a[1], a[0]));
       });
 
   // rowSum[g, r, i] = sum_j weights
@@ -309,11 +321,11 @@ struct AttentionProbsToLinalg : OpConversionPattern<attn::AttentionProbsOp> {
     enum { g, r, i, j };
     GenericBuilder gen4(rewriter, loc, 4);
     const auto par = utils::IteratorType::parallel;
+    // Normalized in place, like the steps before (softmaxNumerators).
     Value probs = gen4.generic(
-        {weights, rowSum}, emptyF32(rewriter, loc, {G, R, S, T}),
-        {gen4.map({g, r, i, j}), gen4.map({g, r, i}), gen4.map({g, r, i, j})},
+        {rowSum}, weights, {gen4.map({g, r, i}), gen4.map({g, r, i, j})},
         {par, par, par, par}, [](OpBuilder &b, Location l, ValueRange a) {
-          b.create<linalg::YieldOp>(l, divideOrZero(b, l, a[0], a[1]));
+          b.create<linalg::YieldOp>(l, divideOrZero(b, l, a[1], a[0]));
         });
     // Query head h = g * R + r, so [G, R] collapse to [H] in order.
     rewriter.replaceOpWithNewOp<tensor::CollapseShapeOp>(

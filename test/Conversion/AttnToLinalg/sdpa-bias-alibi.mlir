@@ -33,9 +33,9 @@ func.func @sdpa_bias(%q: tensor<6x16xf32>, %k: tensor<5x8xf32>,
   // CHECK:      %[[SCORES:.+]] = linalg.generic
   // CHECK-SAME:   iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]
   // CHECK:      %[[LOGITS:.+]] = linalg.generic
-  // CHECK-SAME:   indexing_maps = [#[[$ID4]], #[[$BIAS_MAP]], #[[$ID4]]]
-  // CHECK-SAME:   ins(%[[SCORES]], %[[BIAS]] : tensor<2x2x6x5xf32>, tensor<6x5xf32>)
-  // CHECK-NEXT: ^bb0(%[[S:.+]]: f32, %[[B:.+]]: f32, %{{.+}}: f32):
+  // CHECK-SAME:   indexing_maps = [#[[$BIAS_MAP]], #[[$ID4]]]
+  // CHECK-SAME:   ins(%[[BIAS]] : tensor<6x5xf32>) outs(%[[SCORES]] : tensor<2x2x6x5xf32>)
+  // CHECK-NEXT: ^bb0(%[[B:.+]]: f32, %[[S:.+]]: f32):
   // logits = scale * s + bias[i, j]
   // CHECK-NEXT:   %[[SCALE:.+]] = arith.constant 5.000000e-01 : f32
   // CHECK-NEXT:   %[[SCALED:.+]] = arith.mulf %[[S]], %[[SCALE]] : f32
@@ -50,8 +50,8 @@ func.func @sdpa_bias(%q: tensor<6x16xf32>, %k: tensor<5x8xf32>,
   // A hidden logit (-inf, also in a row that is all -inf, where the max is
   // -inf) gets weight zero.
   // CHECK:      linalg.generic
-  // CHECK-SAME:   ins(%[[LOGITS]], %[[MAX]] : tensor<2x2x6x5xf32>, tensor<2x2x6xf32>)
-  // CHECK-NEXT: ^bb0(%[[LV:.+]]: f32, %[[MV:.+]]: f32, %{{.+}}: f32):
+  // CHECK-SAME:   ins(%[[MAX]] : tensor<2x2x6xf32>) outs(%[[LOGITS]] : tensor<2x2x6x5xf32>)
+  // CHECK-NEXT: ^bb0(%[[MV:.+]]: f32, %[[LV:.+]]: f32):
   // CHECK-NEXT:   %[[NEG_INF:.+]] = arith.constant 0xFF800000 : f32
   // CHECK-NEXT:   %[[EMPTY:.+]] = arith.cmpf oeq, %[[LV]], %[[NEG_INF]] : f32
   // CHECK:        arith.constant 0x4B400000 : f32
@@ -75,9 +75,9 @@ func.func @sdpa_alibi(%q: tensor<6x16xf32>, %k: tensor<6x8xf32>,
     -> tensor<6x16xf32> {
   // CHECK:      %[[SCORES:.+]] = linalg.generic
   // CHECK:      %[[LOGITS:.+]] = linalg.generic
-  // CHECK-SAME:   indexing_maps = [#[[$ID4]], #[[$ALIBI_MAP]], #[[$ID4]]]
-  // CHECK-SAME:   ins(%[[SCORES]], %[[SLOPES]] : tensor<2x2x6x6xf32>, tensor<4xf32>)
-  // CHECK-NEXT: ^bb0(%[[S:.+]]: f32, %[[SLOPE:.+]]: f32, %{{.+}}: f32):
+  // CHECK-SAME:   indexing_maps = [#[[$ALIBI_MAP]], #[[$ID4]]]
+  // CHECK-SAME:   ins(%[[SLOPES]] : tensor<4xf32>) outs(%[[SCORES]] : tensor<2x2x6x6xf32>)
+  // CHECK-NEXT: ^bb0(%[[SLOPE:.+]]: f32, %[[S:.+]]: f32):
   // CHECK-NEXT:   %[[SCALE:.+]] = arith.constant 5.000000e-01 : f32
   // CHECK-NEXT:   %[[SCALED:.+]] = arith.mulf %[[S]], %[[SCALE]] : f32
   // i and j are iteration dimensions 2 and 3 of (g, r, i, j).
@@ -119,9 +119,9 @@ func.func @sdpa_both(%q: tensor<6x16xf32>, %k: tensor<6x8xf32>,
                      %slopes: tensor<4xf32>) -> tensor<6x16xf32> {
   // CHECK:      %[[SCORES:.+]] = linalg.generic
   // CHECK:      linalg.generic
-  // CHECK-SAME:   indexing_maps = [#[[$ID4]], #[[$BIAS_MAP]], #[[$ALIBI_MAP]], #[[$ID4]]]
-  // CHECK-SAME:   ins(%[[SCORES]], %[[BIAS]], %[[SLOPES]] : tensor<2x2x6x6xf32>, tensor<6x6xf32>, tensor<4xf32>)
-  // CHECK-NEXT: ^bb0(%[[S:.+]]: f32, %[[B:.+]]: f32, %[[SLOPE:.+]]: f32, %{{.+}}: f32):
+  // CHECK-SAME:   indexing_maps = [#[[$BIAS_MAP]], #[[$ALIBI_MAP]], #[[$ID4]]]
+  // CHECK-SAME:   ins(%[[BIAS]], %[[SLOPES]] : tensor<6x6xf32>, tensor<4xf32>) outs(%[[SCORES]] : tensor<2x2x6x6xf32>)
+  // CHECK-NEXT: ^bb0(%[[B:.+]]: f32, %[[SLOPE:.+]]: f32, %[[S:.+]]: f32):
   // CHECK-NEXT:   %[[SCALE:.+]] = arith.constant 5.000000e-01 : f32
   // CHECK-NEXT:   %[[SCALED:.+]] = arith.mulf %[[S]], %[[SCALE]] : f32
   // CHECK-NEXT:   %[[BIASED:.+]] = arith.addf %[[SCALED]], %[[B]] : f32

@@ -7,6 +7,9 @@
 //   logits[g, r, i, j]  = scale * scores, or -inf where the mask hides key j
 //   rowMax[g, r, i]     = max_j logits
 //   weights[g, r, i, j] = exp(logits - rowMax)   (0 if logits = -inf)
+//
+// logits and weights are written over the step before (their `outs`), so
+// that the [G, R, S, T] steps share one buffer.
 //   rowSum[g, r, i]     = sum_j weights
 //   unnorm[i, g, r, d]  = sum_j weights[g, r, i, j] * v[j, g, d]
 //   out[i, g, r, d]     = unnorm / rowSum        (0 if rowSum = 0)
@@ -38,9 +41,12 @@ func.func @sdpa_gqa_causal(%q: tensor<16x48xf32>, %k: tensor<12x16xf32>,
   // CHECK:      %[[QE:.+]] = tensor.expand_shape %[[Q]] {{\[}}[0], [1, 2, 3]] output_shape [16, 2, 3, 8] : tensor<16x48xf32> into tensor<16x2x3x8xf32>
   // CHECK-NEXT: %[[KE:.+]] = tensor.expand_shape %[[K]] {{\[}}[0], [1, 2]] output_shape [12, 2, 8] : tensor<12x16xf32> into tensor<12x2x8xf32>
 
-  // scores = q . k over head_dim, accumulated into zeros of shape [G, R, S, T].
+  // scores = q . k over head_dim, accumulated into zeros of shape [H, S, T]
+  // seen as [G, R, S, T].
   // CHECK:      %[[ZERO:.+]] = arith.constant 0.000000e+00 : f32
-  // CHECK-NEXT: %[[SCORES_INIT:.+]] = linalg.fill ins(%[[ZERO]] : f32) outs(%{{.+}} : tensor<2x3x16x12xf32>)
+  // CHECK-NEXT: %[[SCORES_EMPTY:.+]] = tensor.empty() : tensor<6x16x12xf32>
+  // CHECK-NEXT: %[[SCORES_ZERO:.+]] = linalg.fill ins(%[[ZERO]] : f32) outs(%[[SCORES_EMPTY]] : tensor<6x16x12xf32>)
+  // CHECK-NEXT: %[[SCORES_INIT:.+]] = tensor.expand_shape %[[SCORES_ZERO]] {{\[}}[0, 1], [2], [3]] output_shape [2, 3, 16, 12]
   // CHECK-NEXT: %[[SCORES:.+]] = linalg.generic
   // CHECK-SAME:   indexing_maps = [#[[$Q_MAP]], #[[$KV_MAP]], #[[$SCORE_MAP]]]
   // d (the last dimension) is the only reduction.
@@ -55,10 +61,10 @@ func.func @sdpa_gqa_causal(%q: tensor<16x48xf32>, %k: tensor<12x16xf32>,
 
   // logits = scale * scores, -inf where key j is hidden from query i.
   // CHECK:      %[[LOGITS:.+]] = linalg.generic
-  // CHECK-SAME:   indexing_maps = [#[[$ID4]], #[[$ID4]]]
+  // CHECK-SAME:   indexing_maps = [#[[$ID4]]]
   // CHECK-SAME:   iterator_types = ["parallel", "parallel", "parallel", "parallel"]
-  // CHECK-SAME:   ins(%[[SCORES]] : tensor<2x3x16x12xf32>)
-  // CHECK-NEXT: ^bb0(%[[S:.+]]: f32, %{{.+}}: f32):
+  // CHECK-SAME:   outs(%[[SCORES]] : tensor<2x3x16x12xf32>)
+  // CHECK-NEXT: ^bb0(%[[S:.+]]: f32):
   // CHECK-NEXT:   %[[SCALE:.+]] = arith.constant 1.250000e-01 : f32
   // CHECK-NEXT:   %[[SCALED:.+]] = arith.mulf %[[S]], %[[SCALE]] : f32
   // i and j are iteration dimensions 2 and 3 of (g, r, i, j).
@@ -86,10 +92,10 @@ func.func @sdpa_gqa_causal(%q: tensor<16x48xf32>, %k: tensor<12x16xf32>,
   // masked row (rowMax = -inf) zeros instead of exp(-inf - -inf) = NaN.
   // Guarding on the logit, not the max, keeps a NaN logit NaN.
   // CHECK:      %[[WEIGHTS:.+]] = linalg.generic
-  // CHECK-SAME:   indexing_maps = [#[[$ID4]], #[[$ROW_MAP]], #[[$ID4]]]
+  // CHECK-SAME:   indexing_maps = [#[[$ROW_MAP]], #[[$ID4]]]
   // CHECK-SAME:   iterator_types = ["parallel", "parallel", "parallel", "parallel"]
-  // CHECK-SAME:   ins(%[[LOGITS]], %[[MAX]] : tensor<2x3x16x12xf32>, tensor<2x3x16xf32>)
-  // CHECK-NEXT: ^bb0(%[[L:.+]]: f32, %[[M:.+]]: f32, %{{.+}}: f32):
+  // CHECK-SAME:   ins(%[[MAX]] : tensor<2x3x16xf32>) outs(%[[LOGITS]] : tensor<2x3x16x12xf32>)
+  // CHECK-NEXT: ^bb0(%[[M:.+]]: f32, %[[L:.+]]: f32):
   // CHECK-NEXT:   %[[NEG_INF:.+]] = arith.constant 0xFF800000 : f32
   // CHECK-NEXT:   %[[EMPTY_ROW:.+]] = arith.cmpf oeq, %[[L]], %[[NEG_INF]] : f32
   // CHECK-NEXT:   %[[SHIFTED:.+]] = arith.subf %[[L]], %[[M]] : f32
@@ -161,8 +167,8 @@ func.func @sdpa_window(%q: tensor<16x32xf32>) -> tensor<16x32xf32> {
   // CHECK:      %[[SCORES:.+]] = linalg.generic
   // CHECK-SAME:   iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]
   // CHECK:      linalg.generic
-  // CHECK-SAME:   ins(%[[SCORES]] : tensor<4x1x16x16xf32>)
-  // CHECK-NEXT: ^bb0(%[[S:.+]]: f32, %{{.+}}: f32):
+  // CHECK-SAME:   outs(%[[SCORES]] : tensor<4x1x16x16xf32>)
+  // CHECK-NEXT: ^bb0(%[[S:.+]]: f32):
   // CHECK-NEXT:   %[[SCALE:.+]] = arith.constant 2.500000e-01 : f32
   // CHECK-NEXT:   %[[SCALED:.+]] = arith.mulf %[[S]], %[[SCALE]] : f32
   // CHECK-NEXT:   %[[I:.+]] = linalg.index 2 : index
@@ -207,8 +213,8 @@ func.func @sdpa_mask_none(%q: tensor<16x32xf32>, %k: tensor<16x8xf32>,
   // CHECK-NOT:  linalg.index
   // CHECK-NOT:  arith.cmpi
   // CHECK:      linalg.generic
-  // CHECK-SAME:   ins(%[[SCORES]] : tensor<1x4x16x16xf32>)
-  // CHECK-NEXT: ^bb0(%[[S:.+]]: f32, %{{.+}}: f32):
+  // CHECK-SAME:   outs(%[[SCORES]] : tensor<1x4x16x16xf32>)
+  // CHECK-NEXT: ^bb0(%[[S:.+]]: f32):
   // CHECK-NEXT:   %[[SCALE:.+]] = arith.constant 5.000000e-01 : f32
   // CHECK-NEXT:   %[[SCALED:.+]] = arith.mulf %[[S]], %[[SCALE]] : f32
   // CHECK-NEXT:   linalg.yield %[[SCALED]] : f32

@@ -63,20 +63,28 @@ static void defineForwarder(Module &module, StringRef hookName,
   IRBuilder<> b(BasicBlock::Create(ctx, "entry", hook));
   BasicBlock *runtime = BasicBlock::Create(ctx, "runtime", hook);
   BasicBlock *libc = BasicBlock::Create(ctx, "libc", hook);
+  BasicBlock *called = BasicBlock::Create(ctx, "called", hook);
   b.CreateCondBr(b.CreateIsNotNull(preferred), runtime, libc);
   SmallVector<Value *> args;
   for (Argument &arg : hook->args())
     args.push_back(&arg);
+  Type *resultType = type->getReturnType();
+  SmallVector<std::pair<Value *, BasicBlock *>, 2> results;
   for (auto [block, callee] : {std::pair{runtime, preferred}, {libc, fallback}}) {
     b.SetInsertPoint(block);
-    CallInst *call = b.CreateCall(callee, args);
-    if (type->getReturnType()->isVoidTy()) {
-      b.CreateRetVoid();
-      continue;
-    }
-    abortIfOutOfMemory(b, hook, args.front(), call);
-    b.CreateRet(call);
+    results.push_back({b.CreateCall(callee, args), block});
+    b.CreateBr(called);
   }
+  b.SetInsertPoint(called);
+  if (resultType->isVoidTy()) {
+    b.CreateRetVoid();
+    return;
+  }
+  PHINode *result = b.CreatePHI(resultType, results.size());
+  for (auto [value, block] : results)
+    result->addIncoming(value, block);
+  abortIfOutOfMemory(b, hook, args.front(), result);
+  b.CreateRet(result);
 }
 
 void attnc::defineAllocationHooks(Module &module) {

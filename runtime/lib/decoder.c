@@ -114,15 +114,10 @@ static attn_status run_step(attn_decoder *d, void **args) {
   attnc_take_halide_error(NULL, 0);
   int rc = d->step(args, d->caches, d->position);
   if (rc != 0) {
-    char halide[1024];
-    if (attnc_take_halide_error(halide, sizeof halide))
-      return attn_fail(ATTN_ERROR_KERNEL_FAILED,
-                       "the decode step of '%s' returned %d at position "
-                       "%lld: %s",
-                       d->info->name, rc, (long long)d->position, halide);
-    return attn_fail(ATTN_ERROR_KERNEL_FAILED,
-                     "the decode step of '%s' returned %d at position %lld",
-                     d->info->name, rc, (long long)d->position);
+    char what[300];
+    snprintf(what, sizeof what, "the decode step of '%s' at position %lld",
+             d->info->name, (long long)d->position);
+    return attnc_kernel_failed(what, rc);
   }
   ++d->position;
   return ATTN_OK;

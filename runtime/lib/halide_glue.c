@@ -10,6 +10,7 @@
 
 #include "attnc/parallel.h"
 #include "attnc/scratch.h"
+#include "error.h"
 #include "halide_glue.h"
 
 #include <pthread.h>
@@ -98,4 +99,12 @@ int attnc_take_halide_error(char *buffer, size_t size) {
   pthread_mutex_unlock(&sharedLock);
   threadMessage[0] = 0;
   return took;
+}
+
+attn_status attnc_kernel_failed(const char *what, int rc) {
+  char halide[1024];
+  if (attnc_take_halide_error(halide, sizeof halide))
+    return attn_fail(ATTN_ERROR_KERNEL_FAILED, "%s returned %d: %s", what, rc,
+                     halide);
+  return attn_fail(ATTN_ERROR_KERNEL_FAILED, "%s returned %d", what, rc);
 }

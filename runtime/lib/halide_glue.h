@@ -3,6 +3,8 @@
 #ifndef ATTNC_RUNTIME_HALIDE_GLUE_H
 #define ATTNC_RUNTIME_HALIDE_GLUE_H
 
+#include "attnc/runtime.h"
+
 #include <stddef.h>
 
 /* Halide's error handler (halide_error_handler_t) for Halide-built kernels:
@@ -19,5 +21,9 @@ void attnc_halide_free(void *user_context, void *buffer);
  * message is dropped: a call does so first, so that a failure reports no
  * message left over from an earlier one. */
 int attnc_take_halide_error(char *buffer, size_t size);
+
+/* The status of a kernel call that returned `rc` (not 0): "<what> returned
+ * <rc>", then the Halide message the call raised, if there is one. */
+attn_status attnc_kernel_failed(const char *what, int rc);
 
 #endif /* ATTNC_RUNTIME_HALIDE_GLUE_H */

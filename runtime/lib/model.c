@@ -163,15 +163,7 @@ attn_status attn_model_run(const attn_model *model, void **args,
     return status;
   attnc_take_halide_error(NULL, 0);
   int rc = model->argv_entry(args);
-  if (rc != 0) {
-    char halide[1024];
-    if (attnc_take_halide_error(halide, sizeof halide))
-      return attn_fail(ATTN_ERROR_KERNEL_FAILED, "model '%s' returned %d: %s",
-                       info->name, rc, halide);
-    return attn_fail(ATTN_ERROR_KERNEL_FAILED, "model '%s' returned %d",
-                     info->name, rc);
-  }
-  return ATTN_OK;
+  return rc == 0 ? ATTN_OK : attnc_kernel_failed(subject, rc);
 }
 
 const attn_decode_info *attn_model_decode_info(const attn_model *model) {

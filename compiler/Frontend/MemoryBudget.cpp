@@ -118,6 +118,13 @@ std::string attnc::formatBytes(uint64_t bytes) {
 }
 
 Expected<MemoryBudget>
+MemoryBudget::fromOption(const cl::opt<std::string> &option) {
+  return fromOption(option.getNumOccurrences()
+                        ? std::optional<StringRef>(option.getValue())
+                        : std::nullopt);
+}
+
+Expected<MemoryBudget>
 MemoryBudget::fromOption(std::optional<StringRef> value) {
   MemoryBudget budget;
   if (value && value->equals_insensitive("none"))

@@ -393,9 +393,7 @@ int main(int argc, char **argv) {
   std::optional<Graph> graph = loadModel(diag);
   if (!graph)
     return ExitInputError;
-  Expected<MemoryBudget> budget = MemoryBudget::fromOption(
-      memoryBudget.getNumOccurrences() ? std::optional<StringRef>(memoryBudget)
-                                       : std::nullopt);
+  Expected<MemoryBudget> budget = MemoryBudget::fromOption(memoryBudget);
   if (!budget)
     return fail("--memory-budget: " + toString(budget.takeError()),
                 ExitUsageError);

@@ -520,9 +520,7 @@ int main(int argc, char **argv) {
     return 1;
   if (emitAttentionProbs)
     addAttentionProbOutputs(*graph);
-  Expected<MemoryBudget> budget = MemoryBudget::fromOption(
-      memoryBudget.getNumOccurrences() ? std::optional<StringRef>(memoryBudget)
-                                       : std::nullopt);
+  Expected<MemoryBudget> budget = MemoryBudget::fromOption(memoryBudget);
   if (!budget)
     return fail("--memory-budget: " + toString(budget.takeError()),
                 ExitUsageError);

@@ -12,6 +12,7 @@
 
 #include "attnc/Frontend/Graph.h"
 
+#include "llvm/Support/CommandLine.h"
 #include "llvm/Support/Error.h"
 
 #include <cstdint>
@@ -55,6 +56,9 @@ struct MemoryBudget {
   bool isDefault = false;
   static llvm::Expected<MemoryBudget>
   fromOption(std::optional<llvm::StringRef> value);
+  /// The same for a tool's --memory-budget option: nullopt unless given.
+  static llvm::Expected<MemoryBudget>
+  fromOption(const llvm::cl::opt<std::string> &option);
   /// Fails when `use` exceeds the budget, saying how much `who` needs
   /// ("model 'gpt2'"), for what, and where the budget came from.
   llvm::Error check(const MemoryUse &use, llvm::StringRef who) const;

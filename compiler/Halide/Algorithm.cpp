@@ -700,6 +700,7 @@ void Builder::buildElementwise(Construct &construct) {
   int rank = static_cast<int>(v.size());
   Func in = operand(op, 0);
   Expr value;
+  bool masksKeys = false; // a mask op that selects -inf for hidden keys
   switch (op.kind) {
   case ATTNC_HL_SLICE: {
     std::vector<Expr> at = all;
@@ -729,9 +730,8 @@ void Builder::buildElementwise(Construct &construct) {
     break;
   case ATTNC_HL_MASK: {
     Expr seen = visibility(op, v[1], v[0]);
-    value = seen.defined() ? select(seen, in(all), negativeInfinity())
-                           : in(all);
-    holdsMaskInfinity[op.result] = seen.defined();
+    masksKeys = seen.defined();
+    value = masksKeys ? select(seen, in(all), negativeInfinity()) : in(all);
     break;
   }
   case ATTNC_HL_ADD:
@@ -786,7 +786,7 @@ void Builder::buildElementwise(Construct &construct) {
     holdsMaskInfinity[op.result] = infiniteOperand;
     break;
   case ATTNC_HL_MASK:
-    if (holdsMaskInfinity[op.result] || infiniteOperand) {
+    if (masksKeys || infiniteOperand) {
       value = strict_float(value);
       holdsMaskInfinity[op.result] = true;
     }

@@ -62,7 +62,8 @@ void attnc::buildAttnOptimizationPipeline(
 }
 
 void attnc::buildAttnToLinalgPipeline(OpPassManager &pm) {
-  addPipeline(pm, "convert-attn-to-linalg,attn-expose-c-abi,canonicalize,cse");
+  addPipeline(pm, "convert-attn-to-linalg,func.func(attn-fuse-elementwise),"
+                  "attn-expose-c-abi,canonicalize,cse");
 }
 
 void attnc::buildLinalgToLLVMPipeline(OpPassManager &pm) {

@@ -202,6 +202,22 @@ def OutlineParallelLoops : Pass<"attn-outline-parallel-loops",
   ];
 }
 
+def FuseElementwise : Pass<"attn-fuse-elementwise", "mlir::func::FuncOp"> {
+  let summary = "Fuse chains of the model's elementwise ops into one loop nest";
+  let description = [{
+    Runs on linalg on tensors, right after `convert-attn-to-linalg`. Each
+    `linalg.generic` of the function body whose loops are all parallel and
+    which reads its operands in loop order (at most broadcast over leading
+    dimensions) absorbs the producers of the same kind that only it reads
+    (upstream's elementwise fusion): `y = x * w + x; z = gelu(y) + r`
+    becomes one loop nest, with no temporaries between the statements.
+    Generics inside loop nests a lowering built (attention's) and ops with
+    reductions (norms, softmax, matrix products) are left alone, in the
+    forms `attn-vectorize` and `attn-contraction-microkernel` expect.
+  }];
+  let dependentDialects = ["mlir::linalg::LinalgDialect"];
+}
+
 def LowerStridedCopies : Pass<"attn-lower-strided-copies",
                               "mlir::func::FuncOp"> {
   let summary = "Copies between strided buffers as linalg.copy, so as loops";

@@ -81,8 +81,8 @@ double medianOf(std::vector<double> v) {
 /// the heap that earlier benchmarks freed to the system.
 bool rssResetWorks = false;
 void resetPeakRss() {
-  // Blocks the runtime keeps for attnc kernels on this thread (the pool's
-  // workers keep theirs, within the cache bounds of attnc/scratch.h).
+  // Blocks the runtime keeps for attnc kernels, on this thread and the
+  // pool's workers.
   attn_scratch_release();
   malloc_trim(0);
   std::ofstream f("/proc/self/clear_refs");

@@ -14,6 +14,7 @@
 \*===----------------------------------------------------------------------===*/
 
 #include "attnc/scratch.h"
+#include "threads.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -34,6 +35,9 @@ static _Thread_local cache threadCache;
 /* Bytes handed out and not yet returned, over all threads, and their most
  * since the last attn_scratch_reset_peak. */
 static _Atomic size_t inUse, peakInUse;
+/* Capacity kept in all threads' caches. (A child of fork() counts its
+ * parent's other threads' blocks too, which it cannot reach.) */
+static _Atomic size_t kept;
 
 static void countTaken(size_t size) {
   size_t now = atomic_fetch_add(&inUse, size) + size;
@@ -46,6 +50,7 @@ static int haveExitKey; /* pthread_key_create can fail (too many keys) */
 static pthread_once_t exitKeyOnce = PTHREAD_ONCE_INIT;
 
 static void releaseCache(cache *c) {
+  atomic_fetch_sub(&kept, c->bytes);
   for (int i = 0; i < c->count; ++i)
     free(c->blocks[i]);
   c->count = 0;
@@ -94,6 +99,7 @@ void *attnc_scratch_alloc(size_t size) {
   if (best >= 0) {
     h = c->blocks[best];
     c->bytes -= c->sizes[best];
+    atomic_fetch_sub(&kept, c->sizes[best]);
     --c->count;
     c->blocks[best] = c->blocks[c->count];
     c->sizes[best] = c->sizes[c->count];
@@ -129,9 +135,17 @@ void attnc_scratch_free(void *block) {
   c->sizes[c->count] = capacity;
   ++c->count;
   c->bytes += capacity;
+  atomic_fetch_add(&kept, capacity);
 }
 
-void attn_scratch_release(void) { releaseCache(&threadCache); }
+static void releaseThisThreadsCache(void) { releaseCache(&threadCache); }
+
+void attn_scratch_release(void) {
+  releaseThisThreadsCache();
+  /* The pool's workers keep blocks of the kernels' tasks too, up to
+   * ATTN_SCRATCH_CACHE_BYTES each, for as long as the process runs. */
+  attnc_run_on_each_worker(releaseThisThreadsCache);
+}
 
 void attn_scratch_usage(size_t *in_use, size_t *peak) {
   if (in_use)
@@ -139,6 +153,8 @@ void attn_scratch_usage(size_t *in_use, size_t *peak) {
   if (peak)
     *peak = atomic_load(&peakInUse);
 }
+
+size_t attn_scratch_kept(void) { return atomic_load(&kept); }
 
 void attn_scratch_reset_peak(void) {
   atomic_store(&peakInUse, atomic_load(&inUse));

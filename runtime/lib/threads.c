@@ -12,6 +12,7 @@
 
 #define _GNU_SOURCE
 #include "attnc/parallel.h"
+#include "threads.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -25,6 +26,7 @@ typedef struct job {
   void *context;
   int64_t count;
   atomic_int_fast64_t next;
+  void (*onEachWorker)(void); /* instead of tasks: once per participant */
   int running;      /* participants not finished yet; guarded by poolLock */
 } job;
 
@@ -110,7 +112,10 @@ static void *workerMain(void *arg) {
     seen = generation;
     job *j = current;
     pthread_mutex_unlock(&poolLock);
-    runTasks(j);
+    if (j->onEachWorker)
+      j->onEachWorker();
+    else
+      runTasks(j);
     pthread_mutex_lock(&poolLock);
     if (--j->running == 0)
       pthread_cond_signal(&jobFinished);
@@ -177,6 +182,43 @@ static void runSerially(int64_t count, void (*task)(void *, int64_t),
     task(context, i);
 }
 
+/* Posts `j` to its participants, the first `workers` workers, and returns
+ * once they have all finished it (the caller's own share, if any, runs in
+ * between: `whileWaiting`). */
+static void runJob(job *j, int workers, void (*whileWaiting)(job *)) {
+  pthread_mutex_lock(&poolLock);
+  current = j;
+  currentParticipants = workers;
+  ++generation;
+  for (int i = 0; i < workers; ++i)
+    pthread_cond_signal(&jobPosted[i]);
+  pthread_mutex_unlock(&poolLock);
+
+  if (whileWaiting)
+    whileWaiting(j);
+
+  pthread_mutex_lock(&poolLock);
+  while (j->running > 0)
+    pthread_cond_wait(&jobFinished, &poolLock);
+  pthread_mutex_unlock(&poolLock);
+}
+
+void attnc_run_on_each_worker(void (*fn)(void)) {
+  if (insideTask)
+    return;
+  pthread_once(&poolOnce, initPool);
+  pthread_mutex_lock(&loopLock);
+  pthread_mutex_lock(&poolLock);
+  int workers = numWorkers;
+  pthread_mutex_unlock(&poolLock);
+  if (workers > 0) {
+    job j = {.onEachWorker = fn, .running = workers};
+    atomic_init(&j.next, 0);
+    runJob(&j, workers, NULL);
+  }
+  pthread_mutex_unlock(&loopLock);
+}
+
 void attnc_parallel_for(int64_t count, void (*task)(void *, int64_t),
                         void *context) {
   if (count <= 0)
@@ -194,20 +236,7 @@ void attnc_parallel_for(int64_t count, void (*task)(void *, int64_t),
   job j = {.task = task, .context = context, .count = count,
            .running = workers};
   atomic_init(&j.next, 0);
-  pthread_mutex_lock(&poolLock);
-  current = &j;
-  currentParticipants = workers;
-  ++generation;
-  for (int i = 0; i < workers; ++i)
-    pthread_cond_signal(&jobPosted[i]);
-  pthread_mutex_unlock(&poolLock);
-
-  runTasks(&j);
-
-  pthread_mutex_lock(&poolLock);
-  while (j.running > 0)
-    pthread_cond_wait(&jobFinished, &poolLock);
-  pthread_mutex_unlock(&poolLock);
+  runJob(&j, workers, runTasks);
   pthread_mutex_unlock(&loopLock);
 }
 

@@ -1,9 +1,12 @@
 //===- ScratchTest.cpp - the runtime's per-thread scratch blocks ----------===//
 
+#include "attnc/parallel.h"
 #include "attnc/scratch.h"
 
 #include "gtest/gtest.h"
 
+#include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <cstring>
 #include <thread>
@@ -143,6 +146,41 @@ TEST(ScratchTest, UsageCountsBlocksHandedOutOverAllThreads) {
   attn_scratch_usage(&inUse, nullptr);
   EXPECT_EQ(inUse, base);
   attn_scratch_release();
+}
+
+/// attn_scratch_release frees what the pool's workers keep as well as the
+/// calling thread's blocks: a worker has no other moment to let go of them
+/// (it never exits), so a process that ran one large kernel would hold its
+/// workers' temporaries, up to ATTN_SCRATCH_CACHE_BYTES each, for good.
+TEST(ScratchTest, ReleaseFreesThePoolWorkersBlocks) {
+  int saved = attn_set_num_threads(2);
+  attn_scratch_release();
+  ASSERT_EQ(attn_scratch_kept(), 0u);
+  struct Run {
+    std::atomic<int> started{0};
+    std::atomic<bool> onWorker{false};
+    std::thread::id caller = std::this_thread::get_id();
+  } run;
+  // Two tasks that wait for each other, so that the caller and the worker
+  // take one each (a lone caller gives up waiting after 10 s).
+  attnc_parallel_for(
+      2,
+      [](void *context, int64_t) {
+        auto &r = *static_cast<Run *>(context);
+        if (std::this_thread::get_id() != r.caller)
+          r.onWorker = true;
+        ++r.started;
+        auto giveUp = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+        while (r.started < 2 && std::chrono::steady_clock::now() < giveUp)
+          std::this_thread::yield();
+        attnc_scratch_free(attnc_scratch_alloc(1 << 20));
+      },
+      &run);
+  ASSERT_TRUE(run.onWorker) << "no pool worker ran a task";
+  EXPECT_EQ(attn_scratch_kept(), size_t(2) << 20); // one block per thread
+  attn_scratch_release();
+  EXPECT_EQ(attn_scratch_kept(), 0u);
+  attn_set_num_threads(saved);
 }
 
 } // namespace

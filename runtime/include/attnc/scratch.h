@@ -10,8 +10,10 @@
  * length (Halide-built kernels size score tiles by the keys a tile sees).
  *
  * At most ATTN_SCRATCH_CACHE_BLOCKS blocks and ATTN_SCRATCH_CACHE_BYTES
- * bytes (of capacity) are kept per thread; the rest is freed at once. A thread's blocks
- * are freed when it exits, or by attn_scratch_release on that thread.
+ * bytes (of capacity) are kept per thread; the rest is freed at once. A
+ * thread's blocks are freed when it exits or by attn_scratch_release on
+ * it; the thread pool's workers' blocks by attn_scratch_release on any
+ * thread.
  *
 \*===----------------------------------------------------------------------===*/
 
@@ -32,7 +34,9 @@ extern "C" {
 void *attnc_scratch_alloc(size_t size);
 /* Returns a block from attnc_scratch_alloc (NULL is ignored). */
 void attnc_scratch_free(void *block);
-/* Frees the calling thread's kept blocks. */
+/* Frees the calling thread's kept blocks and those of the thread pool's
+ * workers (after a parallel loop another thread runs has ended). Called
+ * from inside a kernel's task, only the calling thread's. */
 void attn_scratch_release(void);
 /* Bytes asked for by blocks handed out and not yet returned, over all
  * threads (`in_use`), and the most at any time since the last
@@ -40,6 +44,9 @@ void attn_scratch_release(void);
  * pointer may be NULL. */
 void attn_scratch_usage(size_t *in_use, size_t *peak);
 void attn_scratch_reset_peak(void);
+/* Bytes of capacity all threads keep for reuse: what attn_scratch_release
+ * on every thread would free (the pool's workers' included). */
+size_t attn_scratch_kept(void);
 
 #ifdef __cplusplus
 }

@@ -93,6 +93,13 @@ Value indexConst(OpBuilder &b, Location l, int64_t v) {
   return b.create<arith::ConstantIndexOp>(l, v);
 }
 
+/// `first` OpTy `second` (arith.andi, arith.ori), or `second` alone when
+/// there is no `first`: a condition built up from the parts that apply.
+template <typename OpTy>
+Value combine(OpBuilder &b, Location l, Value first, Value second) {
+  return first ? b.create<OpTy>(l, first, second).getResult() : second;
+}
+
 /// `value` ([rows, cols]) in the leading corner of a zero tensor of
 /// [paddedRows, paddedCols]; `value` itself when nothing is added.
 Value padWithZeros(OpBuilder &b, Location loc, Value value, int64_t paddedRows,
@@ -460,9 +467,7 @@ struct SdpaToFlash : OpConversionPattern<attn::SdpaOp> {
                 if (maskPaddedKeys) {
                   Value real = nb.create<arith::CmpIOp>(
                       l, arith::CmpIPredicate::slt, j, indexConst(nb, l, T));
-                  visible = visible ? nb.create<arith::AndIOp>(l, visible, real)
-                                          .getResult()
-                                    : real;
+                  visible = combine<arith::AndIOp>(nb, l, visible, real);
                 }
                 if (visible)
                   x = nb.create<arith::SelectOp>(l, visible, x,
@@ -486,9 +491,7 @@ struct SdpaToFlash : OpConversionPattern<attn::SdpaOp> {
         if (maskPaddedKeys) {
           Value padded = b.create<arith::CmpIOp>(
               loc, arith::CmpIPredicate::sge, lastKey, indexConst(b, loc, T));
-          hidden = hidden ? b.create<arith::OrIOp>(loc, hidden, padded)
-                                .getResult()
-                          : padded;
+          hidden = combine<arith::OrIOp>(b, loc, hidden, padded);
         }
         if (mask == attn::MaskKind::window) {
           Value oldest = b.create<arith::SubIOp>(

@@ -67,8 +67,8 @@ struct FuseOnlyConsumer : OpRewritePattern<linalg::GenericOp> {
       auto producer = operand->get().getDefiningOp<linalg::GenericOp>();
       // One use, not one user: a consumer reading the producer through
       // two operands would get its body twice, and a chain of them
-      // (a = b * w + b) twice as many copies per statement. The
-      // generic's canonicalization merges such operands first.
+      // (a = b * w + b) twice as many copies per statement. The operand
+      // deduplication added below merges such operands first.
       if (!producer || producer->getNumResults() != 1 ||
           !producer->getResult(0).hasOneUse() ||
           !isFusibleElementwise(producer) ||

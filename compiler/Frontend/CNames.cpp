@@ -95,10 +95,11 @@ const llvm::StringSet<> &attncNames() {
       "attn_decoder_position", "attn_decoder_prefill", "attn_decoder_reset",
       "attn_decoder_step", "attn_fail", "attn_last_error", "attn_model_close",
       "attn_model_decode_info", "attn_model_info", "attn_model_open",
-      "attn_model_run", "attn_num_threads", "attn_scratch_release",
-      "attn_scratch_reset_peak", "attn_scratch_usage",
-      "attn_set_num_threads", "attn_weights_bind", "attn_weights_free",
-      "attn_weights_get", "attn_weights_load", "attn_weights_parse"};
+      "attn_model_run", "attn_num_threads", "attn_scratch_kept",
+      "attn_scratch_release", "attn_scratch_reset_peak",
+      "attn_scratch_usage", "attn_set_num_threads", "attn_weights_bind",
+      "attn_weights_free", "attn_weights_get", "attn_weights_load",
+      "attn_weights_parse"};
   return names;
 }
 

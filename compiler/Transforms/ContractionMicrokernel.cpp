@@ -9,12 +9,15 @@
 //                                     V = 2 vectors per row when N allows)
 //     for m0 in 0..M step R          (R = 8 rows)
 //       acc[r][v] = C[m0 + r, n0 + v*W : ...]       kept in registers
-//                   (or a fill's value, or C scaled per row: the fill or
-//                   scaling of C right before, ContractionInit.h)
+//                   (or a fill's value, C scaled per row, or a bias: the
+//                   fill, scaling or broadcast of C right before,
+//                   ContractionFusion.h)
 //       for k in 0..K
 //         b[v] = B[k, n0 + v*W : ...]                V vector loads
 //         acc[r][v] = fma(broadcast(A[m0 + r, k]), b[v], acc[r][v])
 //       C[m0 + r, n0 + v*W : ...] = acc[r][v]
+//                   (or D[...] = f(acc[r][v], ...): the elementwise op
+//                   reading C right after, ContractionFusion.h)
 //
 // n0 is outermost so the K x W panel of B stays in cache while every row
 // block of A streams past it. A wide B is copied into a dense panel per
@@ -29,17 +32,21 @@
 
 #include "attnc/Passes.h"
 #include "attnc/Transforms/CausalProducts.h"
-#include "attnc/Transforms/ContractionInit.h"
+#include "attnc/Transforms/ContractionFusion.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/IR/LinalgInterfaces.h"
+#include "mlir/Dialect/Math/Transforms/Passes.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Interfaces/FunctionInterfaces.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "mlir/Interfaces/ViewLikeInterface.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 namespace attnc {
 #define GEN_PASS_DEF_CONTRACTIONMICROKERNEL
@@ -84,9 +91,14 @@ bool hasUnitInnerStride(Value memref) {
          strides.back() == 1;
 }
 
+/// On buffers, the product this pass rewrites; on tensors (for
+/// attn-vectorize's choices), the product it would rewrite if its buffers
+/// have unit inner strides.
 std::optional<MatmulShape> matchMatmul(linalg::LinalgOp op) {
-  if (!op.hasPureBufferSemantics() || op.getNumDpsInputs() != 2 ||
-      op.getNumDpsInits() != 1 || !linalg::isaContractionOpInterface(op))
+  bool onBuffers = op.hasPureBufferSemantics();
+  if ((!onBuffers && !op.hasPureTensorSemantics()) ||
+      op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1 ||
+      !linalg::isaContractionOpInterface(op))
     return std::nullopt;
   FailureOr<linalg::ContractionDimensions> dims =
       linalg::inferContractionDims(op);
@@ -116,11 +128,12 @@ std::optional<MatmulShape> matchMatmul(linalg::LinalgOp op) {
   shape.c = op.getDpsInitOperand(0)->get();
   // isaContractionOpInterface checked that the body is acc + a * b.
   if (!llvm::all_of(ValueRange{shape.a, shape.b, shape.c}, [](Value v) {
-        auto t = dyn_cast<MemRefType>(v.getType());
+        auto t = dyn_cast<ShapedType>(v.getType());
         return t && t.hasStaticShape() && t.getElementType().isF32();
       }))
     return std::nullopt;
-  if (!hasUnitInnerStride(shape.b) || !hasUnitInnerStride(shape.c))
+  if (onBuffers &&
+      (!hasUnitInnerStride(shape.b) || !hasUnitInnerStride(shape.c)))
     return std::nullopt;
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
   shape.m = ranges[m];
@@ -176,16 +189,19 @@ std::optional<RegisterBlock> registerBlockFor(const MatmulShape &s) {
 }
 
 /// How a product's register blocks start: from C, from a value C was just
-/// filled with, or from C with each row scaled by scale[row].
+/// filled with, from C with each row scaled by scale[row], or from a
+/// vector copied into every row of C.
 struct BlockStart {
-  Operation *folded = nullptr; ///< the fill or scaling, erased after
+  Operation *folded = nullptr; ///< the fill, scaling or copy, erased after
   Value fillValue;             ///< f32
   Value rowScale;              ///< memref of one f32 per row of C
+  Value rowStart;              ///< memref of one f32 per column of C
 };
 
-/// The fill or row scaling of C right before `op` (attn-vectorize leaves
-/// those to this pass): nothing runs between them, so the product can
-/// start from their result without it being stored and loaded back.
+/// The fill, row scaling or row broadcast of C right before `op`
+/// (attn-vectorize leaves those to this pass): nothing runs between them,
+/// so the product can start from their result without it being stored and
+/// loaded back.
 BlockStart blockStart(linalg::LinalgOp op, Value c) {
   BlockStart start;
   Operation *prev = op->getPrevNode();
@@ -196,14 +212,72 @@ BlockStart blockStart(linalg::LinalgOp op, Value c) {
     }
     return start;
   }
-  auto scaling = dyn_cast_or_null<linalg::LinalgOp>(prev);
-  if (scaling && attnc::isRowScaling(scaling) &&
-      scaling.getDpsInitOperand(0)->get() == c &&
-      isa<MemRefType>(scaling.getDpsInputOperand(0)->get().getType())) {
-    start.folded = scaling;
-    start.rowScale = scaling.getDpsInputOperand(0)->get();
+  auto init = dyn_cast_or_null<linalg::LinalgOp>(prev);
+  if (!init || !init.hasPureBufferSemantics() ||
+      init.getDpsInitOperand(0)->get() != c)
+    return start;
+  if (attnc::isRowScaling(init) &&
+      isa<MemRefType>(init.getDpsInputOperand(0)->get().getType())) {
+    start.folded = init;
+    start.rowScale = init.getDpsInputOperand(0)->get();
+  } else if (attnc::isRowBroadcast(init)) {
+    start.folded = init;
+    start.rowStart = init.getDpsInputOperand(0)->get();
   }
   return start;
+}
+
+/// The buffer `v` is a view of (through subviews, casts, reshapes).
+Value underlyingBuffer(Value v) {
+  while (auto view = v.getDefiningOp<ViewLikeOpInterface>())
+    v = view.getViewSource();
+  return v;
+}
+
+/// Whether `op` neither reads nor writes memory (it may allocate).
+bool touchesNoMemory(Operation *op) {
+  auto effects = dyn_cast<MemoryEffectOpInterface>(op);
+  if (!effects)
+    return false;
+  SmallVector<MemoryEffects::EffectInstance> instances;
+  effects.getEffects(instances);
+  return llvm::all_of(instances, [](const MemoryEffects::EffectInstance &e) {
+    return isa<MemoryEffects::Allocate>(e.getEffect());
+  });
+}
+
+/// The elementwise generic that finishes the product `op` on its register
+/// blocks (ContractionFusion.h), if any: the next op that touches memory,
+/// reading C, where C is a temporary nothing else reads or C is the
+/// generic's own output. Its output must not share memory with A or B (the
+/// product's other tasks still read them while one task stores), nor its
+/// other inputs with C.
+linalg::GenericOp productEpilogue(linalg::LinalgOp op, const MatmulShape &s,
+                                  Operation *start) {
+  Operation *next = op->getNextNode();
+  while (next && touchesNoMemory(next))
+    next = next->getNextNode();
+  auto generic = dyn_cast_or_null<linalg::GenericOp>(next);
+  if (!generic || !generic.hasPureBufferSemantics() ||
+      !attnc::isProductEpilogue(generic, s.c))
+    return {};
+  Value out = generic.getDpsInitOperand(0)->get();
+  if (out != s.c) {
+    if (!s.c.getDefiningOp<memref::AllocOp>() ||
+        !llvm::all_of(s.c.getUsers(), [&](Operation *user) {
+          return user == op || user == start || user == generic;
+        }))
+      return {};
+  }
+  Value outBuffer = underlyingBuffer(out), cBuffer = underlyingBuffer(s.c);
+  if (outBuffer == underlyingBuffer(s.a) ||
+      outBuffer == underlyingBuffer(s.b))
+    return {};
+  for (Value input : generic.getDpsInputs())
+    if (input != s.c && isa<MemRefType>(input.getType()) &&
+        underlyingBuffer(input) == cBuffer)
+      return {};
+  return generic;
 }
 
 /// What a product on a causal diagonal tile may skip (CausalProducts.h).
@@ -214,10 +288,13 @@ struct CausalSkip {
 
 /// `prepacked`: B arrives laid out as [N / panel width, K, panel width]
 /// (attn.packed_panels).
+/// `epilogue`: the generic that takes the blocks before they are stored
+/// (productEpilogue); its vector math ops are added to `mathOps`.
 void emitMicrokernel(RewriterBase &rewriter, Location loc,
                      const MatmulShape &s, const RegisterBlock &block,
                      bool parallel, bool prepacked, const BlockStart &start,
-                     CausalSkip causal) {
+                     CausalSkip causal, linalg::GenericOp epilogue,
+                     SmallVectorImpl<Operation *> &mathOps) {
   OpBuilder &b = rewriter;
   const int64_t width = block.width, rows = block.rows,
                 perRow = block.perRow;
@@ -292,6 +369,12 @@ void emitMicrokernel(RewriterBase &rewriter, Location loc,
     for (int64_t v = 0; v < perRow; ++v)
       panelCol[v] = idx(v * width);
   }
+  // A bias starts every row block of the column block alike.
+  SmallVector<Value> rowStart;
+  if (start.rowStart)
+    for (int64_t v = 0; v < perRow; ++v)
+      rowStart.push_back(b.create<vector::LoadOp>(loc, vecType,
+                                                  start.rowStart, colIndex[v]));
   // Row blocks past the column block's last column hold only rows m > n.
   Value mEnd = idx(s.m);
   if (causal.laterRows)
@@ -316,6 +399,10 @@ void emitMicrokernel(RewriterBase &rewriter, Location loc,
     for (int64_t v = 0; v < perRow; ++v) {
       if (filled) {
         acc.push_back(filled);
+        continue;
+      }
+      if (start.rowStart) {
+        acc.push_back(rowStart[v]);
         continue;
       }
       Value block = b.create<vector::LoadOp>(
@@ -353,9 +440,15 @@ void emitMicrokernel(RewriterBase &rewriter, Location loc,
   }
   b.setInsertionPointAfter(kLoop);
   for (int64_t r = 0; r < rows; ++r)
-    for (int64_t v = 0; v < perRow; ++v)
-      b.create<vector::StoreOp>(loc, kLoop.getResult(r * perRow + v), s.c,
-                                ValueRange{rowIndex[r], colIndex[v]});
+    for (int64_t v = 0; v < perRow; ++v) {
+      Value result = kLoop.getResult(r * perRow + v);
+      if (epilogue)
+        attnc::emitProductEpilogue(b, loc, epilogue, s.c, result, rowIndex[r],
+                                   colIndex[v], mathOps);
+      else
+        b.create<vector::StoreOp>(loc, result, s.c,
+                                  ValueRange{rowIndex[r], colIndex[v]});
+    }
 }
 
 struct Match {
@@ -410,47 +503,47 @@ struct ContractionMicrokernelPass
     llvm::SmallDenseSet<Value> prepacked =
         argumentsToPrepack(getOperation(), matches);
     IRRewriter rewriter(&getContext());
+    SmallVector<Operation *> mathOps;
     for (Match &m : matches) {
       // The micro-kernel reads and writes every element of C once, so a
-      // fill or row scaling of C right before becomes its blocks' start.
-      BlockStart start = blockStart(cast<linalg::LinalgOp>(m.op), m.shape.c);
-      rewriter.setInsertionPoint(m.op);
+      // fill, row scaling or row broadcast of C right before becomes its
+      // blocks' start, and an elementwise op after (on a linear, at the
+      // top level) its blocks' end.
+      auto product = cast<linalg::LinalgOp>(m.op);
+      BlockStart start = blockStart(product, m.shape.c);
       bool topLevel = isa<FunctionOpInterface>(m.op->getParentOp());
+      linalg::GenericOp epilogue =
+          topLevel ? productEpilogue(product, m.shape, start.folded)
+                   : linalg::GenericOp();
+      // At the epilogue, whose inputs may be defined after the product.
+      rewriter.setInsertionPoint(epilogue ? epilogue.getOperation() : m.op);
       CausalSkip causal;
       causal.laterRows = m.op->hasAttr(attnc::kCausalScoresAttr);
       causal.laterTerms =
           m.op->hasAttr(attnc::kCausalWeightsAttr) && m.shape.transposedA;
       emitMicrokernel(rewriter, m.op->getLoc(), m.shape, m.block, topLevel,
-                      prepacked.contains(m.shape.b), start, causal);
+                      prepacked.contains(m.shape.b), start, causal, epilogue,
+                      mathOps);
       rewriter.eraseOp(m.op);
       if (start.folded)
         rewriter.eraseOp(start.folded);
+      if (epilogue)
+        rewriter.eraseOp(epilogue);
     }
+    // An epilogue's tanh, erf and exp as attn-vectorize approximates them
+    // elsewhere, not as one libm call per lane.
+    RewritePatternSet patterns(&getContext());
+    populateMathPolynomialApproximationPatterns(patterns);
+    GreedyRewriteConfig config;
+    config.strictMode = GreedyRewriteStrictness::ExistingAndNewOps;
+    if (failed(applyOpPatternsAndFold(mathOps, std::move(patterns), config)))
+      return signalPassFailure();
   }
 };
 
 } // namespace
 
-bool attnc::isRowScaling(linalg::LinalgOp op) {
-  auto generic = dyn_cast<linalg::GenericOp>(op.getOperation());
-  if (!generic || generic.getNumDpsInputs() != 1 ||
-      generic.getNumDpsInits() != 1 || generic.getNumLoops() != 2 ||
-      generic.getNumParallelLoops() != 2)
-    return false;
-  SmallVector<AffineMap> maps = generic.getIndexingMapsArray();
-  MLIRContext *ctx = generic.getContext();
-  if (maps[0] != AffineMap::get(2, 0, {getAffineDimExpr(0, ctx)}, ctx) ||
-      !maps[1].isIdentity())
-    return false;
-  Block &body = generic.getRegion().front();
-  if (body.getOperations().size() != 2)
-    return false;
-  auto mul = dyn_cast<arith::MulFOp>(body.front());
-  auto yield = dyn_cast<linalg::YieldOp>(body.back());
-  if (!mul || !yield || yield.getNumOperands() != 1 ||
-      yield.getOperand(0) != mul.getResult() || !mul.getType().isF32())
-    return false;
-  Value in = body.getArgument(0), out = body.getArgument(1);
-  return (mul.getLhs() == in && mul.getRhs() == out) ||
-         (mul.getLhs() == out && mul.getRhs() == in);
+bool attnc::becomesMicrokernel(linalg::LinalgOp op) {
+  std::optional<MatmulShape> shape = matchMatmul(op);
+  return shape && registerBlockFor(*shape);
 }

@@ -12,9 +12,10 @@
 //     output's innermost dimension; a short reduction across rows (flash
 //     attention's transposed scores) whole, its rows combined elementwise.
 //
-// Contractions (matmul, QK^T, PV), and the fills and row scalings that only
-// initialize them (ContractionInit.h), are left to
-// attn-contraction-microkernel, which runs on buffers.
+// Contractions (matmul, QK^T, PV), the fills, row scalings and bias
+// broadcasts that only initialize them, and the elementwise ops that finish
+// a linear (ContractionFusion.h), are left to attn-contraction-microkernel,
+// which runs on buffers.
 //
 // Max reductions become compare-and-select trees (vmaxps); exp, tanh and
 // erf become polynomial approximations on vectors instead of
@@ -24,7 +25,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "attnc/Passes.h"
-#include "attnc/Transforms/ContractionInit.h"
+#include "attnc/Transforms/ContractionFusion.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -42,6 +43,8 @@
 #include "mlir/Dialect/Vector/Transforms/LoweringPatterns.h"
 #include "mlir/Dialect/Vector/Transforms/VectorRewritePatterns.h"
 #include "mlir/IR/PatternMatch.h"
+#include "mlir/Interfaces/FunctionInterfaces.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 namespace attnc {
@@ -79,18 +82,59 @@ std::optional<unsigned> innermostLoopDim(linalg::LinalgOp op,
   return std::nullopt;
 }
 
-/// A linalg.fill, or a scaling of each row of a matrix (flash attention's
-/// rescaled accumulator: out[i, j] = s[i] * out[i, j]), whose result is the
-/// init of a contraction and nothing else: attn-contraction-microkernel
-/// folds those into the registers it starts from.
+/// A linalg.fill, a scaling of each row of a matrix (flash attention's
+/// rescaled accumulator: out[i, j] = s[i] * out[i, j]), or a vector
+/// broadcast into every row (a linear's bias), whose result is the init of
+/// a contraction and nothing else: attn-contraction-microkernel folds those
+/// into the registers it starts from.
 bool initializesOnlyContraction(linalg::LinalgOp op) {
-  if (!(isa<linalg::FillOp>(op) || attnc::isRowScaling(op)) ||
+  bool rowBroadcast = attnc::isRowBroadcast(op);
+  if (!(isa<linalg::FillOp>(op) || attnc::isRowScaling(op) || rowBroadcast) ||
       op->getNumResults() != 1 || !op->getResult(0).hasOneUse())
     return false;
   OpOperand &use = *op->getResult(0).getUses().begin();
   auto user = dyn_cast<linalg::LinalgOp>(use.getOwner());
   return user && linalg::isaContractionOpInterface(user) &&
-         user.isDpsInit(&use);
+         user.isDpsInit(&use) &&
+         (!rowBroadcast || attnc::becomesMicrokernel(user));
+}
+
+/// Whether `op` becomes, on buffers, something that neither reads nor
+/// writes memory: a tensor.empty (an allocation) or an op on no tensors
+/// without memory effects (a constant, index arithmetic).
+bool bufferizesToNoAccess(Operation *op) {
+  if (isa<tensor::EmptyOp>(op))
+    return true;
+  auto isTensor = [](Type t) { return isa<TensorType>(t); };
+  return isMemoryEffectFree(op) &&
+         llvm::none_of(op->getOperandTypes(), isTensor) &&
+         llvm::none_of(op->getResultTypes(), isTensor);
+}
+
+/// An elementwise generic that attn-contraction-microkernel applies to a
+/// linear's register blocks before storing them (ContractionFusion.h): it
+/// reads the result of a top-level product that nothing else reads, and
+/// nothing that touches memory runs between the two.
+bool finishesOnlyContraction(linalg::LinalgOp op) {
+  auto generic = dyn_cast<linalg::GenericOp>(op.getOperation());
+  if (!generic)
+    return false;
+  for (Value input : generic.getDpsInputs()) {
+    auto product = input.getDefiningOp<linalg::LinalgOp>();
+    if (!product || !input.hasOneUse() ||
+        product->getBlock() != generic->getBlock() ||
+        !isa<FunctionOpInterface>(product->getParentOp()) ||
+        !linalg::isaContractionOpInterface(product) ||
+        !attnc::becomesMicrokernel(product) ||
+        !attnc::isProductEpilogue(generic, input))
+      continue;
+    Operation *between = product->getNextNode();
+    while (between != generic && bufferizesToNoAccess(between))
+      between = between->getNextNode();
+    if (between == generic)
+      return true;
+  }
+  return false;
 }
 
 /// An elementwise op on one 2-D operand read transposed: in[j, i] -> out[i,
@@ -133,7 +177,8 @@ std::optional<TilePlan> planTiles(linalg::LinalgOp op) {
   // and so is a fill that only initializes one: the micro-kernel then
   // starts its registers at the fill's value instead of storing it and
   // loading it back.
-  if (linalg::isaContractionOpInterface(op) || initializesOnlyContraction(op))
+  if (linalg::isaContractionOpInterface(op) ||
+      initializesOnlyContraction(op) || finishesOnlyContraction(op))
     return std::nullopt;
   unsigned vectorDim;
   if (isTranspose2D(op) && ranges[0] % kLanes == 0 &&

@@ -177,6 +177,175 @@ func.func @rescaled(%a: memref<16x8xf32>, %b: memref<8x64xf32>, %c: memref<16x64
   return
 }
 
+// A linear's bias, copied into every row of C right before the product:
+// the registers start at the bias's vectors for their columns, and the
+// broadcast goes.
+// CHECK-LABEL: func.func @biased
+// CHECK-NOT: linalg.broadcast
+// CHECK: scf.forall (%[[N0:.+]]) = (0) to (64) step (32)
+// CHECK: %[[N1:.+]] = arith.addi %[[N0]], %c16
+// CHECK: %[[B0:.+]] = vector.load %arg3[%[[N0]]] : memref<64xf32>, vector<16xf32>
+// CHECK: %[[B1:.+]] = vector.load %arg3[%[[N1]]] : memref<64xf32>, vector<16xf32>
+// CHECK-NOT: vector.load %arg2
+// CHECK: scf.for {{.*}} iter_args(%{{.+}} = %[[B0]], %{{.+}} = %[[B1]], %{{.+}} = %[[B0]],
+// CHECK-COUNT-16: vector.store {{.*}} %arg2
+func.func @biased(%a: memref<16x8xf32>, %b: memref<8x64xf32>, %c: memref<16x64xf32>, %bias: memref<64xf32>) {
+  linalg.broadcast ins(%bias : memref<64xf32>) outs(%c : memref<16x64xf32>) dimensions = [0]
+  linalg.matmul ins(%a, %b : memref<16x8xf32>, memref<8x64xf32>) outs(%c : memref<16x64xf32>)
+  return
+}
+
+// An elementwise op reading C right after the product, with C its own
+// output (a linear's activation, in place): it runs on each register block
+// after the k loop, which is stored once, and tanh becomes its polynomial.
+// CHECK-LABEL: func.func @activation_in_place
+// CHECK-NOT: linalg.generic
+// CHECK: %[[ACC:.+]]:16 = scf.for
+// CHECK: scf.yield
+// CHECK-NEXT: }
+// CHECK-NOT: math.tanh
+// CHECK: %[[Y:.+]] = arith.mulf %[[ACC]]#0, %{{.+}} : vector<16xf32>
+// CHECK: vector.store %[[Y]], %arg2
+// CHECK-COUNT-15: vector.store {{.*}} %arg2
+// CHECK-NOT: vector.store
+// CHECK: return
+func.func @activation_in_place(%a: memref<16x8xf32>, %b: memref<8x64xf32>, %c: memref<16x64xf32>) {
+  linalg.matmul ins(%a, %b : memref<16x8xf32>, memref<8x64xf32>) outs(%c : memref<16x64xf32>)
+  linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i, j)>], iterator_types = ["parallel", "parallel"]} ins(%c : memref<16x64xf32>) outs(%c : memref<16x64xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %t = math.tanh %in : f32
+    %y = arith.mulf %in, %t : f32
+    linalg.yield %y : f32
+  }
+  return
+}
+
+// C a temporary only the product and the op use, the op's output another
+// buffer: C is neither stored nor allocated any more. The op's other inputs
+// are read for each block: a matrix at the block's place, a vector along
+// its columns, one element per row (broadcast), one element, a scalar.
+// An allocation between the product and the op does not stand in the way.
+// CHECK-LABEL: func.func @epilogue_inputs
+// CHECK-NOT: memref.alloc
+// CHECK: scf.forall (%[[N0:.+]]) = (0) to (64) step (32)
+// CHECK: scf.for %[[M0:.+]] = %c0 to %c16 step %c8
+// CHECK: %[[ACC:.+]]:16 = scf.for
+// CHECK: %[[R:.+]] = vector.load %arg3[%[[M0]], %[[N0]]] : memref<16x64xf32>, vector<16xf32>
+// CHECK: %[[COL:.+]] = vector.load %arg4[%[[N0]]] : memref<64xf32>, vector<16xf32>
+// CHECK: %[[ROW:.+]] = memref.load %arg5[%[[M0]]] : memref<16xf32>
+// CHECK: vector.broadcast %[[ROW]] : f32 to vector<16xf32>
+// CHECK: %[[ONE:.+]] = memref.load %arg6[] : memref<f32>
+// CHECK: vector.broadcast %[[ONE]] : f32 to vector<16xf32>
+// CHECK: vector.broadcast %arg7 : f32 to vector<16xf32>
+// CHECK: arith.addf %[[ACC]]#0, %[[R]]
+// CHECK: vector.store %{{.+}}, %arg8[%[[M0]], %[[N0]]]
+// CHECK-NOT: vector.store {{.*}}memref<16x64xf32>{{$}}
+func.func @epilogue_inputs(%a: memref<16x8xf32>, %b: memref<8x64xf32>, %unused: memref<16x64xf32>,
+                           %r: memref<16x64xf32>, %col: memref<64xf32>, %row: memref<16xf32>,
+                           %one: memref<f32>, %s: f32, %out: memref<16x64xf32>) {
+  %c = memref.alloc() : memref<16x64xf32>
+  %zero = arith.constant 0.0 : f32
+  linalg.fill ins(%zero : f32) outs(%c : memref<16x64xf32>)
+  linalg.matmul ins(%a, %b : memref<16x8xf32>, memref<8x64xf32>) outs(%c : memref<16x64xf32>)
+  %other = memref.alloc() : memref<4xf32>
+  linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i, j)>,
+                                   affine_map<(i, j) -> (j)>, affine_map<(i, j) -> (i)>,
+                                   affine_map<(i, j) -> ()>, affine_map<(i, j) -> ()>,
+                                   affine_map<(i, j) -> (i, j)>],
+                  iterator_types = ["parallel", "parallel"]}
+      ins(%c, %r, %col, %row, %one, %s : memref<16x64xf32>, memref<16x64xf32>, memref<64xf32>, memref<16xf32>, memref<f32>, f32)
+      outs(%out : memref<16x64xf32>) {
+  ^bb0(%p: f32, %x: f32, %cv: f32, %rv: f32, %e: f32, %sc: f32, %o: f32):
+    %0 = arith.addf %p, %x : f32
+    %1 = arith.mulf %0, %cv : f32
+    %2 = arith.subf %1, %rv : f32
+    %3 = arith.mulf %2, %e : f32
+    %4 = arith.mulf %3, %sc : f32
+    linalg.yield %4 : f32
+  }
+  memref.dealloc %other : memref<4xf32>
+  return
+}
+
+// Left alone, the product storing C and the op a loop nest of its own:
+// when C is read again later; when its output is the buffer the product
+// reads as A (another column block would read rows already overwritten);
+// when an op that touches memory runs between the two; when another input
+// of an op writing C in place is a view of C; inside another loop.
+// CHECK-LABEL: func.func @product_read_later
+// CHECK: vector.store {{.*}} %alloc
+// CHECK: linalg.generic
+// CHECK-LABEL: func.func @output_is_a
+// CHECK: vector.store {{.*}} %alloc
+// CHECK: linalg.generic
+// CHECK-LABEL: func.func @store_between
+// CHECK: vector.store {{.*}} %arg2
+// CHECK: memref.copy
+// CHECK: linalg.generic
+// CHECK-LABEL: func.func @input_views_c
+// CHECK: vector.store {{.*}} %subview
+// CHECK: linalg.generic
+// CHECK-LABEL: func.func @nested_epilogue
+// CHECK: vector.store {{.*}} %arg2
+// CHECK: linalg.generic
+#id = affine_map<(i, j) -> (i, j)>
+func.func @product_read_later(%a: memref<16x8xf32>, %b: memref<8x64xf32>, %out: memref<16x64xf32>, %out2: memref<16x64xf32>) {
+  %c = memref.alloc() : memref<16x64xf32>
+  linalg.matmul ins(%a, %b : memref<16x8xf32>, memref<8x64xf32>) outs(%c : memref<16x64xf32>)
+  linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]} ins(%c : memref<16x64xf32>) outs(%out : memref<16x64xf32>) {
+  ^bb0(%p: f32, %o: f32):
+    %y = arith.mulf %p, %p : f32
+    linalg.yield %y : f32
+  }
+  memref.copy %c, %out2 : memref<16x64xf32> to memref<16x64xf32>
+  return
+}
+func.func @output_is_a(%a: memref<16x64xf32>, %b: memref<64x64xf32>) {
+  %c = memref.alloc() : memref<16x64xf32>
+  linalg.matmul ins(%a, %b : memref<16x64xf32>, memref<64x64xf32>) outs(%c : memref<16x64xf32>)
+  linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]} ins(%c : memref<16x64xf32>) outs(%a : memref<16x64xf32>) {
+  ^bb0(%p: f32, %o: f32):
+    %y = arith.addf %p, %o : f32
+    linalg.yield %y : f32
+  }
+  return
+}
+func.func @store_between(%a: memref<16x8xf32>, %b: memref<8x64xf32>, %c: memref<16x64xf32>, %d: memref<16x64xf32>, %e: memref<16x64xf32>) {
+  linalg.matmul ins(%a, %b : memref<16x8xf32>, memref<8x64xf32>) outs(%c : memref<16x64xf32>)
+  memref.copy %d, %e : memref<16x64xf32> to memref<16x64xf32>
+  linalg.generic {indexing_maps = [#id, #id, #id], iterator_types = ["parallel", "parallel"]} ins(%c, %e : memref<16x64xf32>, memref<16x64xf32>) outs(%c : memref<16x64xf32>) {
+  ^bb0(%p: f32, %x: f32, %o: f32):
+    %y = arith.addf %p, %x : f32
+    linalg.yield %y : f32
+  }
+  return
+}
+func.func @input_views_c(%a: memref<16x8xf32>, %b: memref<8x64xf32>, %whole: memref<32x64xf32>) {
+  %c = memref.subview %whole[0, 0] [16, 64] [1, 1] : memref<32x64xf32> to memref<16x64xf32, strided<[64, 1]>>
+  %next = memref.subview %whole[1, 0] [16, 64] [1, 1] : memref<32x64xf32> to memref<16x64xf32, strided<[64, 1], offset: 64>>
+  linalg.matmul ins(%a, %b : memref<16x8xf32>, memref<8x64xf32>) outs(%c : memref<16x64xf32, strided<[64, 1]>>)
+  linalg.generic {indexing_maps = [#id, #id, #id], iterator_types = ["parallel", "parallel"]} ins(%c, %next : memref<16x64xf32, strided<[64, 1]>>, memref<16x64xf32, strided<[64, 1], offset: 64>>) outs(%c : memref<16x64xf32, strided<[64, 1]>>) {
+  ^bb0(%p: f32, %x: f32, %o: f32):
+    %y = arith.addf %p, %x : f32
+    linalg.yield %y : f32
+  }
+  return
+}
+func.func @nested_epilogue(%a: memref<16x8xf32>, %b: memref<8x64xf32>, %c: memref<16x64xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c2 = arith.constant 2 : index
+  scf.for %i = %c0 to %c2 step %c1 {
+    linalg.matmul ins(%a, %b : memref<16x8xf32>, memref<8x64xf32>) outs(%c : memref<16x64xf32>)
+    linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]} ins(%c : memref<16x64xf32>) outs(%c : memref<16x64xf32>) {
+    ^bb0(%p: f32, %o: f32):
+      %y = arith.mulf %p, %p : f32
+      linalg.yield %y : f32
+    }
+  }
+  return
+}
+
 // A B whose values are compiled in (attn.embedded) is packed ahead of time:
 // the argument says its panel width, and each column block reads its panel
 // where the packed layout [128 / 32, 8, 32] puts it, at n0 * 8, with no copy

@@ -94,6 +94,86 @@ func.func @rescaled_matmul(%a: tensor<16x8xf32>, %b: tensor<8x32xf32>, %c: tenso
   return %r : tensor<16x32xf32>
 }
 
+// A linear's bias, copied into every row of C, and the elementwise op that
+// reads the product right after (gelu here) are the micro-kernel's too: it
+// starts its registers at the bias and applies the op before storing them.
+// CHECK-LABEL: func.func @linear_with_epilogue
+// CHECK-NOT: vector.transfer
+// CHECK: linalg.broadcast
+// CHECK-NEXT: linalg.matmul
+// CHECK-NEXT: tensor.empty
+// CHECK-NEXT: linalg.generic
+// CHECK-NOT: vector.transfer
+// CHECK: return
+func.func @linear_with_epilogue(%x: tensor<16x8xf32>, %w: tensor<8x32xf32>, %b: tensor<32xf32>, %r: tensor<16x32xf32>) -> tensor<16x32xf32> {
+  %init = tensor.empty() : tensor<16x32xf32>
+  %c = linalg.broadcast ins(%b : tensor<32xf32>) outs(%init : tensor<16x32xf32>) dimensions = [0]
+  %p = linalg.matmul ins(%x, %w : tensor<16x8xf32>, tensor<8x32xf32>) outs(%c : tensor<16x32xf32>) -> tensor<16x32xf32>
+  %out = tensor.empty() : tensor<16x32xf32>
+  %y = linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i, j)>], iterator_types = ["parallel", "parallel"]} ins(%p, %r : tensor<16x32xf32>, tensor<16x32xf32>) outs(%out : tensor<16x32xf32>) {
+  ^bb0(%in: f32, %res: f32, %o: f32):
+    %e = math.erf %in : f32
+    %s = arith.addf %e, %res : f32
+    linalg.yield %s : f32
+  } -> tensor<16x32xf32>
+  return %y : tensor<16x32xf32>
+}
+
+// Not when the product has another reader, when an op that will touch
+// memory runs between the two, or when the product is not a micro-kernel's
+// (12 columns are no multiple of 8 lanes): then the op, and the bias, are
+// vectorized here. The bias of the last is also read by the sum.
+// CHECK-LABEL: func.func @product_read_twice
+// CHECK: linalg.matmul
+// CHECK-NOT: linalg.generic
+// CHECK: vector.transfer_write
+// CHECK-LABEL: func.func @op_between
+// CHECK: linalg.matmul
+// CHECK: vector.transfer_write
+// CHECK-NOT: linalg.generic
+// CHECK: vector.transfer_write
+// CHECK-LABEL: func.func @not_a_microkernel
+// CHECK-NOT: linalg.broadcast
+// CHECK: linalg.matmul
+// CHECK-NOT: linalg.generic
+// CHECK: return
+func.func @product_read_twice(%x: tensor<16x8xf32>, %w: tensor<8x32xf32>, %c: tensor<16x32xf32>) -> (tensor<16x32xf32>, tensor<16x32xf32>) {
+  %p = linalg.matmul ins(%x, %w : tensor<16x8xf32>, tensor<8x32xf32>) outs(%c : tensor<16x32xf32>) -> tensor<16x32xf32>
+  %out = tensor.empty() : tensor<16x32xf32>
+  %y = linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i, j)>], iterator_types = ["parallel", "parallel"]} ins(%p : tensor<16x32xf32>) outs(%out : tensor<16x32xf32>) {
+  ^bb0(%in: f32, %o: f32):
+    %e = math.tanh %in : f32
+    linalg.yield %e : f32
+  } -> tensor<16x32xf32>
+  return %y, %p : tensor<16x32xf32>, tensor<16x32xf32>
+}
+func.func @op_between(%x: tensor<16x8xf32>, %w: tensor<8x32xf32>, %c: tensor<16x32xf32>, %r: tensor<16x32xf32>) -> (tensor<16x32xf32>, tensor<16x32xf32>) {
+  %p = linalg.matmul ins(%x, %w : tensor<16x8xf32>, tensor<8x32xf32>) outs(%c : tensor<16x32xf32>) -> tensor<16x32xf32>
+  %out = tensor.empty() : tensor<16x32xf32>
+  %r2 = linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i, j)>], iterator_types = ["parallel", "parallel"]} ins(%r : tensor<16x32xf32>) outs(%out : tensor<16x32xf32>) {
+  ^bb0(%in: f32, %o: f32):
+    %e = arith.mulf %in, %in : f32
+    linalg.yield %e : f32
+  } -> tensor<16x32xf32>
+  %y = linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i, j)>], iterator_types = ["parallel", "parallel"]} ins(%p : tensor<16x32xf32>) outs(%out : tensor<16x32xf32>) {
+  ^bb0(%in: f32, %o: f32):
+    %e = math.tanh %in : f32
+    linalg.yield %e : f32
+  } -> tensor<16x32xf32>
+  return %y, %r2 : tensor<16x32xf32>, tensor<16x32xf32>
+}
+func.func @not_a_microkernel(%x: tensor<16x8xf32>, %w: tensor<8x12xf32>, %b: tensor<12xf32>) -> tensor<16x12xf32> {
+  %init = tensor.empty() : tensor<16x12xf32>
+  %c = linalg.broadcast ins(%b : tensor<12xf32>) outs(%init : tensor<16x12xf32>) dimensions = [0]
+  %p = linalg.matmul ins(%x, %w : tensor<16x8xf32>, tensor<8x12xf32>) outs(%c : tensor<16x12xf32>) -> tensor<16x12xf32>
+  %y = linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (j)>, affine_map<(i, j) -> (i, j)>], iterator_types = ["parallel", "parallel"]} ins(%p, %b : tensor<16x12xf32>, tensor<12xf32>) outs(%init : tensor<16x12xf32>) {
+  ^bb0(%in: f32, %bias: f32, %o: f32):
+    %s = arith.addf %in, %bias : f32
+    linalg.yield %s : f32
+  } -> tensor<16x12xf32>
+  return %y : tensor<16x12xf32>
+}
+
 // Three columns are too few lanes to vectorize: left as is.
 // CHECK-LABEL: func.func @narrow
 // CHECK: linalg.generic

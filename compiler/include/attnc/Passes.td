@@ -128,9 +128,10 @@ def Vectorize : Pass<"attn-vectorize", "mlir::func::FuncOp"> {
   let summary = "Tile linalg ops to vector registers and vectorize them";
   let description = [{
     Runs on linalg on tensors, before bufferization. Each statically shaped
-    linalg op but the contractions (see `attn-contraction-microkernel`), and
-    the fills and row scalings whose only reader is a contraction's init, is
-    tiled to register size and vectorized: reductions along a row's
+    linalg op but the contractions (see `attn-contraction-microkernel`), the
+    fills, row scalings and row broadcasts whose only reader is a
+    contraction's init, and the elementwise ops that micro-kernel applies to
+    a linear's result, is tiled to register size and vectorized: reductions along a row's
     contiguous dimension a whole row at a time (16 elements per step for
     rows longer than 256), everything else to 16 lanes along the output's
     innermost dimension; a reduction across rows (up to 256 of them) is taken
@@ -162,9 +163,22 @@ def ContractionMicrokernel : Pass<"attn-contraction-microkernel",
     loop; per step one vector load of B per column vector and one
     broadcast of A per row feeding the FMAs. Column blocks are the outer
     loop so the panel of B stays in cache. A `linalg.fill` of C right
-    before the product, or a scaling of each row of C (flash attention's
-    rescaled accumulator), is folded in: the registers start from the fill's
-    value, or from C's blocks times their row's factor, and the op goes.
+    before the product, a scaling of each row of C (flash attention's
+    rescaled accumulator), or a `linalg.broadcast` of a vector into every
+    row of C (a linear's bias), is folded in: the registers start from the
+    fill's value, from C's blocks times their row's factor, or from the
+    vector, and the op goes.
+
+    At the top level of a function, an all-parallel `linalg.generic` that
+    is the next op touching memory after the product and reads C in loop
+    order (a linear's activation, a residual sum) is folded in too, when C
+    is a temporary only the product and that op use, or is that op's own
+    output: its body (elementwise `arith` and `math` ops; other inputs read
+    in loop order, per column, per row or as one element) is applied to
+    each register block, which is stored into the op's output instead of C.
+    Its `tanh`, `erf` and `exp` get the polynomial approximations
+    `attn-vectorize` gives them elsewhere. Not when that output shares
+    memory with A or B, which other column blocks may still be reading.
 
     A product copies the panel of a wide B into a dense buffer per column
     block, once per call. A B whose values are known when the model is
@@ -176,8 +190,9 @@ def ContractionMicrokernel : Pass<"attn-contraction-microkernel",
     (attnc's kernel interface) lays them out so.
   }];
   let dependentDialects = [
-    "mlir::arith::ArithDialect", "mlir::memref::MemRefDialect",
-    "mlir::scf::SCFDialect", "mlir::vector::VectorDialect"
+    "mlir::arith::ArithDialect", "mlir::math::MathDialect",
+    "mlir::memref::MemRefDialect", "mlir::scf::SCFDialect",
+    "mlir::vector::VectorDialect"
   ];
 }
 

@@ -28,6 +28,7 @@
 #include "attnc/Transforms/ContractionFusion.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/IR/LinalgInterfaces.h"
@@ -111,14 +112,15 @@ bool bufferizesToNoAccess(Operation *op) {
          llvm::none_of(op->getResultTypes(), isTensor);
 }
 
-/// An elementwise generic that attn-contraction-microkernel applies to a
-/// linear's register blocks before storing them (ContractionFusion.h): it
-/// reads the result of a top-level product that nothing else reads, and
-/// nothing that touches memory runs between the two.
-bool finishesOnlyContraction(linalg::LinalgOp op) {
+/// The product whose register blocks `op` is applied to by
+/// attn-contraction-microkernel before they are stored (ContractionFusion.h),
+/// if any: `op` is an elementwise generic reading the result of a
+/// top-level product that nothing else reads, and nothing that touches
+/// memory runs between the two.
+linalg::LinalgOp productFinishedBy(linalg::LinalgOp op) {
   auto generic = dyn_cast<linalg::GenericOp>(op.getOperation());
   if (!generic)
-    return false;
+    return {};
   for (Value input : generic.getDpsInputs()) {
     auto product = input.getDefiningOp<linalg::LinalgOp>();
     if (!product || !input.hasOneUse() ||
@@ -132,9 +134,40 @@ bool finishesOnlyContraction(linalg::LinalgOp op) {
     while (between != generic && bufferizesToNoAccess(between))
       between = between->getNextNode();
     if (between == generic)
-      return true;
+      return product;
   }
-  return false;
+  return {};
+}
+
+/// Gives a top-level product its own start and buffer, so that
+/// attn-contraction-microkernel can fold them: a fill or bias broadcast
+/// that starts several products (CSE merges equal ones) is cloned right
+/// before this one (the last one's moves there), and the tensor.empty it starts from becomes, for this
+/// use alone, a bufferization.alloc_tensor, which CSE does not merge.
+/// Shared, the start would be stored once and copied for each product, and
+/// bufferization may put later values in the product's buffer, where the
+/// micro-kernel cannot tell that only the epilogue reads the product.
+void giveOwnStartAndBuffer(RewriterBase &rewriter, linalg::LinalgOp product) {
+  OpOperand *init = product.getDpsInitOperand(0);
+  auto start = init->get().getDefiningOp<linalg::LinalgOp>();
+  if (start && (isa<linalg::FillOp>(start) || attnc::isRowBroadcast(start))) {
+    if (!start->hasOneUse()) {
+      rewriter.setInsertionPoint(product);
+      Operation *own = rewriter.clone(*start);
+      rewriter.modifyOpInPlace(product, [&] { init->set(own->getResult(0)); });
+      start = cast<linalg::LinalgOp>(own);
+    } else if (start->getNextNode() != product) {
+      rewriter.moveOpBefore(start, product);
+    }
+    init = start.getDpsInitOperand(0);
+  }
+  auto empty = init->get().getDefiningOp<tensor::EmptyOp>();
+  if (!empty || empty->hasOneUse())
+    return;
+  rewriter.setInsertionPoint(init->getOwner());
+  Value own = rewriter.create<bufferization::AllocTensorOp>(
+      empty.getLoc(), empty.getType(), ValueRange{});
+  rewriter.modifyOpInPlace(init->getOwner(), [&] { init->set(own); });
 }
 
 /// An elementwise op on one 2-D operand read transposed: in[j, i] -> out[i,
@@ -178,7 +211,7 @@ std::optional<TilePlan> planTiles(linalg::LinalgOp op) {
   // starts its registers at the fill's value instead of storing it and
   // loading it back.
   if (linalg::isaContractionOpInterface(op) ||
-      initializesOnlyContraction(op) || finishesOnlyContraction(op))
+      initializesOnlyContraction(op) || productFinishedBy(op))
     return std::nullopt;
   unsigned vectorDim;
   if (isTranspose2D(op) && ranges[0] % kLanes == 0 &&
@@ -353,12 +386,20 @@ struct VectorizePass : attnc::impl::VectorizeBase<VectorizePass> {
   void runOnOperation() override {
     func::FuncOp func = getOperation();
     MLIRContext *ctx = &getContext();
+    IRRewriter rewriter(ctx);
+    SmallVector<linalg::LinalgOp> products;
+    for (auto op : func.getBody().getOps<linalg::LinalgOp>())
+      if (op.hasPureTensorSemantics() &&
+          linalg::isaContractionOpInterface(op) &&
+          attnc::becomesMicrokernel(op))
+        products.push_back(op);
+    for (linalg::LinalgOp product : products)
+      giveOwnStartAndBuffer(rewriter, product);
     SmallVector<linalg::LinalgOp> candidates;
     func.walk([&](linalg::LinalgOp op) {
       if (op.hasPureTensorSemantics())
         candidates.push_back(op);
     });
-    IRRewriter rewriter(ctx);
     for (linalg::LinalgOp op : candidates)
       if (std::optional<TilePlan> plan = planTiles(op))
         tileAndVectorize(rewriter, op, *plan);

@@ -119,6 +119,28 @@ func.func @linear_with_epilogue(%x: tensor<16x8xf32>, %w: tensor<8x32xf32>, %b: 
   return %y : tensor<16x32xf32>
 }
 
+// Two products that start from one zero fill of one tensor.empty (CSE
+// merges equal ones): each gets a fill of its own, right before it, into an
+// allocation of its own (bufferization.alloc_tensor, which CSE keeps apart;
+// the last keeps the tensor.empty no one else uses now), so the
+// micro-kernel folds each fill and no later value shares the product's
+// buffer.
+// CHECK-LABEL: func.func @shared_start
+// CHECK: %[[EMPTY:.+]] = tensor.empty() : tensor<16x32xf32>
+// CHECK: %[[OWN:.+]] = bufferization.alloc_tensor() : tensor<16x32xf32>
+// CHECK: %[[FILL1:.+]] = linalg.fill ins(%{{.+}} : f32) outs(%[[OWN]]
+// CHECK-NEXT: %[[P1:.+]] = linalg.matmul {{.*}} outs(%[[FILL1]]
+// CHECK-NEXT: %[[FILL2:.+]] = linalg.fill ins(%{{.+}} : f32) outs(%[[EMPTY]]
+// CHECK-NEXT: linalg.matmul ins(%[[P1]], {{.*}} outs(%[[FILL2]]
+func.func @shared_start(%x: tensor<16x32xf32>, %w: tensor<32x32xf32>) -> tensor<16x32xf32> {
+  %zero = arith.constant 0.0 : f32
+  %init = tensor.empty() : tensor<16x32xf32>
+  %c = linalg.fill ins(%zero : f32) outs(%init : tensor<16x32xf32>) -> tensor<16x32xf32>
+  %p1 = linalg.matmul ins(%x, %w : tensor<16x32xf32>, tensor<32x32xf32>) outs(%c : tensor<16x32xf32>) -> tensor<16x32xf32>
+  %p2 = linalg.matmul ins(%p1, %w : tensor<16x32xf32>, tensor<32x32xf32>) outs(%c : tensor<16x32xf32>) -> tensor<16x32xf32>
+  return %p2 : tensor<16x32xf32>
+}
+
 // Not when the product has another reader, when an op that will touch
 // memory runs between the two, or when the product is not a micro-kernel's
 // (12 columns are no multiple of 8 lanes): then the op, and the bias, are

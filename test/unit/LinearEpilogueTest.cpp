@@ -88,6 +88,17 @@ INSTANTIATE_TEST_SUITE_P(
   param b2 : [32]
   y = x + linear(gelu(linear(x, w1, b1), approximate = tanh), w2, b2)
   output y)"},
+        // Bias-less linears of one shape: one zero fill and one buffer
+        // for all of them until attn-vectorize gives each its own.
+        Epilogue{"equal_linears_without_bias", R"(
+  input x : [40, 32]
+  param w1 : [32, 32]
+  param w2 : [32, 32]
+  param w3 : [32, 32]
+  h = x + linear(x, w1)
+  g = gelu(linear(h, w2))
+  y = h + linear(g, w3)
+  output y)"},
         // The product's input, a temporary, read again by the epilogue
         // while other column blocks still read it as A.
         Epilogue{"input_read_again", R"(

@@ -131,8 +131,8 @@ def Vectorize : Pass<"attn-vectorize", "mlir::func::FuncOp"> {
     linalg op but the contractions (see `attn-contraction-microkernel`), the
     fills, row scalings and row broadcasts whose only reader is a
     contraction's init, and the elementwise ops that micro-kernel applies to
-    a linear's result, is tiled to register size and vectorized: reductions along a row's
-    contiguous dimension a whole row at a time (16 elements per step for
+    a linear's result, is tiled to register size and vectorized: reductions
+    along a row's contiguous dimension a whole row at a time (16 elements per step for
     rows longer than 256), everything else to 16 lanes along the output's
     innermost dimension; a reduction across rows (up to 256 of them) is taken
     whole and its rows are combined elementwise. Max reductions become
@@ -142,11 +142,18 @@ def Vectorize : Pass<"attn-vectorize", "mlir::func::FuncOp"> {
     lowered to the forms the LLVM x86 backend handles, and `exp`, `tanh`
     and `erf` to polynomial approximations. An op the vectorizer cannot
     handle keeps its scalar loops.
+
+    Each product at the top level gets a start and a buffer of its own: a
+    fill or bias broadcast that several products share (CSE merges equal
+    ones) is cloned right before each, and a shared `tensor.empty` under it
+    becomes a `bufferization.alloc_tensor` for that product alone, so that
+    the micro-kernel can fold the start and tell that only its epilogue
+    reads the product.
   }];
   let dependentDialects = [
-    "mlir::arith::ArithDialect", "mlir::math::MathDialect",
-    "mlir::scf::SCFDialect", "mlir::tensor::TensorDialect",
-    "mlir::vector::VectorDialect"
+    "mlir::arith::ArithDialect", "mlir::bufferization::BufferizationDialect",
+    "mlir::math::MathDialect", "mlir::scf::SCFDialect",
+    "mlir::tensor::TensorDialect", "mlir::vector::VectorDialect"
   ];
 }
 

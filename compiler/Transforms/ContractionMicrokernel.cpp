@@ -451,6 +451,37 @@ void emitMicrokernel(RewriterBase &rewriter, Location loc,
     }
 }
 
+/// An elementwise generic on buffers in the form of an epilogue of
+/// `product` (ContractionFusion.h) that no micro-kernel took (attn-vectorize
+/// left it for one, which then found its output sharing memory with A or B,
+/// say): a loop nest of its own over the rows and `width`-lane columns of
+/// `product`, loading each vector of it, as attn-vectorize would have made
+/// it, instead of convert-linalg-to-loops' scalar loops.
+void emitStandaloneEpilogue(RewriterBase &rewriter, linalg::GenericOp generic,
+                            Value product, int64_t width,
+                            SmallVectorImpl<Operation *> &mathOps) {
+  OpBuilder &b = rewriter;
+  Location loc = generic.getLoc();
+  auto type = cast<MemRefType>(product.getType());
+  auto idx = [&](int64_t v) -> Value {
+    return b.create<arith::ConstantIndexOp>(loc, v);
+  };
+  rewriter.setInsertionPoint(generic);
+  auto rowLoop =
+      b.create<scf::ForOp>(loc, idx(0), idx(type.getDimSize(0)), idx(1));
+  b.setInsertionPointToStart(rowLoop.getBody());
+  auto colLoop =
+      b.create<scf::ForOp>(loc, idx(0), idx(type.getDimSize(1)), idx(width));
+  b.setInsertionPointToStart(colLoop.getBody());
+  Value row = rowLoop.getInductionVar(), col = colLoop.getInductionVar();
+  Value block = b.create<vector::LoadOp>(
+      loc, VectorType::get({width}, b.getF32Type()), product,
+      ValueRange{row, col});
+  attnc::emitProductEpilogue(b, loc, generic, product, block, row, col,
+                             mathOps);
+  rewriter.eraseOp(generic);
+}
+
 struct Match {
   Operation *op;
   MatmulShape shape;
@@ -529,6 +560,24 @@ struct ContractionMicrokernelPass
         rewriter.eraseOp(start.folded);
       if (epilogue)
         rewriter.eraseOp(epilogue);
+    }
+    // Epilogues no product took: their own vector loops.
+    SmallVector<std::pair<linalg::GenericOp, Value>> leftovers;
+    for (auto generic : getOperation().getBody().getOps<linalg::GenericOp>()) {
+      if (!generic.hasPureBufferSemantics())
+        continue;
+      for (Value input : generic.getDpsInputs())
+        if (isa<MemRefType>(input.getType()) &&
+            attnc::isProductEpilogue(generic, input)) {
+          leftovers.push_back({generic, input});
+          break;
+        }
+    }
+    for (auto [generic, product] : leftovers) {
+      auto type = cast<MemRefType>(product.getType());
+      if (int64_t width = vectorWidth(type.getDimSize(1));
+          width != 0 && hasUnitInnerStride(product))
+        emitStandaloneEpilogue(rewriter, generic, product, width, mathOps);
     }
     // An epilogue's tanh, erf and exp as attn-vectorize approximates them
     // elsewhere, not as one libm call per lane.

@@ -267,24 +267,41 @@ func.func @epilogue_inputs(%a: memref<16x8xf32>, %b: memref<8x64xf32>, %unused: 
   return
 }
 
-// Left alone, the product storing C and the op a loop nest of its own:
-// when C is read again later; when its output is the buffer the product
-// reads as A (another column block would read rows already overwritten);
-// when an op that touches memory runs between the two; when another input
-// of an op writing C in place is a view of C; inside another loop.
+// Not folded, the product storing C and the op a vector loop nest of its
+// own over C's rows and 16-lane columns (as attn-vectorize would have made
+// it, had it not left it to this pass): when C is read again later; when
+// its output is the buffer the product reads as A (another column block
+// would read rows already overwritten); when an op that touches memory
+// runs between the two; when another input of an op writing C in place is
+// a view of C. Inside another loop the op stays as it is.
 // CHECK-LABEL: func.func @product_read_later
 // CHECK: vector.store {{.*}} %alloc
-// CHECK: linalg.generic
+// CHECK-NOT: linalg.generic
+// CHECK: scf.for %[[I:.+]] = %c0 to %c16 step %c1
+// CHECK-NEXT: scf.for %[[J:.+]] = %c0 to %c64 step %c16
+// CHECK-NEXT: %[[P:.+]] = vector.load %alloc[%[[I]], %[[J]]]
+// CHECK-NEXT: %[[Y:.+]] = arith.mulf %[[P]], %[[P]] : vector<16xf32>
+// CHECK-NEXT: vector.store %[[Y]], %arg2[%[[I]], %[[J]]]
+// CHECK: memref.copy %alloc, %arg3
 // CHECK-LABEL: func.func @output_is_a
 // CHECK: vector.store {{.*}} %alloc
-// CHECK: linalg.generic
+// CHECK-NOT: linalg.generic
+// CHECK: vector.load %alloc
+// CHECK: vector.load %arg0
+// CHECK: vector.store {{.*}} %arg0
 // CHECK-LABEL: func.func @store_between
 // CHECK: vector.store {{.*}} %arg2
 // CHECK: memref.copy
-// CHECK: linalg.generic
+// CHECK-NOT: linalg.generic
+// CHECK: vector.load %arg2
+// CHECK: vector.load %arg4
+// CHECK: vector.store {{.*}} %arg2
 // CHECK-LABEL: func.func @input_views_c
 // CHECK: vector.store {{.*}} %subview
-// CHECK: linalg.generic
+// CHECK-NOT: linalg.generic
+// CHECK: vector.load %subview
+// CHECK: vector.load %subview_0
+// CHECK: vector.store {{.*}} %subview
 // CHECK-LABEL: func.func @nested_epilogue
 // CHECK: vector.store {{.*}} %arg2
 // CHECK: linalg.generic

@@ -26,12 +26,7 @@ using namespace attnc::test;
 
 namespace {
 
-struct Construct {
-  const char *name;
-  const char *body; ///< declarations and statements inside `model m { ... }`
-};
-
-void PrintTo(const Construct &c, std::ostream *os) { *os << c.name; }
+using Construct = ModelBody;
 
 std::string wrap(const Construct &c) {
   return std::string("model m {\n  context = 12\n") + c.body + "\n}\n";
@@ -180,9 +175,7 @@ INSTANTIATE_TEST_SUITE_P(
   y = matmul(softmax(mask(matmul(q, transpose(k)) * 0.35, causal)), v)
   output y)"}),
         testing::ValuesIn(testedBackends())),
-    nameWithBackend<Construct>([](const testing::TestParamInfo<Construct> &info) {
-      return std::string(info.param.name);
-    }));
+    modelBodyWithBackend());
 
 /// Scores masked by mask() (-inf at hidden keys) and then added to, scaled
 /// or subtracted from before their softmax: that arithmetic meets -inf,
@@ -238,9 +231,7 @@ INSTANTIATE_TEST_SUITE_P(
   y = matmul(softmax(mask(s, causal) + m, axis = -1), v)
   output y)"}),
         testing::ValuesIn(testedBackends())),
-    nameWithBackend<Construct>([](const testing::TestParamInfo<Construct> &info) {
-      return std::string(info.param.name);
-    }));
+    modelBodyWithBackend());
 
 class ExampleTest : public BackendTest<const char *> {};
 

@@ -19,12 +19,7 @@ using namespace attnc::test;
 
 namespace {
 
-struct Epilogue {
-  const char *name;
-  const char *body; ///< declarations and statements inside `model m { ... }`
-};
-
-void PrintTo(const Epilogue &e, std::ostream *os) { *os << e.name; }
+using Epilogue = ModelBody;
 
 class LinearEpilogueTest : public BackendTest<Epilogue> {};
 
@@ -122,8 +117,6 @@ INSTANTIATE_TEST_SUITE_P(
   y = relu(h)
   output h, y)"}),
         testing::ValuesIn(testedBackends())),
-    nameWithBackend<Epilogue>([](const testing::TestParamInfo<Epilogue> &info) {
-      return std::string(info.param.name);
-    }));
+    modelBodyWithBackend());
 
 } // namespace

@@ -106,6 +106,23 @@ inline auto namedModelWithBackend() {
       });
 }
 
+/// The declarations and statements inside `model m { ... }`, and the name
+/// its test cases take.
+struct ModelBody {
+  const char *name;
+  const char *body;
+};
+
+inline void PrintTo(const ModelBody &b, std::ostream *os) { *os << b.name; }
+
+/// Test names "<body name>_<backend>" for a suite over ModelBody cases.
+inline auto modelBodyWithBackend() {
+  return nameWithBackend<ModelBody>(
+      [](const testing::TestParamInfo<ModelBody> &info) {
+        return std::string(info.param.name);
+      });
+}
+
 /// A test run once on each of testedBackends(), with nothing else varying.
 class PerBackendTest : public testing::TestWithParam<Backend> {};
 

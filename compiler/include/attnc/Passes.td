@@ -186,6 +186,9 @@ def ContractionMicrokernel : Pass<"attn-contraction-microkernel",
     Its `tanh`, `erf` and `exp` get the polynomial approximations
     `attn-vectorize` gives them elsewhere. Not when that output shares
     memory with A or B, which other column blocks may still be reading.
+    A top-level generic of that form that no product takes (attn-vectorize
+    leaves such ops to this pass) becomes a vector loop nest of its own over
+    the rows and 16- or 8-lane columns of the matrix it reads in loop order.
 
     A product copies the panel of a wide B into a dense buffer per column
     block, once per call. A B whose values are known when the model is

@@ -100,18 +100,32 @@ Value combine(OpBuilder &b, Location l, Value first, Value second) {
   return first ? b.create<OpTy>(l, first, second).getResult() : second;
 }
 
-/// `value` ([rows, cols]) in the leading corner of a zero tensor of
-/// [paddedRows, paddedCols]; `value` itself when nothing is added.
+/// `value` ([rows, cols]) in the leading corner of a [paddedRows,
+/// paddedCols] tensor whose other elements are 0; `value` itself when
+/// nothing is added. Only the added rows and columns are filled: a zero
+/// fill of the whole, which `value` then overwrites, would write the
+/// padded copy twice.
 Value padWithZeros(OpBuilder &b, Location loc, Value value, int64_t paddedRows,
                    int64_t paddedCols) {
   auto type = cast<RankedTensorType>(value.getType());
-  if (type.getDimSize(0) == paddedRows && type.getDimSize(1) == paddedCols)
+  int64_t rows = type.getDimSize(0), cols = type.getDimSize(1);
+  if (rows == paddedRows && cols == paddedCols)
     return value;
-  Value zeros = filled(b, loc, {paddedRows, paddedCols}, 0.0f);
-  return b.create<tensor::InsertSliceOp>(
-      loc, value, zeros, ValueRange{}, ValueRange{}, ValueRange{},
-      b.getDenseI64ArrayAttr({0, 0}), b.getDenseI64ArrayAttr(type.getShape()),
-      b.getDenseI64ArrayAttr({1, 1}));
+  auto place = [&](Value part, Value into, int64_t row, int64_t col) {
+    auto shape = cast<RankedTensorType>(part.getType()).getShape();
+    return b.create<tensor::InsertSliceOp>(
+        loc, part, into, ValueRange{}, ValueRange{}, ValueRange{},
+        b.getDenseI64ArrayAttr({row, col}), b.getDenseI64ArrayAttr(shape),
+        b.getDenseI64ArrayAttr({1, 1}));
+  };
+  Value padded = place(value, emptyF32(b, loc, {paddedRows, paddedCols}), 0, 0);
+  if (cols < paddedCols)
+    padded = place(filled(b, loc, {rows, paddedCols - cols}, 0.0f), padded, 0,
+                   cols);
+  if (rows < paddedRows)
+    padded = place(filled(b, loc, {paddedRows - rows, paddedCols}, 0.0f),
+                   padded, rows, 0);
+  return padded;
 }
 
 struct SdpaToFlash : OpConversionPattern<attn::SdpaOp> {

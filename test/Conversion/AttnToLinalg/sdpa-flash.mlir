@@ -307,14 +307,20 @@ func.func @causal_split(%q: tensor<256x16xf32>) -> tensor<256x16xf32> {
 }
 
 // Tiles that do not divide the lengths (100 queries and 70 keys in tiles of
-// 32 x 16): the queries are copied into zeros of 128 rows, the keys and
-// values into zeros of 80 rows, and the output comes back as the first 100
-// rows of a [128, H*D] result. Without a mask real queries would see the
+// 32 x 16): the queries are copied into the first 100 of 128 rows, the keys
+// and values into the first 70 of 80, the rows after them filled with
+// zeros (only those), and the output comes back as the first 100 rows of a
+// [128, H*D] result. Without a mask real queries would see the
 // padded keys 70..79: the last key tile (64..79) is masked, in the same
 // pass as the partly masked tiles of a causal or window mask, by key < 70.
 // CHECK-LABEL: func.func @padded
 // CHECK-DAG: %[[QPAD:.+]] = tensor.insert_slice %{{.+}} into %{{.+}}[0, 0] [100, 16] [1, 1] : tensor<100x16xf32> into tensor<128x16xf32>
 // CHECK-DAG: %[[KPAD:.+]] = tensor.insert_slice %{{.+}} into %{{.+}}[0, 0] [70, 16] [1, 1] : tensor<70x16xf32> into tensor<80x16xf32>
+// CHECK-DAG: %[[QZEROS:.+]] = linalg.fill ins(%{{.+}} : f32) outs(%{{.+}} : tensor<28x16xf32>)
+// CHECK-DAG: tensor.insert_slice %[[QZEROS]] into %[[QPAD]][100, 0] [28, 16] [1, 1] : tensor<28x16xf32> into tensor<128x16xf32>
+// CHECK-DAG: %[[KZEROS:.+]] = linalg.fill ins(%{{.+}} : f32) outs(%{{.+}} : tensor<10x16xf32>)
+// CHECK-DAG: tensor.insert_slice %[[KZEROS]] into %[[KPAD]][70, 0] [10, 16] [1, 1] : tensor<10x16xf32> into tensor<80x16xf32>
+// CHECK-NOT: linalg.fill {{.*}} tensor<128x16xf32>
 // CHECK: scf.forall
 // CHECK: %[[KCOL0:.+]] = arith.muli %{{.+}}, %c16
 // CHECK: %[[LASTK:.+]] = arith.addi %[[KCOL0]], %c15

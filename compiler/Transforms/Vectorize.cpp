@@ -142,11 +142,12 @@ linalg::LinalgOp productFinishedBy(linalg::LinalgOp op) {
 /// Gives a top-level product its own start and buffer, so that
 /// attn-contraction-microkernel can fold them: a fill or bias broadcast
 /// that starts several products (CSE merges equal ones) is cloned right
-/// before this one (the last one's moves there), and the tensor.empty it starts from becomes, for this
-/// use alone, a bufferization.alloc_tensor, which CSE does not merge.
-/// Shared, the start would be stored once and copied for each product, and
-/// bufferization may put later values in the product's buffer, where the
-/// micro-kernel cannot tell that only the epilogue reads the product.
+/// before this one (the last one's moves there), and the tensor.empty it
+/// starts from becomes, for this use alone, a bufferization.alloc_tensor,
+/// which CSE does not merge. Shared, the start would be stored once and
+/// copied for each product, and bufferization may put later values in the
+/// product's buffer, where the micro-kernel cannot tell that only the
+/// epilogue reads the product.
 void giveOwnStartAndBuffer(RewriterBase &rewriter, linalg::LinalgOp product) {
   OpOperand *init = product.getDpsInitOperand(0);
   auto start = init->get().getDefiningOp<linalg::LinalgOp>();
@@ -207,9 +208,10 @@ std::optional<TilePlan> planTiles(linalg::LinalgOp op) {
       op.getNumDpsInputs() ? innermostLoopDim(op, *op.getDpsInputOperand(0))
                            : std::nullopt;
   // Contractions are attn-contraction-microkernel's, after bufferization,
-  // and so is a fill that only initializes one: the micro-kernel then
-  // starts its registers at the fill's value instead of storing it and
-  // loading it back.
+  // and so are the start that only initializes one (the micro-kernel then
+  // starts its registers at it instead of storing it and loading it back)
+  // and the elementwise op that finishes one (applied to the registers
+  // before they are stored).
   if (linalg::isaContractionOpInterface(op) ||
       initializesOnlyContraction(op) || productFinishedBy(op))
     return std::nullopt;

@@ -39,19 +39,6 @@ bool isStaticF32(Value v) {
   return type && type.hasStaticShape() && type.getElementType().isF32();
 }
 
-/// Whether vectors can be loaded from or stored to v's rows: tensors always
-/// (their layout is decided later, and the micro-kernel checks it again on
-/// buffers), buffers when their innermost stride is 1.
-bool rowsAreContiguous(Value v) {
-  auto type = dyn_cast<MemRefType>(v.getType());
-  if (!type)
-    return true;
-  SmallVector<int64_t> strides;
-  int64_t offset;
-  return succeeded(getStridesAndOffset(type, strides, offset)) &&
-         strides.back() == 1;
-}
-
 bool isScalarIntOrFloat(Type t) { return t.isIntOrFloat(); }
 
 /// The body's ops, one vector op each: elementwise arith and math ops on
@@ -77,6 +64,16 @@ bool hasElementwiseBody(linalg::GenericOp generic) {
 }
 
 } // namespace
+
+bool attnc::hasContiguousRows(Value v) {
+  auto type = dyn_cast<MemRefType>(v.getType());
+  if (!type)
+    return true;
+  SmallVector<int64_t> strides;
+  int64_t offset;
+  return succeeded(getStridesAndOffset(type, strides, offset)) &&
+         strides.back() == 1;
+}
 
 bool attnc::isRowScaling(linalg::LinalgOp op) {
   auto generic = dyn_cast<linalg::GenericOp>(op.getOperation());
@@ -111,7 +108,7 @@ bool attnc::isRowBroadcast(linalg::LinalgOp op) {
          cast<ShapedType>(in.getType()).getRank() == 1 &&
          cast<ShapedType>(out.getType()).getRank() == 2 &&
          broadcast.getDimensions() == ArrayRef<int64_t>{0} &&
-         rowsAreContiguous(in);
+         attnc::hasContiguousRows(in);
 }
 
 bool attnc::isProductEpilogue(linalg::GenericOp generic, Value product) {
@@ -120,14 +117,14 @@ bool attnc::isProductEpilogue(linalg::GenericOp generic, Value product) {
     return false;
   OpOperand *init = generic.getDpsInitOperand(0);
   if (!generic.getMatchingIndexingMap(init).isIdentity() ||
-      !isStaticF32(init->get()) || !rowsAreContiguous(init->get()))
+      !isStaticF32(init->get()) || !attnc::hasContiguousRows(init->get()))
     return false;
   bool readsProduct = false;
   for (OpOperand *input : generic.getDpsInputOperands()) {
     Value v = input->get();
     Access access = accessOf(generic.getMatchingIndexingMap(input));
     if (v == product) {
-      if (access != Access::Matrix)
+      if (access != Access::Matrix || !isStaticF32(v))
         return false;
       readsProduct = true;
       continue;
@@ -140,7 +137,7 @@ bool attnc::isProductEpilogue(linalg::GenericOp generic, Value product) {
     if (access == Access::Unsupported || !isStaticF32(v))
       return false;
     if ((access == Access::Matrix || access == Access::Columns) &&
-        !rowsAreContiguous(v))
+        !attnc::hasContiguousRows(v))
       return false;
   }
   return readsProduct && hasElementwiseBody(generic);

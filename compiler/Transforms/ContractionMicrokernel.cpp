@@ -81,22 +81,11 @@ bool mapsTo(AffineMap map, unsigned first, unsigned second) {
          isDim(map.getResult(1), second);
 }
 
-bool hasUnitInnerStride(Value memref) {
-  auto type = dyn_cast<MemRefType>(memref.getType());
-  if (!type || !type.hasStaticShape() || !type.getElementType().isF32())
-    return false;
-  SmallVector<int64_t> strides;
-  int64_t offset;
-  return succeeded(getStridesAndOffset(type, strides, offset)) &&
-         strides.back() == 1;
-}
-
 /// On buffers, the product this pass rewrites; on tensors (for
 /// attn-vectorize's choices), the product it would rewrite if its buffers
 /// have unit inner strides.
 std::optional<MatmulShape> matchMatmul(linalg::LinalgOp op) {
-  bool onBuffers = op.hasPureBufferSemantics();
-  if ((!onBuffers && !op.hasPureTensorSemantics()) ||
+  if (!(op.hasPureBufferSemantics() || op.hasPureTensorSemantics()) ||
       op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1 ||
       !linalg::isaContractionOpInterface(op))
     return std::nullopt;
@@ -132,8 +121,7 @@ std::optional<MatmulShape> matchMatmul(linalg::LinalgOp op) {
         return t && t.hasStaticShape() && t.getElementType().isF32();
       }))
     return std::nullopt;
-  if (onBuffers &&
-      (!hasUnitInnerStride(shape.b) || !hasUnitInnerStride(shape.c)))
+  if (!attnc::hasContiguousRows(shape.b) || !attnc::hasContiguousRows(shape.c))
     return std::nullopt;
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
   shape.m = ranges[m];
@@ -576,7 +564,7 @@ struct ContractionMicrokernelPass
     for (auto [generic, product] : leftovers) {
       auto type = cast<MemRefType>(product.getType());
       if (int64_t width = vectorWidth(type.getDimSize(1));
-          width != 0 && hasUnitInnerStride(product))
+          width != 0 && attnc::hasContiguousRows(product))
         emitStandaloneEpilogue(rewriter, generic, product, width, mathOps);
     }
     // An epilogue's tanh, erf and exp as attn-vectorize approximates them

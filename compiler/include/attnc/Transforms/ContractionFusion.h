@@ -24,6 +24,11 @@
 
 namespace attnc {
 
+/// Whether vectors can be loaded from or stored to v's rows: a tensor's
+/// always (its layout is decided later, and the micro-kernel checks it
+/// again on buffers), a buffer's when its innermost stride is 1.
+bool hasContiguousRows(mlir::Value v);
+
 /// out[i, j] = in[i] * out[i, j] (or out * in): a linalg.generic scaling
 /// each row of its init by one element of its input.
 bool isRowScaling(mlir::linalg::LinalgOp op);

@@ -2,6 +2,7 @@
 
 #include "attnc/Codegen/HalideBackend.h"
 #include "attnc/Codegen/HalideExport.h"
+#include "attnc/Codegen/HalidePipelines.h"
 #include "attnc/Codegen/KernelInterface.h"
 #include "attnc/Halide/HalideModule.h"
 #include "attnc/Support/OutputFile.h"
@@ -161,17 +162,24 @@ Error copyInto(StringRef path, OutputFile &output) {
   return Error::success();
 }
 
-Error compileWithModule(mlir::ModuleOp module, const Graph &graph,
-                        const HalideOptions &options,
-                        const std::string &halideTarget,
-                        const char *objectPath, const char *stmtPath,
-                        const std::string &pipeline) {
+/// The model `graph` of `module` as the Halide pipelines it is compiled as.
+Expected<std::vector<HalidePipeline>>
+pipelinesOf(mlir::ModuleOp module, const Graph &graph,
+            const HalideOptions &options) {
+  auto model = HalideModel::fromModule(module, graph, pipelineName(graph));
+  if (!model)
+    return model.takeError();
+  return splitIntoPipelines(*model, options.minOpsPerPipeline,
+                            pipelineName(graph));
+}
+
+Error compilePipeline(const HalidePipeline &pipeline,
+                      const HalideOptions &options,
+                      const std::string &halideTarget, const char *objectPath,
+                      const char *stmtPath) {
   auto entries = loadModule();
   if (!entries)
     return entries.takeError();
-  auto model = HalideModel::fromModule(module, graph, pipeline);
-  if (!model)
-    return model.takeError();
   attnc_hl_options hlOptions{};
   hlOptions.target = halideTarget.c_str();
   hlOptions.object_path = objectPath;
@@ -185,21 +193,24 @@ Error compileWithModule(mlir::ModuleOp module, const Graph &graph,
   hlOptions.threads = static_cast<int32_t>(
       llvm::heavyweight_hardware_concurrency().compute_thread_count());
   char message[8192] = {0};
-  if (entries->compile(&model->model(), &hlOptions, message, sizeof message))
+  if (entries->compile(&pipeline.model.model(), &hlOptions, message,
+                       sizeof message))
     return error(message);
   return Error::success();
 }
 
-/// NAME(float *...): the attnc entry point over the Halide pipeline, with
+/// NAME(float *...): the attnc entry point over the Halide pipelines, with
 /// the parameters of the MLIR backend's kernel (KernelInterface.cpp):
 /// inputs and params, a decode step's caches and position, outputs. Each
 /// array becomes a halide_buffer_t (HalideRuntime.h) describing it; a
 /// decode step also passes, after the outputs, the slots of the caches its
-/// new keys and values go to. The runtime's thread pool runs the
-/// pipeline's parallel loops when the application links the attnc runtime
+/// new keys and values go to. The pipelines run in order; a value one
+/// hands to the next gets a buffer from halide_malloc (the attnc runtime's
+/// scratch blocks when it is linked). The runtime's thread pool runs the
+/// pipelines' parallel loops when the application links the attnc runtime
 /// (as for MLIR-built kernels).
 void defineEntryPoint(Module &module, const Graph &graph,
-                      StringRef pipelineName) {
+                      ArrayRef<HalidePipeline> pipelines) {
   LLVMContext &ctx = module.getContext();
   Type *i8 = Type::getInt8Ty(ctx), *i16 = Type::getInt16Ty(ctx),
        *i32 = Type::getInt32Ty(ctx), *i64 = Type::getInt64Ty(ctx),
@@ -218,14 +229,9 @@ void defineEntryPoint(Module &module, const Graph &graph,
   if (graph.isDecodeStep)
     params.push_back(i64);
   params.append(outputs.size(), ptr);
-  SmallVector<Type *> pipelineParams(params);
-  pipelineParams.append(caches, ptr);
   Function *entry =
       Function::Create(FunctionType::get(i32, params, false),
                        GlobalValue::ExternalLinkage, graph.name, module);
-  Function *pipeline = Function::Create(
-      FunctionType::get(i32, pipelineParams, false),
-      GlobalValue::ExternalLinkage, pipelineName, module);
   IRBuilder<> b(BasicBlock::Create(ctx, "entry", entry));
 
   // halide_set_custom_do_par_for(attnc_halide_do_par_for),
@@ -318,17 +324,90 @@ void defineEntryPoint(Module &module, const Graph &graph,
   for (const KernelArg *arg : outputs)
     args.push_back(dense(entry->getArg(next++), arg->shape));
   // The token's slot, as attn.decode_attention computes it (unsigned).
+  SmallVector<Value *> slots;
   if (position) {
     Value *slot = b.CreateURem(position, b.getInt64(context));
     for (auto [layer, width] : llvm::enumerate(graph.kvCacheWidths)) {
       Value *keyColumn = b.CreateGEP(f32, cachePointers[2 * layer], slot);
-      args.push_back(buffer(keyColumn, {{1, 1}, {width, context}}));
+      slots.push_back(buffer(keyColumn, {{1, 1}, {width, context}}));
       Value *valueRow = b.CreateGEP(f32, cachePointers[2 * layer + 1],
                                     b.CreateMul(slot, b.getInt64(width)));
-      args.push_back(buffer(valueRow, {{width, 1}, {1, width}}));
+      slots.push_back(buffer(valueRow, {{width, 1}, {1, width}}));
     }
   }
-  b.CreateRet(b.CreateCall(pipeline, args));
+
+  FunctionCallee halideMalloc = module.getOrInsertFunction(
+      "halide_malloc", FunctionType::get(ptr, {ptr, i64}, false));
+  FunctionCallee halideFree = module.getOrInsertFunction(
+      "halide_free", FunctionType::get(voidType, {ptr, ptr}, false));
+  FunctionCallee outOfMemory = module.getOrInsertFunction(
+      "halide_error_out_of_memory", FunctionType::get(i32, {ptr}, false));
+  Value *noContext = ConstantPointerNull::get(ptr);
+  // Buffers handed between pipelines, by value id: (host, buffer).
+  DenseMap<int32_t, std::pair<Value *, Value *>> handed;
+  // Returns `code` after freeing what is handed on now.
+  auto returnIfFailed = [&](Value *code, StringRef what) {
+    BasicBlock *failed = BasicBlock::Create(ctx, what, entry);
+    BasicBlock *next = BasicBlock::Create(ctx, "next", entry);
+    b.CreateCondBr(b.CreateICmpNE(code, b.getInt32(0)), failed, next);
+    b.SetInsertPoint(failed);
+    for (auto &[value, hostAndBuffer] : handed)
+      b.CreateCall(halideFree, {noContext, hostAndBuffer.first});
+    b.CreateRet(code);
+    b.SetInsertPoint(next);
+  };
+  for (const HalidePipeline &pipeline : pipelines) {
+    const attnc_hl_model &model = pipeline.model.model();
+    SmallVector<Value *> callArgs;
+    SmallVector<Type *> callTypes;
+    for (auto [arg, source] : llvm::zip(
+             ArrayRef(model.args, model.num_args), pipeline.sources)) {
+      callTypes.push_back(arg.role == ATTNC_HL_POSITION ? i64 : ptr);
+      if (source.wholeArg >= 0) {
+        callArgs.push_back(args[source.wholeArg]);
+        continue;
+      }
+      auto it = handed.find(source.value);
+      if (it == handed.end()) {
+        // Written by this pipeline: allocate it now.
+        const attnc_hl_shape &shape = model.values[source.value];
+        SmallVector<int64_t> dims(shape.dims, shape.dims + shape.rank);
+        int64_t bytes = sizeof(float);
+        for (int64_t d : dims)
+          bytes *= d;
+        Value *host = b.CreateCall(halideMalloc, {noContext, b.getInt64(bytes)});
+        BasicBlock *failed = BasicBlock::Create(ctx, "out_of_memory", entry);
+        BasicBlock *next = BasicBlock::Create(ctx, "allocated", entry);
+        b.CreateCondBr(b.CreateIsNull(host), failed, next);
+        b.SetInsertPoint(failed);
+        Value *code = b.CreateCall(outOfMemory, {noContext});
+        for (auto &[value, hostAndBuffer] : handed)
+          b.CreateCall(halideFree, {noContext, hostAndBuffer.first});
+        b.CreateRet(code);
+        b.SetInsertPoint(next);
+        it = handed.insert({source.value, {host, dense(host, dims)}}).first;
+      }
+      callArgs.push_back(it->second.second);
+    }
+    if (&pipeline == &pipelines.back()) {
+      callArgs.append(slots.begin(), slots.end());
+      callTypes.append(slots.size(), ptr);
+    }
+    FunctionCallee callee = module.getOrInsertFunction(
+        model.function_name, FunctionType::get(i32, callTypes, false));
+    Value *code = b.CreateCall(callee, callArgs);
+    returnIfFailed(code, "failed");
+    // A buffer the pipeline read is not read again.
+    for (auto [arg, source] : llvm::zip(
+             ArrayRef(model.args, model.num_args), pipeline.sources)) {
+      if (source.wholeArg >= 0 || arg.role == ATTNC_HL_OUTPUT)
+        continue;
+      auto it = handed.find(source.value);
+      b.CreateCall(halideFree, {noContext, it->second.first});
+      handed.erase(it);
+    }
+  }
+  b.CreateRet(b.getInt32(0));
 }
 
 /// The Halide runtime for `halideTarget`, as an object at `path`.
@@ -408,15 +487,19 @@ Error attnc::emitHalideStatement(mlir::ModuleOp module, const Graph &graph,
   if (!halideTarget)
     return halideTarget.takeError();
   for (const Graph *kernel : kernelsOf(graph)) {
-    auto stmt = makeTemp("stmt");
-    if (!stmt)
-      return stmt.takeError();
-    if (Error err = compileWithModule(module, *kernel, options, *halideTarget,
-                                      nullptr, (*stmt)->path.c_str(),
-                                      pipelineName(*kernel)))
-      return err;
-    if (Error err = copyInto((*stmt)->path, output))
-      return err;
+    auto pipelines = pipelinesOf(module, *kernel, options);
+    if (!pipelines)
+      return pipelines.takeError();
+    for (const HalidePipeline &pipeline : *pipelines) {
+      auto stmt = makeTemp("stmt");
+      if (!stmt)
+        return stmt.takeError();
+      if (Error err = compilePipeline(pipeline, options, *halideTarget,
+                                      nullptr, (*stmt)->path.c_str()))
+        return err;
+      if (Error err = copyInto((*stmt)->path, output))
+        return err;
+    }
   }
   return Error::success();
 }
@@ -439,18 +522,22 @@ Error attnc::emitHalideKernel(mlir::ModuleOp module, const Graph &graph,
   std::vector<std::unique_ptr<TempFile>> objects;
   std::vector<std::string> objectPaths, pipelines;
   for (const Graph *kernel : kernelsOf(graph)) {
-    auto pipelineObject = makeTemp("o");
-    if (!pipelineObject)
-      return pipelineObject.takeError();
-    std::string pipeline = pipelineName(*kernel);
-    if (Error err = compileWithModule(module, *kernel, options, *halideTarget,
-                                      (*pipelineObject)->path.c_str(), nullptr,
-                                      pipeline))
-      return err;
-    defineEntryPoint(entryModule, *kernel, pipeline);
-    objectPaths.push_back(std::string((*pipelineObject)->path));
-    objects.push_back(std::move(*pipelineObject));
-    pipelines.push_back(pipeline + "*");
+    auto kernelPipelines = pipelinesOf(module, *kernel, options);
+    if (!kernelPipelines)
+      return kernelPipelines.takeError();
+    for (const HalidePipeline &pipeline : *kernelPipelines) {
+      auto pipelineObject = makeTemp("o");
+      if (!pipelineObject)
+        return pipelineObject.takeError();
+      if (Error err = compilePipeline(pipeline, options, *halideTarget,
+                                      (*pipelineObject)->path.c_str(),
+                                      nullptr))
+        return err;
+      objectPaths.push_back(std::string((*pipelineObject)->path));
+      objects.push_back(std::move(*pipelineObject));
+    }
+    defineEntryPoint(entryModule, *kernel, *kernelPipelines);
+    pipelines.push_back(pipelineName(*kernel) + "*");
   }
   if (Error err = addKernelInterface(entryModule, graph))
     return err;

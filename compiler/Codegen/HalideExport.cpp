@@ -83,10 +83,7 @@ llvm::Expected<HalideModel> HalideModel::fromModule(ModuleOp module,
     ids[value] = id;
     return id;
   };
-  auto keep = [&](std::string text) {
-    result.strings.push_back(std::move(text));
-    return result.strings.back().c_str();
-  };
+  auto keep = [&](std::string text) { return result.keep(std::move(text)); };
 
   // Block arguments are the non-output arguments in ABI order, then a
   // decode step's caches (key and value of each layer) and its position;
@@ -265,14 +262,40 @@ llvm::Expected<HalideModel> HalideModel::fromModule(ModuleOp module,
     result.args.push_back({keep(kernelArg->name), ATTNC_HL_OUTPUT, it->second});
   }
 
-  attnc_hl_model &m = result.model_;
-  m.interface_version = ATTNC_HL_INTERFACE_VERSION;
-  m.function_name = keep(pipelineName);
-  m.num_values = static_cast<int32_t>(result.values.size());
-  m.values = result.values.data();
-  m.num_args = static_cast<int32_t>(result.args.size());
-  m.args = result.args.data();
-  m.num_ops = static_cast<int32_t>(result.ops.size());
-  m.ops = result.ops.data();
+  result.finish(pipelineName);
   return std::move(result);
+}
+
+HalideModel HalideModel::part(const HalideModel &whole, size_t begin,
+                              size_t end, const std::vector<attnc_hl_arg> &args,
+                              const std::string &pipelineName) {
+  HalideModel result;
+  result.values = whole.values;
+  for (attnc_hl_arg arg : args) {
+    arg.name = result.keep(arg.name);
+    result.args.push_back(arg);
+  }
+  for (size_t o = begin; o < end; ++o) {
+    attnc_hl_op op = whole.ops[o];
+    op.location = result.keep(op.location);
+    result.ops.push_back(op);
+  }
+  result.finish(pipelineName);
+  return result;
+}
+
+const char *HalideModel::keep(std::string text) {
+  strings.push_back(std::move(text));
+  return strings.back().c_str();
+}
+
+void HalideModel::finish(const std::string &pipelineName) {
+  model_.interface_version = ATTNC_HL_INTERFACE_VERSION;
+  model_.function_name = keep(pipelineName);
+  model_.num_values = static_cast<int32_t>(values.size());
+  model_.values = values.data();
+  model_.num_args = static_cast<int32_t>(args.size());
+  model_.args = args.data();
+  model_.num_ops = static_cast<int32_t>(ops.size());
+  model_.ops = ops.data();
 }

@@ -28,7 +28,8 @@ std::unique_ptr<CompiledModel>
 CompiledModel::compile(const std::string &text, std::string &error,
                        const AttnOptimizationOptions &options,
                        bool attentionProbs, Backend backend,
-                       const std::function<void(Graph &)> &prepare) {
+                       const std::function<void(Graph &)> &prepare,
+                       const HalideOptions &halide) {
   std::unique_ptr<CompiledModel> m(new CompiledModel());
   m->graph_ = checkText(text, m->sourceMgr_, error);
   if (!m->graph_)
@@ -46,7 +47,7 @@ CompiledModel::compile(const std::string &text, std::string &error,
   m->path_ = std::string(path);
   if (llvm::Error err = compileGraph(*m->graph_, m->sourceMgr_, TargetOptions(),
                                      m->path_, /*sharedLibrary=*/true,
-                                     options, backend)) {
+                                     options, backend, halide)) {
     error = llvm::toString(std::move(err));
     return nullptr;
   }
@@ -104,10 +105,12 @@ void attnc::test::expectMatchesReference(const std::string &source,
                                          double maxTolerance,
                                          std::initializer_list<uint64_t> seeds,
                                          const AttnOptimizationOptions &options,
-                                         Backend backend) {
+                                         Backend backend,
+                                         const HalideOptions &halide) {
   std::string error;
-  auto compiled = CompiledModel::compile(source, error, options,
-                                         /*attentionProbs=*/false, backend);
+  auto compiled =
+      CompiledModel::compile(source, error, options, /*attentionProbs=*/false,
+                             backend, /*prepare=*/nullptr, halide);
   ASSERT_TRUE(compiled) << error << "\nmodel:\n" << source;
   for (uint64_t seed : seeds) {
     std::vector<std::vector<float>> inputs =

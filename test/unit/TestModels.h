@@ -35,7 +35,8 @@ public:
   compile(const std::string &text, std::string &error,
           const AttnOptimizationOptions &options = {},
           bool attentionProbs = false, Backend backend = Backend::MLIR,
-          const std::function<void(Graph &)> &prepare = nullptr);
+          const std::function<void(Graph &)> &prepare = nullptr,
+          const HalideOptions &halide = {});
   ~CompiledModel();
 
   const Graph &graph() const { return *graph_; }
@@ -64,7 +65,8 @@ void expectMatchesReference(const std::string &source,
                             double maxTolerance = 1e-4,
                             std::initializer_list<uint64_t> seeds = {1, 2},
                             const AttnOptimizationOptions &options = {},
-                            Backend backend = Backend::MLIR);
+                            Backend backend = Backend::MLIR,
+                            const HalideOptions &halide = {});
 
 /// The backends the numerics suites run on: MLIR, and Halide when this
 /// build has it. Every parametrized numerics suite crosses its cases with

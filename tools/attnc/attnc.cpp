@@ -99,6 +99,13 @@ cl::opt<std::string> halideAutoscheduler(
              "autoschedulers instead of attnc's hand-written schedule: "
              "adams2019, li2018 or mullapudi2016"),
     cl::value_desc("name"), cl::cat(attncCategory));
+cl::opt<unsigned> halidePipelineOps(
+    "halide-pipeline-ops",
+    cl::desc("With --backend=halide, compile the model as several Halide "
+             "pipelines of at least N constructs each, cut where one value "
+             "flows on (between layers); 0: one pipeline (default: 12)"),
+    cl::value_desc("N"), cl::init(HalideOptions().minOpsPerPipeline),
+    cl::cat(attncCategory));
 cl::opt<std::string> targetTriple("target",
                                   cl::desc("Target triple (default: host)"),
                                   cl::cat(attncCategory));
@@ -295,6 +302,7 @@ int compileWithHalide(mlir::ModuleOp module, const Graph &graph,
                 ExitUsageError);
   HalideOptions options;
   options.autoscheduler = halideAutoscheduler;
+  options.minOpsPerPipeline = halidePipelineOps;
   attnc::TargetOptions target{targetTriple, targetCpu, optLevel};
   if (auto halideTarget = halideTargetFor(target); !halideTarget)
     return fail(toString(halideTarget.takeError()), ExitUsageError);
@@ -462,6 +470,9 @@ int main(int argc, char **argv) {
                 ExitUsageError);
   if (emit == Emit::HalideStmt && backend != Backend::Halide)
     return fail("--emit=halide-stmt needs --backend=halide", ExitUsageError);
+  if (halidePipelineOps.getNumOccurrences() && backend != Backend::Halide)
+    return fail("--halide-pipeline-ops needs --backend=halide",
+                ExitUsageError);
   if (!halideAutoscheduler.empty()) {
     if (backend != Backend::Halide)
       return fail("--halide-autoscheduler needs --backend=halide",

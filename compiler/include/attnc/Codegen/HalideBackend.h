@@ -29,6 +29,9 @@ struct HalideOptions {
   /// Empty: attnc's hand-written schedule; else adams2019, li2018 or
   /// mullapudi2016, Halide's autoschedulers.
   std::string autoscheduler;
+  /// A model is compiled as several Halide pipelines, each of at least
+  /// this many constructs (HalidePipelines.h); 0: one pipeline.
+  unsigned minOpsPerPipeline = 12;
 };
 
 /// Whether this attnc was built with the Halide backend.

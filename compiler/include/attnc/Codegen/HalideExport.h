@@ -31,6 +31,13 @@ public:
                                                 const Graph &graph,
                                                 const std::string &pipelineName);
 
+  /// The pipeline of `whole`'s ops [begin, end) only, taking `args`
+  /// (arguments but outputs first, as HalideModule.h orders them), named
+  /// `pipelineName`. Keeps `whole`'s value ids; copies what it points to.
+  static HalideModel part(const HalideModel &whole, size_t begin, size_t end,
+                          const std::vector<attnc_hl_arg> &args,
+                          const std::string &pipelineName);
+
   const attnc_hl_model &model() const { return model_; }
 
   // model_ points into the members: moving keeps their storage, a copy
@@ -41,6 +48,9 @@ public:
 
 private:
   HalideModel() = default;
+  const char *keep(std::string text);
+  /// Points model_ at the members.
+  void finish(const std::string &pipelineName);
 
   attnc_hl_model model_{};
   std::vector<attnc_hl_shape> values;

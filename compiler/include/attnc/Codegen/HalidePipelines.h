@@ -1,0 +1,48 @@
+//===- HalidePipelines.h - a model as a sequence of Halide pipelines -*- C++ -*-===//
+//
+// Halide's compile time grows faster than a pipeline's length: one GPT-2
+// layer compiles in about 0.9 s, 8 of them as one pipeline in 15 s, 16 in
+// 100 s. A deep model is therefore compiled as several pipelines run one
+// after another, cut where a single value, which has a buffer of its own
+// anyway, flows from one to the next (between the layers of a stack: the
+// residual stream).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTNC_CODEGEN_HALIDEPIPELINES_H
+#define ATTNC_CODEGEN_HALIDEPIPELINES_H
+
+#include "attnc/Codegen/HalideExport.h"
+
+#include <string>
+#include <vector>
+
+namespace attnc {
+
+/// Where a pipeline's argument comes from: the whole model's argument at
+/// `wholeArg`, or (wholeArg < 0) a buffer the entry point allocates for
+/// value `value`, which one pipeline writes and the next reads.
+struct PipelineArgSource {
+  int32_t wholeArg = -1;
+  int32_t value = -1;
+};
+
+struct HalidePipeline {
+  HalideModel model;
+  /// One per argument of model, in its order.
+  std::vector<PipelineArgSource> sources;
+};
+
+/// `whole` (named `pipelineName`) as pipelines of at least `minOps` ops
+/// each, cut after an op whose result is the only value a later op reads
+/// and that cannot hold a mask's -inf (which Halide must see to keep its
+/// arithmetic strict); the pipelines are named pipelineName_0, _1, ...
+/// One pipeline, `pipelineName`, when there is no such cut, when `minOps`
+/// is 0, or for a decode step (its caches and new keys stay in one).
+std::vector<HalidePipeline> splitIntoPipelines(const HalideModel &whole,
+                                               unsigned minOps,
+                                               const std::string &pipelineName);
+
+} // namespace attnc
+
+#endif // ATTNC_CODEGEN_HALIDEPIPELINES_H

@@ -389,9 +389,9 @@ void defineEntryPoint(Module &module, const Graph &graph,
       }
       callArgs.push_back(it->second.second);
     }
-    if (&pipeline == &pipelines.back()) {
-      callArgs.append(slots.begin(), slots.end());
-      callTypes.append(slots.size(), ptr);
+    for (int32_t cache : pipeline.cacheSlots) {
+      callArgs.push_back(slots[cache]);
+      callTypes.push_back(ptr);
     }
     FunctionCallee callee = module.getOrInsertFunction(
         model.function_name, FunctionType::get(i32, callTypes, false));

@@ -266,8 +266,9 @@ llvm::Expected<HalideModel> HalideModel::fromModule(ModuleOp module,
   return std::move(result);
 }
 
-HalideModel HalideModel::part(const HalideModel &whole, size_t begin,
-                              size_t end, const std::vector<attnc_hl_arg> &args,
+HalideModel HalideModel::part(const HalideModel &whole,
+                              const std::vector<attnc_hl_op> &ops,
+                              const std::vector<attnc_hl_arg> &args,
                               const std::string &pipelineName) {
   HalideModel result;
   result.values = whole.values;
@@ -275,8 +276,7 @@ HalideModel HalideModel::part(const HalideModel &whole, size_t begin,
     arg.name = result.keep(arg.name);
     result.args.push_back(arg);
   }
-  for (size_t o = begin; o < end; ++o) {
-    attnc_hl_op op = whole.ops[o];
+  for (attnc_hl_op op : ops) {
     op.location = result.keep(op.location);
     result.ops.push_back(op);
   }

@@ -28,8 +28,7 @@ std::vector<bool> mayHoldMaskInfinity(const attnc_hl_model &model) {
     bool passesOn = isLayoutOnly(op.kind) || op.kind == ATTNC_HL_ADD ||
                     op.kind == ATTNC_HL_SUB || op.kind == ATTNC_HL_MUL ||
                     op.kind == ATTNC_HL_SCALE;
-    infinite[op.result] =
-        op.kind == ATTNC_HL_MASK || (operand && passesOn);
+    infinite[op.result] = op.kind == ATTNC_HL_MASK || (operand && passesOn);
   }
   return infinite;
 }
@@ -37,7 +36,8 @@ std::vector<bool> mayHoldMaskInfinity(const attnc_hl_model &model) {
 /// The indices of the ops after which `model` is cut.
 std::vector<int> chooseCuts(const attnc_hl_model &model, unsigned minOps) {
   const int numOps = model.num_ops;
-  std::vector<int> lastUse(model.num_values, -1), producer(model.num_values, -1);
+  std::vector<int> lastUse(model.num_values, -1),
+      producer(model.num_values, -1);
   for (int o = 0; o < numOps; ++o) {
     const attnc_hl_op &op = model.ops[o];
     producer[op.result] = o;
@@ -77,34 +77,23 @@ std::vector<HalidePipeline>
 attnc::splitIntoPipelines(const HalideModel &whole, unsigned minOps,
                           const std::string &pipelineName) {
   const attnc_hl_model &model = whole.model();
-  bool decodeStep = false; // caches or a position among the arguments
-  for (int a = 0; a < model.num_args; ++a) {
-    int32_t role = model.args[a].role;
-    decodeStep = decodeStep || (role != ATTNC_HL_INPUT &&
-                                role != ATTNC_HL_PARAM &&
-                                role != ATTNC_HL_OUTPUT);
-  }
   std::vector<int> cuts;
-  if (minOps > 0 && !decodeStep)
+  if (minOps > 0)
     cuts = chooseCuts(model, minOps);
-
-  std::vector<HalidePipeline> pipelines;
-  if (cuts.empty()) {
-    HalidePipeline one{
-        HalideModel::part(whole, 0, model.num_ops,
-                          {model.args, model.args + model.num_args},
-                          pipelineName),
-        {}};
-    for (int a = 0; a < model.num_args; ++a)
-      one.sources.push_back({a, -1});
-    pipelines.push_back(std::move(one));
-    return pipelines;
-  }
+  cuts.push_back(model.num_ops - 1);
 
   std::vector<int> producer(model.num_values, -1);
   for (int o = 0; o < model.num_ops; ++o)
     producer[model.ops[o].result] = o;
-  cuts.push_back(model.num_ops - 1);
+  // A decode step's caches, numbered as the entry point's cache slots.
+  std::vector<int32_t> cacheOrdinal(model.num_args, -1);
+  int32_t caches = 0;
+  for (int a = 0; a < model.num_args; ++a)
+    if (model.args[a].role == ATTNC_HL_KEY_CACHE ||
+        model.args[a].role == ATTNC_HL_VALUE_CACHE)
+      cacheOrdinal[a] = caches++;
+
+  std::vector<HalidePipeline> pipelines;
   int begin = 0;
   int32_t incoming = -1; // the value the previous pipeline hands on
   PipelineArgSource incomingSource;
@@ -113,37 +102,60 @@ attnc::splitIntoPipelines(const HalideModel &whole, unsigned minOps,
     auto inPart = [&](int32_t value) {
       return producer[value] >= begin && producer[value] < end;
     };
-    std::vector<bool> read(model.num_values, false);
-    for (int o = begin; o < end; ++o)
-      for (int i = 0; i < model.ops[o].num_operands; ++i)
-        read[model.ops[o].operands[i]] = true;
     // An output that is an argument itself is written by the first.
     auto writes = [&](const attnc_hl_arg &arg) {
       return inPart(arg.value) || (producer[arg.value] < 0 && index == 0);
     };
-
-    std::vector<attnc_hl_arg> args;
-    std::vector<PipelineArgSource> sources;
+    std::vector<bool> read(model.num_values, false),
+        argUsed(model.num_args, false);
+    bool readsPosition = false;
+    for (int o = begin; o < end; ++o) {
+      const attnc_hl_op &op = model.ops[o];
+      for (int i = 0; i < op.num_operands; ++i)
+        read[op.operands[i]] = true;
+      if (op.kind == ATTNC_HL_DECODE_ATTENTION) {
+        argUsed[op.key_cache] = argUsed[op.value_cache] = true;
+        readsPosition = true;
+      }
+      readsPosition = readsPosition || op.rope_at_position;
+    }
     for (int a = 0; a < model.num_args; ++a) {
       const attnc_hl_arg &arg = model.args[a];
-      if (arg.role == ATTNC_HL_OUTPUT)
-        continue;
-      bool outputItself = false;
-      for (int b = 0; b < model.num_args; ++b)
-        outputItself = outputItself || (model.args[b].role == ATTNC_HL_OUTPUT &&
-                                        model.args[b].value == arg.value &&
-                                        writes(model.args[b]));
-      if (read[arg.value] || outputItself) {
-        args.push_back(arg);
-        sources.push_back({a, -1});
-      }
+      if (arg.role == ATTNC_HL_OUTPUT && writes(arg) && arg.value >= 0 &&
+          producer[arg.value] < 0)
+        read[arg.value] = true; // an argument output as it is
+      if (arg.role == ATTNC_HL_INPUT || arg.role == ATTNC_HL_PARAM)
+        argUsed[a] = argUsed[a] || read[arg.value];
+      if (arg.role == ATTNC_HL_POSITION)
+        argUsed[a] = readsPosition;
     }
+
+    // HalideModule.h's order: buffers, the position, outputs (then a
+    // decode step's new keys and values, in the order of its caches).
+    std::vector<attnc_hl_arg> args;
+    std::vector<PipelineArgSource> sources;
+    std::vector<int32_t> partIndex(model.num_args, -1);
+    std::vector<int32_t> cacheSlots;
+    auto addWhole = [&](int a) {
+      partIndex[a] = static_cast<int32_t>(args.size());
+      args.push_back(model.args[a]);
+      sources.push_back({a, -1});
+      if (cacheOrdinal[a] >= 0)
+        cacheSlots.push_back(cacheOrdinal[a]);
+    };
+    for (int a = 0; a < model.num_args; ++a)
+      if (argUsed[a] && model.args[a].role != ATTNC_HL_POSITION &&
+          model.args[a].role != ATTNC_HL_OUTPUT)
+        addWhole(a);
     std::string between;
     if (incoming >= 0) {
       between = "between_v" + std::to_string(incoming);
       args.push_back({between.c_str(), ATTNC_HL_INPUT, incoming});
       sources.push_back(incomingSource);
     }
+    for (int a = 0; a < model.num_args; ++a)
+      if (argUsed[a] && model.args[a].role == ATTNC_HL_POSITION)
+        addWhole(a);
     // The next pipeline reads the value handed on from the model's output
     // when it is one, else from a buffer of its own.
     int32_t outgoing = index + 1 < cuts.size() ? model.ops[last].result : -1;
@@ -151,8 +163,7 @@ attnc::splitIntoPipelines(const HalideModel &whole, unsigned minOps,
     for (int a = 0; a < model.num_args; ++a) {
       const attnc_hl_arg &arg = model.args[a];
       if (arg.role == ATTNC_HL_OUTPUT && writes(arg)) {
-        args.push_back(arg);
-        sources.push_back({a, -1});
+        addWhole(a);
         if (arg.value == outgoing && outgoingSource.wholeArg < 0)
           outgoingSource = {a, -1};
       }
@@ -163,10 +174,18 @@ attnc::splitIntoPipelines(const HalideModel &whole, unsigned minOps,
       args.push_back({handedOn.c_str(), ATTNC_HL_OUTPUT, outgoing});
       sources.push_back(outgoingSource);
     }
-    pipelines.push_back(
-        {HalideModel::part(whole, begin, end, args,
-                           pipelineName + "_" + std::to_string(index)),
-         std::move(sources)});
+
+    std::vector<attnc_hl_op> ops(model.ops + begin, model.ops + end);
+    for (attnc_hl_op &op : ops)
+      if (op.kind == ATTNC_HL_DECODE_ATTENTION) {
+        op.key_cache = partIndex[op.key_cache];
+        op.value_cache = partIndex[op.value_cache];
+      }
+    std::string name = cuts.size() == 1
+                           ? pipelineName
+                           : pipelineName + "_" + std::to_string(index);
+    pipelines.push_back({HalideModel::part(whole, ops, args, name),
+                         std::move(sources), std::move(cacheSlots)});
     begin = end;
     incoming = outgoing;
     incomingSource = outgoingSource;

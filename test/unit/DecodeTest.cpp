@@ -92,7 +92,41 @@ model llama_two_layers {
 })"},
 };
 
-using DecodeTest = BackendTest<NamedModel>;
+/// How a case is compiled: its backend and, for Halide, the shortest
+/// pipeline (HalidePipelines.h; 0 for the default).
+struct DecodeBuild {
+  Backend backend;
+  unsigned halidePipelineOps;
+  const char *name;
+};
+
+/// Each backend as it compiles by default, and Halide with a pipeline cut
+/// wherever one may be: the caches, position and new keys of a layer then
+/// go to a pipeline of their own.
+std::vector<DecodeBuild> decodeBuilds() {
+  std::vector<DecodeBuild> builds;
+  for (Backend backend : testedBackends())
+    builds.push_back({backend, 0,
+                      backend == Backend::Halide ? "halide" : "mlir"});
+  if (halideBackendBuilt())
+    builds.push_back({Backend::Halide, 1, "halide_every_cut"});
+  return builds;
+}
+
+class DecodeTest
+    : public testing::TestWithParam<std::tuple<NamedModel, DecodeBuild>> {
+protected:
+  const NamedModel &testCase() const { return std::get<0>(GetParam()); }
+  std::unique_ptr<CompiledModel> compile(std::string &error) const {
+    const DecodeBuild &build = std::get<1>(GetParam());
+    HalideOptions halide;
+    if (build.halidePipelineOps)
+      halide.minOpsPerPipeline = build.halidePipelineOps;
+    return CompiledModel::compile(testCase().source, error, {},
+                                  /*attentionProbs=*/false, build.backend,
+                                  /*prepare=*/nullptr, halide);
+  }
+};
 
 std::vector<float> randomRows(int64_t rows, int64_t width, uint64_t seed) {
   std::mt19937_64 rng(seed);
@@ -119,8 +153,7 @@ std::pair<double, double> errors(const std::vector<float> &got,
 
 TEST_P(DecodeTest, MatchesFullModelAndReferencePastTheWrap) {
   std::string error;
-  auto compiled = CompiledModel::compile(testCase().source, error, {},
-                                         /*attentionProbs=*/false, backend());
+  auto compiled = compile(error);
   ASSERT_TRUE(compiled) << error;
   const Graph &graph = compiled->graph();
   ASSERT_TRUE(graph.decodeStep);
@@ -212,16 +245,19 @@ TEST_P(DecodeTest, MatchesFullModelAndReferencePastTheWrap) {
 INSTANTIATE_TEST_SUITE_P(
     Models, DecodeTest,
     testing::Combine(testing::ValuesIn(kCases),
-                     testing::ValuesIn(testedBackends())),
-    namedModelWithBackend());
+                     testing::ValuesIn(decodeBuilds())),
+    [](const testing::TestParamInfo<std::tuple<NamedModel, DecodeBuild>>
+           &info) {
+      return std::string(std::get<0>(info.param).name) + "_" +
+             std::get<1>(info.param).name;
+    });
 
 // NAME_decode on caches whose every float is NaN (the ABI asks no
 // initialization of them) gives, bit for bit, what the decoder's zeroed
 // caches give: a slot the token does not see is never read into its result.
 TEST_P(DecodeTest, CachesNeedNoInitialization) {
   std::string error;
-  auto compiled = CompiledModel::compile(testCase().source, error, {},
-                                         /*attentionProbs=*/false, backend());
+  auto compiled = compile(error);
   ASSERT_TRUE(compiled) << error;
   const Graph &step = *compiled->graph().decodeStep;
   void *library = dlopen(compiled->libraryPath().c_str(), RTLD_NOW | RTLD_LOCAL);

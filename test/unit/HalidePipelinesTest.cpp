@@ -1,4 +1,4 @@
-//===- HalidePipelinesTest.cpp - models split into several Halide pipelines ===//
+//===- HalidePipelinesTest.cpp - models as several Halide pipelines ------===//
 //
 // The Halide backend compiles a deep model as pipelines run one after
 // another (HalidePipelines.h). Each model here is compiled with a cut
@@ -122,13 +122,13 @@ protected:
 TEST_P(HalidePipelinesTest, EveryCutMatchesReference) {
   HalideOptions halide;
   halide.minOpsPerPipeline = 1;
-  expectMatchesReference(GetParam().text(), 1e-5, 1e-4,
-                         {1, 2}, {}, Backend::Halide, halide);
+  expectMatchesReference(GetParam().text(), 1e-5, 1e-4, {1, 2}, {},
+                         Backend::Halide, halide);
 }
 
 TEST_P(HalidePipelinesTest, DefaultLengthMatchesReference) {
-  expectMatchesReference(GetParam().text(), 1e-5, 1e-4,
-                         {1}, {}, Backend::Halide);
+  expectMatchesReference(GetParam().text(), 1e-5, 1e-4, {1}, {},
+                         Backend::Halide);
 }
 
 INSTANTIATE_TEST_SUITE_P(Halide, HalidePipelinesTest,

@@ -31,10 +31,11 @@ public:
                                                 const Graph &graph,
                                                 const std::string &pipelineName);
 
-  /// The pipeline of `whole`'s ops [begin, end) only, taking `args`
-  /// (arguments but outputs first, as HalideModule.h orders them), named
-  /// `pipelineName`. Keeps `whole`'s value ids; copies what it points to.
-  static HalideModel part(const HalideModel &whole, size_t begin, size_t end,
+  /// A pipeline of `ops` (some of `whole`'s, their cache indices into
+  /// `args`) taking `args` (in HalideModule.h's order), named
+  /// `pipelineName`. Keeps `whole`'s value ids; copies the strings.
+  static HalideModel part(const HalideModel &whole,
+                          const std::vector<attnc_hl_op> &ops,
                           const std::vector<attnc_hl_arg> &args,
                           const std::string &pipelineName);
 

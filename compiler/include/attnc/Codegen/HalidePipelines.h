@@ -1,4 +1,4 @@
-//===- HalidePipelines.h - a model as a sequence of Halide pipelines -*- C++ -*-===//
+//===- HalidePipelines.h - a model as several Halide pipelines --*- C++ -*-===//
 //
 // Halide's compile time grows faster than a pipeline's length: one GPT-2
 // layer compiles in about 0.9 s, 8 of them as one pipeline in 15 s, 16 in
@@ -31,14 +31,19 @@ struct HalidePipeline {
   HalideModel model;
   /// One per argument of model, in its order.
   std::vector<PipelineArgSource> sources;
+  /// A decode step's caches among the arguments, in order, as indices
+  /// into the whole step's caches: the pipeline's new keys and values go
+  /// to those caches' slots.
+  std::vector<int32_t> cacheSlots;
 };
 
 /// `whole` (named `pipelineName`) as pipelines of at least `minOps` ops
 /// each, cut after an op whose result is the only value a later op reads
 /// and that cannot hold a mask's -inf (which Halide must see to keep its
 /// arithmetic strict); the pipelines are named pipelineName_0, _1, ...
-/// One pipeline, `pipelineName`, when there is no such cut, when `minOps`
-/// is 0, or for a decode step (its caches and new keys stay in one).
+/// One pipeline, `pipelineName`, when there is no such cut or `minOps` is
+/// 0. A decode step's pipelines take the caches and the position their
+/// constructs read, and write those caches' new keys and values.
 std::vector<HalidePipeline> splitIntoPipelines(const HalideModel &whole,
                                                unsigned minOps,
                                                const std::string &pipelineName);

@@ -345,12 +345,15 @@ void defineEntryPoint(Module &module, const Graph &graph,
   Value *noContext = ConstantPointerNull::get(ptr);
   // Buffers handed between pipelines, by value id: (host, buffer).
   DenseMap<int32_t, std::pair<Value *, Value *>> handed;
-  // Returns `code` after freeing what is handed on now.
-  auto returnIfFailed = [&](Value *code, StringRef what) {
-    BasicBlock *failed = BasicBlock::Create(ctx, what, entry);
+  // Returns the code `fail` gives, after freeing the buffers handed on now,
+  // when `failed` holds; else goes on.
+  auto returnIf = [&](Value *failed, StringRef what,
+                      function_ref<Value *()> fail) {
+    BasicBlock *failure = BasicBlock::Create(ctx, what, entry);
     BasicBlock *next = BasicBlock::Create(ctx, "next", entry);
-    b.CreateCondBr(b.CreateICmpNE(code, b.getInt32(0)), failed, next);
-    b.SetInsertPoint(failed);
+    b.CreateCondBr(failed, failure, next);
+    b.SetInsertPoint(failure);
+    Value *code = fail();
     for (auto &[value, hostAndBuffer] : handed)
       b.CreateCall(halideFree, {noContext, hostAndBuffer.first});
     b.CreateRet(code);
@@ -375,16 +378,10 @@ void defineEntryPoint(Module &module, const Graph &graph,
         int64_t bytes = sizeof(float);
         for (int64_t d : dims)
           bytes *= d;
-        Value *host = b.CreateCall(halideMalloc, {noContext, b.getInt64(bytes)});
-        BasicBlock *failed = BasicBlock::Create(ctx, "out_of_memory", entry);
-        BasicBlock *next = BasicBlock::Create(ctx, "allocated", entry);
-        b.CreateCondBr(b.CreateIsNull(host), failed, next);
-        b.SetInsertPoint(failed);
-        Value *code = b.CreateCall(outOfMemory, {noContext});
-        for (auto &[value, hostAndBuffer] : handed)
-          b.CreateCall(halideFree, {noContext, hostAndBuffer.first});
-        b.CreateRet(code);
-        b.SetInsertPoint(next);
+        Value *host =
+            b.CreateCall(halideMalloc, {noContext, b.getInt64(bytes)});
+        returnIf(b.CreateIsNull(host), "out_of_memory",
+                 [&] { return b.CreateCall(outOfMemory, {noContext}); });
         it = handed.insert({source.value, {host, dense(host, dims)}}).first;
       }
       callArgs.push_back(it->second.second);
@@ -396,7 +393,8 @@ void defineEntryPoint(Module &module, const Graph &graph,
     FunctionCallee callee = module.getOrInsertFunction(
         model.function_name, FunctionType::get(i32, callTypes, false));
     Value *code = b.CreateCall(callee, callArgs);
-    returnIfFailed(code, "failed");
+    returnIf(b.CreateICmpNE(code, b.getInt32(0)), "failed",
+             [&] { return code; });
     // A buffer the pipeline read is not read again.
     for (auto [arg, source] : llvm::zip(
              ArrayRef(model.args, model.num_args), pipeline.sources)) {
@@ -515,8 +513,9 @@ Error attnc::emitHalideKernel(mlir::ModuleOp module, const Graph &graph,
   if (!machine)
     return machine.takeError();
 
-  // A pipeline per kernel (the model, its decode step), and their entry
-  // points and kernel interface through LLVM 19 like the MLIR backend's.
+  // The pipelines of each kernel (the model, its decode step), and their
+  // entry points and kernel interface through LLVM 19 like the MLIR
+  // backend's.
   LLVMContext llvmContext;
   Module entryModule(graph.name, llvmContext);
   std::vector<std::unique_ptr<TempFile>> objects;

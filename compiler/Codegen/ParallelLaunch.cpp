@@ -1,13 +1,13 @@
 //===- ParallelLaunch.cpp - launchers of outlined parallel loops ----------===//
 
 #include "attnc/Codegen/ParallelLaunch.h"
+#include "attnc/Transforms/ParallelTasks.h"
 
 #include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/Module.h"
 
 using namespace llvm;
-
-static constexpr StringLiteral kLaunchPrefix = "__attnc_launch.";
+using attnc::kLaunchPrefix;
 
 /// `void attnc_parallel_for(i64, ptr, ptr)`, referenced weakly so that a
 /// kernel object links without the runtime.

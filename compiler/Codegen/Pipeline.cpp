@@ -79,7 +79,8 @@ void attnc::buildLinalgToLLVMPipeline(OpPassManager &pm) {
                   "func.func(attn-contraction-microkernel),"
                   // Parallel loops become tasks before temporaries are
                   // hoisted: each task allocates its own.
-                  "attn-outline-parallel-loops,scf-forall-to-for,"
+                  "attn-outline-parallel-loops,attn-merge-identical-tasks,"
+                  "scf-forall-to-for,"
                   "func.func(buffer-loop-hoisting),"
                   "canonicalize,"
                   "drop-equivalent-buffer-results,buffer-deallocation-pipeline,"

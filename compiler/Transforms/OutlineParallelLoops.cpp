@@ -19,6 +19,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "attnc/Passes.h"
+#include "attnc/Transforms/ParallelTasks.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -130,7 +131,7 @@ LogicalResult outline(scf::ForallOp loop, unsigned index,
   std::string bodyName =
       (func.getName() + "_parallel_" + Twine(index)).str();
   for (unsigned suffix = 1;
-       symbols.lookup(bodyName) || symbols.lookup("__attnc_launch." + bodyName);
+       symbols.lookup(bodyName) || symbols.lookup((Twine(attnc::kLaunchPrefix) + bodyName).str());
        ++suffix)
     bodyName = (func.getName() + "_parallel_" + Twine(index) + "_" +
                 Twine(suffix))
@@ -139,7 +140,7 @@ LogicalResult outline(scf::ForallOp loop, unsigned index,
       loc, bodyName, FunctionType::get(ctx, bodyInputs, {}));
   body.setPrivate();
   auto launcher = moduleBuilder.create<func::FuncOp>(
-      loc, "__attnc_launch." + bodyName,
+      loc, (Twine(attnc::kLaunchPrefix) + bodyName).str(),
       FunctionType::get(ctx, bodyInputs, {}));
   launcher.setPrivate();
   symbols.insert(body);

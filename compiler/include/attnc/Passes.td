@@ -227,6 +227,22 @@ def OutlineParallelLoops : Pass<"attn-outline-parallel-loops",
   ];
 }
 
+def MergeIdenticalTasks : Pass<"attn-merge-identical-tasks",
+                                "mlir::ModuleOp"> {
+  let summary = "Keep one of thread-pool tasks with the same body";
+  let description = [{
+    The layers of a stack are expanded in place, so each layer's attention
+    and products are outlined into tasks of their own
+    (`attn-outline-parallel-loops`), most of them identical to the same
+    task of the layer before: the same loops over other buffers, which the
+    captures pass in. This pass keeps the first of each set of tasks whose
+    bodies are equivalent (locations aside) and whose signatures match,
+    points the calls of the others' launchers at its launcher, and erases
+    the rest, so that every later pass, LLVM's optimizer and code
+    generation compile each distinct task once.
+  }];
+}
+
 def FuseElementwise : Pass<"attn-fuse-elementwise", "mlir::func::FuncOp"> {
   let summary = "Fuse chains of the model's elementwise ops into one loop nest";
   let description = [{

@@ -1,0 +1,20 @@
+//===- ParallelTasks.h - how outlined tasks and their launchers are named -===//
+//
+// attn-outline-parallel-loops declares `__attnc_launch.BODY` for the task
+// `BODY`; attn-merge-identical-tasks and the LLVM-IR definition of the
+// launchers (Codegen/ParallelLaunch.cpp) find one from the other by name.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTNC_TRANSFORMS_PARALLELTASKS_H
+#define ATTNC_TRANSFORMS_PARALLELTASKS_H
+
+#include "llvm/ADT/StringRef.h"
+
+namespace attnc {
+
+inline constexpr llvm::StringLiteral kLaunchPrefix = "__attnc_launch.";
+
+} // namespace attnc
+
+#endif // ATTNC_TRANSFORMS_PARALLELTASKS_H

@@ -373,7 +373,7 @@ void defineEntryPoint(Module &module, const Graph &graph,
       auto it = handed.find(source.value);
       if (it == handed.end()) {
         // Written by this pipeline: allocate it now.
-        const attnc_hl_shape &shape = model.values[source.value];
+        const attnc_hl_shape &shape = model.values[arg.value];
         SmallVector<int64_t> dims(shape.dims, shape.dims + shape.rank);
         int64_t bytes = sizeof(float);
         for (int64_t d : dims)
@@ -489,6 +489,8 @@ Error attnc::emitHalideStatement(mlir::ModuleOp module, const Graph &graph,
     if (!pipelines)
       return pipelines.takeError();
     for (const HalidePipeline &pipeline : *pipelines) {
+      if (pipeline.reusesEarlier)
+        continue;
       auto stmt = makeTemp("stmt");
       if (!stmt)
         return stmt.takeError();
@@ -525,6 +527,8 @@ Error attnc::emitHalideKernel(mlir::ModuleOp module, const Graph &graph,
     if (!kernelPipelines)
       return kernelPipelines.takeError();
     for (const HalidePipeline &pipeline : *kernelPipelines) {
+      if (pipeline.reusesEarlier)
+        continue;
       auto pipelineObject = makeTemp("o");
       if (!pipelineObject)
         return pipelineObject.takeError();

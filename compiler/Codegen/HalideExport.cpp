@@ -266,12 +266,12 @@ llvm::Expected<HalideModel> HalideModel::fromModule(ModuleOp module,
   return std::move(result);
 }
 
-HalideModel HalideModel::part(const HalideModel &whole,
+HalideModel HalideModel::part(const std::vector<attnc_hl_shape> &values,
                               const std::vector<attnc_hl_op> &ops,
                               const std::vector<attnc_hl_arg> &args,
                               const std::string &pipelineName) {
   HalideModel result;
-  result.values = whole.values;
+  result.values = values;
   for (attnc_hl_arg arg : args) {
     arg.name = result.keep(arg.name);
     result.args.push_back(arg);

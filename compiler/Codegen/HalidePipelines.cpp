@@ -5,6 +5,8 @@
 #include "llvm/ADT/STLExtras.h"
 
 #include <algorithm>
+#include <array>
+#include <tuple>
 
 using namespace attnc;
 
@@ -69,6 +71,71 @@ std::vector<int> chooseCuts(const attnc_hl_model &model, unsigned minOps) {
     }
   }
   return cuts;
+}
+
+/// Gives a pipeline's values ids of its own, from 0 in the order it
+/// defines them (arguments, then results), so that the same layer gives
+/// the same pipeline wherever it is in the model. Returns their shapes.
+std::vector<attnc_hl_shape> renumber(const attnc_hl_model &model,
+                                     std::vector<attnc_hl_arg> &args,
+                                     std::vector<attnc_hl_op> &ops) {
+  std::vector<int32_t> local(model.num_values, -1);
+  std::vector<attnc_hl_shape> values;
+  auto define = [&](int32_t &value) {
+    if (local[value] < 0) {
+      local[value] = static_cast<int32_t>(values.size());
+      values.push_back(model.values[value]);
+    }
+    value = local[value];
+  };
+  for (attnc_hl_arg &arg : args)
+    if (arg.role != ATTNC_HL_OUTPUT && arg.role != ATTNC_HL_POSITION)
+      define(arg.value);
+  for (attnc_hl_op &op : ops) {
+    for (int i = 0; i < op.num_operands; ++i)
+      op.operands[i] = local[op.operands[i]]; // an argument or earlier result
+    define(op.result);
+  }
+  for (attnc_hl_arg &arg : args)
+    if (arg.role == ATTNC_HL_OUTPUT)
+      arg.value = local[arg.value];
+  return values;
+}
+
+bool sameShape(const attnc_hl_shape &a, const attnc_hl_shape &b) {
+  return a.rank == b.rank && std::equal(a.dims, a.dims + a.rank, b.dims);
+}
+
+/// Whether two ops compute the same (their places in the model aside).
+bool sameOp(const attnc_hl_op &a, const attnc_hl_op &b) {
+  auto fields = [](const attnc_hl_op &op) {
+    return std::tie(op.kind, op.num_operands, op.result, op.heads,
+                    op.kv_heads, op.window, op.axis, op.head_dim, op.mask,
+                    op.has_bias, op.has_alibi, op.rope_interleaved,
+                    op.rope_at_position, op.gelu_tanh, op.key_cache,
+                    op.value_cache, op.scale, op.base, op.eps);
+  };
+  return fields(a) == fields(b) &&
+         std::equal(a.operands, a.operands + a.num_operands, b.operands) &&
+         std::equal(a.offsets, a.offsets + ATTNC_HL_MAX_RANK, b.offsets);
+}
+
+/// Whether `pipeline` computes what `values`, `args` and `ops` describe;
+/// the arguments' names and the ops' places in the model aside, which only
+/// name things in messages.
+bool samePipeline(const attnc_hl_model &pipeline,
+                  const std::vector<attnc_hl_shape> &values,
+                  const std::vector<attnc_hl_arg> &args,
+                  const std::vector<attnc_hl_op> &ops) {
+  return std::equal(pipeline.values, pipeline.values + pipeline.num_values,
+                    values.begin(), values.end(), sameShape) &&
+         std::equal(pipeline.args, pipeline.args + pipeline.num_args,
+                    args.begin(), args.end(),
+                    [](const attnc_hl_arg &a, const attnc_hl_arg &b) {
+                      return a.role == b.role && a.value == b.value;
+                    }) &&
+         std::equal(pipeline.ops, pipeline.ops + pipeline.num_ops, ops.begin(),
+                    ops.end(), sameOp);
 }
 
 } // namespace
@@ -147,10 +214,11 @@ attnc::splitIntoPipelines(const HalideModel &whole, unsigned minOps,
       if (argUsed[a] && model.args[a].role != ATTNC_HL_POSITION &&
           model.args[a].role != ATTNC_HL_OUTPUT)
         addWhole(a);
-    std::string between;
+    // Named once their ids are the pipeline's own (below).
+    int incomingArg = -1, outgoingArg = -1;
     if (incoming >= 0) {
-      between = "between_v" + std::to_string(incoming);
-      args.push_back({between.c_str(), ATTNC_HL_INPUT, incoming});
+      incomingArg = static_cast<int>(args.size());
+      args.push_back({"", ATTNC_HL_INPUT, incoming});
       sources.push_back(incomingSource);
     }
     for (int a = 0; a < model.num_args; ++a)
@@ -168,10 +236,9 @@ attnc::splitIntoPipelines(const HalideModel &whole, unsigned minOps,
           outgoingSource = {a, -1};
       }
     }
-    std::string handedOn;
     if (outgoing >= 0 && outgoingSource.wholeArg < 0) {
-      handedOn = "between_v" + std::to_string(outgoing);
-      args.push_back({handedOn.c_str(), ATTNC_HL_OUTPUT, outgoing});
+      outgoingArg = static_cast<int>(args.size());
+      args.push_back({"", ATTNC_HL_OUTPUT, outgoing});
       sources.push_back(outgoingSource);
     }
 
@@ -181,11 +248,30 @@ attnc::splitIntoPipelines(const HalideModel &whole, unsigned minOps,
         op.key_cache = partIndex[op.key_cache];
         op.value_cache = partIndex[op.value_cache];
       }
+    std::vector<attnc_hl_shape> values = renumber(model, args, ops);
+    std::string names[2];
+    for (auto [arg, name] : llvm::zip(std::array{incomingArg, outgoingArg},
+                                      names))
+      if (arg >= 0) {
+        name = "between_v" + std::to_string(args[arg].value);
+        args[arg].name = name.c_str();
+      }
+
+    // A pipeline equal to an earlier one (the same layer again) is that
+    // one: compiled once, called with other buffers.
     std::string name = cuts.size() == 1
                            ? pipelineName
                            : pipelineName + "_" + std::to_string(index);
-    pipelines.push_back({HalideModel::part(whole, ops, args, name),
-                         std::move(sources), std::move(cacheSlots)});
+    bool reused = false;
+    for (const HalidePipeline &earlier : pipelines)
+      if (!earlier.reusesEarlier &&
+          samePipeline(earlier.model.model(), values, args, ops)) {
+        name = earlier.model.model().function_name;
+        reused = true;
+        break;
+      }
+    pipelines.push_back({HalideModel::part(values, ops, args, name),
+                         std::move(sources), std::move(cacheSlots), reused});
     begin = end;
     incoming = outgoing;
     incomingSource = outgoingSource;

@@ -31,10 +31,10 @@ public:
                                                 const Graph &graph,
                                                 const std::string &pipelineName);
 
-  /// A pipeline of `ops` (some of `whole`'s, their cache indices into
-  /// `args`) taking `args` (in HalideModule.h's order), named
-  /// `pipelineName`. Keeps `whole`'s value ids; copies the strings.
-  static HalideModel part(const HalideModel &whole,
+  /// A pipeline of `ops` over `values` (their cache indices into `args`)
+  /// taking `args` (in HalideModule.h's order), named `pipelineName`: a
+  /// part of a model's pipeline. Copies the strings.
+  static HalideModel part(const std::vector<attnc_hl_shape> &values,
                           const std::vector<attnc_hl_op> &ops,
                           const std::vector<attnc_hl_arg> &args,
                           const std::string &pipelineName);

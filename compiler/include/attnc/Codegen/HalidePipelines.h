@@ -5,7 +5,7 @@
 // 100 s. A deep model is therefore compiled as several pipelines run one
 // after another, cut where a single value, which has a buffer of its own
 // anyway, flows from one to the next (between the layers of a stack: the
-// residual stream).
+// residual stream), and the pipelines of equal layers are one.
 //
 //===----------------------------------------------------------------------===//
 
@@ -35,12 +35,16 @@ struct HalidePipeline {
   /// into the whole step's caches: the pipeline's new keys and values go
   /// to those caches' slots.
   std::vector<int32_t> cacheSlots;
+  /// Equal to an earlier pipeline, whose name it has: compiled once.
+  bool reusesEarlier = false;
 };
 
 /// `whole` (named `pipelineName`) as pipelines of at least `minOps` ops
 /// each, cut after an op whose result is the only value a later op reads
 /// and that cannot hold a mask's -inf (which Halide must see to keep its
-/// arithmetic strict); the pipelines are named pipelineName_0, _1, ...
+/// arithmetic strict); the pipelines are named pipelineName_0, _1, ...,
+/// and one equal to an earlier one (the next layer of a stack) takes the
+/// earlier one's name and is compiled once.
 /// One pipeline, `pipelineName`, when there is no such cut or `minOps` is
 /// 0. A decode step's pipelines take the caches and the position their
 /// constructs read, and write those caches' new keys and values.

@@ -130,8 +130,11 @@ LogicalResult outline(scf::ForallOp loop, unsigned index,
   // names must be free, not renamed on insertion.
   std::string bodyName =
       (func.getName() + "_parallel_" + Twine(index)).str();
+  auto launcherName = [](StringRef body) {
+    return (Twine(attnc::kLaunchPrefix) + body).str();
+  };
   for (unsigned suffix = 1;
-       symbols.lookup(bodyName) || symbols.lookup((Twine(attnc::kLaunchPrefix) + bodyName).str());
+       symbols.lookup(bodyName) || symbols.lookup(launcherName(bodyName));
        ++suffix)
     bodyName = (func.getName() + "_parallel_" + Twine(index) + "_" +
                 Twine(suffix))
@@ -140,7 +143,7 @@ LogicalResult outline(scf::ForallOp loop, unsigned index,
       loc, bodyName, FunctionType::get(ctx, bodyInputs, {}));
   body.setPrivate();
   auto launcher = moduleBuilder.create<func::FuncOp>(
-      loc, (Twine(attnc::kLaunchPrefix) + bodyName).str(),
+      loc, launcherName(bodyName),
       FunctionType::get(ctx, bodyInputs, {}));
   launcher.setPrivate();
   symbols.insert(body);

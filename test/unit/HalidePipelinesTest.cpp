@@ -32,10 +32,13 @@ block layer(x, g, w_qkv, w_o, w_up, w_down) {
 
 struct SplitModel {
   const char *name;
-  const char *source; ///< after kLayer when usesLayer
+  const char *source; ///< after kLayer when usesLayer; else a file's path
   bool usesLayer = true;
+  bool isFile = false; ///< source names a file under the source tree
 
   std::string text() const {
+    if (isFile)
+      return readSourceFile(source);
     return usesLayer ? std::string(kLayer) + source : source;
   }
 };
@@ -43,30 +46,9 @@ struct SplitModel {
 void PrintTo(const SplitModel &model, std::ostream *os) { *os << model.name; }
 
 const SplitModel kModels[] = {
-    {"three_layers", R"(
-model m {
-  context = 24
-  input x : [context, 16]
-  param g0 : [16]
-  param wqkv0 : [16, 48]
-  param wo0 : [16, 16]
-  param wu0 : [16, 32]
-  param wd0 : [32, 16]
-  param g1 : [16]
-  param wqkv1 : [16, 48]
-  param wo1 : [16, 16]
-  param wu1 : [16, 32]
-  param wd1 : [32, 16]
-  param g2 : [16]
-  param wqkv2 : [16, 48]
-  param wo2 : [16, 16]
-  param wu2 : [16, 32]
-  param wd2 : [32, 16]
-  h0 = layer(x, g0, wqkv0, wo0, wu0, wd0)
-  h1 = layer(h0, g1, wqkv1, wo1, wu1, wd1)
-  y = layer(h1, g2, wqkv2, wo2, wu2, wd2)
-  output y
-})"},
+    // Three layers of the same block; the first one's output is also an
+    // output of the model (the lit tests' stack).
+    {"three_layers", "test/tools/Inputs/layer-stack.attn", false, true},
     // h0 is an output and what the second layer reads; x is read by both
     // layers; a is an output no later pipeline reads.
     {"outputs_between_layers", R"(

@@ -8,6 +8,7 @@
 //     onednn t1, t2, halide t1, t2, attnc t1, t2
 //   gpt2_block_1024: openblas t1, t2, halide t1, t2, attnc t1, t2
 //   bandwidth/triad t1, t2, then decode/gpt2_block_1024/attnc t1, t2
+//   pool/back_to_back/t2, pool/after_idle/t2 (the thread pool's hand-offs)
 // Every benchmark stores its time per iteration, so the attnc lines that come
 // last can report vs_<baseline> = baseline median time / attnc time (> 1:
 // attnc is faster). See bench/README.md for every counter.
@@ -687,6 +688,7 @@ int main(int argc, char **argv) {
     registerAttention(model);
   registerGpt2();
   registerDecode();
+  registerPool();
 
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();

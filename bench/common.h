@@ -102,6 +102,9 @@ template <typename F> void parallelChunks(int threads, int n, F &&f) {
 /// The triad bandwidth and the GPT-2 block's decode steps (decode.cpp).
 void registerDecode();
 
+/// What one parallel loop of the runtime's pool costs (pool.cpp).
+void registerPool();
+
 // --- baselines -------------------------------------------------------------
 
 /// Row-wise softmax of the [rows, S] scores p (leading dimension ld), rows

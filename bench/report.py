@@ -257,6 +257,16 @@ def main(paths):
                   f"{fmt(combine(runs, n, 'extra_MB'), 2)} |")
         print()
 
+    pool = [n for n in names if n.startswith("pool/")]
+    if pool:
+        print("The thread pool's cost per parallel loop of two empty tasks.")
+        print()
+        print("| line | us per loop |")
+        print("|---|---|")
+        for n in pool:
+            print(f"| {n} | {fmt(combine(runs, n, 'us_per_loop'), 3)} |")
+        print()
+
 if __name__ == "__main__":
     if len(sys.argv) < 2:
         sys.exit(__doc__)

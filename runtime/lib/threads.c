@@ -8,6 +8,14 @@
  * or while another application thread runs a loop, runs on its caller.
  * A child of fork() has none of its parent's workers: it starts its own.
  *
+ * Waiting polls before it sleeps: a worker that finished a loop watches for
+ * the next one, and a caller that finished its share watches its workers,
+ * for up to ATTNC_SPIN_US microseconds (default kDefaultSpinMicros) before
+ * blocking on a condition variable. A decode step runs a dozen loops of
+ * tens of microseconds one after another; waking a sleeping thread through
+ * the kernel costs about as much as such a loop (pool/back_to_back in
+ * bench/README.md).
+ *
 \*===----------------------------------------------------------------------===*/
 
 #define _GNU_SOURCE
@@ -15,11 +23,27 @@
 #include "threads.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define cpuRelax() _mm_pause()
+#elif defined(__aarch64__)
+#define cpuRelax() __asm__ __volatile__("yield")
+#else
+#define cpuRelax() ((void)0)
+#endif
+
 enum { kMaxThreads = 256 };
+/* Long enough to bridge the serial code between a kernel's loops and the
+ * application's between two decode steps; short enough that an idle pool
+ * gives its cores back within a fraction of a millisecond. */
+enum { kDefaultSpinMicros = 100, kMaxSpinMicros = 1000000 };
 
 typedef struct job {
   void (*task)(void *, int64_t);
@@ -27,7 +51,9 @@ typedef struct job {
   int64_t count;
   atomic_int_fast64_t next;
   void (*onEachWorker)(void); /* instead of tasks: once per participant */
-  int running;      /* participants not finished yet; guarded by poolLock */
+  /* Participants not finished yet. The one that brings it to 0 signals
+   * jobFinished under poolLock and touches the job no more. */
+  atomic_int running;
 } job;
 
 static pthread_mutex_t poolLock = PTHREAD_MUTEX_INITIALIZER;
@@ -40,17 +66,22 @@ static pthread_cond_t jobFinished = PTHREAD_COND_INITIALIZER;
 /* Held by the one application thread whose loop uses the pool. */
 static pthread_mutex_t loopLock = PTHREAD_MUTEX_INITIALIZER;
 static int numWorkers;
-static uint64_t generation; /* bumped for every posted job */
+/* Bumped for every posted job, under poolLock; polled without it. */
+static atomic_uint_fast64_t generation;
 /* The latest job and how many workers take part in it. A worker reads the
  * count under poolLock and touches the job only if it takes part: the job
  * lives on its caller's stack, and the caller waits only for participants. */
 static job *current;
-static int currentParticipants;
+static atomic_int currentParticipants; /* written under poolLock */
+/* The latest job has more threads than there are CPUs: a polling thread
+ * would only take the CPU from the one it waits for, so nobody polls. */
+static atomic_bool oversubscribed;
 static atomic_int requestedThreads; /* 0: default */
 static _Thread_local int insideTask;
 /* The online CPUs, read once: sysconf opens and reads /sys every time, two
  * system calls per parallel loop (a decode step has several). */
 static atomic_int onlineCpus; /* 0: not read yet */
+static atomic_int spinMicros = -1; /* -1: ATTNC_SPIN_US not read yet */
 
 static int cpuCount(void) {
   int n = atomic_load(&onlineCpus);
@@ -60,6 +91,69 @@ static int cpuCount(void) {
     atomic_store(&onlineCpus, n);
   }
   return n;
+}
+
+/* ATTNC_SPIN_US, read once: a whole number of microseconds from 0 (never
+ * poll); anything else gives the default. */
+static int spinBudgetMicros(void) {
+  int us = atomic_load_explicit(&spinMicros, memory_order_relaxed);
+  if (us < 0) {
+    us = kDefaultSpinMicros;
+    const char *env = getenv("ATTNC_SPIN_US");
+    if (env && *env) {
+      char *end;
+      long n = strtol(env, &end, 10);
+      if (*end == '\0' && n >= 0)
+        us = n > kMaxSpinMicros ? kMaxSpinMicros : (int)n;
+    }
+    atomic_store_explicit(&spinMicros, us, memory_order_relaxed);
+  }
+  return us;
+}
+
+static int64_t nowNanos(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+/* Polls until done(arg) or the spin budget has passed; returns done(arg).
+ * Every 64 polls (a pause is tens of cycles) it reads the clock and yields:
+ * the scheduler may have queued the very thread it waits for on this CPU
+ * (a worker it just woke, a caller the worker just signalled), which would
+ * otherwise wait out the whole budget. */
+static bool pollFor(bool (*done)(const void *), const void *arg) {
+  int us = spinBudgetMicros();
+  if (us == 0 || atomic_load_explicit(&oversubscribed, memory_order_relaxed))
+    return done(arg);
+  int64_t deadline = nowNanos() + (int64_t)us * 1000;
+  for (unsigned polls = 1;; ++polls) {
+    if (done(arg))
+      return true;
+    cpuRelax();
+    if (polls % 64 == 0) {
+      if (nowNanos() >= deadline)
+        return done(arg);
+      sched_yield();
+    }
+  }
+}
+
+typedef struct worker_wait {
+  int index;
+  uint64_t seen; /* the last job this worker saw */
+} worker_wait;
+
+/* A job this worker takes part in has been posted since it last looked. */
+static bool postedToWorker(const void *arg) {
+  const worker_wait *w = arg;
+  return atomic_load_explicit(&generation, memory_order_acquire) != w->seen &&
+         w->index < atomic_load_explicit(&currentParticipants,
+                                         memory_order_relaxed);
+}
+
+static bool jobDone(const void *j) {
+  return atomic_load_explicit(&((job *)j)->running, memory_order_acquire) == 0;
 }
 
 static int defaultThreads(void) {
@@ -94,30 +188,32 @@ static void runTasks(job *j) {
   insideTask = 0;
 }
 
-typedef struct worker_start {
-  int index;
-  uint64_t seen; /* the last job before this worker existed */
-} worker_start;
-
+/* `arg`: a malloc'd worker_wait whose `seen` is the last job posted before
+ * the worker existed. */
 static void *workerMain(void *arg) {
-  worker_start start = *(worker_start *)arg;
+  worker_wait w = *(worker_wait *)arg;
   free(arg);
-  int index = start.index;
-  uint64_t seen = start.seen;
   pthread_mutex_lock(&poolLock);
   for (;;) {
     /* Jobs this worker does not take part in pass it by. */
-    while (generation == seen || index >= currentParticipants)
-      pthread_cond_wait(&jobPosted[index], &poolLock);
-    seen = generation;
+    if (!postedToWorker(&w)) {
+      pthread_mutex_unlock(&poolLock);
+      pollFor(postedToWorker, &w);
+      pthread_mutex_lock(&poolLock);
+      while (!postedToWorker(&w))
+        pthread_cond_wait(&jobPosted[w.index], &poolLock);
+    }
+    w.seen = generation;
     job *j = current;
     pthread_mutex_unlock(&poolLock);
     if (j->onEachWorker)
       j->onEachWorker();
     else
       runTasks(j);
+    int last = atomic_fetch_sub_explicit(&j->running, 1,
+                                         memory_order_acq_rel) == 1;
     pthread_mutex_lock(&poolLock);
-    if (--j->running == 0)
+    if (last) /* the caller may be asleep, or polling and gone with j */
       pthread_cond_signal(&jobFinished);
   }
   return NULL;
@@ -154,7 +250,7 @@ static int ensureWorkers(int wanted) {
   while (numWorkers < wanted) {
     /* A worker waits for jobs posted after it was created: the one about
      * to be posted included, however late the thread starts. */
-    worker_start *start = malloc(sizeof *start);
+    worker_wait *start = malloc(sizeof *start);
     if (!start)
       break;
     start->index = numWorkers;
@@ -189,7 +285,11 @@ static void runJob(job *j, int workers, void (*whileWaiting)(job *)) {
   pthread_mutex_lock(&poolLock);
   current = j;
   currentParticipants = workers;
-  ++generation;
+  atomic_store_explicit(&oversubscribed, workers + 1 > cpuCount(),
+                        memory_order_relaxed);
+  atomic_fetch_add_explicit(&generation, 1, memory_order_release);
+  /* Cheap for a worker that is polling: glibc signals no one without a
+   * system call. */
   for (int i = 0; i < workers; ++i)
     pthread_cond_signal(&jobPosted[i]);
   pthread_mutex_unlock(&poolLock);
@@ -197,8 +297,10 @@ static void runJob(job *j, int workers, void (*whileWaiting)(job *)) {
   if (whileWaiting)
     whileWaiting(j);
 
+  if (pollFor(jobDone, j))
+    return;
   pthread_mutex_lock(&poolLock);
-  while (j->running > 0)
+  while (!jobDone(j))
     pthread_cond_wait(&jobFinished, &poolLock);
   pthread_mutex_unlock(&poolLock);
 }

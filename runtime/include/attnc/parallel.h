@@ -12,6 +12,10 @@
  * 256. With one thread no pool is started and tasks run on the caller. A
  * child of fork() starts workers of its own.
  *
+ * A worker waiting for the next loop, and a caller waiting for its workers,
+ * polls for up to ATTNC_SPIN_US microseconds (a whole number, read once;
+ * default 100, 0 never polls) before it sleeps.
+ *
 \*===----------------------------------------------------------------------===*/
 
 #ifndef ATTNC_PARALLEL_H

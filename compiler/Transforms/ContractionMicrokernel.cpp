@@ -22,7 +22,9 @@
 // n0 is outermost so the K x W panel of B stays in cache while every row
 // block of A streams past it. A wide B is copied into a dense panel per
 // column block (its rows lie far apart otherwise), or, when its values are
-// compiled into the object, read from panels laid out ahead of time. The
+// compiled into the object, read from panels laid out ahead of time. A
+// single row of A over a wide B that is not laid out so streams bands of
+// B's rows into partial sums instead (emitRowStreamingProduct). The
 // generic linalg vectorizer does not reach this form on MLIR 19 (it
 // broadcasts B across the row dimension and the contraction lowering then
 // goes element by element), hence this pass.
@@ -439,6 +441,119 @@ void emitMicrokernel(RewriterBase &rewriter, Location loc,
     }
 }
 
+/// Rows of B each task of a single-row product streams (a band): 64 rows of
+/// a 768 x 2304 weight are 576 KB, 12 tasks for the thread pool.
+constexpr int64_t kRowsPerBand = 64;
+
+/// A single-row product C[1, N] = start + A[1, K] B[K, N] whose B is wider
+/// than a register block's panel (a decode step's linear over a weight
+/// passed at run time). It is bound by reading B, and column blocks would
+/// read B as a 1 KB piece of every row, a row apart, which this machine's
+/// memory streams at about half the rate of B read from start to end (a 768
+/// x 2304 weight after a 192 MB sweep: 10-12 GB/s against 21-24). So each
+/// task takes a band of whole rows, in order, into partial sums of its own
+/// [N] (L1-resident: the adds cost no memory traffic), and one pass then
+/// adds the bands' sums to the block start and stores them, through the
+/// epilogue if there is one. An embedded weight is read the same way, not
+/// laid out in panels for it (argumentsToPrepack).
+void emitRowStreamingProduct(RewriterBase &rewriter, Location loc,
+                             const MatmulShape &s, int64_t width,
+                             const BlockStart &start,
+                             linalg::GenericOp epilogue,
+                             SmallVectorImpl<Operation *> &mathOps) {
+  OpBuilder &b = rewriter;
+  auto vecType = VectorType::get({width}, b.getF32Type());
+  auto idx = [&](int64_t v) -> Value {
+    return b.create<arith::ConstantIndexOp>(loc, v);
+  };
+  const int64_t bands = llvm::divideCeil(s.k, kRowsPerBand);
+  const int64_t bandRows = llvm::divideCeil(s.k, bands);
+  // Vectors per step of the pass over a row: independent adds in flight.
+  const int64_t unroll = s.n % (4 * width) == 0 ? 4 : 1;
+  Value c0 = idx(0), c1 = idx(1), step = idx(unroll * width);
+  Value zero = b.create<arith::ConstantOp>(loc, vecType,
+                                           b.getZeroAttr(vecType));
+  // Freed by buffer-deallocation-pipeline, which runs later.
+  Value sums = b.create<memref::AllocOp>(
+      loc, MemRefType::get({bands, s.n}, b.getF32Type()),
+      b.getI64IntegerAttr(64));
+
+  auto bandLoop = b.create<scf::ForallOp>(
+      loc, ArrayRef<OpFoldResult>{b.getIndexAttr(0)},
+      ArrayRef<OpFoldResult>{b.getIndexAttr(bands)},
+      ArrayRef<OpFoldResult>{b.getIndexAttr(1)}, ValueRange{}, std::nullopt);
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(bandLoop.getBody());
+    Value band = bandLoop.getInductionVars()[0];
+    auto zeroLoop = b.create<scf::ForOp>(loc, c0, idx(s.n), idx(width));
+    {
+      OpBuilder::InsertionGuard inner(b);
+      b.setInsertionPointToStart(zeroLoop.getBody());
+      b.create<vector::StoreOp>(loc, zero, sums,
+                                ValueRange{band, zeroLoop.getInductionVar()});
+    }
+    Value k0 = b.create<arith::MulIOp>(loc, band, idx(bandRows));
+    Value k1 = b.create<arith::MinUIOp>(
+        loc, idx(s.k), b.create<arith::AddIOp>(loc, k0, idx(bandRows)));
+    auto rowLoop = b.create<scf::ForOp>(loc, k0, k1, c1);
+    b.setInsertionPointToStart(rowLoop.getBody());
+    Value k = rowLoop.getInductionVar();
+    SmallVector<Value, 2> aIndex = {c0, k};
+    if (s.transposedA)
+      std::swap(aIndex[0], aIndex[1]);
+    Value a = b.create<vector::BroadcastOp>(
+        loc, vecType, b.create<memref::LoadOp>(loc, s.a, aIndex));
+    auto colLoop = b.create<scf::ForOp>(loc, c0, idx(s.n), step);
+    b.setInsertionPointToStart(colLoop.getBody());
+    for (int64_t u = 0; u < unroll; ++u) {
+      Value col = u == 0 ? colLoop.getInductionVar()
+                         : b.create<arith::AddIOp>(
+                               loc, colLoop.getInductionVar(), idx(u * width));
+      Value sum = b.create<vector::LoadOp>(loc, vecType, sums,
+                                           ValueRange{band, col});
+      Value row = b.create<vector::LoadOp>(loc, vecType, s.b,
+                                           ValueRange{k, col});
+      b.create<vector::StoreOp>(loc, b.create<vector::FMAOp>(loc, a, row, sum),
+                                sums, ValueRange{band, col});
+    }
+  }
+
+  // The bands' sums, in band order, onto the block start.
+  auto colLoop = b.create<scf::ForOp>(loc, c0, idx(s.n), idx(width));
+  b.setInsertionPointToStart(colLoop.getBody());
+  Value col = colLoop.getInductionVar();
+  Value init;
+  if (start.fillValue)
+    init = b.create<vector::BroadcastOp>(loc, vecType, start.fillValue);
+  else if (start.rowStart)
+    init = b.create<vector::LoadOp>(loc, vecType, start.rowStart, col);
+  else
+    init = b.create<vector::LoadOp>(loc, vecType, s.c, ValueRange{c0, col});
+  if (start.rowScale)
+    init = b.create<arith::MulFOp>(
+        loc,
+        b.create<vector::BroadcastOp>(
+            loc, vecType, b.create<memref::LoadOp>(loc, start.rowScale, c0)),
+        init);
+  auto sumLoop = b.create<scf::ForOp>(loc, c0, idx(bands), c1, init);
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(sumLoop.getBody());
+    Value part = b.create<vector::LoadOp>(
+        loc, vecType, sums, ValueRange{sumLoop.getInductionVar(), col});
+    b.create<scf::YieldOp>(
+        loc, ValueRange{b.create<arith::AddFOp>(
+                 loc, sumLoop.getRegionIterArgs()[0], part)});
+  }
+  Value result = sumLoop.getResult(0);
+  if (epilogue)
+    attnc::emitProductEpilogue(b, loc, epilogue, s.c, result, c0, col,
+                               mathOps);
+  else
+    b.create<vector::StoreOp>(loc, result, s.c, ValueRange{c0, col});
+}
+
 /// An elementwise generic on buffers in the form of an epilogue of
 /// `product` (ContractionFusion.h) that no micro-kernel took (attn-vectorize
 /// left it for one, which then found its output sharing memory with A or B,
@@ -476,10 +591,22 @@ struct Match {
   RegisterBlock block;
 };
 
+/// Whether `m` is a single row at the top level over a B wider than its
+/// panel: emitRowStreamingProduct's.
+bool streamsRows(const Match &m) {
+  return isa<FunctionOpInterface>(m.op->getParentOp()) && m.shape.m == 1 &&
+         m.shape.n > m.block.panelWidth() &&
+         !m.op->hasAttr(attnc::kCausalScoresAttr) &&
+         !m.op->hasAttr(attnc::kCausalWeightsAttr);
+}
+
 /// The arguments of `func` marked attn.embedded whose every reader is one
 /// of `matches` reading it as its whole B, all with the same panel width,
 /// narrower than B. Those can be packed ahead of time: the copy a product
 /// would make per call is then made once, by whoever lays out the values.
+/// Not for a reader that streams rows: it reads B from start to end already,
+/// and so reads an embedded weight just as one passed at run time, in the
+/// same order, with the same sums.
 llvm::SmallDenseSet<Value> argumentsToPrepack(func::FuncOp func,
                                               ArrayRef<Match> matches) {
   llvm::SmallDenseSet<Value> result;
@@ -495,7 +622,7 @@ llvm::SmallDenseSet<Value> argumentsToPrepack(func::FuncOp func,
         return m.op == user;
       });
       if (m == matches.end() || m->shape.b != arg || m->shape.a == arg ||
-          m->shape.c == arg ||
+          m->shape.c == arg || streamsRows(*m) ||
           (panelWidth && *panelWidth != m->block.panelWidth()))
         return false;
       panelWidth = m->block.panelWidth();
@@ -540,9 +667,13 @@ struct ContractionMicrokernelPass
       causal.laterRows = m.op->hasAttr(attnc::kCausalScoresAttr);
       causal.laterTerms =
           m.op->hasAttr(attnc::kCausalWeightsAttr) && m.shape.transposedA;
-      emitMicrokernel(rewriter, m.op->getLoc(), m.shape, m.block, topLevel,
-                      prepacked.contains(m.shape.b), start, causal, epilogue,
-                      mathOps);
+      if (streamsRows(m))
+        emitRowStreamingProduct(rewriter, m.op->getLoc(), m.shape,
+                                m.block.width, start, epilogue, mathOps);
+      else
+        emitMicrokernel(rewriter, m.op->getLoc(), m.shape, m.block, topLevel,
+                        prepacked.contains(m.shape.b), start, causal,
+                        epilogue, mathOps);
       rewriter.eraseOp(m.op);
       if (start.folded)
         rewriter.eraseOp(start.folded);

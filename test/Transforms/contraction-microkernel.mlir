@@ -114,10 +114,11 @@ func.func @nested(%a: memref<16x8xf32>, %b: memref<8x64xf32>, %c: memref<16x64xf
   return
 }
 
-// A single row (a decode step's matrix-vector product): 16 vectors, 256
-// columns, per row block, so every pass over B reads 1 KB of each of its rows.
-// CHECK-LABEL: func.func @matvec
-// CHECK: scf.forall (%{{.+}}) = (0) to (512) step (256)
+// A single row (a decode step's matrix-vector product) is bound by reading
+// B. One no wider than 256 columns is one register block of 16 vectors,
+// which reads B from start to end.
+// CHECK-LABEL: func.func @matvec_one_panel
+// CHECK-NOT: memref.alloc
 // CHECK-COUNT-16: vector.load %arg2
 // CHECK: scf.for %[[K:.+]] = %c0 to %c64 step %c1 iter_args({{.*}}) -> (vector<16xf32>
 // CHECK-COUNT-16: vector.load %arg1[%[[K]],
@@ -126,8 +127,67 @@ func.func @nested(%a: memref<16x8xf32>, %b: memref<8x64xf32>, %c: memref<16x64xf
 // CHECK-COUNT-16: vector.fma
 // CHECK: scf.yield
 // CHECK-COUNT-16: vector.store {{.*}} %arg2
-func.func @matvec(%a: memref<1x64xf32>, %b: memref<64x512xf32>, %c: memref<1x512xf32>) {
-  linalg.matmul ins(%a, %b : memref<1x64xf32>, memref<64x512xf32>) outs(%c : memref<1x512xf32>)
+func.func @matvec_one_panel(%a: memref<1x64xf32>, %b: memref<64x256xf32>, %c: memref<1x256xf32>) {
+  linalg.matmul ins(%a, %b : memref<1x64xf32>, memref<64x256xf32>) outs(%c : memref<1x256xf32>)
+  return
+}
+
+// A wider B: tasks over bands of whole rows (64 at most; 160 rows make 3
+// bands of 54, the last cut at 160), each into partial sums of its own,
+// a pass over each row four vectors at a time; then the bands' sums, in
+// order, are added onto C and stored.
+// CHECK-LABEL: func.func @matvec
+// CHECK-DAG: %[[ZERO:.+]] = arith.constant dense<0.000000e+00> : vector<16xf32>
+// CHECK-DAG: %[[SUMS:.+]] = memref.alloc() {alignment = 64 : i64} : memref<3x512xf32>
+// CHECK: scf.forall (%[[BAND:.+]]) in (3)
+// CHECK: vector.store %[[ZERO]], %[[SUMS]][%[[BAND]],
+// CHECK: %[[K0:.+]] = arith.muli %[[BAND]], %c54
+// CHECK: %[[K1:.+]] = arith.addi %[[K0]], %c54
+// CHECK: %[[KEND:.+]] = arith.minui %[[K1]], %c160
+// CHECK: scf.for %[[K:.+]] = %[[K0]] to %[[KEND]] step %c1
+// CHECK: %[[A:.+]] = memref.load %arg0[%c0, %[[K]]]
+// CHECK: %[[AB:.+]] = vector.broadcast %[[A]]
+// CHECK: scf.for %[[J:.+]] = %c0 to %c512 step %c64
+// CHECK: %[[S:.+]] = vector.load %[[SUMS]][%[[BAND]], %[[J]]]
+// CHECK: %[[B:.+]] = vector.load %arg1[%[[K]], %[[J]]]
+// CHECK: %[[F:.+]] = vector.fma %[[AB]], %[[B]], %[[S]]
+// CHECK: vector.store %[[F]], %[[SUMS]][%[[BAND]], %[[J]]]
+// CHECK-COUNT-3: vector.fma
+// CHECK-NOT: vector.fma
+// CHECK: scf.for %[[COL:.+]] = %c0 to %c512 step %c16
+// CHECK: %[[C:.+]] = vector.load %arg2[%c0, %[[COL]]]
+// CHECK: scf.for %[[I:.+]] = %c0 to %c3 step %c1 iter_args(%[[ACC:.+]] = %[[C]])
+// CHECK: %[[PART:.+]] = vector.load %[[SUMS]][%[[I]], %[[COL]]]
+// CHECK: arith.addf %[[ACC]], %[[PART]]
+// CHECK: vector.store %{{.+}}, %arg2[%c0, %[[COL]]]
+func.func @matvec(%a: memref<1x160xf32>, %b: memref<160x512xf32>, %c: memref<1x512xf32>) {
+  linalg.matmul ins(%a, %b : memref<1x160xf32>, memref<160x512xf32>) outs(%c : memref<1x512xf32>)
+  return
+}
+
+// A linear's bias and activation on a single row: the sums start at the
+// bias and the activation takes them before the store (one band: its loop
+// folds away).
+// CHECK-LABEL: func.func @matvec_biased
+// CHECK-NOT: linalg.
+// CHECK: scf.for %[[COL:.+]] = %c0 to %c96 step %c16
+// CHECK: %[[BIAS:.+]] = vector.load %arg3[%[[COL]]]
+// CHECK: %[[SUM:.+]] = vector.load %{{.+}}[%c0, %[[COL]]]
+// CHECK: arith.addf %[[BIAS]], %[[SUM]]
+// CHECK-NOT: math.tanh
+// CHECK: arith.mulf
+// CHECK: vector.store %{{.+}}, %arg2[%c0, %[[COL]]]
+// CHECK-NOT: vector.store
+// CHECK: return
+func.func @matvec_biased(%a: memref<1x64xf32>, %b: memref<64x96xf32>, %c: memref<1x96xf32>, %bias: memref<96xf32>) {
+  linalg.broadcast ins(%bias : memref<96xf32>) outs(%c : memref<1x96xf32>) dimensions = [0]
+  linalg.matmul ins(%a, %b : memref<1x64xf32>, memref<64x96xf32>) outs(%c : memref<1x96xf32>)
+  linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i, j)>], iterator_types = ["parallel", "parallel"]} ins(%c : memref<1x96xf32>) outs(%c : memref<1x96xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %t = math.tanh %in : f32
+    %y = arith.mulf %in, %t : f32
+    linalg.yield %y : f32
+  }
   return
 }
 
@@ -394,8 +454,9 @@ func.func @embedded_twice(%a: memref<32x8xf32>, %b: memref<8x64xf32> {attn.embed
 }
 
 // Not packed: another reader would see the values out of order (the copy
-// here), the panels of two readers differ (a single row takes 16 vectors,
-// 256 columns, 32 rows take 32), a B no wider than one panel is already
+// here), a reader is a single row, which streams B's rows in place
+// (@embedded_different_panels: 32 rows would take 32-column panels; and
+// alone, @embedded_single_row), a B no wider than one panel is already
 // laid out so, and only embedded arguments are.
 // CHECK-LABEL: func.func @embedded_also_copied(
 // CHECK-SAME: %arg1: memref<8x128xf32> {attn.embedded}, %arg2
@@ -403,6 +464,10 @@ func.func @embedded_twice(%a: memref<32x8xf32>, %b: memref<8x64xf32> {attn.embed
 // CHECK-LABEL: func.func @embedded_different_panels(
 // CHECK-SAME: %arg2: memref<8x512xf32> {attn.embedded}, %arg3
 // CHECK-NOT: reinterpret_cast
+// CHECK-LABEL: func.func @embedded_single_row(
+// CHECK-SAME: %arg1: memref<8x512xf32> {attn.embedded}, %arg2
+// CHECK-NOT: reinterpret_cast
+// CHECK: memref.alloc() {alignment = 64 : i64} : memref<1x512xf32>
 // CHECK-LABEL: func.func @embedded_one_panel(
 // CHECK-SAME: %arg1: memref<8x32xf32> {attn.embedded}, %arg2
 // CHECK-NOT: reinterpret_cast
@@ -416,6 +481,10 @@ func.func @embedded_also_copied(%a: memref<32x8xf32>, %b: memref<8x128xf32> {att
 }
 func.func @embedded_different_panels(%a: memref<32x8xf32>, %row: memref<1x8xf32>, %b: memref<8x512xf32> {attn.embedded}, %c: memref<32x512xf32>, %d: memref<1x512xf32>) {
   linalg.matmul ins(%a, %b : memref<32x8xf32>, memref<8x512xf32>) outs(%c : memref<32x512xf32>)
+  linalg.matmul ins(%row, %b : memref<1x8xf32>, memref<8x512xf32>) outs(%d : memref<1x512xf32>)
+  return
+}
+func.func @embedded_single_row(%row: memref<1x8xf32>, %b: memref<8x512xf32> {attn.embedded}, %d: memref<1x512xf32>) {
   linalg.matmul ins(%row, %b : memref<1x8xf32>, memref<8x512xf32>) outs(%d : memref<1x512xf32>)
   return
 }

@@ -5,7 +5,8 @@
 // they are stored (ContractionFusion.h). Each case is a shape of that
 // fusion, or of a near miss that must stay unfused (the product read twice,
 // or returned), compiled
-// and run against the reference on both backends. Tolerances as in
+// and run against the reference on both backends; so is each shape of a
+// single row's product (emitRowStreamingProduct). Tolerances as in
 // NumericsTest.cpp: the fused ops are the same ops on the same values.
 //
 //===----------------------------------------------------------------------===//
@@ -116,6 +117,51 @@ INSTANTIATE_TEST_SUITE_P(
   h = linear(x, w)
   y = relu(h)
   output h, y)"}),
+        testing::ValuesIn(testedBackends())),
+    modelBodyWithBackend());
+
+/// One row (context 1, as in a decode step): a weight wider than one
+/// register block is streamed a band of whole rows per task into partial
+/// sums, which one pass adds onto the bias and hands to the epilogue.
+class SingleRowLinearTest : public BackendTest<Epilogue> {};
+
+TEST_P(SingleRowLinearTest, MatchesReference) {
+  expectMatchesReference(std::string("model m {\n  context = 1\n") +
+                             testCase().body + "\n}\n",
+                         1e-5, 1e-4, {1, 2}, {}, backend());
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Bands, SingleRowLinearTest,
+    testing::Combine(testing::Values(
+        // 130 rows: three bands of 44, 44 and 42.
+        Epilogue{"bands_with_tail", R"(
+  input x : [1, 130]
+  param w : [130, 96]
+  param b : [96]
+  y = gelu(linear(x, w, b))
+  output y)"},
+        // The first weight streamed (512 columns), the second one panel.
+        Epilogue{"mlp", R"(
+  input x : [1, 64]
+  param w1 : [64, 512]
+  param b1 : [512]
+  param w2 : [512, 64]
+  param b2 : [64]
+  y = x + linear(gelu(linear(x, w1, b1), approximate = tanh), w2, b2)
+  output y)"},
+        Epilogue{"no_bias_scaled_residual", R"(
+  input x : [1, 96]
+  input r : [1, 160]
+  param w : [96, 160]
+  y = linear(x, w) * 0.5 + r
+  output y)"},
+        Epilogue{"eight_lanes", R"(
+  input x : [1, 70]
+  param w : [70, 24]
+  param b : [24]
+  y = silu(linear(x, w, b))
+  output y)"}),
         testing::ValuesIn(testedBackends())),
     modelBodyWithBackend());
 

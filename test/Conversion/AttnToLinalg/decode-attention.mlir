@@ -1,7 +1,8 @@
 // attn.decode_attention first stores the token: its key as column
 // slot = position mod C of the key cache ([width, C]), element by element,
 // and its value as row slot of the value cache ([C, width]). Then it reads
-// the caches as tensors and, per key/value head g, multiplies: scores_g =
+// the caches as tensors and, per key/value head g (an scf.forall, tasks for
+// the thread pool), multiplies: scores_g =
 // q_g [R, D] x K_g [D, C], softmax with row j visible while its age
 // (slot - j) mod C is below min(span, position + 1) (span: the window, 3
 // here), and out_g = P_g [R, C] x V_g [C, D]. C = 8, G = 2, R = 2, D = 4.
@@ -32,18 +33,20 @@ func.func @decode_window(%q: tensor<1x16xf32>, %k: tensor<1x8xf32>, %v: tensor<1
   // CHECK: %[[KT:.+]] = bufferization.to_tensor %[[KC]] restrict : memref<8x8xf32>
   // CHECK: %[[VT:.+]] = bufferization.to_tensor %[[VC]] restrict : memref<8x8xf32>
   // Scores per key/value head: [R, D] x [D, C] out of the key cache's rows.
-  // CHECK: scf.for
+  // CHECK: %[[SCORES:.+]] = scf.forall (%[[G:.+]]) in (2) shared_outs(%[[SOUT:.+]] = %{{.+}}) -> (tensor<2x2x8xf32>)
   // CHECK:   tensor.extract_slice %[[KT]][%{{.+}}, 0] [4, 8] [1, 1] : tensor<8x8xf32> to tensor<4x8xf32>
-  // CHECK:   linalg.matmul ins(%{{.+}}, %{{.+}} : tensor<2x4xf32>, tensor<4x8xf32>) outs(%{{.+}} : tensor<2x8xf32>)
+  // CHECK:   %[[S:.+]] = linalg.matmul ins(%{{.+}}, %{{.+}} : tensor<2x4xf32>, tensor<4x8xf32>) outs(%{{.+}} : tensor<2x8xf32>)
+  // CHECK:   tensor.parallel_insert_slice %[[S]] into %[[SOUT]][%[[G]], 0, 0] [1, 2, 8]
   // The age test: (slot - j + C) mod C < limit.
   // CHECK: linalg.index 3 : index
   // CHECK: arith.subi %[[SLOT]]
   // CHECK: arith.remui
   // CHECK: arith.cmpi ult
   // The output per key/value head: [R, C] x [C, D] out of the value cache.
-  // CHECK: scf.for
+  // CHECK: scf.forall (%[[G2:.+]]) in (2) shared_outs(%[[OUT:.+]] = %{{.+}}) -> (tensor<2x2x4xf32>)
   // CHECK:   %[[VG:.+]] = tensor.extract_slice %[[VT]][0, %{{.+}}] [8, 4] [1, 1] : tensor<8x8xf32> to tensor<8x4xf32>
-  // CHECK:   linalg.matmul ins(%{{.+}}, %[[VG]] : tensor<2x8xf32>, tensor<8x4xf32>) outs(%{{.+}} : tensor<2x4xf32>)
+  // CHECK:   %[[O:.+]] = linalg.matmul ins(%{{.+}}, %[[VG]] : tensor<2x8xf32>, tensor<8x4xf32>) outs(%{{.+}} : tensor<2x4xf32>)
+  // CHECK:   tensor.parallel_insert_slice %[[O]] into %[[OUT]][%[[G2]], 0, 0] [1, 2, 4]
   // CHECK: tensor.expand_shape {{.*}} into tensor<1x16xf32>
   %o = attn.decode_attention %q, %k, %v cache(%kc, %vc) at %pos
          heads = 4 kv_heads = 2 mask = window window = 3 scale = 0.5

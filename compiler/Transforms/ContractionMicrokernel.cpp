@@ -154,7 +154,8 @@ int64_t rowsDividing(int64_t m) {
 /// A single row (a decode step's matrix-vector product) has registers to
 /// spare: up to 16 vectors (256 columns) per row make each pass over B read
 /// 1 KB of every row at a time instead of 128 bytes, which the memory system
-/// streams far better; such products are bound by reading B.
+/// streams far better; such products are bound by reading B. A B wider than
+/// that block is read by whole rows instead (emitRowStreamingProduct).
 int64_t vectorsPerRow(int64_t n, int64_t width, int64_t rows) {
   if (rows == 1)
     for (int64_t v : {16, 8, 4})
@@ -441,13 +442,13 @@ void emitMicrokernel(RewriterBase &rewriter, Location loc,
     }
 }
 
-/// Rows of B each task of a single-row product streams (a band): 64 rows of
-/// a 768 x 2304 weight are 576 KB, 12 tasks for the thread pool.
+/// Rows of B a single-row product streams per band (a task at the top
+/// level): 64 rows of a 768 x 2304 weight are 576 KB, 12 tasks.
 constexpr int64_t kRowsPerBand = 64;
 
 /// A single-row product C[1, N] = start + A[1, K] B[K, N] whose B is wider
-/// than a register block's panel (a decode step's linear over a weight
-/// passed at run time). It is bound by reading B, and column blocks would
+/// than a register block's panel (a decode step's linear, or one head's
+/// scores over the key cache). It is bound by reading B, and column blocks would
 /// read B as a 1 KB piece of every row, a row apart, which this machine's
 /// memory streams at about half the rate of B read from start to end (a 768
 /// x 2304 weight after a 192 MB sweep: 10-12 GB/s against 21-24). So each
@@ -458,7 +459,7 @@ constexpr int64_t kRowsPerBand = 64;
 /// laid out in panels for it (argumentsToPrepack).
 void emitRowStreamingProduct(RewriterBase &rewriter, Location loc,
                              const MatmulShape &s, int64_t width,
-                             const BlockStart &start,
+                             bool parallel, const BlockStart &start,
                              linalg::GenericOp epilogue,
                              SmallVectorImpl<Operation *> &mathOps) {
   OpBuilder &b = rewriter;
@@ -478,14 +479,25 @@ void emitRowStreamingProduct(RewriterBase &rewriter, Location loc,
       loc, MemRefType::get({bands, s.n}, b.getF32Type()),
       b.getI64IntegerAttr(64));
 
-  auto bandLoop = b.create<scf::ForallOp>(
-      loc, ArrayRef<OpFoldResult>{b.getIndexAttr(0)},
-      ArrayRef<OpFoldResult>{b.getIndexAttr(bands)},
-      ArrayRef<OpFoldResult>{b.getIndexAttr(1)}, ValueRange{}, std::nullopt);
+  // Bands are independent: at the top level of a function, tasks for the
+  // thread pool (attn-outline-parallel-loops); inside a task, a loop.
+  Operation *bandLoop;
+  Value band;
+  if (parallel) {
+    auto forall = b.create<scf::ForallOp>(
+        loc, ArrayRef<OpFoldResult>{b.getIndexAttr(0)},
+        ArrayRef<OpFoldResult>{b.getIndexAttr(bands)},
+        ArrayRef<OpFoldResult>{b.getIndexAttr(1)}, ValueRange{}, std::nullopt);
+    bandLoop = forall;
+    band = forall.getInductionVars()[0];
+  } else {
+    auto loop = b.create<scf::ForOp>(loc, c0, idx(bands), c1);
+    bandLoop = loop;
+    band = loop.getInductionVar();
+  }
   {
     OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToStart(bandLoop.getBody());
-    Value band = bandLoop.getInductionVars()[0];
+    b.setInsertionPointToStart(&bandLoop->getRegion(0).front());
     auto zeroLoop = b.create<scf::ForOp>(loc, c0, idx(s.n), idx(width));
     {
       OpBuilder::InsertionGuard inner(b);
@@ -591,11 +603,10 @@ struct Match {
   RegisterBlock block;
 };
 
-/// Whether `m` is a single row at the top level over a B wider than its
-/// panel: emitRowStreamingProduct's.
+/// Whether `m` is a single row over a B wider than its panel:
+/// emitRowStreamingProduct's.
 bool streamsRows(const Match &m) {
-  return isa<FunctionOpInterface>(m.op->getParentOp()) && m.shape.m == 1 &&
-         m.shape.n > m.block.panelWidth() &&
+  return m.shape.m == 1 && m.shape.n > m.block.panelWidth() &&
          !m.op->hasAttr(attnc::kCausalScoresAttr) &&
          !m.op->hasAttr(attnc::kCausalWeightsAttr);
 }
@@ -669,7 +680,8 @@ struct ContractionMicrokernelPass
           m.op->hasAttr(attnc::kCausalWeightsAttr) && m.shape.transposedA;
       if (streamsRows(m))
         emitRowStreamingProduct(rewriter, m.op->getLoc(), m.shape,
-                                m.block.width, start, epilogue, mathOps);
+                                m.block.width, topLevel, start, epilogue,
+                                mathOps);
       else
         emitMicrokernel(rewriter, m.op->getLoc(), m.shape, m.block, topLevel,
                         prepacked.contains(m.shape.b), start, causal,

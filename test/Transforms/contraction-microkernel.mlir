@@ -165,6 +165,24 @@ func.func @matvec(%a: memref<1x160xf32>, %b: memref<160x512xf32>, %c: memref<1x5
   return
 }
 
+// Inside a task (a decode step's scores for one head), the bands are a
+// loop of the task's own.
+// CHECK-LABEL: func.func @matvec_nested
+// CHECK-NOT: scf.forall
+// CHECK: memref.alloc() {alignment = 64 : i64} : memref<2x512xf32>
+// CHECK: scf.for %[[BAND:.+]] = %c0 to %c2 step %c1
+// CHECK: arith.muli %[[BAND]], %c64
+// CHECK: vector.fma
+func.func @matvec_nested(%a: memref<1x128xf32>, %b: memref<128x512xf32>, %c: memref<1x512xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c2 = arith.constant 2 : index
+  scf.for %i = %c0 to %c2 step %c1 {
+    linalg.matmul ins(%a, %b : memref<1x128xf32>, memref<128x512xf32>) outs(%c : memref<1x512xf32>)
+  }
+  return
+}
+
 // A linear's bias and activation on a single row: the sums start at the
 // bias and the activation takes them before the store (one band: its loop
 // folds away).

@@ -309,6 +309,68 @@ TEST_P(DecodeTest, CachesNeedNoInitialization) {
   dlclose(library);
 }
 
+/// A context wider than one register block of the scores and heads of 128
+/// features: each head's scores stream its key rows in two bands of 64, the
+/// QKV linear streams four bands of its weight as tasks
+/// (emitRowStreamingProduct). Token by token past the ring's wrap, against
+/// the reference's decode step.
+class LongContextDecodeTest : public PerBackendTest {};
+
+TEST_P(LongContextDecodeTest, MatchesReferencePastTheWrap) {
+  const char *source = R"(model long_context {
+  context = 288
+  decode
+  input x : [context, 256]
+  param w_qkv : [256, 768]
+  param b_qkv : [768]
+  q, k, v = split(linear(x, w_qkv, b_qkv), 3)
+  y = attention(q, k, v, heads = 2, mask = causal)
+  output y
+})";
+  std::string error;
+  auto compiled = CompiledModel::compile(source, error, {},
+                                         /*attentionProbs=*/false, GetParam());
+  ASSERT_TRUE(compiled) << error;
+  const Graph &step = *compiled->graph().decodeStep;
+  attn_decoder *decoder = nullptr;
+  ASSERT_EQ(attn_decoder_open(compiled->model(), &decoder), ATTN_OK)
+      << attn_last_error();
+  std::vector<std::vector<float>> params =
+      makeRandomArguments(compiled->graph(), 5);
+  const int64_t tokens = 300, width = 256;
+  std::vector<float> x = randomRows(tokens, width, 11);
+  std::vector<float> decoded(tokens * width);
+  std::vector<double> reference(tokens * width);
+  DecodeHistory history;
+  for (int64_t t = 0; t < tokens; ++t) {
+    std::vector<void *> args;
+    std::vector<RefTensor> refArgs;
+    size_t next = 0;
+    for (const KernelArg &arg : step.args) {
+      if (arg.role == ArgRole::Output) {
+        args.push_back(decoded.data() + t * width);
+        continue;
+      }
+      float *data = arg.perToken ? x.data() + t * width : params[next].data();
+      args.push_back(data);
+      refArgs.push_back({arg.shape, std::vector<double>(
+                                        data, data + numElements(arg.shape))});
+      ++next;
+    }
+    ASSERT_EQ(attn_decoder_step(decoder, args.data(), args.size()), ATTN_OK)
+        << attn_last_error();
+    std::vector<RefTensor> want = interpretDecodeStep(step, refArgs, history);
+    std::copy(want[0].data.begin(), want[0].data.end(),
+              reference.begin() + t * width);
+  }
+  attn_decoder_free(decoder);
+  auto [l2, maxRel] = errors(decoded, reference);
+  EXPECT_LE(l2, 1e-5) << "decode vs reference, " << tokens << " tokens";
+  EXPECT_LE(maxRel, 1e-4);
+}
+
+ATTNC_INSTANTIATE_PER_BACKEND(LongContextDecodeTest);
+
 TEST(DecodeErrorsTest, CreateChecksItsArguments) {
   attn_decoder *decoder = nullptr;
   EXPECT_EQ(attn_decoder_create(nullptr, nullptr, &decoder),

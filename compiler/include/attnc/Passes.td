@@ -199,15 +199,16 @@ def ContractionMicrokernel : Pass<"attn-contraction-microkernel",
     [N / W, K, W], panel after panel; whoever supplies the values
     (attnc's kernel interface) lays them out so.
 
-    A single row at the top level (a decode step's linear, M = 1) whose B
-    is wider than one panel reads B whole rows at a time instead (an
-    embedded B too, which is then not packed for it): an `scf.forall` over bands of up to 64 rows, each
-    task adding its rows times A's elements into partial sums of its own
-    (an aligned [bands, N] buffer), then one loop adds the bands' sums, in
-    order, onto the start (C, the fill, scaled C or the bias) and stores
-    them through the folded elementwise op, if any. Column blocks would read
-    a piece of every row of B, a row apart, which memory streams at about
-    half the rate.
+    A single row (a decode step's linear, or one head's scores, M = 1)
+    whose B is wider than one panel reads B whole rows at a time instead
+    (an embedded B too, which is then not packed for it): bands of up to 64
+    rows (at the top level an `scf.forall`, tasks for the thread pool;
+    inside one, a loop), each adding its rows times A's elements into
+    partial sums of its own (an aligned [bands, N] buffer), then one loop
+    adds the bands' sums, in order, onto the start (C, the fill, scaled C
+    or the bias) and stores them through the folded elementwise op, if any.
+    Column blocks would read a piece of every row of B, a row apart, which
+    memory streams at about half the rate.
   }];
   let dependentDialects = [
     "mlir::arith::ArithDialect", "mlir::math::MathDialect",

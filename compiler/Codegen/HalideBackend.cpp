@@ -308,15 +308,18 @@ void defineEntryPoint(Module &module, const Graph &graph,
   unsigned next = 0;
   for (const KernelArg *arg : inputs)
     args.push_back(dense(entry->getArg(next++), arg->shape));
-  // Keys as columns ([width, context]), values as rows ([context, width]).
+  // Keys as columns ([width, context]), values as rows per key/value head
+  // ([kv_heads, context, head_dim]).
   const int64_t context = graph.context;
   SmallVector<Value *> cachePointers;
-  for (int64_t width : graph.kvCacheWidths)
+  for (auto [width, headDim] :
+       llvm::zip_equal(graph.kvCacheWidths, graph.kvCacheHeadDims))
     for (bool isKey : {true, false}) {
       cachePointers.push_back(entry->getArg(next));
       args.push_back(dense(entry->getArg(next++),
                            isKey ? SmallVector<int64_t>{width, context}
-                                 : SmallVector<int64_t>{context, width}));
+                                 : SmallVector<int64_t>{width / headDim,
+                                                        context, headDim}));
     }
   Value *position = graph.isDecodeStep ? entry->getArg(next++) : nullptr;
   if (position)
@@ -328,11 +331,14 @@ void defineEntryPoint(Module &module, const Graph &graph,
   if (position) {
     Value *slot = b.CreateURem(position, b.getInt64(context));
     for (auto [layer, width] : llvm::enumerate(graph.kvCacheWidths)) {
+      int64_t headDim = graph.kvCacheHeadDims[layer];
       Value *keyColumn = b.CreateGEP(f32, cachePointers[2 * layer], slot);
       slots.push_back(buffer(keyColumn, {{1, 1}, {width, context}}));
-      Value *valueRow = b.CreateGEP(f32, cachePointers[2 * layer + 1],
-                                    b.CreateMul(slot, b.getInt64(width)));
-      slots.push_back(buffer(valueRow, {{width, 1}, {1, width}}));
+      // Row `slot` of every head's block: head_dim floats per head.
+      Value *valueRows = b.CreateGEP(f32, cachePointers[2 * layer + 1],
+                                     b.CreateMul(slot, b.getInt64(headDim)));
+      slots.push_back(buffer(valueRows, {{headDim, 1},
+                                         {width / headDim, context * headDim}}));
     }
   }
 

@@ -114,15 +114,18 @@ llvm::Expected<HalideModel> HalideModel::fromModule(ModuleOp module,
       result.args.push_back({keep("position"), ATTNC_HL_POSITION, -1});
       continue;
     }
-    auto type = dyn_cast<MemRefType>(arg.getType());
-    if (!type || type.getRank() != 2)
-      return fail(func, "takes a KV cache that is not a 2-D memref");
+    // Keys [width, context], values [kv_heads, context, head_dim].
     size_t cache = index - inputs.size();
     bool isKey = cache % 2 == 0;
+    auto type = dyn_cast<MemRefType>(arg.getType());
+    if (!type || type.getRank() != (isKey ? 2 : 3))
+      return fail(func, Twine("takes a ") + (isKey ? "key" : "value") +
+                            " cache that is not a " + (isKey ? "2" : "3") +
+                            "-D memref");
     attnc_hl_shape shape{};
-    shape.rank = 2;
-    shape.dims[0] = type.getDimSize(0);
-    shape.dims[1] = type.getDimSize(1);
+    shape.rank = static_cast<int32_t>(type.getRank());
+    for (int64_t d = 0; d < type.getRank(); ++d)
+      shape.dims[d] = type.getDimSize(d);
     result.values.push_back(shape);
     result.args.push_back(
         {keep(std::string(isKey ? "key" : "value") + "_cache_" +

@@ -252,9 +252,9 @@ static void emitDecodeDeclarations(const Graph &step, StringRef upper,
         " * docs/abi.md). Each attention layer L keeps a key and a value cache\n"
         " * of " << upper << "_CONTEXT * " << upper
      << "_DECODE_CACHE_WIDTH_L floats (keys\n"
-        " * [width, context], values [context, width]), owned by the caller\n"
-        " * and kept between calls (no initialization needed); `position`\n"
-        " * counts the tokens fed so far, from 0. */\n";
+        " * [width, context], values [kv_heads, context, head_dim]), owned by\n"
+        " * the caller and kept between calls (no initialization needed);\n"
+        " * `position` counts the tokens fed so far, from 0. */\n";
   os << "#define " << upper << "_DECODE_NUM_LAYERS " << step.kvCacheWidths.size()
      << "\n";
   for (auto [layer, width] : llvm::enumerate(step.kvCacheWidths))

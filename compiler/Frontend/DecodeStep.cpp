@@ -72,6 +72,8 @@ std::optional<Graph> attnc::buildDecodeStep(const Graph &model,
       out.kind = GraphOp::Kind::DecodeAttention;
       out.layer = static_cast<int64_t>(step.kvCacheWidths.size());
       step.kvCacheWidths.push_back(model.shapeOf(op.operands[1])[1]);
+      step.kvCacheHeadDims.push_back(model.shapeOf(op.operands[0])[1] /
+                                     op.heads);
       break;
     case GraphOp::Kind::Linear:
       if (perToken[op.operands[1]] ||

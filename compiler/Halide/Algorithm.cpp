@@ -263,14 +263,17 @@ Algorithm Builder::run() {
       throw std::runtime_error(std::string(arg.name) +
                                ": no attention of the decode step uses it");
     // A column of the key cache ([width, context]: the slot's column is
-    // `width` floats `context` apart) or a row of the value cache.
+    // `width` floats `context` apart), or the slot's row of each head's
+    // block of the value cache ([kv_heads, context, head_dim]: kv_heads
+    // rows of head_dim floats, context * head_dim apart).
     std::vector<int> cache = extents(arg.value);
     bool isKey = arg.role == ATTNC_HL_KEY_CACHE;
     alg.outputs.push_back(update->second);
     alg.outputExtents.push_back(isKey ? std::vector<int>{1, cache[1]}
-                                      : std::vector<int>{cache[0], 1});
-    alg.outputStrides.push_back(isKey ? std::vector<int>{1, cache[0]}
-                                      : std::vector<int>{});
+                                      : std::vector<int>{cache[0], cache[2]});
+    alg.outputStrides.push_back(isKey
+                                    ? std::vector<int>{1, cache[0]}
+                                    : std::vector<int>{1, cache[0] * cache[1]});
   }
   return std::move(alg);
 }
@@ -509,11 +512,12 @@ void Builder::buildDecodeAttention(Construct &construct) {
   const attnc_hl_arg &keyArg = model.args[op.key_cache];
   const attnc_hl_arg &valueArg = model.args[op.value_cache];
   Func keyCache = alg.values[keyArg.value];     // (slot, feature)
-  Func valueCache = alg.values[valueArg.value]; // (feature, slot)
+  Func valueCache = alg.values[valueArg.value]; // (feature, slot, kv head)
   const int heads = static_cast<int>(op.heads);
   const int group = static_cast<int>(op.heads / op.kv_heads);
   const int D = extent(op.operands[0], 0) / heads;
   const int C = extent(keyArg.value, 0);
+  Var g("kv_head");
   construct.headDim = D;
   construct.cacheSlots = C;
   Var s("slot"), h("head"), d("feature");
@@ -535,7 +539,7 @@ void Builder::buildDecodeAttention(Construct &construct) {
   cacheUpdates[op.key_cache] = Func(name("new_key", op));
   cacheUpdates[op.key_cache](s, d) = k(d, 0);
   cacheUpdates[op.value_cache] = Func(name("new_value", op));
-  cacheUpdates[op.value_cache](d, s) = v(d, 0);
+  cacheUpdates[op.value_cache](d, g) = v(g * D + d, 0);
 
   // Scores against every slot of the cache, a plain product over unit-
   // stride rows of keys; the slot of the new token (whose cached column is
@@ -582,7 +586,7 @@ void Builder::buildDecodeAttention(Construct &construct) {
   construct.accumulator(d, h) =
       construct.weights(slot, h) * v(kvColumn, 0);
   construct.accumulator(d, h) +=
-      construct.weights(seen, h) * valueCache(kvColumn, seen);
+      construct.weights(seen, h) * valueCache(d, seen, h / group);
   Expr sum = construct.rowSum(h);
   Func normalized(name("attention_heads", op));
   normalized(d, h) = divideByRowSum(construct.accumulator(d, h), sum);

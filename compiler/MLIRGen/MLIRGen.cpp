@@ -236,11 +236,14 @@ void Generator::emitFunction(ModuleOp module, const Graph &g) {
          builder.getNamedAttr("attn.role", builder.getStringAttr(role))});
   };
   for (auto [layer, width] : llvm::enumerate(g.kvCacheWidths)) {
-    // Keys as columns, values as rows (attn.decode_attention says why).
+    // Keys as columns, values as rows per key/value head
+    // (attn.decode_attention says why).
+    int64_t headDim = g.kvCacheHeadDims[layer];
     for (const char *kind : {"key", "value"}) {
       argTypes.push_back(MemRefType::get(
-          *kind == 'k' ? SmallVector<int64_t>{width, g.context}
-                       : SmallVector<int64_t>{g.context, width},
+          *kind == 'k'
+              ? SmallVector<int64_t>{width, g.context}
+              : SmallVector<int64_t>{width / headDim, g.context, headDim},
           builder.getF32Type()));
       argAttrList.push_back(named(std::string(kind) + "_cache_" +
                                       std::to_string(layer),

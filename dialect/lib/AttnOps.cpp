@@ -140,19 +140,22 @@ LogicalResult DecodeAttentionOp::verify() {
   if (heads % kvHeads != 0)
     return emitOpError() << "kv_heads = " << kvHeads
                          << " does not divide heads = " << heads;
-  int64_t width = kvHeads * (q.getDimSize(1) / heads);
+  int64_t headDim = q.getDimSize(1) / heads, width = kvHeads * headDim;
   if (k.getDimSize(1) != width || v.getShape() != k.getShape())
     return emitOpError() << "key and value must be [1, " << width
                          << "] (kv_heads times head_dim); got "
                          << shapeString(k) << " and " << shapeString(v);
   if (!kc.hasStaticShape() || !vc.hasStaticShape() ||
-      kc.getDimSize(0) != width || vc.getDimSize(1) != width ||
-      kc.getDimSize(1) != vc.getDimSize(0) || vc.getDimSize(0) < 1)
+      kc.getDimSize(0) != width || vc.getDimSize(0) != kvHeads ||
+      vc.getDimSize(2) != headDim || kc.getDimSize(1) != vc.getDimSize(1) ||
+      vc.getDimSize(1) < 1)
     return emitOpError() << "the key cache must be [" << width
                          << ", context] (a column per token) and the value "
-                            "cache [context, "
-                         << width << "], context >= 1; got " << shapeString(kc)
-                         << " and " << shapeString(vc);
+                            "cache ["
+                         << kvHeads << ", context, " << headDim
+                         << "] (kv_heads, context, head_dim), context >= 1; "
+                            "got "
+                         << shapeString(kc) << " and " << shapeString(vc);
   // The lowering views the caches' rows and columns as row-major.
   if (!kc.getLayout().isIdentity() || !vc.getLayout().isIdentity())
     return emitOpError() << "the caches must be dense row-major buffers "
@@ -168,9 +171,9 @@ LogicalResult DecodeAttentionOp::verify() {
   if (isWindow != getWindow().has_value())
     return emitOpError() << (isWindow ? "mask = window needs a window size"
                                       : "window size given without mask = window");
-  if (isWindow && *getWindow() > static_cast<uint64_t>(vc.getDimSize(0)))
+  if (isWindow && *getWindow() > static_cast<uint64_t>(vc.getDimSize(1)))
     return emitOpError() << "window = " << *getWindow() << " is longer than "
-                         << "the cache's " << vc.getDimSize(0) << " tokens";
+                         << "the cache's " << vc.getDimSize(1) << " tokens";
   if (getScale().isNaN() || getScale().isInfinity())
     return emitOpError() << "scale must be finite";
   if (Value alibi = getAlibi())

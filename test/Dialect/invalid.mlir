@@ -164,28 +164,46 @@ func.func @attention_probs_window_without_size(%q: tensor<16x32xf32>) -> tensor<
 //===----------------------------------------------------------------------===//
 
 // A decoded token sees no later tokens: mask = none means nothing here.
-func.func @decode_attention_mask_none(%q: tensor<1x32xf32>, %kc: memref<32x16xf32>, %vc: memref<16x32xf32>, %p: i64) -> tensor<1x32xf32> {
+func.func @decode_attention_mask_none(%q: tensor<1x32xf32>, %kc: memref<32x16xf32>, %vc: memref<4x16x8xf32>, %p: i64) -> tensor<1x32xf32> {
   // expected-error @+1 {{'attn.decode_attention' op needs mask = causal or window: a decoded token has no later tokens to see}}
-  %0 = attn.decode_attention %q, %q, %q cache(%kc, %vc) at %p heads = 4 kv_heads = 4 mask = none scale = 0.25 : (tensor<1x32xf32>, tensor<1x32xf32>, tensor<1x32xf32>, memref<32x16xf32>, memref<16x32xf32>, i64) -> tensor<1x32xf32>
+  %0 = attn.decode_attention %q, %q, %q cache(%kc, %vc) at %p heads = 4 kv_heads = 4 mask = none scale = 0.25 : (tensor<1x32xf32>, tensor<1x32xf32>, tensor<1x32xf32>, memref<32x16xf32>, memref<4x16x8xf32>, i64) -> tensor<1x32xf32>
   return %0 : tensor<1x32xf32>
 }
 
 // -----
 
 // One token at a time.
-func.func @decode_attention_two_tokens(%q: tensor<2x32xf32>, %kc: memref<32x16xf32>, %vc: memref<16x32xf32>, %p: i64) -> tensor<2x32xf32> {
+func.func @decode_attention_two_tokens(%q: tensor<2x32xf32>, %kc: memref<32x16xf32>, %vc: memref<4x16x8xf32>, %p: i64) -> tensor<2x32xf32> {
   // expected-error @+1 {{'attn.decode_attention' op query, key and value are one token each, [1, width]; got [2, 32], [2, 32], [2, 32]}}
-  %0 = attn.decode_attention %q, %q, %q cache(%kc, %vc) at %p heads = 4 kv_heads = 4 mask = causal scale = 0.25 : (tensor<2x32xf32>, tensor<2x32xf32>, tensor<2x32xf32>, memref<32x16xf32>, memref<16x32xf32>, i64) -> tensor<2x32xf32>
+  %0 = attn.decode_attention %q, %q, %q cache(%kc, %vc) at %p heads = 4 kv_heads = 4 mask = causal scale = 0.25 : (tensor<2x32xf32>, tensor<2x32xf32>, tensor<2x32xf32>, memref<32x16xf32>, memref<4x16x8xf32>, i64) -> tensor<2x32xf32>
   return %0 : tensor<2x32xf32>
 }
 
 // -----
 
-// The key cache holds a column per token, the value cache a row: a key cache
-// laid out like the value cache is an error.
-func.func @decode_attention_cache_layout(%q: tensor<1x32xf32>, %c: memref<16x32xf32>, %p: i64) -> tensor<1x32xf32> {
-  // expected-error @+1 {{'attn.decode_attention' op the key cache must be [32, context] (a column per token) and the value cache [context, 32], context >= 1; got [16, 32] and [16, 32]}}
-  %0 = attn.decode_attention %q, %q, %q cache(%c, %c) at %p heads = 4 kv_heads = 4 mask = causal scale = 0.25 : (tensor<1x32xf32>, tensor<1x32xf32>, tensor<1x32xf32>, memref<16x32xf32>, memref<16x32xf32>, i64) -> tensor<1x32xf32>
+// The key cache holds a column per token: one holding a row per token is an
+// error.
+func.func @decode_attention_key_cache_layout(%q: tensor<1x32xf32>, %kc: memref<16x32xf32>, %vc: memref<4x16x8xf32>, %p: i64) -> tensor<1x32xf32> {
+  // expected-error @+1 {{'attn.decode_attention' op the key cache must be [32, context] (a column per token) and the value cache [4, context, 8] (kv_heads, context, head_dim), context >= 1; got [16, 32] and [4, 16, 8]}}
+  %0 = attn.decode_attention %q, %q, %q cache(%kc, %vc) at %p heads = 4 kv_heads = 4 mask = causal scale = 0.25 : (tensor<1x32xf32>, tensor<1x32xf32>, tensor<1x32xf32>, memref<16x32xf32>, memref<4x16x8xf32>, i64) -> tensor<1x32xf32>
+  return %0 : tensor<1x32xf32>
+}
+
+// -----
+
+// The value cache holds each key/value head's rows together: [context,
+// width] is an error, and so are heads of the wrong size.
+func.func @decode_attention_value_cache_rows(%q: tensor<1x32xf32>, %kc: memref<32x16xf32>, %vc: memref<16x32xf32>, %p: i64) -> tensor<1x32xf32> {
+  // expected-error @+1 {{'attn.decode_attention' op operand #4 must be 3D memref of 32-bit float values, but got 'memref<16x32xf32>'}}
+  %0 = attn.decode_attention %q, %q, %q cache(%kc, %vc) at %p heads = 4 kv_heads = 4 mask = causal scale = 0.25 : (tensor<1x32xf32>, tensor<1x32xf32>, tensor<1x32xf32>, memref<32x16xf32>, memref<16x32xf32>, i64) -> tensor<1x32xf32>
+  return %0 : tensor<1x32xf32>
+}
+
+// -----
+
+func.func @decode_attention_value_cache_heads(%q: tensor<1x32xf32>, %kc: memref<32x16xf32>, %vc: memref<2x16x16xf32>, %p: i64) -> tensor<1x32xf32> {
+  // expected-error @+1 {{'attn.decode_attention' op the key cache must be [32, context] (a column per token) and the value cache [4, context, 8] (kv_heads, context, head_dim), context >= 1; got [32, 16] and [2, 16, 16]}}
+  %0 = attn.decode_attention %q, %q, %q cache(%kc, %vc) at %p heads = 4 kv_heads = 4 mask = causal scale = 0.25 : (tensor<1x32xf32>, tensor<1x32xf32>, tensor<1x32xf32>, memref<32x16xf32>, memref<2x16x16xf32>, i64) -> tensor<1x32xf32>
   return %0 : tensor<1x32xf32>
 }
 
@@ -193,27 +211,27 @@ func.func @decode_attention_cache_layout(%q: tensor<1x32xf32>, %c: memref<16x32x
 
 // A cache of no tokens has no slot to write the token into (the slot is
 // the position modulo the context).
-func.func @decode_attention_empty_cache(%q: tensor<1x16xf32>, %kc: memref<16x0xf32>, %vc: memref<0x16xf32>, %p: i64) -> tensor<1x16xf32> {
-  // expected-error @+1 {{'attn.decode_attention' op the key cache must be [16, context] (a column per token) and the value cache [context, 16], context >= 1; got [16, 0] and [0, 16]}}
-  %0 = attn.decode_attention %q, %q, %q cache(%kc, %vc) at %p heads = 4 kv_heads = 4 mask = causal scale = 0.5 : (tensor<1x16xf32>, tensor<1x16xf32>, tensor<1x16xf32>, memref<16x0xf32>, memref<0x16xf32>, i64) -> tensor<1x16xf32>
+func.func @decode_attention_empty_cache(%q: tensor<1x16xf32>, %kc: memref<16x0xf32>, %vc: memref<4x0x4xf32>, %p: i64) -> tensor<1x16xf32> {
+  // expected-error @+1 {{'attn.decode_attention' op the key cache must be [16, context] (a column per token) and the value cache [4, context, 4] (kv_heads, context, head_dim), context >= 1; got [16, 0] and [4, 0, 4]}}
+  %0 = attn.decode_attention %q, %q, %q cache(%kc, %vc) at %p heads = 4 kv_heads = 4 mask = causal scale = 0.5 : (tensor<1x16xf32>, tensor<1x16xf32>, tensor<1x16xf32>, memref<16x0xf32>, memref<4x0x4xf32>, i64) -> tensor<1x16xf32>
   return %0 : tensor<1x16xf32>
 }
 
 // -----
 
 // The lowering views the caches as dense row-major buffers.
-func.func @decode_attention_strided_cache(%q: tensor<1x16xf32>, %kc: memref<16x8xf32>, %vc: memref<8x16xf32, strided<[32, 1]>>, %p: i64) -> tensor<1x16xf32> {
+func.func @decode_attention_strided_cache(%q: tensor<1x16xf32>, %kc: memref<16x8xf32>, %vc: memref<4x8x4xf32, strided<[64, 4, 1]>>, %p: i64) -> tensor<1x16xf32> {
   // expected-error @+1 {{'attn.decode_attention' op the caches must be dense row-major buffers (identity layout)}}
-  %0 = attn.decode_attention %q, %q, %q cache(%kc, %vc) at %p heads = 4 kv_heads = 4 mask = causal scale = 0.5 : (tensor<1x16xf32>, tensor<1x16xf32>, tensor<1x16xf32>, memref<16x8xf32>, memref<8x16xf32, strided<[32, 1]>>, i64) -> tensor<1x16xf32>
+  %0 = attn.decode_attention %q, %q, %q cache(%kc, %vc) at %p heads = 4 kv_heads = 4 mask = causal scale = 0.5 : (tensor<1x16xf32>, tensor<1x16xf32>, tensor<1x16xf32>, memref<16x8xf32>, memref<4x8x4xf32, strided<[64, 4, 1]>>, i64) -> tensor<1x16xf32>
   return %0 : tensor<1x16xf32>
 }
 
 // -----
 
 // A window longer than the ring would need rows it has already reused.
-func.func @decode_attention_window_too_long(%q: tensor<1x32xf32>, %kc: memref<32x16xf32>, %vc: memref<16x32xf32>, %p: i64) -> tensor<1x32xf32> {
+func.func @decode_attention_window_too_long(%q: tensor<1x32xf32>, %kc: memref<32x16xf32>, %vc: memref<4x16x8xf32>, %p: i64) -> tensor<1x32xf32> {
   // expected-error @+1 {{'attn.decode_attention' op window = 17 is longer than the cache's 16 tokens}}
-  %0 = attn.decode_attention %q, %q, %q cache(%kc, %vc) at %p heads = 4 kv_heads = 4 mask = window window = 17 scale = 0.25 : (tensor<1x32xf32>, tensor<1x32xf32>, tensor<1x32xf32>, memref<32x16xf32>, memref<16x32xf32>, i64) -> tensor<1x32xf32>
+  %0 = attn.decode_attention %q, %q, %q cache(%kc, %vc) at %p heads = 4 kv_heads = 4 mask = window window = 17 scale = 0.25 : (tensor<1x32xf32>, tensor<1x32xf32>, tensor<1x32xf32>, memref<32x16xf32>, memref<4x16x8xf32>, i64) -> tensor<1x32xf32>
   return %0 : tensor<1x32xf32>
 }
 

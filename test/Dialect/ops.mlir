@@ -62,18 +62,18 @@ func.func @attention_probs_window_alibi(%q: tensor<16x32xf32>, %k: tensor<16x16x
 //===----------------------------------------------------------------------===//
 
 // One token's attention over KV caches of 64 tokens (keys as columns, values
-// as rows), with a window and ALiBi.
+// as rows per key/value head), with a window and ALiBi.
 // CHECK-LABEL: func.func @decode_attention_window(
 // CHECK-SAME:    %[[Q:[a-zA-Z0-9_]+]]: tensor<1x32xf32>, %[[K:[a-zA-Z0-9_]+]]: tensor<1x16xf32>, %[[V:[a-zA-Z0-9_]+]]: tensor<1x16xf32>,
-// CHECK-SAME:    %[[KC:[a-zA-Z0-9_]+]]: memref<16x64xf32>, %[[VC:[a-zA-Z0-9_]+]]: memref<64x16xf32>, %[[P:[a-zA-Z0-9_]+]]: i64, %[[A:[a-zA-Z0-9_]+]]: tensor<4xf32>)
+// CHECK-SAME:    %[[KC:[a-zA-Z0-9_]+]]: memref<16x64xf32>, %[[VC:[a-zA-Z0-9_]+]]: memref<2x64x8xf32>, %[[P:[a-zA-Z0-9_]+]]: i64, %[[A:[a-zA-Z0-9_]+]]: tensor<4xf32>)
 func.func @decode_attention_window(%q: tensor<1x32xf32>, %k: tensor<1x16xf32>, %v: tensor<1x16xf32>,
-                                   %kc: memref<16x64xf32>, %vc: memref<64x16xf32>, %pos: i64,
+                                   %kc: memref<16x64xf32>, %vc: memref<2x64x8xf32>, %pos: i64,
                                    %a: tensor<4xf32>) -> tensor<1x32xf32> {
   // CHECK: attn.decode_attention %[[Q]], %[[K]], %[[V]] cache(%[[KC]], %[[VC]]) at %[[P]] alibi %[[A]] heads = 4 kv_heads = 2 mask = window window = 8 scale = 2.500000e-01
   %o = attn.decode_attention %q, %k, %v cache(%kc, %vc) at %pos alibi %a
          heads = 4 kv_heads = 2 mask = window window = 8 scale = 0.25
       : (tensor<1x32xf32>, tensor<1x16xf32>, tensor<1x16xf32>, memref<16x64xf32>,
-         memref<64x16xf32>, i64, tensor<4xf32>) -> tensor<1x32xf32>
+         memref<2x64x8xf32>, i64, tensor<4xf32>) -> tensor<1x32xf32>
   return %o : tensor<1x32xf32>
 }
 

@@ -337,12 +337,14 @@ struct AttentionProbsToLinalg : OpConversionPattern<attn::AttentionProbsOp> {
 };
 
 /// attn.decode_attention. The token's key becomes column slot = position
-/// mod C of the key cache ([width, C]) and its value row slot of the value
-/// cache ([C, width]); then, per key/value head g (thread-pool tasks), the
-/// scores are the
-/// product q_g [R, D] x K_g [D, C] and the output P_g [R, C] x V_g [C, D]:
-/// two plain matrix products over unit-stride rows, which
-/// attn-contraction-microkernel turns into vector FMAs. Between them, the
+/// mod C of the key cache ([width, C]) and its value row slot of each
+/// head's block of the value cache ([G, C, D]); then, per key/value head g
+/// (thread-pool tasks), the scores are the product q_g [R, D] x K_g [D, C]
+/// and the output P_g [R, C] x V_g [C, D]: two plain matrix products over
+/// contiguous blocks of the caches, which attn-contraction-microkernel
+/// turns into vector FMAs. (With the values as [C, width] rows, V_g was a
+/// 256-byte piece of every row: read at 13-14 GB/s where whole blocks read
+/// at 21-24.) Between them, the
 /// softmax of the materialized path with the ring's ages as the mask: row j
 /// holds the token age(j) = (slot - j) mod C steps old, visible while
 /// age(j) < min(span, position + 1) (span: the window, or C). Position 0
@@ -376,37 +378,34 @@ struct DecodeAttentionToLinalg : OpConversionPattern<attn::DecodeAttentionOp> {
 
     // The writes come first and the caches are read as tensors after them,
     // so the tensors see the new token; nothing reads the caches before.
-    auto dynamicOffset = [&](int64_t stride) {
-      return StridedLayoutAttr::get(getContext(), ShapedType::kDynamic,
-                                    {stride, 1});
-    };
     auto attrs = [&](ArrayRef<int64_t> v) {
       return rewriter.getDenseI64ArrayAttr(v);
     };
-    // The key column element by element: a strided memref.copy would
-    // become a call into MLIR's C runner utilities, which kernels must not
-    // need; `width` scalar stores cost nothing next to reading the cache.
+    // The key as column slot of the key cache and the value as row slot of
+    // each head's block of the value cache, element by element: a strided
+    // memref.copy would become a call into MLIR's C runner utilities, which
+    // kernels must not need; 2 x `width` scalar stores cost nothing next to
+    // reading the caches.
+    Value keyCache = adaptor.getKeyCache(), valueCache = adaptor.getValueCache();
     {
       Value zero = rewriter.create<arith::ConstantIndexOp>(loc, 0);
       Value end = rewriter.create<arith::ConstantIndexOp>(loc, width);
       Value one = rewriter.create<arith::ConstantIndexOp>(loc, 1);
-      Value key = adaptor.getKey(), keyCache = adaptor.getKeyCache();
+      Value headDim = rewriter.create<arith::ConstantIndexOp>(loc, D);
+      Value key = adaptor.getKey(), value = adaptor.getValue();
       rewriter.create<scf::ForOp>(
           loc, zero, end, one, ValueRange{},
           [&](OpBuilder &b, Location l, Value i, ValueRange) {
-            Value element =
-                b.create<tensor::ExtractOp>(l, key, ValueRange{zero, i});
-            b.create<memref::StoreOp>(l, element, keyCache, ValueRange{i, slot});
+            Value k = b.create<tensor::ExtractOp>(l, key, ValueRange{zero, i});
+            b.create<memref::StoreOp>(l, k, keyCache, ValueRange{i, slot});
+            Value v =
+                b.create<tensor::ExtractOp>(l, value, ValueRange{zero, i});
+            Value g = b.create<arith::DivUIOp>(l, i, headDim);
+            Value d = b.create<arith::RemUIOp>(l, i, headDim);
+            b.create<memref::StoreOp>(l, v, valueCache, ValueRange{g, slot, d});
             b.create<scf::YieldOp>(l);
           });
     }
-    Value valueRow = rewriter.create<memref::SubViewOp>(
-        loc, MemRefType::get({1, width}, f32, dynamicOffset(width)),
-        adaptor.getValueCache(), ValueRange{slot}, ValueRange{}, ValueRange{},
-        attrs({ShapedType::kDynamic, 0}), attrs({1, width}), attrs({1, 1}));
-    rewriter.create<bufferization::MaterializeInDestinationOp>(
-        loc, /*result=*/Type(), adaptor.getValue(), valueRow, /*restrict=*/false,
-        /*writable=*/true);
     // The first token (position 0) also zeroes the value cache's other
     // rows. The product P_g x V_g below runs over every row, and a weight of
     // 0 times a row never written (NaN, say) would not be 0; once zeroed,
@@ -419,11 +418,11 @@ struct DecodeAttentionToLinalg : OpConversionPattern<attn::DecodeAttentionOp> {
       OpBuilder::InsertionGuard guard(rewriter);
       rewriter.setInsertionPointToStart(&ifFirst.getThenRegion().front());
       Value rest = rewriter.create<memref::SubViewOp>(
-          loc, MemRefType::get({C - 1, width}, f32,
-                               StridedLayoutAttr::get(getContext(), width,
-                                                      {width, 1})),
-          adaptor.getValueCache(), ValueRange{}, ValueRange{}, ValueRange{},
-          attrs({1, 0}), attrs({C - 1, width}), attrs({1, 1}));
+          loc, MemRefType::get({G, C - 1, D}, f32,
+                               StridedLayoutAttr::get(getContext(), D,
+                                                      {C * D, D, 1})),
+          valueCache, ValueRange{}, ValueRange{}, ValueRange{},
+          attrs({0, 1, 0}), attrs({G, C - 1, D}), attrs({1, 1, 1}));
       rewriter.create<linalg::FillOp>(
           loc, ValueRange{f32Const(rewriter, loc, 0.0f)}, ValueRange{rest});
     }
@@ -432,8 +431,8 @@ struct DecodeAttentionToLinalg : OpConversionPattern<attn::DecodeAttentionOp> {
           loc, RankedTensorType::get(shape, f32), cache, /*restrict=*/true,
           /*writable=*/false);
     };
-    Value keys = asTensor(adaptor.getKeyCache(), {width, C});
-    Value values = asTensor(adaptor.getValueCache(), {C, width});
+    Value keys = asTensor(keyCache, {width, C});
+    Value values = asTensor(valueCache, {G, C, D});
 
     // q [1, H*D] -> [G, R, D]: query head h = g * R + r.
     Value q = rewriter.create<tensor::ExpandShapeOp>(
@@ -443,13 +442,12 @@ struct DecodeAttentionToLinalg : OpConversionPattern<attn::DecodeAttentionOp> {
             ArrayRef<ReassociationIndices>{{0, 1}}),
         ArrayRef<ReassociationIndices>{{0, 1, 2}});
 
-    // One matrix product per key/value head g: out[g] = a_g x b_g, with
-    // a_g = slice g of `lhs` ([G, M, K]) and b_g the [K, N] block of `rhs`
-    // at (rowOf(g), colOf(g)). The heads are tasks for the thread pool: a
-    // step is bound by reading the caches, and one thread alone reads them
-    // at about half the rate two do.
-    auto perHead = [&](Value lhs, Value rhs, int64_t M, int64_t K, int64_t N,
-                       bool rhsRowsPerHead) {
+    // One matrix product per key/value head g: out[g] = a_g x b_g, with a_g
+    // and b_g slice g of `lhs` ([G, M, K]) and `rhs` ([G, K, N]). The heads
+    // are tasks for the thread pool: a step is bound by reading the caches,
+    // and one thread alone reads them at about half the rate two do.
+    auto perHead = [&](Value lhs, Value rhs, int64_t M, int64_t K,
+                       int64_t N) {
       Value acc = filled(rewriter, loc, {G, M, N}, 0.0f);
       auto loop = rewriter.create<scf::ForallOp>(
           loc, ArrayRef<OpFoldResult>{rewriter.getIndexAttr(G)},
@@ -462,23 +460,14 @@ struct DecodeAttentionToLinalg : OpConversionPattern<attn::DecodeAttentionOp> {
       auto headSizes = [&](int64_t rows, int64_t cols) {
         return attrs({1, rows, cols});
       };
-      Value a = b.create<tensor::ExtractSliceOp>(
-          loc, RankedTensorType::get({M, K}, f32), lhs, ValueRange{g},
-          ValueRange{}, ValueRange{}, headOffsets, headSizes(M, K),
-          attrs({1, 1, 1}));
-      Value offset =
-          b.create<arith::MulIOp>(loc, g, b.create<arith::ConstantIndexOp>(loc, D));
-      SmallVector<int64_t> staticOffsets =
-          rhsRowsPerHead ? SmallVector<int64_t>{ShapedType::kDynamic, 0}
-                         : SmallVector<int64_t>{0, ShapedType::kDynamic};
-      Value bBlock = b.create<tensor::ExtractSliceOp>(
-          loc, RankedTensorType::get({K, N}, f32), rhs, ValueRange{offset},
-          ValueRange{}, ValueRange{}, attrs(staticOffsets), attrs({K, N}),
-          attrs({1, 1}));
-      Value c = b.create<tensor::ExtractSliceOp>(
-          loc, RankedTensorType::get({M, N}, f32), loop.getRegionIterArgs()[0],
-          ValueRange{g}, ValueRange{}, ValueRange{}, headOffsets,
-          headSizes(M, N), attrs({1, 1, 1}));
+      auto slice = [&](Value t, int64_t rows, int64_t cols) -> Value {
+        return b.create<tensor::ExtractSliceOp>(
+            loc, RankedTensorType::get({rows, cols}, f32), t, ValueRange{g},
+            ValueRange{}, ValueRange{}, headOffsets, headSizes(rows, cols),
+            attrs({1, 1, 1}));
+      };
+      Value a = slice(lhs, M, K), bBlock = slice(rhs, K, N);
+      Value c = slice(loop.getRegionIterArgs()[0], M, N);
       Value product =
           b.create<linalg::MatmulOp>(loc, ValueRange{a, bBlock}, ValueRange{c})
               .getResult(0);
@@ -491,7 +480,10 @@ struct DecodeAttentionToLinalg : OpConversionPattern<attn::DecodeAttentionOp> {
     };
 
     // scores[g, r, j] = q_g[r, :] . K[g*D : (g+1)*D, j]
-    Value scores = perHead(q, keys, R, D, C, /*rhsRowsPerHead=*/true);
+    Value keyHeads = rewriter.create<tensor::ExpandShapeOp>(
+        loc, RankedTensorType::get({G, D, C}, f32), keys,
+        ArrayRef<ReassociationIndices>{{0, 1}, {2}});
+    Value scores = perHead(q, keyHeads, R, D, C);
     KeyRule ring{
         /*hidesKeys=*/true,
         [=](OpBuilder &b, Location l, Value, Value j) -> Value {
@@ -511,12 +503,12 @@ struct DecodeAttentionToLinalg : OpConversionPattern<attn::DecodeAttentionOp> {
         softmaxNumerators(rewriter, loc, scores4, op.getScale().convertToFloat(),
                           Value(), adaptor.getAlibi(), sizes, ring);
 
-    // unnormalized[g, r, d] = P_g[r, :] . V[:, g*D + d]
+    // unnormalized[g, r, d] = P_g[r, :] . V[g, :, d]
     Value weights3 = rewriter.create<tensor::CollapseShapeOp>(
         loc, RankedTensorType::get({G, R, C}, f32), weights,
         ArrayRef<ReassociationIndices>{{0}, {1}, {2, 3}});
     Value unnormalized =
-        perHead(weights3, values, R, C, D, /*rhsRowsPerHead=*/false);
+        perHead(weights3, values, R, C, D);
 
     // out = unnormalized / rowSum (a row that sees the token itself is never
     // empty, but the guard costs nothing).

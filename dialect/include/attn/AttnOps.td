@@ -144,6 +144,7 @@ def Attn_AttentionProbsOp : Attn_Op<"attention_probs",
 //===----------------------------------------------------------------------===//
 
 def Attn_F32Memref2D : MemRefRankOf<[F32], [2]>;
+def Attn_F32Memref3D : MemRefRankOf<[F32], [3]>;
 
 def Attn_DecodeAttentionOp : Attn_Op<"decode_attention"> {
   let summary = "one token's attention over a KV cache (a decode step)";
@@ -155,7 +156,9 @@ def Attn_DecodeAttentionOp : Attn_Op<"decode_attention"> {
     `key` as column slot of `key_cache` (`[kv_heads * head_dim, C]`, keys as
     columns, so that one query's scores against every cached key are a
     vector-matrix product over unit-stride rows) and `value` as row slot of
-    `value_cache` (`[C, kv_heads * head_dim]`). Then it attends over the
+    each head's block of `value_cache` (`[kv_heads, C, head_dim]`, each
+    key/value head's values together, so that its weighted sum reads one
+    contiguous block). Then it attends over the
     cached tokens the mask lets the new one see: the last `min(C, position +
     1)` for `causal`, the last `min(window, position + 1)` for `window`.
     A cached token `a` steps old (`a = 0` is the new token itself) is at
@@ -168,14 +171,14 @@ def Attn_DecodeAttentionOp : Attn_Op<"decode_attention"> {
     %o = attn.decode_attention %q, %k, %v cache(%kc, %vc) at %pos
            heads = 4 kv_heads = 2 mask = window window = 8 scale = 0.25
         : (tensor<1x32xf32>, tensor<1x16xf32>, tensor<1x16xf32>,
-           memref<16x64xf32>, memref<64x16xf32>, i64) -> tensor<1x32xf32>
+           memref<16x64xf32>, memref<2x64x8xf32>, i64) -> tensor<1x32xf32>
     ```
   }];
   let arguments = (ins Attn_F32Matrix:$query, Attn_F32Matrix:$key,
                        Attn_F32Matrix:$value,
                        Arg<Attn_F32Memref2D, "keys of earlier tokens",
                            [MemRead, MemWrite]>:$key_cache,
-                       Arg<Attn_F32Memref2D, "values of earlier tokens",
+                       Arg<Attn_F32Memref3D, "values of earlier tokens",
                            [MemRead, MemWrite]>:$value_cache,
                        I64:$position,
                        Optional<Attn_F32Vector>:$alibi,

@@ -67,8 +67,9 @@ typedef struct attn_kernel_info {
  * lists them (token inputs and outputs have one row); caches: 2 * num_layers
  * pointers, the key then the value cache of each attention layer, each
  * context * cache_widths[layer] floats that the caller keeps between steps
- * (keys [width, context], a column per token; values [context, width], a row
- * per token); position: how many tokens came before this one. */
+ * (keys [width, context], a column per token; values [kv_heads, context,
+ * head_dim], a row per token in each key/value head's block); position: how
+ * many tokens came before this one. */
 typedef struct attn_decode_info {
   uint32_t abi_version;        /* ATTN_KERNEL_ABI_VERSION */
   int32_t num_args;

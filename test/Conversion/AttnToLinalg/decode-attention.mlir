@@ -1,56 +1,62 @@
-// attn.decode_attention first stores the token: its key as column
-// slot = position mod C of the key cache ([width, C]), element by element,
-// and its value as row slot of the value cache ([C, width]). Then it reads
-// the caches as tensors and, per key/value head g (an scf.forall, tasks for
-// the thread pool), multiplies: scores_g =
+// attn.decode_attention first stores the token, element by element: its
+// key as column slot = position mod C of the key cache ([width, C]) and its
+// value as row slot of each key/value head's block of the value cache
+// ([G, C, D]). Then it reads the caches as tensors and, per key/value head g
+// (an scf.forall, tasks for the thread pool), multiplies: scores_g =
 // q_g [R, D] x K_g [D, C], softmax with row j visible while its age
 // (slot - j) mod C is below min(span, position + 1) (span: the window, 3
-// here), and out_g = P_g [R, C] x V_g [C, D]. C = 8, G = 2, R = 2, D = 4.
+// here), and out_g = P_g [R, C] x V_g [C, D], V_g a contiguous block.
+// C = 8, G = 2, R = 2, D = 4.
 
 // RUN: attn-opt %s --convert-attn-to-linalg | FileCheck %s
 
 // CHECK-LABEL: func.func @decode_window(
-// CHECK-SAME: %[[Q:[a-z0-9_]+]]: tensor<1x16xf32>, %[[K:[a-z0-9_]+]]: tensor<1x8xf32>, %[[V:[a-z0-9_]+]]: tensor<1x8xf32>, %[[KC:[a-z0-9_]+]]: memref<8x8xf32>, %[[VC:[a-z0-9_]+]]: memref<8x8xf32>, %[[P:[a-z0-9_]+]]: i64)
+// CHECK-SAME: %[[Q:[a-z0-9_]+]]: tensor<1x16xf32>, %[[K:[a-z0-9_]+]]: tensor<1x8xf32>, %[[V:[a-z0-9_]+]]: tensor<1x8xf32>, %[[KC:[a-z0-9_]+]]: memref<8x8xf32>, %[[VC:[a-z0-9_]+]]: memref<2x8x4xf32>, %[[P:[a-z0-9_]+]]: i64)
 func.func @decode_window(%q: tensor<1x16xf32>, %k: tensor<1x8xf32>, %v: tensor<1x8xf32>,
-                         %kc: memref<8x8xf32>, %vc: memref<8x8xf32>, %pos: i64) -> tensor<1x16xf32> {
+                         %kc: memref<8x8xf32>, %vc: memref<2x8x4xf32>, %pos: i64) -> tensor<1x16xf32> {
   // CHECK: %[[C8:.+]] = arith.constant 8 : i64
   // CHECK: %[[SLOT64:.+]] = arith.remui %[[P]], %[[C8]] : i64
   // CHECK: %[[SLOT:.+]] = arith.index_cast %[[SLOT64]] : i64 to index
   // CHECK: %[[SEEN:.+]] = arith.addi %[[P]], %{{.+}} : i64
   // CHECK: %[[C3:.+]] = arith.constant 3 : i64
   // CHECK: %[[LIMIT64:.+]] = arith.minui %[[SEEN]], %[[C3]] : i64
+  // CHECK: %[[D:.+]] = arith.constant 4 : index
   // CHECK: scf.for %[[I:.+]] = {{.*}} {
   // CHECK:   %[[E:.+]] = tensor.extract %[[K]][%{{.+}}, %[[I]]] : tensor<1x8xf32>
   // CHECK:   memref.store %[[E]], %[[KC]][%[[I]], %[[SLOT]]] : memref<8x8xf32>
-  // CHECK: %[[VROW:.+]] = memref.subview %[[VC]][%[[SLOT]], 0] [1, 8] [1, 1]
-  // CHECK: bufferization.materialize_in_destination %[[V]] in writable %[[VROW]]
+  // CHECK:   %[[EV:.+]] = tensor.extract %[[V]][%{{.+}}, %[[I]]] : tensor<1x8xf32>
+  // CHECK:   %[[G:.+]] = arith.divui %[[I]], %[[D]] : index
+  // CHECK:   %[[F:.+]] = arith.remui %[[I]], %[[D]] : index
+  // CHECK:   memref.store %[[EV]], %[[VC]][%[[G]], %[[SLOT]], %[[F]]] : memref<2x8x4xf32>
   // The first token zeroes the value cache's other rows (never written, they
   // may hold NaN, and P_g x V_g multiplies every row).
   // CHECK: %[[FIRST:.+]] = arith.cmpi eq, %[[P]], %{{.+}} : i64
   // CHECK: scf.if %[[FIRST]] {
-  // CHECK:   %[[REST:.+]] = memref.subview %[[VC]][1, 0] [7, 8] [1, 1]
+  // CHECK:   %[[REST:.+]] = memref.subview %[[VC]][0, 1, 0] [2, 7, 4] [1, 1, 1]
   // CHECK:   linalg.fill ins(%{{.+}} : f32) outs(%[[REST]] :
   // CHECK: %[[KT:.+]] = bufferization.to_tensor %[[KC]] restrict : memref<8x8xf32>
-  // CHECK: %[[VT:.+]] = bufferization.to_tensor %[[VC]] restrict : memref<8x8xf32>
+  // CHECK: %[[VT:.+]] = bufferization.to_tensor %[[VC]] restrict : memref<2x8x4xf32>
   // Scores per key/value head: [R, D] x [D, C] out of the key cache's rows.
-  // CHECK: %[[SCORES:.+]] = scf.forall (%[[G:.+]]) in (2) shared_outs(%[[SOUT:.+]] = %{{.+}}) -> (tensor<2x2x8xf32>)
-  // CHECK:   tensor.extract_slice %[[KT]][%{{.+}}, 0] [4, 8] [1, 1] : tensor<8x8xf32> to tensor<4x8xf32>
+  // CHECK: %[[KH:.+]] = tensor.expand_shape %[[KT]] {{\[}}[0, 1], [2]] output_shape [2, 4, 8]
+  // CHECK: %[[SCORES:.+]] = scf.forall (%[[G1:.+]]) in (2) shared_outs(%[[SOUT:.+]] = %{{.+}}) -> (tensor<2x2x8xf32>)
+  // CHECK:   tensor.extract_slice %[[KH]][%[[G1]], 0, 0] [1, 4, 8] [1, 1, 1] : tensor<2x4x8xf32> to tensor<4x8xf32>
   // CHECK:   %[[S:.+]] = linalg.matmul ins(%{{.+}}, %{{.+}} : tensor<2x4xf32>, tensor<4x8xf32>) outs(%{{.+}} : tensor<2x8xf32>)
-  // CHECK:   tensor.parallel_insert_slice %[[S]] into %[[SOUT]][%[[G]], 0, 0] [1, 2, 8]
+  // CHECK:   tensor.parallel_insert_slice %[[S]] into %[[SOUT]][%[[G1]], 0, 0] [1, 2, 8]
   // The age test: (slot - j + C) mod C < limit.
   // CHECK: linalg.index 3 : index
   // CHECK: arith.subi %[[SLOT]]
   // CHECK: arith.remui
   // CHECK: arith.cmpi ult
-  // The output per key/value head: [R, C] x [C, D] out of the value cache.
+  // The output per key/value head: [R, C] x [C, D], the head's block of the
+  // value cache.
   // CHECK: scf.forall (%[[G2:.+]]) in (2) shared_outs(%[[OUT:.+]] = %{{.+}}) -> (tensor<2x2x4xf32>)
-  // CHECK:   %[[VG:.+]] = tensor.extract_slice %[[VT]][0, %{{.+}}] [8, 4] [1, 1] : tensor<8x8xf32> to tensor<8x4xf32>
+  // CHECK:   %[[VG:.+]] = tensor.extract_slice %[[VT]][%[[G2]], 0, 0] [1, 8, 4] [1, 1, 1] : tensor<2x8x4xf32> to tensor<8x4xf32>
   // CHECK:   %[[O:.+]] = linalg.matmul ins(%{{.+}}, %[[VG]] : tensor<2x8xf32>, tensor<8x4xf32>) outs(%{{.+}} : tensor<2x4xf32>)
   // CHECK:   tensor.parallel_insert_slice %[[O]] into %[[OUT]][%[[G2]], 0, 0] [1, 2, 4]
   // CHECK: tensor.expand_shape {{.*}} into tensor<1x16xf32>
   %o = attn.decode_attention %q, %k, %v cache(%kc, %vc) at %pos
          heads = 4 kv_heads = 2 mask = window window = 3 scale = 0.5
       : (tensor<1x16xf32>, tensor<1x8xf32>, tensor<1x8xf32>, memref<8x8xf32>,
-         memref<8x8xf32>, i64) -> tensor<1x16xf32>
+         memref<2x8x4xf32>, i64) -> tensor<1x16xf32>
   return %o : tensor<1x16xf32>
 }

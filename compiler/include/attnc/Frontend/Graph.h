@@ -105,10 +105,12 @@ struct Graph {
   std::string name;
   int64_t context = 0;
   /// A decode step (buildDecodeStep): token inputs and outputs have one row,
-  /// and DecodeAttention op `l` reads and writes KV cache `l`, `context`
-  /// rows of kvCacheWidths[l] floats for the keys and as many for the values.
+  /// and DecodeAttention op `l` reads and writes KV cache `l`: context x
+  /// kvCacheWidths[l] floats for the keys and as many for the values, the
+  /// width being kv_heads x kvCacheHeadDims[l].
   bool isDecodeStep = false;
   std::vector<int64_t> kvCacheWidths;
+  std::vector<int64_t> kvCacheHeadDims;
   /// The model's decode entry point, NAME_decode, when it asks for one.
   std::shared_ptr<Graph> decodeStep;
   std::vector<Shape> valueShapes;

@@ -82,7 +82,8 @@ typedef struct attnc_hl_op {
 } attnc_hl_op;
 
 /* A decode step's caches are [width, context] (keys as columns) and
- * [context, width] (values as rows); its position is a scalar. */
+ * [kv_heads, context, head_dim] (values as rows, per key/value head); its
+ * position is a scalar. */
 typedef enum attnc_hl_role { ATTNC_HL_INPUT, ATTNC_HL_PARAM, ATTNC_HL_OUTPUT,
                              ATTNC_HL_KEY_CACHE, ATTNC_HL_VALUE_CACHE,
                              ATTNC_HL_POSITION } attnc_hl_role;
@@ -92,8 +93,9 @@ typedef enum attnc_hl_role { ATTNC_HL_INPUT, ATTNC_HL_PARAM, ATTNC_HL_OUTPUT,
  * outputs), buffers as halide_buffer_t pointers and the position as an
  * int64_t. A decode step's pipeline has two more outputs per cache pair
  * after the model's: the new key, a [width, 1] column of the key cache, and
- * the new value, a [1, width] row of the value cache, which the caller
- * places at the token's slot (position mod context) of the caches. */
+ * the new value, a [kv_heads, head_dim] row of each head's block of the
+ * value cache, which the caller places at the token's slot (position mod
+ * context) of the caches. */
 typedef struct attnc_hl_arg {
   const char *name;
   int32_t role;  /* attnc_hl_role */

@@ -337,8 +337,8 @@ void defineEntryPoint(Module &module, const Graph &graph,
       // Row `slot` of every head's block: head_dim floats per head.
       Value *valueRows = b.CreateGEP(f32, cachePointers[2 * layer + 1],
                                      b.CreateMul(slot, b.getInt64(headDim)));
-      slots.push_back(buffer(valueRows, {{headDim, 1},
-                                         {width / headDim, context * headDim}}));
+      slots.push_back(buffer(
+          valueRows, {{headDim, 1}, {width / headDim, context * headDim}}));
     }
   }
 

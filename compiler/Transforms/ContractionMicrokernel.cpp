@@ -448,14 +448,14 @@ constexpr int64_t kRowsPerBand = 64;
 
 /// A single-row product C[1, N] = start + A[1, K] B[K, N] whose B is wider
 /// than a register block's panel (a decode step's linear, or one head's
-/// scores over the key cache). It is bound by reading B, and column blocks would
-/// read B as a 1 KB piece of every row, a row apart, which this machine's
-/// memory streams at about half the rate of B read from start to end (a 768
-/// x 2304 weight after a 192 MB sweep: 10-12 GB/s against 21-24). So each
-/// task takes a band of whole rows, in order, into partial sums of its own
-/// [N] (L1-resident: the adds cost no memory traffic), and one pass then
-/// adds the bands' sums to the block start and stores them, through the
-/// epilogue if there is one. An embedded weight is read the same way, not
+/// scores over the key cache). It is bound by reading B, and column blocks
+/// would read B as a 1 KB piece of every row, a row apart, which this
+/// machine's memory streams at about half the rate of B read from start to
+/// end (a 768 x 2304 weight after a 192 MB sweep: 10-12 GB/s against
+/// 21-24). So each band of whole rows is read in order into partial sums of
+/// its own, [N] (L1-resident: the adds cost no memory traffic), and one
+/// pass then adds the bands' sums to the block start and stores them,
+/// through the epilogue if there is one. An embedded weight is read the same way, not
 /// laid out in panels for it (argumentsToPrepack).
 void emitRowStreamingProduct(RewriterBase &rewriter, Location loc,
                              const MatmulShape &s, int64_t width,

@@ -386,7 +386,8 @@ struct DecodeAttentionToLinalg : OpConversionPattern<attn::DecodeAttentionOp> {
     // memref.copy would become a call into MLIR's C runner utilities, which
     // kernels must not need; 2 x `width` scalar stores cost nothing next to
     // reading the caches.
-    Value keyCache = adaptor.getKeyCache(), valueCache = adaptor.getValueCache();
+    Value keyCache = adaptor.getKeyCache();
+    Value valueCache = adaptor.getValueCache();
     {
       Value zero = rewriter.create<arith::ConstantIndexOp>(loc, 0);
       Value end = rewriter.create<arith::ConstantIndexOp>(loc, width);

@@ -517,10 +517,9 @@ void Builder::buildDecodeAttention(Construct &construct) {
   const int group = static_cast<int>(op.heads / op.kv_heads);
   const int D = extent(op.operands[0], 0) / heads;
   const int C = extent(keyArg.value, 0);
-  Var g("kv_head");
   construct.headDim = D;
   construct.cacheSlots = C;
-  Var s("slot"), h("head"), d("feature");
+  Var s("slot"), h("head"), d("feature"), g("kv_head");
   construct.key = s, construct.head = h, construct.feature = d;
 
   // The ring of attn.decode_attention: the token goes to slot position mod

@@ -151,6 +151,43 @@ std::pair<double, double> errors(const std::vector<float> &got,
   return {std::sqrt(d2 / w2), maxDiff / maxWant};
 }
 
+/// Feeds the rows of `x` (the step's one token input) one at a time through
+/// `decoder` into `decoded` (its one output, a row per token), with the
+/// step's params from `arguments` (the full model's, in its order), and the
+/// reference's decode step over the same arguments into `reference`.
+void decodeAgainstReference(attn_decoder *decoder, const Graph &step,
+                            const std::vector<std::vector<float>> &arguments,
+                            const std::vector<float> &x,
+                            std::vector<float> &decoded,
+                            std::vector<double> &reference) {
+  const int64_t inWidth = step.args.front().shape[1];
+  const int64_t outWidth = step.args.back().shape[1];
+  const int64_t tokens = static_cast<int64_t>(x.size()) / inWidth;
+  DecodeHistory history;
+  for (int64_t t = 0; t < tokens; ++t) {
+    std::vector<void *> args;
+    std::vector<RefTensor> refArgs;
+    size_t next = 0;
+    for (const KernelArg &arg : step.args) {
+      if (arg.role == ArgRole::Output) {
+        args.push_back(decoded.data() + t * outWidth);
+        continue;
+      }
+      const float *data =
+          arg.perToken ? x.data() + t * inWidth : arguments[next].data();
+      args.push_back(const_cast<float *>(data));
+      refArgs.push_back({arg.shape, std::vector<double>(
+                                        data, data + numElements(arg.shape))});
+      ++next;
+    }
+    ASSERT_EQ(attn_decoder_step(decoder, args.data(), args.size()), ATTN_OK)
+        << attn_last_error();
+    std::vector<RefTensor> want = interpretDecodeStep(step, refArgs, history);
+    std::copy(want[0].data.begin(), want[0].data.end(),
+              reference.begin() + t * outWidth);
+  }
+}
+
 TEST_P(DecodeTest, MatchesFullModelAndReferencePastTheWrap) {
   std::string error;
   auto compiled = compile(error);
@@ -175,28 +212,8 @@ TEST_P(DecodeTest, MatchesFullModelAndReferencePastTheWrap) {
 
   std::vector<float> decoded(tokens * width);
   std::vector<double> reference(tokens * width);
-  DecodeHistory history;
-  for (int64_t t = 0; t < tokens; ++t) {
-    std::vector<void *> args;
-    std::vector<RefTensor> refArgs;
-    size_t next = 0;
-    for (const KernelArg &arg : step.args) {
-      if (arg.role == ArgRole::Output) {
-        args.push_back(decoded.data() + t * width);
-        continue;
-      }
-      float *data = arg.perToken ? x.data() + t * width : full[next].data();
-      args.push_back(data);
-      refArgs.push_back({arg.shape, std::vector<double>(
-                                        data, data + numElements(arg.shape))});
-      ++next;
-    }
-    ASSERT_EQ(attn_decoder_step(decoder, args.data(), args.size()), ATTN_OK)
-        << attn_last_error();
-    std::vector<RefTensor> want = interpretDecodeStep(step, refArgs, history);
-    std::copy(want[0].data.begin(), want[0].data.end(),
-              reference.begin() + t * width);
-  }
+  ASSERT_NO_FATAL_FAILURE(decodeAgainstReference(decoder, step, full, x,
+                                                 decoded, reference));
   EXPECT_EQ(attn_decoder_position(decoder), tokens);
 
   auto [l2, maxRel] = errors(decoded, reference);
@@ -341,28 +358,8 @@ TEST_P(LongContextDecodeTest, MatchesReferencePastTheWrap) {
   std::vector<float> x = randomRows(tokens, width, 11);
   std::vector<float> decoded(tokens * width);
   std::vector<double> reference(tokens * width);
-  DecodeHistory history;
-  for (int64_t t = 0; t < tokens; ++t) {
-    std::vector<void *> args;
-    std::vector<RefTensor> refArgs;
-    size_t next = 0;
-    for (const KernelArg &arg : step.args) {
-      if (arg.role == ArgRole::Output) {
-        args.push_back(decoded.data() + t * width);
-        continue;
-      }
-      float *data = arg.perToken ? x.data() + t * width : params[next].data();
-      args.push_back(data);
-      refArgs.push_back({arg.shape, std::vector<double>(
-                                        data, data + numElements(arg.shape))});
-      ++next;
-    }
-    ASSERT_EQ(attn_decoder_step(decoder, args.data(), args.size()), ATTN_OK)
-        << attn_last_error();
-    std::vector<RefTensor> want = interpretDecodeStep(step, refArgs, history);
-    std::copy(want[0].data.begin(), want[0].data.end(),
-              reference.begin() + t * width);
-  }
+  ASSERT_NO_FATAL_FAILURE(decodeAgainstReference(decoder, step, params, x,
+                                                 decoded, reference));
   attn_decoder_free(decoder);
   auto [l2, maxRel] = errors(decoded, reference);
   EXPECT_LE(l2, 1e-5) << "decode vs reference, " << tokens << " tokens";

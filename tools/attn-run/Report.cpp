@@ -3,6 +3,7 @@
 #include "Report.h"
 
 #include "llvm/Support/Format.h"
+#include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/JSON.h"
 
 #include <cmath>
@@ -27,19 +28,39 @@ double RunReport::worstRelError() const {
   return worst;
 }
 
-/// Zero when nothing was timed or the model has no products to count.
+double RunReport::tokensPerSecond() const {
+  return decode && medianMillis > 0 ? 1e3 / medianMillis : 0;
+}
+
+/// Zero when nothing was timed or the model has no products to count. A
+/// decode step's products grow with the tokens cached: none counted.
 static double gflopsPerSecond(const RunReport &r) {
-  if (!r.timed() || r.medianMillis <= 0 || r.flops <= 0)
+  if (!r.timed() || r.decode || r.medianMillis <= 0 || r.flops <= 0)
     return 0;
   return r.flops / (r.medianMillis * 1e-3) * 1e-9;
+}
+
+/// A step of a small model takes microseconds: four decimals below 1 ms.
+static std::string stepMillis(const RunReport &r) {
+  return formatv(r.medianMillis < 1 ? "{0:F4}" : "{0:F3}", r.medianMillis)
+      .str();
 }
 
 void attnc::printTextReport(const RunReport &r, raw_ostream &os) {
   os << "model " << r.model << " (" << r.source << "), context " << r.context
      << ", " << r.numArgs << " arguments, seed " << r.seed << "\n";
-  if (r.timed())
-    os << "kernel time: " << format("%.3f", r.medianMillis)
-       << " ms (median of " << r.runs << " runs)\n";
+  if (r.decode) {
+    os << "decode: ";
+    if (r.promptTokens > 0)
+      os << "a prompt of " << r.promptTokens << " tokens in one prefill call ("
+         << format("%.3f", r.prefillMillis) << " ms), then ";
+    os << r.runs << " tokens one step each\n";
+    os << "step time: " << stepMillis(r) << " ms (median of " << r.runs
+       << " steps), " << format("%.1f", r.tokensPerSecond()) << " tokens/s\n";
+  } else if (r.timed()) {
+    os << "kernel time: " << format("%.3f", r.medianMillis) << " ms (median of "
+       << r.runs << " runs)\n";
+  }
   for (const OutputCheck &o : r.outputs)
     os << "output " << o.name << " " << shapeToString(o.shape)
        << ": max abs error " << format("%.3e", o.stats.maxAbs)
@@ -50,7 +71,12 @@ void attnc::printTextReport(const RunReport &r, raw_ostream &os) {
 
   // The summary: one line with what a person compares between runs.
   os << (r.passed() ? "PASS: " : "FAIL: ") << r.model;
-  if (r.timed()) {
+  if (r.decode) {
+    os << " decoding on " << r.threads
+       << (r.threads == 1 ? " thread, " : " threads, ") << stepMillis(r)
+       << " ms per token (median of " << r.runs << "), "
+       << format("%.1f", r.tokensPerSecond()) << " tokens/s";
+  } else if (r.timed()) {
     os << " on " << r.threads << (r.threads == 1 ? " thread, " : " threads, ")
        << format("%.3f", r.medianMillis) << " ms (median of " << r.runs << ")";
     if (double g = gflopsPerSecond(r))
@@ -63,8 +89,8 @@ void attnc::printTextReport(const RunReport &r, raw_ostream &os) {
     os << ", an output is not finite\n";
   else
     os << ", max rel error " << format("%.1e", worst)
-       << (worst <= r.tolerance ? " <= " : " > ")
-       << format("%.1e", r.tolerance) << "\n";
+       << (worst <= r.tolerance ? " <= " : " > ") << format("%.1e", r.tolerance)
+       << "\n";
 }
 
 void attnc::printJsonReport(const RunReport &r, raw_ostream &os) {
@@ -78,7 +104,9 @@ void attnc::printJsonReport(const RunReport &r, raw_ostream &os) {
   j.object([&] {
     j.attribute("model", r.model);
     j.attribute("source", r.source);
-    j.attribute("mode", r.timed() ? "run" : "check-outputs");
+    j.attribute("mode", r.decode    ? "decode"
+                        : r.timed() ? "run"
+                                    : "check-outputs");
     if (r.timed())
       j.attribute("library", r.library);
     else
@@ -94,7 +122,15 @@ void attnc::printJsonReport(const RunReport &r, raw_ostream &os) {
       j.attribute("runs", nullptr);
     }
     numberOrNull("median_ms", r.timed(), r.medianMillis);
-    j.attribute("flop_per_run", int64_t(r.flops)); // exact: products of shapes
+    if (r.decode) {
+      j.attribute("prompt_tokens", r.promptTokens);
+      numberOrNull("prefill_ms", r.promptTokens > 0, r.prefillMillis);
+      j.attribute("tokens_per_second", r.tokensPerSecond());
+      j.attribute("flop_per_run", nullptr);
+    } else {
+      // Exact: products of shapes.
+      j.attribute("flop_per_run", int64_t(r.flops));
+    }
     numberOrNull("gflops", gflopsPerSecond(r) > 0, gflopsPerSecond(r));
     j.attribute("tolerance", r.tolerance);
     j.attributeArray("outputs", [&] {

@@ -36,11 +36,17 @@ struct RunReport {
   double flops = 0; ///< of the matrix products, per run (Flops.h)
   // Timing, for a run only.
   int threads = 0;
-  unsigned runs = 0;
-  double medianMillis = 0;
+  unsigned runs = 0;       ///< runs timed; with --decode, the tokens stepped
+  double medianMillis = 0; ///< of a run; with --decode, of a step
+  // --decode: a prompt in one prefill call, then `runs` tokens a step each.
+  bool decode = false;
+  int64_t promptTokens = 0;
+  double prefillMillis = 0;
   std::vector<OutputCheck> outputs;
 
   bool timed() const { return !library.empty(); }
+  /// Tokens a second at the median step (--decode).
+  double tokensPerSecond() const;
   bool passed() const;
   /// The largest max-rel error over the outputs (infinite if one is not
   /// finite).
@@ -49,7 +55,7 @@ struct RunReport {
 
 /// The readable form: the model, the timing, one line per output, then
 /// "PASS: ..." or "FAIL: ..." summarizing model, threads, time, GFLOP/s
-/// and error.
+/// (tokens/s when decoding) and error.
 void printTextReport(const RunReport &report, llvm::raw_ostream &os);
 
 /// The same facts as one JSON object (docs/cli.md lists the fields).

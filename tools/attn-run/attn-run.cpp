@@ -3,6 +3,8 @@
 //   attn-run --model m.attn m.so             run the kernel, check every output
 //   attn-run --model m.attn --write-inputs D write the seeded inputs to D/NAME.bin
 //   attn-run --model m.attn --check-outputs D check D/NAME.bin written by an app
+//   attn-run --model m.attn --decode=N m.so  feed N tokens through the decode
+//                                            step, checking every token
 //
 // Inputs and params come from a seed, so an application linking the object
 // directly can be checked against the same double-precision reference: it
@@ -17,6 +19,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "AttentionMap.h"
+#include "Decode.h"
 #include "Flops.h"
 #include "Report.h"
 
@@ -112,6 +115,16 @@ cl::opt<unsigned> attentionMapIndex(
              "order (default 0)"),
     cl::init(0), cl::cat(runCategory));
 
+cl::opt<unsigned> decodeTokens(
+    "decode",
+    cl::desc("Feed N seeded tokens one at a time through the model's decode "
+             "step, checking each token's outputs and timing each step"),
+    cl::value_desc("N"), cl::cat(runCategory));
+cl::opt<unsigned> promptTokens(
+    "prompt",
+    cl::desc("With --decode: first feed P tokens in one prefill call"),
+    cl::value_desc("P"), cl::init(0), cl::cat(runCategory));
+
 int fail(const Twine &message, int exitCode = ExitInputError) {
   WithColor::error(errs(), "attn-run") << message << "\n";
   return exitCode;
@@ -150,40 +163,41 @@ std::string binPath(StringRef dir, StringRef name) {
   return std::string(path);
 }
 
-/// The kernel must have been compiled from this model: same arguments, in
-/// the same order, with the same shapes, except that params compiled into
-/// the object (attnc --embed-weights) are not arguments. Those are marked
-/// embedded in `graph`; checking them needs the same values from --weights.
-bool matchesModel(const attn_kernel_info &info, Graph &graph) {
+/// The kernel (`what`: "the library's model" or its decode step) must have
+/// been compiled from this model: same arguments, in the same order, with
+/// the same shapes, except that params compiled into the object (attnc
+/// --embed-weights) are not arguments. Those are marked embedded in
+/// `graph`; checking them needs the same values from --weights.
+bool matchesModel(const attn_arg_info *args, int32_t numArgs, Graph &graph,
+                  StringRef what) {
   size_t next = 0;
   std::vector<std::string> embedded;
   for (KernelArg &want : graph.args) {
-    bool present = next < size_t(info.num_args) && want.name == info.args[next].name;
+    bool present = next < size_t(numArgs) && want.name == args[next].name;
     if (!present && want.role == ArgRole::Param) {
       embedded.push_back(want.name);
       continue;
     }
     if (!present) {
-      fail(Twine("the library's model does not match '") + modelPath +
-           "': it has no argument '" + want.name + "' at position " +
-           Twine(next) + " (its arguments: " + Twine(info.num_args) +
-           ", the model declares " + Twine(graph.args.size()) + ")");
+      fail(what + " does not match '" + modelPath + "': it has no argument '" +
+           want.name + "' at position " + Twine(next) +
+           " (its arguments: " + Twine(numArgs) + ", the model declares " +
+           Twine(graph.args.size()) + ")");
       return false;
     }
-    const attn_arg_info &a = info.args[next];
+    const attn_arg_info &a = args[next];
     Shape got(a.shape, a.shape + a.rank);
     if (got != want.shape) {
-      fail(Twine("argument #") + Twine(next) + " of the library is '" + a.name +
-           "' " + shapeToString(got) + " but the model declares '" +
+      fail(Twine("argument #") + Twine(next) + " of " + what + " is '" +
+           a.name + "' " + shapeToString(got) + " but the model declares '" +
            want.name + "' " + shapeToString(want.shape));
       return false;
     }
     ++next;
   }
-  if (next != size_t(info.num_args)) {
-    fail(Twine("the library's model has ") + Twine(info.num_args) +
-         " arguments but '" + modelPath + "' declares " +
-         Twine(graph.args.size()));
+  if (next != size_t(numArgs)) {
+    fail(what + " has " + Twine(numArgs) + " arguments but '" + modelPath +
+         "' declares " + Twine(graph.args.size()));
     return false;
   }
   if (!embedded.empty() && weightsPath.empty()) {
@@ -299,7 +313,8 @@ int runLibrary(Graph &graph, std::vector<std::vector<float>> &inputs,
     return fail(attn_last_error());
   if (returnsAttentionProbs(*attn_model_info(model)))
     addAttentionProbOutputs(graph);
-  if (!matchesModel(*attn_model_info(model), graph))
+  const attn_kernel_info &info = *attn_model_info(model);
+  if (!matchesModel(info.args, info.num_args, graph, "the library's model"))
     return attn_model_close(model), ExitInputError;
 
   // Pointers into `outputs` are taken as it fills, so it must not reallocate.
@@ -332,6 +347,106 @@ int runLibrary(Graph &graph, std::vector<std::vector<float>> &inputs,
   std::sort(millis.begin(), millis.end());
   medianMillis = millis[millis.size() / 2];
   return 0;
+}
+
+/// Adds output `name`'s comparison with the reference to `report`.
+void addOutputCheck(RunReport &report, const std::string &name,
+                    const Shape &shape, const float *got,
+                    const RefTensor &want) {
+  OutputCheck check;
+  check.name = name;
+  check.shape = shape;
+  check.stats = compareToReference(got, want);
+  check.ok = check.stats.allFinite && check.stats.maxRel <= report.tolerance;
+  report.outputs.push_back(std::move(check));
+}
+
+int printReport(const RunReport &report) {
+  if (json)
+    printJsonReport(report, outs());
+  else
+    printTextReport(report, outs());
+  return report.passed() ? 0 : ExitCheckFailed;
+}
+
+/// --decode: feeds the plan through the library's decode step and checks
+/// every token's outputs against the reference's step.
+int decodeAndCheck(Graph &graph, const MemoryBudget &budget,
+                   RunReport &report) {
+  if (!graph.decodeStep)
+    return fail("--decode: model '" + graph.name + "' in '" + modelPath +
+                "' has no decode step; say `decode` in the model "
+                "(docs/language.md, \"Decoding\")");
+  Graph step = *graph.decodeStep;
+  DecodePlan plan{promptTokens, decodeTokens};
+  if (Error err = budget.check(estimateDecodeMemory(step, plan),
+                               "decoding " + std::to_string(plan.tokens()) +
+                                   " tokens of model '" + graph.name + "'"))
+    return fail(toString(std::move(err)));
+
+  std::vector<std::vector<float>> inputs;
+  {
+    std::vector<std::vector<float>> modelInputs =
+        makeRandomArguments(graph, seed);
+    if (!weightsPath.empty())
+      if (int rc = loadWeights(graph, modelInputs))
+        return rc;
+    inputs = makeDecodeInputs(step, modelInputs, plan, seed);
+  }
+
+  SmallString<256> library(libraryPath);
+  sys::fs::make_absolute(library);
+  attn_model *model = nullptr;
+  if (attn_model_open(library.c_str(), graph.name.c_str(), &model) != ATTN_OK)
+    return fail(attn_last_error());
+  auto closeWith = [&](int rc) {
+    attn_model_close(model);
+    return rc;
+  };
+  if (returnsAttentionProbs(*attn_model_info(model)))
+    addAttentionProbOutputs(graph);
+  const attn_kernel_info &info = *attn_model_info(model);
+  if (!matchesModel(info.args, info.num_args, graph, "the library's model"))
+    return closeWith(ExitInputError);
+  const attn_decode_info *decodeInfo = attn_model_decode_info(model);
+  if (!decodeInfo)
+    return closeWith(
+        fail("--decode: the library has no decode step of model '" +
+             graph.name + "'; it was compiled before the model said `decode`"));
+  if (!matchesModel(decodeInfo->args, decodeInfo->num_args, step,
+                    "the library's decode step"))
+    return closeWith(ExitInputError);
+  attn_decoder *decoder = nullptr;
+  if (attn_decoder_open(model, &decoder) != ATTN_OK)
+    return closeWith(fail(attn_last_error(), ExitInternalError));
+  std::vector<std::vector<float>> outputs;
+  Expected<DecodeTimes> times =
+      runDecoder(decoder, step, inputs, plan, outputs);
+  attn_decoder_free(decoder);
+  attn_model_close(model);
+  if (!times)
+    return fail(toString(times.takeError()), ExitInternalError);
+
+  std::vector<double> steps = times->stepMillis;
+  std::sort(steps.begin(), steps.end());
+  report.library = libraryPath;
+  report.decode = true;
+  report.threads = attn_num_threads();
+  report.runs = steps.size();
+  report.medianMillis = steps[steps.size() / 2];
+  report.promptTokens = plan.prompt;
+  report.prefillMillis = times->prefillMillis;
+  report.numArgs = step.abiArgs().size();
+
+  std::vector<RefTensor> expected = referenceDecode(step, inputs, plan);
+  size_t o = 0;
+  for (const KernelArg &arg : step.args)
+    if (arg.role == ArgRole::Output) {
+      addOutputCheck(report, arg.name, decodedShape(arg, plan),
+                     outputs[o].data(), expected[o]);
+      ++o;
+    }
+  return printReport(report);
 }
 
 } // namespace
@@ -376,6 +491,23 @@ int main(int argc, char **argv) {
     return fail("--attention-map draws what a library returns; give the "
                 "library to run",
                 ExitUsageError);
+  const bool decoding = decodeTokens.getNumOccurrences() > 0;
+  if (decoding && libraryPath.empty())
+    return fail("--decode runs a library's decode step; give the library",
+                ExitUsageError);
+  if (decoding && decodeTokens == 0)
+    return fail("--decode counts the tokens fed one at a time: 1 or more",
+                ExitUsageError);
+  if (promptTokens.getNumOccurrences() && !decoding)
+    return fail("--prompt is the prompt of --decode; give --decode=N too",
+                ExitUsageError);
+  if (decoding && repeat.getNumOccurrences())
+    return fail("--repeat times whole runs; --decode times every step",
+                ExitUsageError);
+  if (decoding && !attentionMapPath.empty())
+    return fail("--attention-map draws the weights of a whole run; a decode "
+                "step returns none",
+                ExitUsageError);
   if (!attentionMapPath.empty()) {
     StringRef ext = sys::path::extension(attentionMapPath);
     if (!ext.equals_insensitive(".png") && !ext.equals_insensitive(".csv"))
@@ -397,6 +529,18 @@ int main(int argc, char **argv) {
   if (!budget)
     return fail("--memory-budget: " + toString(budget.takeError()),
                 ExitUsageError);
+
+  RunReport report;
+  report.model = graph->name;
+  report.source = modelPath;
+  report.context = graph->context;
+  report.numArgs = graph->args.size();
+  report.seed = seed;
+  report.tolerance = tolerance;
+  report.flops = countProductFlops(*graph);
+  if (decoding)
+    return decodeAndCheck(*graph, *budget, report);
+
   // Every buffer twice: in float for the library, in double for the
   // reference interpreter.
   if (Error err = budget->checkModel(*graph, sourceMgr,
@@ -409,15 +553,6 @@ int main(int argc, char **argv) {
       return rc;
   if (!writeInputsDir.empty())
     return writeInputs(*graph, inputs);
-
-  RunReport report;
-  report.model = graph->name;
-  report.source = modelPath;
-  report.context = graph->context;
-  report.numArgs = graph->args.size();
-  report.seed = seed;
-  report.tolerance = tolerance;
-  report.flops = countProductFlops(*graph);
 
   std::vector<std::vector<float>> outputs;
   if (!checkOutputsDir.empty()) {
@@ -432,7 +567,6 @@ int main(int argc, char **argv) {
       return rc;
     // The library's own count: with attention weights, without embedded params.
     report.numArgs = graph->abiArgs().size();
-
   }
 
   std::vector<RefTensor> refInputs;
@@ -445,23 +579,14 @@ int main(int argc, char **argv) {
   std::vector<RefTensor> expected = interpret(*graph, refInputs);
 
   size_t o = 0;
-  for (const KernelArg &arg : graph->args) {
-    if (arg.role != ArgRole::Output)
-      continue;
-    OutputCheck check;
-    check.name = arg.name;
-    check.shape = arg.shape;
-    check.stats = compareToReference(outputs[o].data(), expected[o]);
-    check.ok = check.stats.allFinite && check.stats.maxRel <= tolerance;
-    report.outputs.push_back(std::move(check));
-    ++o;
-  }
+  for (const KernelArg &arg : graph->args)
+    if (arg.role == ArgRole::Output) {
+      addOutputCheck(report, arg.name, arg.shape, outputs[o].data(),
+                     expected[o]);
+      ++o;
+    }
   if (!attentionMapPath.empty())
     if (int rc = writeAttentionMap(*graph, outputs))
       return rc;
-  if (json)
-    printJsonReport(report, outs());
-  else
-    printTextReport(report, outs());
-  return report.passed() ? 0 : ExitCheckFailed;
+  return printReport(report);
 }

@@ -13,6 +13,11 @@
 //                                memory (cold) and of one right after
 //                                another (warm), and pct_triad: cold GB/s
 //                                over a triad pass measured just before it
+//   prompt/gpt2_block_1024/<impl>/steps|whole/t1, t2
+//                                a 1024-token prompt through
+//                                attn_decoder_prefill: a step per token, or
+//                                the whole model at once (NAME_prefill);
+//                                tokens/s
 
 #include "common.h"
 
@@ -83,11 +88,35 @@ double triadPass(double *a, const double *b, const double *c, size_t n, int t) {
   return 24.0 * double(n) / dt * 1e-9;
 }
 
+constexpr int64_t W = 768, C = 1024;
+
+/// The GPT-2 block's params and one token's row in and out, in the step's
+/// argument order.
+struct Gpt2Arguments {
+  std::vector<float> wqkv, bqkv, wo, bo, x, y;
+  explicit Gpt2Arguments(int64_t tokens) {
+    std::mt19937 rng(7);
+    std::uniform_real_distribution<float> unit(-1.0f, 1.0f);
+    auto make = [&](size_t n, float scale) {
+      std::vector<float> v(n);
+      for (float &e : v)
+        e = unit(rng) * scale;
+      return v;
+    };
+    wqkv = make(W * 3 * W, 0.036f), bqkv = make(3 * W, 0.1f);
+    wo = make(W * W, 0.036f), bo = make(W, 0.1f);
+    x = make(tokens * W, 1.0f), y.assign(tokens * W, 0.0f);
+  }
+  std::vector<void *> pointers() {
+    return {x.data(), wqkv.data(), bqkv.data(), wo.data(), bo.data(),
+            y.data()};
+  }
+};
+
 /// The decode step of the GPT-2 block as backend `impl` compiled it.
 void registerGpt2Decode(const std::string &impl,
                         const attn_decode_info *(*info)(void),
                         attn_decode_fn step) {
-  constexpr int64_t W = 768, C = 1024;
   // Bytes one step must read: every param once and both caches whole.
   const double paramBytes = 4.0 * (W * 3 * W + 3 * W + W * W + W);
   const double cacheBytes = 4.0 * 2 * C * W;
@@ -97,24 +126,14 @@ void registerGpt2Decode(const std::string &impl,
         "decode/gpt2_block_1024/" + impl + "/t" + std::to_string(t);
     benchmark::RegisterBenchmark(name.c_str(), [=](benchmark::State &state) {
       int previous = attn_set_num_threads(t);
-      std::mt19937 rng(7);
-      std::uniform_real_distribution<float> unit(-1.0f, 1.0f);
-      auto make = [&](size_t n, float scale) {
-        std::vector<float> v(n);
-        for (float &x : v)
-          x = unit(rng) * scale;
-        return v;
-      };
-      std::vector<float> wqkv = make(W * 3 * W, 0.036f), bqkv = make(3 * W, 0.1f);
-      std::vector<float> wo = make(W * W, 0.036f), bo = make(W, 0.1f);
-      std::vector<float> x = make(W, 1.0f), y(W);
+      Gpt2Arguments arguments(1);
+      std::vector<void *> pointers = arguments.pointers();
+      void **args = pointers.data();
       attn_decoder *decoder = nullptr;
       if (attn_decoder_create(info(), step, &decoder) != ATTN_OK) {
         state.SkipWithError(attn_last_error());
         return;
       }
-      void *args[6] = {x.data(), wqkv.data(), bqkv.data(), wo.data(),
-                       bo.data(), y.data()};
       // Fill the whole cache first: a step then sees `context` tokens.
       for (int64_t i = 0; i < C; ++i)
         attn_decoder_step(decoder, args, 6);
@@ -162,6 +181,48 @@ void registerGpt2Decode(const std::string &impl,
   }
 }
 
+/// A prompt of a whole context through attn_decoder_prefill, a step per
+/// token or (`prefill` given) in one call of the whole model.
+void registerGpt2Prompt(const std::string &impl,
+                        const attn_decode_info *(*info)(void),
+                        attn_decode_fn step, attn_prefill_fn prefill) {
+  for (int t : {1, 2}) {
+    std::string name = "prompt/gpt2_block_1024/" + impl +
+                       (prefill ? "/whole/t" : "/steps/t") + std::to_string(t);
+    benchmark::RegisterBenchmark(name.c_str(), [=](benchmark::State &state) {
+      int previous = attn_set_num_threads(t);
+      Gpt2Arguments arguments(C);
+      std::vector<void *> args = arguments.pointers();
+      attn_decoder *decoder = nullptr;
+      if (attn_decoder_create(info(), step, &decoder) != ATTN_OK ||
+          (prefill && attn_decoder_set_prefill(decoder, prefill) != ATTN_OK)) {
+        state.SkipWithError(attn_last_error());
+        return;
+      }
+      std::vector<double> times;
+      for (auto _ : state) {
+        attn_decoder_reset(decoder);
+        auto t0 = Clock::now();
+        if (attn_decoder_prefill(decoder, args.data(), args.size(), C) !=
+            ATTN_OK) {
+          state.SkipWithError(attn_last_error());
+          break;
+        }
+        double dt = std::chrono::duration<double>(Clock::now() - t0).count();
+        state.SetIterationTime(dt);
+        times.push_back(dt);
+      }
+      attn_decoder_free(decoder);
+      attn_set_num_threads(previous);
+      if (!times.empty())
+        state.counters["tokens_per_s"] = double(C) / median(times);
+    })
+        ->UseManualTime()
+        ->Unit(benchmark::kMillisecond)
+        ->Iterations(5);
+  }
+}
+
 } // namespace
 
 void registerDecode() {
@@ -172,6 +233,16 @@ void registerDecode() {
 #endif
   registerGpt2Decode("attnc", gpt2_block_1024_decode_info,
                      gpt2_block_1024_decode_argv);
+#ifdef ATTN_BENCH_HAVE_HALIDE
+  for (attn_prefill_fn prefill :
+       {attn_prefill_fn(nullptr), &gpt2_block_1024_halide_prefill_argv})
+    registerGpt2Prompt("halide", gpt2_block_1024_halide_decode_info,
+                       gpt2_block_1024_halide_decode_argv, prefill);
+#endif
+  for (attn_prefill_fn prefill :
+       {attn_prefill_fn(nullptr), &gpt2_block_1024_prefill_argv})
+    registerGpt2Prompt("attnc", gpt2_block_1024_decode_info,
+                       gpt2_block_1024_decode_argv, prefill);
 }
 
 } // namespace attnbench

@@ -29,9 +29,10 @@ void attnc::embedParam(Graph &graph, KernelArg &param,
                        std::vector<float> values) {
   param.embedded =
       std::make_shared<const std::vector<float>>(std::move(values));
-  // The decode step takes the same params.
-  if (graph.decodeStep)
-    for (KernelArg &stepArg : graph.decodeStep->args)
-      if (stepArg.value == param.value)
-        stepArg.embedded = param.embedded;
+  // The decode step and the prefill take the same params.
+  for (Graph *other : {graph.decodeStep.get(), graph.prefill.get()})
+    if (other)
+      for (KernelArg &otherArg : other->args)
+        if (otherArg.value == param.value)
+          otherArg.embedded = param.embedded;
 }

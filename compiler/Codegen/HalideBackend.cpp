@@ -104,11 +104,13 @@ std::string pipelineName(const Graph &graph) {
   return graph.name + "__halide";
 }
 
-/// The model and, when it has one, its decode step: one pipeline each.
+/// The model and, when it has them, its decode step and prefill: one
+/// pipeline each.
 std::vector<const Graph *> kernelsOf(const Graph &graph) {
   std::vector<const Graph *> kernels = {&graph};
-  if (graph.decodeStep)
-    kernels.push_back(&*graph.decodeStep);
+  for (const Graph *other : {graph.decodeStep.get(), graph.prefill.get()})
+    if (other)
+      kernels.push_back(other);
   return kernels;
 }
 
@@ -521,9 +523,9 @@ Error attnc::emitHalideKernel(mlir::ModuleOp module, const Graph &graph,
   if (!machine)
     return machine.takeError();
 
-  // The pipelines of each kernel (the model, its decode step), and their
-  // entry points and kernel interface through LLVM 19 like the MLIR
-  // backend's.
+  // The pipelines of each kernel (the model, its decode step and prefill),
+  // and their entry points and kernel interface through LLVM 19 like the
+  // MLIR backend's.
   LLVMContext llvmContext;
   Module entryModule(graph.name, llvmContext);
   std::vector<std::unique_ptr<TempFile>> objects;

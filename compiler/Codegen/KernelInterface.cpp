@@ -91,7 +91,8 @@ static std::vector<float> embeddedLayout(Function *kernel, unsigned index,
 /// takes the rest and passes the params' constant data.
 static Function *bindEmbeddedParams(Module &module, Function *kernel,
                                     const Graph &graph) {
-  if (graph.abiArgs().size() == graph.args.size())
+  if (llvm::none_of(graph.args,
+                    [](const KernelArg &a) { return bool(a.embedded); }))
     return kernel;
   LLVMContext &ctx = module.getContext();
   std::vector<KernelParam> params = kernelParams(graph);
@@ -126,22 +127,10 @@ static Function *bindEmbeddedParams(Module &module, Function *kernel,
   return wrapper;
 }
 
-/// NAME_info (NAME_decode_info for a decode step) and NAME_argv for the
-/// kernel function `graph.name`.
-static Error addEntryInterface(Module &module, const Graph &graph) {
+/// NAME_info (NAME_decode_info for a decode step): the tables of
+/// kernel_info.h for the arguments of `graph`'s C signature.
+static void addInfo(Module &module, const Graph &graph) {
   LLVMContext &ctx = module.getContext();
-  Function *kernel = module.getFunction(graph.name);
-  if (!kernel)
-    return createStringError(inconvertibleErrorCode(),
-                             "kernel function '" + graph.name + "' is missing");
-  std::vector<KernelParam> params = kernelParams(graph);
-  if (kernel->getFunctionType()->getNumParams() != params.size())
-    return createStringError(inconvertibleErrorCode(),
-                             "kernel '" + graph.name + "' takes " +
-                                 Twine(kernel->getFunctionType()->getNumParams()) +
-                                 " arguments but the model declares " +
-                                 Twine(params.size()));
-  Function *entry = bindEmbeddedParams(module, kernel, graph);
   std::vector<const KernelArg *> abiArgs = graph.abiArgs();
   Type *i32 = Type::getInt32Ty(ctx), *i64 = Type::getInt64Ty(ctx);
   PointerType *ptr = PointerType::getUnqual(ctx);
@@ -207,24 +196,53 @@ static Error addEntryInterface(Module &module, const Graph &graph) {
                                       graph.name + "_info", module);
   IRBuilder<> b(BasicBlock::Create(ctx, "entry", infoFn));
   b.CreateRet(info);
+}
 
-  // int NAME_argv(void **args) { return NAME(args[0], ..., args[n-1]); }, and
+/// NAME_info (NAME_decode_info for a decode step, none for a prefill, which
+/// takes the step's arguments) and NAME_argv for the kernel function
+/// `graph.name`.
+static Error addEntryInterface(Module &module, const Graph &graph) {
+  LLVMContext &ctx = module.getContext();
+  Function *kernel = module.getFunction(graph.name);
+  if (!kernel)
+    return createStringError(inconvertibleErrorCode(),
+                             "kernel function '" + graph.name + "' is missing");
+  std::vector<KernelParam> params = kernelParams(graph);
+  if (kernel->getFunctionType()->getNumParams() != params.size())
+    return createStringError(inconvertibleErrorCode(),
+                             "kernel '" + graph.name + "' takes " +
+                                 Twine(kernel->getFunctionType()->getNumParams()) +
+                                 " arguments but the model declares " +
+                                 Twine(params.size()));
+  Function *entry = bindEmbeddedParams(module, kernel, graph);
+  Type *i32 = Type::getInt32Ty(ctx), *i64 = Type::getInt64Ty(ctx);
+  PointerType *ptr = PointerType::getUnqual(ctx);
+  if (!graph.isPrefill)
+    addInfo(module, graph);
+
+  // int NAME_argv(void **args) { return NAME(args[0], ..., args[n-1]); };
   // for a step int NAME_decode_argv(void **args, float **caches,
-  // int64_t position), the caches and position going before the outputs.
+  // int64_t position), the caches and position going before the outputs;
+  // for a prefill int NAME_prefill_argv(void **args, float **caches), the
+  // cache outputs from `caches`.
   SmallVector<Type *> argvParams = {ptr};
   if (graph.isDecodeStep)
     argvParams.append({ptr, i64});
+  if (graph.isPrefill)
+    argvParams.push_back(ptr);
   Function *argvFn = Function::Create(FunctionType::get(i32, argvParams, false),
                                       GlobalValue::ExternalLinkage,
                                       graph.name + "_argv", module);
-  b.SetInsertPoint(BasicBlock::Create(ctx, "entry", argvFn));
+  IRBuilder<> b(BasicBlock::Create(ctx, "entry", argvFn));
   auto load = [&](Value *array, unsigned i) {
     return b.CreateLoad(ptr, b.CreateConstInBoundsGEP1_64(ptr, array, i));
   };
   SmallVector<Value *> callArgs;
   unsigned nextArg = 0, nextCache = 0;
   for (const KernelParam &param : params) {
-    if (param.arg) {
+    if (param.arg && param.arg->cacheIndex >= 0) {
+      callArgs.push_back(load(argvFn->getArg(1), param.arg->cacheIndex));
+    } else if (param.arg) {
       if (!param.arg->embedded)
         callArgs.push_back(load(argvFn->getArg(0), nextArg++));
     } else if (param.isPosition) {
@@ -240,8 +258,10 @@ static Error addEntryInterface(Module &module, const Graph &graph) {
 Error attnc::addKernelInterface(Module &module, const Graph &graph) {
   if (Error err = addEntryInterface(module, graph))
     return err;
-  if (graph.decodeStep)
-    return addEntryInterface(module, *graph.decodeStep);
+  for (const Graph *other : {graph.decodeStep.get(), graph.prefill.get()})
+    if (other)
+      if (Error err = addEntryInterface(module, *other))
+        return err;
   return Error::success();
 }
 
@@ -285,6 +305,32 @@ static void emitDecodeDeclarations(const Graph &step, StringRef upper,
   os << "int " << step.name
      << "_argv(void **args, float **caches, int64_t position);\n";
   os << "const attn_decode_info *" << step.name << "_info(void);\n\n";
+}
+
+/// The declarations of NAME_prefill, the model that also fills the caches.
+static void emitPrefillDeclarations(const Graph &prefill, raw_ostream &os) {
+  os << "/* A prompt from position 0 in one call: the model's arguments (its\n"
+        " * inputs, params and outputs as above, without attention weights),\n"
+        " * whose keys and values also go to the caches, as the step stores\n"
+        " * them; the next token's position is then the prompt's length. A\n"
+        " * prompt shorter than the context is its first rows over any\n"
+        " * padding: no token depends on later ones. */\n";
+  os << "int " << prefill.name << "(";
+  const char *sep = "";
+  for (const KernelArg &arg : prefill.args)
+    if (arg.role != ArgRole::Output && !arg.embedded) {
+      os << sep << "const float *" << arg.name;
+      sep = ", ";
+    }
+  for (const KernelArg &arg : prefill.args)
+    if (arg.role == ArgRole::Output) {
+      os << sep << "float *" << arg.name;
+      sep = ", ";
+    }
+  os << ");\n";
+  os << "/* The same with the step's arguments as an array (every token input\n"
+        " * and output with context rows) and its caches as an array. */\n";
+  os << "int " << prefill.name << "_argv(void **args, float **caches);\n\n";
 }
 
 void attnc::emitKernelHeader(const Graph &graph, StringRef sourceName,
@@ -331,6 +377,8 @@ void attnc::emitKernelHeader(const Graph &graph, StringRef sourceName,
   os << "const attn_kernel_info *" << graph.name << "_info(void);\n\n";
   if (graph.decodeStep)
     emitDecodeDeclarations(*graph.decodeStep, upper, os);
+  if (graph.prefill)
+    emitPrefillDeclarations(*graph.prefill, os);
   os << "#ifdef __cplusplus\n}\n#endif\n\n";
   os << "#endif /* ATTNC_MODEL_" << upper << "_H */\n";
 }

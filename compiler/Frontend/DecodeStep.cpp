@@ -139,3 +139,56 @@ std::optional<Graph> attnc::buildDecodeStep(const Graph &model,
     return std::nullopt;
   return step;
 }
+
+Graph attnc::buildPrefill(const Graph &model, const Graph &step) {
+  Graph prefill = model;
+  prefill.name = model.name + "_prefill";
+  prefill.isPrefill = true;
+  prefill.decodeStep = nullptr;
+  prefill.prefill = nullptr;
+  auto taken = [&](const std::string &name) {
+    for (const KernelArg &a : prefill.args)
+      if (a.name == name)
+        return true;
+    return false;
+  };
+  auto addCacheOutput = [&](std::string name, ValueId value, int index) {
+    while (taken(name))
+      name += "_";
+    KernelArg out;
+    out.name = std::move(name);
+    out.role = ArgRole::Output;
+    out.value = value;
+    out.shape = prefill.shapeOf(value);
+    out.cacheIndex = index;
+    prefill.args.push_back(std::move(out));
+  };
+  int layer = 0;
+  for (const GraphOp &op : model.ops) {
+    if (op.kind != GraphOp::Kind::Attention)
+      continue;
+    ValueId k = op.operands[1], v = op.operands[2];
+    const Shape &kShape = model.shapeOf(k);
+    const int64_t headDim = step.kvCacheHeadDims[layer];
+    GraphOp keys;
+    keys.kind = GraphOp::Kind::Transpose;
+    keys.loc = op.loc;
+    keys.operands = {k};
+    keys.results = {prefill.addValue({kShape[1], kShape[0]})};
+    GraphOp values;
+    values.kind = GraphOp::Kind::SplitHeads;
+    values.loc = op.loc;
+    values.operands = {v};
+    values.heads = model.shapeOf(v)[1] / headDim;
+    values.results = {
+        prefill.addValue({values.heads, model.shapeOf(v)[0], headDim})};
+    addCacheOutput("key_cache_" + std::to_string(layer), keys.results[0],
+                   2 * layer);
+    addCacheOutput("value_cache_" + std::to_string(layer), values.results[0],
+                   2 * layer + 1);
+    prefill.ops.push_back(std::move(keys));
+    prefill.ops.push_back(std::move(values));
+    ++layer;
+  }
+  return prefill;
+}

@@ -37,7 +37,7 @@ unsigned Graph::numInputArgs() const {
 std::vector<const KernelArg *> Graph::abiArgs() const {
   std::vector<const KernelArg *> result;
   for (const KernelArg &a : args)
-    if (!a.embedded)
+    if (!a.embedded && a.cacheIndex < 0)
       result.push_back(&a);
   return result;
 }

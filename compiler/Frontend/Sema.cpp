@@ -545,6 +545,8 @@ std::optional<Graph> Checker::run() {
     if (!step)
       return std::nullopt;
     graph.decodeStep = std::make_shared<Graph>(std::move(*step));
+    graph.prefill =
+        std::make_shared<Graph>(buildPrefill(graph, *graph.decodeStep));
   }
   return std::move(graph);
 }

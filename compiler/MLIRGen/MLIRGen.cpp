@@ -40,7 +40,8 @@ public:
             const llvm::SourceMgr &sourceMgr)
       : builder(&context), graph(graph), sourceMgr(sourceMgr) {}
 
-  /// The model's function, and NAME_decode after it when it has one.
+  /// The model's function, then NAME_decode and NAME_prefill when it has
+  /// them.
   OwningOpRef<ModuleOp> run();
 
 private:
@@ -292,6 +293,8 @@ OwningOpRef<ModuleOp> Generator::run() {
   emitFunction(*module, graph);
   if (graph.decodeStep)
     emitFunction(*module, *graph.decodeStep);
+  if (graph.prefill)
+    emitFunction(*module, *graph.prefill);
   if (failed(verify(*module)))
     return nullptr;
   return module;

@@ -3,7 +3,9 @@
  * A decoder owns the KV caches of a model's decode step and the position of
  * the next token. The step itself stores each token's keys and values in row
  * position % context of its caches (a ring) and reads the rows its masks
- * let the token see, so the decoder only allocates, counts and checks.
+ * let the token see, so the decoder only allocates, counts and checks. A
+ * prompt from position 0 may instead go through the whole model at once
+ * (NAME_prefill), which stores the keys and values of its `context` rows.
  *
 \*===----------------------------------------------------------------------===*/
 
@@ -19,6 +21,7 @@
 struct attn_decoder {
   const attn_decode_info *info;
   attn_decode_fn step;
+  attn_prefill_fn prefill; /* NULL: prompts run a step per token */
   int64_t position;
   float **caches; /* 2 * num_layers: key and value of each layer */
   float *storage; /* every cache, one 64-byte aligned block */
@@ -64,6 +67,17 @@ attn_status attn_decoder_create(const attn_decode_info *info,
       next += (size_t)info->context * (size_t)info->cache_widths[l];
     }
   *out = d;
+  attn_clear_error();
+  return ATTN_OK;
+}
+
+attn_status attn_decoder_set_prefill(attn_decoder *d,
+                                     attn_prefill_fn prefill) {
+  if (!d || !prefill)
+    return attn_fail(ATTN_ERROR_INVALID_ARGUMENT,
+                     "attn_decoder_set_prefill: decoder and prefill must not "
+                     "be null");
+  d->prefill = prefill;
   attn_clear_error();
   return ATTN_OK;
 }
@@ -130,6 +144,70 @@ attn_status attn_decoder_step(attn_decoder *d, void **args, size_t num_args) {
   return run_step(d, args);
 }
 
+/* Whether a prompt of `tokens` goes through the whole model: it costs
+ * `context` tokens of the model's compute-bound products whatever the
+ * prompt, against a step's weight-bound pass per token, which measured 4-5
+ * times a token's share of the whole model (GPT-2 block, context 1024). */
+static int prefill_whole(const attn_decoder *d, int64_t tokens) {
+  if (!d->prefill || d->position != 0 || tokens * 4 < d->info->context)
+    return 0;
+  const char *mode = getenv("ATTNC_PREFILL");
+  return !(mode && strcmp(mode, "steps") == 0);
+}
+
+/* The first `n` <= context tokens of a prompt of `tokens` through the whole
+ * model: a shorter prompt's token rows are copied into `context`-row
+ * buffers, zero past the prompt, and its outputs copied back. */
+static attn_status run_whole(attn_decoder *d, void **args, int64_t n) {
+  const attn_decode_info *info = d->info;
+  const int64_t context = info->context;
+  void **whole = calloc((size_t)info->num_args + 1, sizeof(void *));
+  float **padded = calloc((size_t)info->num_args + 1, sizeof(float *));
+  attn_status status = whole && padded ? ATTN_OK
+                                       : attn_fail(ATTN_ERROR_INVALID_ARGUMENT,
+                                                   "out of memory");
+  for (int32_t i = 0; i < info->num_args && status == ATTN_OK; ++i) {
+    const attn_arg_info *arg = &info->args[i];
+    whole[i] = args[i];
+    if (!(arg->flags & ATTN_ARG_FLAG_PER_TOKEN) || n == context)
+      continue;
+    size_t row = (size_t)attn_arg_num_elements(arg);
+    padded[i] = calloc((size_t)context * row, sizeof(float));
+    if (!padded[i]) {
+      status = attn_fail(ATTN_ERROR_INVALID_ARGUMENT,
+                         "out of memory for the prefill of '%s' (%lld rows "
+                         "of '%s')",
+                         info->name, (long long)context, arg->name);
+      break;
+    }
+    if (arg->role != ATTN_ARG_OUTPUT)
+      memcpy(padded[i], args[i], (size_t)n * row * sizeof(float));
+    whole[i] = padded[i];
+  }
+  if (status == ATTN_OK) {
+    attnc_take_halide_error(NULL, 0);
+    int rc = d->prefill(whole, d->caches);
+    if (rc != 0) {
+      char what[300];
+      snprintf(what, sizeof what, "the prefill of '%s' (%lld tokens)",
+               info->name, (long long)n);
+      status = attnc_kernel_failed(what, rc);
+    }
+  }
+  for (int32_t i = 0; i < info->num_args && status == ATTN_OK; ++i)
+    if (padded[i] && info->args[i].role == ATTN_ARG_OUTPUT)
+      memcpy(args[i], padded[i],
+             (size_t)n * (size_t)attn_arg_num_elements(&info->args[i]) *
+                 sizeof(float));
+  if (status == ATTN_OK)
+    d->position = n;
+  for (int32_t i = 0; padded && i < info->num_args; ++i)
+    free(padded[i]);
+  free(padded);
+  free(whole);
+  return status;
+}
+
 attn_status attn_decoder_prefill(attn_decoder *d, void **args, size_t num_args,
                                  int64_t tokens) {
   if (tokens < 1)
@@ -141,11 +219,17 @@ attn_status attn_decoder_prefill(attn_decoder *d, void **args, size_t num_args,
   if (status != ATTN_OK)
     return status;
   const attn_decode_info *info = d->info;
-  void **row = malloc(sizeof(void *) * (size_t)info->num_args);
+  int64_t first = 0;
+  if (prefill_whole(d, tokens)) {
+    first = tokens < info->context ? tokens : info->context;
+    status = run_whole(d, args, first);
+    if (status != ATTN_OK)
+      return status;
+  }
+  void **row = malloc(sizeof(void *) * ((size_t)info->num_args + 1));
   if (!row)
     return attn_fail(ATTN_ERROR_INVALID_ARGUMENT, "out of memory");
-  status = ATTN_OK;
-  for (int64_t t = 0; t < tokens && status == ATTN_OK; ++t) {
+  for (int64_t t = first; t < tokens && status == ATTN_OK; ++t) {
     for (int32_t i = 0; i < info->num_args; ++i) {
       const attn_arg_info *arg = &info->args[i];
       row[i] = args[i];

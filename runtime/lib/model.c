@@ -20,6 +20,8 @@ struct attn_model {
   /* NAME_decode_info and NAME_decode_argv, for a model that says `decode`. */
   const attn_decode_info *decode_info;
   attn_decode_fn decode_entry;
+  /* NAME_prefill_argv, next to them (NULL from libraries without it). */
+  attn_prefill_fn prefill_entry;
 };
 
 static _Thread_local char last_error[4096];
@@ -123,6 +125,8 @@ attn_status attn_model_open(const char *path, const char *name,
   model->decode_entry = (attn_decode_fn)dlsym(library, symbol);
   model->decode_info =
       decode_info_fn && model->decode_entry ? decode_info_fn() : NULL;
+  snprintf(symbol, sizeof symbol, "%s_prefill_argv", name);
+  model->prefill_entry = (attn_prefill_fn)dlsym(library, symbol);
   if (model->decode_info) {
     snprintf(where, sizeof where, "the decode step of model '%s' in '%s'",
              name, path);
@@ -180,5 +184,9 @@ attn_status attn_decoder_open(const attn_model *model, attn_decoder **out) {
                      "model '%s' has no decode step; add `decode` to the "
                      "model to compile %s_decode",
                      model->info->name, model->info->name);
-  return attn_decoder_create(model->decode_info, model->decode_entry, out);
+  attn_status status =
+      attn_decoder_create(model->decode_info, model->decode_entry, out);
+  if (status == ATTN_OK && model->prefill_entry)
+    status = attn_decoder_set_prefill(*out, model->prefill_entry);
+  return status;
 }

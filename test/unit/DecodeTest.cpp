@@ -234,29 +234,134 @@ TEST_P(DecodeTest, MatchesFullModelAndReferencePastTheWrap) {
   EXPECT_LE(l2Full, 1e-5) << "decode vs the full model, first context";
   EXPECT_LE(maxFull, 1e-4);
 
-  // Prefill of a prompt equals feeding it token by token, bit for bit; and
-  // reset starts over.
-  attn_decoder_reset(decoder);
-  EXPECT_EQ(attn_decoder_position(decoder), 0);
-  const int64_t prompt = kContext + 3;
-  std::vector<float> prefilled(prompt * width);
+  // A prompt through attn_decoder_prefill. One of at least a quarter of the
+  // context, from position 0, runs its first `context` tokens through the
+  // whole model (NAME_prefill) in one call, which also fills the caches:
+  // its outputs, and those of the tokens stepped after it past two wraps
+  // of the ring, match the reference as the steps did. A shorter prompt
+  // (here padded to the context inside the call), the same. ATTNC_PREFILL=
+  // steps, or a prompt under a quarter of the context, runs a step per
+  // token: bit for bit what attn_decoder_step gave.
   std::vector<void *> args;
   size_t next = 0;
   for (const KernelArg &arg : step.args) {
     if (arg.role == ArgRole::Output)
-      args.push_back(prefilled.data());
+      args.push_back(nullptr); // set per prompt
     else if (arg.perToken)
       args.push_back(x.data()), ++next;
     else
       args.push_back(full[next++].data());
   }
-  ASSERT_EQ(attn_decoder_prefill(decoder, args.data(), args.size(), prompt),
-            ATTN_OK)
-      << attn_last_error();
-  EXPECT_EQ(attn_decoder_position(decoder), prompt);
-  for (int64_t i = 0; i < prompt * width; ++i)
-    ASSERT_EQ(prefilled[i], decoded[i]) << "element " << i;
+  auto feed = [&](int64_t prompt, std::vector<float> &out) {
+    attn_decoder_reset(decoder);
+    EXPECT_EQ(attn_decoder_position(decoder), 0);
+    out.assign(tokens * width, 0.0f);
+    args.back() = out.data();
+    ASSERT_EQ(attn_decoder_prefill(decoder, args.data(), args.size(), prompt),
+              ATTN_OK)
+        << attn_last_error();
+    EXPECT_EQ(attn_decoder_position(decoder), prompt);
+    std::vector<void *> row = args;
+    for (int64_t t = prompt; t < tokens; ++t) {
+      row.front() = x.data() + t * width;
+      row.back() = out.data() + t * width;
+      ASSERT_EQ(attn_decoder_step(decoder, row.data(), row.size()), ATTN_OK)
+          << attn_last_error();
+    }
+  };
+  for (int64_t prompt : {kContext + 3, kContext, kContext / 2}) {
+    std::vector<float> out;
+    ASSERT_NO_FATAL_FAILURE(feed(prompt, out));
+    auto [l2Prompt, maxPrompt] = errors(out, reference);
+    std::printf("%s: prompt of %lld through the prefill, then steps, vs "
+                "reference: L2 %.2e, max %.2e\n",
+                testCase().name, (long long)prompt, l2Prompt, maxPrompt);
+    EXPECT_LE(l2Prompt, 1e-5) << "prompt of " << prompt;
+    EXPECT_LE(maxPrompt, 1e-4) << "prompt of " << prompt;
+  }
+  auto expectStepsBitForBit = [&](int64_t prompt) {
+    std::vector<float> out;
+    ASSERT_NO_FATAL_FAILURE(feed(prompt, out));
+    for (int64_t i = 0; i < tokens * width; ++i)
+      ASSERT_EQ(out[i], decoded[i]) << "prompt of " << prompt << ", element "
+                                    << i;
+  };
+  expectStepsBitForBit(kContext / 4 - 1);
+  ASSERT_EQ(setenv("ATTNC_PREFILL", "steps", 1), 0);
+  expectStepsBitForBit(kContext + 3);
+  unsetenv("ATTNC_PREFILL");
   attn_decoder_free(decoder);
+}
+
+// NAME_prefill itself, over a whole context: the full model's outputs, and
+// in the caches what NAME_decode stores when fed the same tokens one at a
+// time (to rounding: the keys and values come from other linear kernels).
+// Every slot is written: the caches start as NaN.
+TEST_P(DecodeTest, PrefillFillsTheCachesAsTheStepsDo) {
+  std::string error;
+  auto compiled = compile(error);
+  ASSERT_TRUE(compiled) << error;
+  const Graph &graph = compiled->graph();
+  ASSERT_TRUE(graph.prefill);
+  const Graph &step = *graph.decodeStep;
+  void *library =
+      dlopen(compiled->libraryPath().c_str(), RTLD_NOW | RTLD_NOLOAD);
+  ASSERT_NE(library, nullptr) << dlerror();
+  auto prefill = reinterpret_cast<attn_prefill_fn>(
+      dlsym(library, (graph.name + "_prefill_argv").c_str()));
+  auto decode = reinterpret_cast<attn_decode_fn>(
+      dlsym(library, (graph.name + "_decode_argv").c_str()));
+  dlclose(library); // still open through the model
+  ASSERT_NE(prefill, nullptr);
+  ASSERT_NE(decode, nullptr);
+
+  std::vector<std::vector<float>> full = makeRandomArguments(graph, 7);
+  std::vector<std::vector<float>> y = compiled->run(full, error);
+  ASSERT_TRUE(error.empty()) << error;
+
+  const attn_decode_info *info = attn_model_decode_info(compiled->model());
+  auto makeCaches = [&](std::vector<std::vector<float>> &caches) {
+    std::vector<float *> pointers;
+    for (int32_t l = 0; l < info->num_layers; ++l)
+      for (int kv = 0; kv < 2; ++kv)
+        caches.emplace_back(kContext * info->cache_widths[l], NAN);
+    for (std::vector<float> &cache : caches)
+      pointers.push_back(cache.data());
+    return pointers;
+  };
+  std::vector<std::vector<float>> prefilled, stepped;
+  std::vector<float *> prefilledCaches = makeCaches(prefilled);
+  std::vector<float *> steppedCaches = makeCaches(stepped);
+
+  std::vector<float> out(y[0].size());
+  std::vector<void *> args;
+  for (std::vector<float> &arg : full)
+    args.push_back(arg.data());
+  args.push_back(out.data());
+  ASSERT_EQ(prefill(args.data(), prefilledCaches.data()), 0);
+  auto [l2Out, maxOut] =
+      errors(out, std::vector<double>(y[0].begin(), y[0].end()));
+  EXPECT_LE(l2Out, 1e-6) << "NAME_prefill vs NAME";
+  EXPECT_LE(maxOut, 1e-5) << "NAME_prefill vs NAME";
+
+  const int64_t inWidth = step.args.front().shape[1];
+  const int64_t outWidth = step.args.back().shape[1];
+  std::vector<float> row(outWidth);
+  for (int64_t t = 0; t < kContext; ++t) {
+    std::vector<void *> stepArgs = args;
+    stepArgs.front() = full[0].data() + t * inWidth;
+    stepArgs.back() = row.data();
+    ASSERT_EQ(decode(stepArgs.data(), steppedCaches.data(), t), 0);
+  }
+  for (size_t c = 0; c < prefilled.size(); ++c) {
+    for (float v : prefilled[c])
+      ASSERT_TRUE(std::isfinite(v)) << "cache " << c << ": a slot unwritten";
+    auto [l2, maxRel] = errors(prefilled[c], std::vector<double>(
+                                                 stepped[c].begin(),
+                                                 stepped[c].end()));
+    EXPECT_LE(l2, 1e-6) << "cache " << c;
+    EXPECT_LE(maxRel, 1e-5) << "cache " << c;
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -408,6 +513,99 @@ TEST(DecodeErrorsTest, CreateChecksItsArguments) {
                "attn_decoder_create: the decode step of 'none' declares 2 "
                "layers but no cache widths; the runtime accepts 0 to 4096");
   EXPECT_EQ(decoder, nullptr);
+}
+
+// Which path attn_decoder_prefill takes, seen through stand-ins for a
+// step and a prefill: the step writes y = x + 100 * position, the prefill
+// y = 10 * x over every row, and each records what it was given.
+struct StandIns {
+  static inline int stepCalls, prefillCalls, prefillStatus;
+  static inline std::vector<float> prefillSaw;
+  static int step(void **args, float **, int64_t position) {
+    ++stepCalls;
+    const float *x = static_cast<const float *>(args[0]);
+    float *y = static_cast<float *>(args[1]);
+    for (int i = 0; i < 2; ++i)
+      y[i] = x[i] + 100.0f * position;
+    return 0;
+  }
+  static int prefill(void **args, float **) {
+    ++prefillCalls;
+    const float *x = static_cast<const float *>(args[0]);
+    float *y = static_cast<float *>(args[1]);
+    prefillSaw.assign(x, x + 16);
+    for (int i = 0; i < 16; ++i)
+      y[i] = 10.0f * x[i];
+    return prefillStatus;
+  }
+  static void reset() { stepCalls = prefillCalls = prefillStatus = 0; }
+};
+
+TEST(DecoderPrefillTest, WholePromptsRunOnceThroughThePrefill) {
+  static const int64_t row[] = {1, 2};
+  static const int64_t widths[] = {2};
+  static const attn_arg_info args[] = {
+      {"x", ATTN_ARG_INPUT, ATTN_DTYPE_F32, 2, ATTN_ARG_FLAG_PER_TOKEN, row},
+      {"y", ATTN_ARG_OUTPUT, ATTN_DTYPE_F32, 2, ATTN_ARG_FLAG_PER_TOKEN, row}};
+  attn_decode_info info{ATTN_KERNEL_ABI_VERSION, 2, "standin", 8, args, 1, 0,
+                        widths};
+  attn_decoder *d = nullptr;
+  ASSERT_EQ(attn_decoder_create(&info, StandIns::step, &d), ATTN_OK);
+  EXPECT_EQ(attn_decoder_set_prefill(d, nullptr), ATTN_ERROR_INVALID_ARGUMENT);
+  ASSERT_EQ(attn_decoder_set_prefill(d, StandIns::prefill), ATTN_OK);
+
+  std::vector<float> x(24), y(24);
+  for (int i = 0; i < 24; ++i)
+    x[i] = float(i + 1);
+  auto prefill = [&](int64_t tokens) {
+    std::fill(y.begin(), y.end(), -1.0f);
+    void *a[] = {x.data(), y.data()};
+    return attn_decoder_prefill(d, a, 2, tokens);
+  };
+
+  // 5 of 8 tokens: one call over rows padded with zeros; 5 rows back.
+  StandIns::reset();
+  ASSERT_EQ(prefill(5), ATTN_OK) << attn_last_error();
+  EXPECT_EQ(StandIns::prefillCalls, 1);
+  EXPECT_EQ(StandIns::stepCalls, 0);
+  EXPECT_EQ(attn_decoder_position(d), 5);
+  for (int i = 0; i < 16; ++i)
+    EXPECT_EQ(StandIns::prefillSaw[i], i < 10 ? x[i] : 0.0f) << i;
+  for (int i = 0; i < 12; ++i)
+    EXPECT_EQ(y[i], i < 10 ? 10.0f * x[i] : -1.0f) << i;
+
+  // 12 tokens: the first 8 in one call, then 4 steps at positions 8-11.
+  attn_decoder_reset(d);
+  StandIns::reset();
+  ASSERT_EQ(prefill(12), ATTN_OK) << attn_last_error();
+  EXPECT_EQ(StandIns::prefillCalls, 1);
+  EXPECT_EQ(StandIns::stepCalls, 4);
+  EXPECT_EQ(attn_decoder_position(d), 12);
+  for (int i = 0; i < 24; ++i)
+    EXPECT_EQ(y[i], i < 16 ? 10.0f * x[i] : x[i] + 100.0f * (i / 2)) << i;
+
+  // Steps only: a prompt under a quarter of the context; any prompt after
+  // the first token; ATTNC_PREFILL=steps.
+  attn_decoder_reset(d);
+  StandIns::reset();
+  ASSERT_EQ(prefill(1), ATTN_OK);
+  ASSERT_EQ(prefill(5), ATTN_OK);
+  EXPECT_EQ(attn_decoder_position(d), 6);
+  attn_decoder_reset(d);
+  ASSERT_EQ(setenv("ATTNC_PREFILL", "steps", 1), 0);
+  ASSERT_EQ(prefill(8), ATTN_OK);
+  unsetenv("ATTNC_PREFILL");
+  EXPECT_EQ(StandIns::prefillCalls, 0);
+  EXPECT_EQ(StandIns::stepCalls, 1 + 5 + 8);
+
+  // A failing prefill is named and feeds nothing.
+  attn_decoder_reset(d);
+  StandIns::reset();
+  StandIns::prefillStatus = 3;
+  EXPECT_EQ(prefill(6), ATTN_ERROR_KERNEL_FAILED);
+  EXPECT_STREQ(attn_last_error(), "the prefill of 'standin' (6 tokens) returned 3");
+  EXPECT_EQ(attn_decoder_position(d), 0);
+  attn_decoder_free(d);
 }
 
 TEST(DecodeErrorsTest, EachFailureIsNamed) {

@@ -63,6 +63,10 @@ typedef struct attn_decoder attn_decoder;
 /* NAME_decode_argv: the step a decoder calls. */
 typedef int (*attn_decode_fn)(void **args, float **caches, int64_t position);
 
+/* NAME_prefill_argv: the whole model over `context` tokens from position 0,
+ * also storing every token's keys and values in the caches. */
+typedef int (*attn_prefill_fn)(void **args, float **caches);
+
 /* A decoder for the decode step of `model` (opened with attn_model_open),
  * which must outlive it. It owns the KV caches of every attention layer
  * (`context` rows each) and the position of the next token, 0 at first: one
@@ -71,9 +75,13 @@ typedef int (*attn_decode_fn)(void **args, float **caches, int64_t position);
 attn_status attn_decoder_open(const attn_model *model, attn_decoder **out);
 
 /* The same for a step linked into the program:
- * attn_decoder_create(NAME_decode_info(), NAME_decode_argv, &decoder). */
+ * attn_decoder_create(NAME_decode_info(), NAME_decode_argv, &decoder),
+ * then attn_decoder_set_prefill(decoder, NAME_prefill_argv) for fast
+ * prompts (attn_decoder_open does both). */
 attn_status attn_decoder_create(const attn_decode_info *info,
                                 attn_decode_fn step, attn_decoder **out);
+attn_status attn_decoder_set_prefill(attn_decoder *decoder,
+                                     attn_prefill_fn prefill);
 void attn_decoder_free(attn_decoder *decoder);
 const attn_decode_info *attn_decoder_info(const attn_decoder *decoder);
 
@@ -93,7 +101,12 @@ attn_status attn_decoder_step(attn_decoder *decoder, void **args,
 
 /* Feeds `tokens` tokens at once (a prompt): each per-token input and output
  * of `args` holds `tokens` rows, one after the other; params are shared.
- * The same as `tokens` calls of attn_decoder_step. */
+ * It gives what `tokens` calls of attn_decoder_step give, to rounding: at
+ * position 0, with a prefill set, a prompt of at least a quarter of the
+ * context runs its first `context` tokens through one call of the whole
+ * model (a short prompt's rows padded), many times faster than a step per
+ * token; the rest, and every other prompt, a step per token, bit for bit
+ * as attn_decoder_step. ATTNC_PREFILL=steps forces the steps. */
 attn_status attn_decoder_prefill(attn_decoder *decoder, void **args,
                                  size_t num_args, int64_t tokens);
 

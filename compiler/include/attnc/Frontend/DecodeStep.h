@@ -35,6 +35,15 @@ std::optional<Graph> buildDecodeStep(const Graph &model,
                                      DiagnosticReporter &diag,
                                      llvm::SMLoc decodeLoc);
 
+/// NAME_prefill, for a decoder fed a prompt from position 0: `model` with,
+/// for each attention layer in program order, two more outputs written into
+/// the caches of `step` (cacheIndex): its keys transposed ([width,
+/// context], a column per token) and its values by key/value head
+/// ([kv_heads, context, head_dim]). With the masks a decode step allows, a
+/// token's outputs, keys and values depend on no later token, so a prompt of
+/// n < context tokens is the first n rows of a call on any padding.
+Graph buildPrefill(const Graph &model, const Graph &step);
+
 } // namespace attnc
 
 #endif // ATTNC_FRONTEND_DECODESTEP_H

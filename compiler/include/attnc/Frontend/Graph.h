@@ -99,6 +99,10 @@ struct KernelArg {
   std::shared_ptr<const std::vector<float>> embedded;
   /// In a decode step: one row of the token's, not a tensor passed whole.
   bool perToken = false;
+  /// In a prefill (buildPrefill): an output written into the decoder's
+  /// cache number `cacheIndex` (2 * layer for keys, + 1 for values) rather
+  /// than into a buffer of the ABI's arguments; -1 for the others.
+  int cacheIndex = -1;
 };
 
 struct Graph {
@@ -109,10 +113,15 @@ struct Graph {
   /// kvCacheWidths[l] floats for the keys and as many for the values, the
   /// width being kv_heads x kvCacheHeadDims[l].
   bool isDecodeStep = false;
+  /// A prefill (buildPrefill): outputs with a cacheIndex go to the caches.
+  bool isPrefill = false;
   std::vector<int64_t> kvCacheWidths;
   std::vector<int64_t> kvCacheHeadDims;
   /// The model's decode entry point, NAME_decode, when it asks for one.
   std::shared_ptr<Graph> decodeStep;
+  /// With it, NAME_prefill: the model that also fills the step's caches
+  /// with its keys and values, a whole prompt in one call.
+  std::shared_ptr<Graph> prefill;
   std::vector<Shape> valueShapes;
   std::vector<KernelArg> args;
   std::vector<GraphOp> ops;
@@ -123,7 +132,8 @@ struct Graph {
   }
   const Shape &shapeOf(ValueId v) const { return valueShapes[v]; }
   unsigned numInputArgs() const;
-  /// The arguments of the kernel's C signature: all but embedded params.
+  /// The arguments of the kernel's C signature: all but embedded params
+  /// and a prefill's cache outputs.
   std::vector<const KernelArg *> abiArgs() const;
 };
 

@@ -210,7 +210,8 @@ def main(paths):
     baselines = ["naive/t1", "openblas/t1", "openblas/t2", "onednn/t1",
                  "onednn/t2", "halide/t1", "halide/t2"]
     for impl in ("attnc", "halide"):
-        lines = [n for n in names if f"/{impl}/" in n]
+        lines = [n for n in names
+                 if f"/{impl}/" in n and not n.startswith("prompt/")]
         if not lines:
             continue
         bases = [b for b in baselines if impl == "attnc" or not b.startswith("halide")]
@@ -255,6 +256,22 @@ def main(paths):
             print(f"| {n} | {fmt(combine(runs, n, 'scratch_MB'), 3)} | "
                   f"{fmt(combine(runs, n, 'scratch_MB_per_thread'), 3)} | "
                   f"{fmt(combine(runs, n, 'extra_MB'), 2)} |")
+        print()
+
+    prompts = [n for n in names if n.startswith("prompt/")]
+    if prompts:
+        print("A whole-context prompt through attn_decoder_prefill: a step per "
+              "token, or the whole model at once (NAME_prefill).")
+        print()
+        print("| line | ms | tokens/s | steps / whole |")
+        print("|---|---|---|---|")
+        for n in prompts:
+            mine = milliseconds(runs, n)
+            steps = milliseconds(runs, n.replace("/whole/", "/steps/"))
+            ratio = (f"{steps / mine:.2f}" if "/whole/" in n and steps and mine
+                     else "")
+            print(f"| {n} | {fmt(mine, 1)} | "
+                  f"{fmt(combine(runs, n, 'tokens_per_s'), 0)} | {ratio} |")
         print()
 
     pool = [n for n in names if n.startswith("pool/")]

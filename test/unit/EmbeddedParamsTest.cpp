@@ -151,6 +151,35 @@ TEST_P(EmbeddedParamsTest, SameOutputsAsParamsPassedAtRunTime) {
     ASSERT_NO_FATAL_FAILURE(
         expectBitwiseEqual(tokenGot, tokenWant, "decode step output"));
   }
+  // A whole context as a prompt: through NAME_prefill, whose embedded
+  // params are bound like the step's.
+  attn_decoder_reset(withParams);
+  attn_decoder_reset(withoutParams);
+  std::vector<float> promptWant(graph.context * width),
+      promptGot(graph.context * width);
+  std::vector<void *> argsWant, argsGot;
+  size_t next = 0;
+  for (const KernelArg &arg : step.args) {
+    if (arg.role == ArgRole::Output) {
+      argsWant.push_back(promptWant.data());
+      argsGot.push_back(promptGot.data());
+      continue;
+    }
+    void *data = values[next++].data();
+    argsWant.push_back(data);
+    if (arg.role != ArgRole::Param)
+      argsGot.push_back(data);
+  }
+  ASSERT_EQ(attn_decoder_prefill(withParams, argsWant.data(), argsWant.size(),
+                                 graph.context),
+            ATTN_OK)
+      << attn_last_error();
+  ASSERT_EQ(attn_decoder_prefill(withoutParams, argsGot.data(), argsGot.size(),
+                                 graph.context),
+            ATTN_OK)
+      << attn_last_error();
+  ASSERT_NO_FATAL_FAILURE(
+      expectBitwiseEqual(promptGot, promptWant, "prefill output"));
   attn_decoder_free(withParams);
   attn_decoder_free(withoutParams);
 }

@@ -79,7 +79,10 @@ void attnc::buildLinalgToLLVMPipeline(OpPassManager &pm) {
                   "func.func(attn-contraction-microkernel),"
                   // Parallel loops become tasks before temporaries are
                   // hoisted: each task allocates its own.
-                  "attn-outline-parallel-loops,attn-merge-identical-tasks,"
+                  // Then each top-level loop moves into a function, so
+                  // that a stack's layers share their serial code too.
+                  "attn-outline-parallel-loops,attn-outline-serial-loops,"
+                  "attn-merge-identical-tasks,"
                   "scf-forall-to-for,"
                   "func.func(buffer-loop-hoisting),"
                   "canonicalize,"

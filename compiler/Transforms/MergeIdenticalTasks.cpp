@@ -27,8 +27,8 @@ using namespace mlir;
 
 namespace {
 
-/// A cheap key that equal tasks share: the signature and the sequence of
-/// operation names and attributes, in order.
+/// A cheap key that equal functions share: the signature and the sequence
+/// of operation names and attributes, in order.
 llvm::hash_code shapeOf(func::FuncOp task) {
   llvm::hash_code hash = hash_value(task.getFunctionType());
   task.getBody().walk([&](Operation *op) {
@@ -38,55 +38,71 @@ llvm::hash_code shapeOf(func::FuncOp task) {
   return hash;
 }
 
+/// Whether two functions do the same: signatures, attributes and bodies
+/// equal, locations aside.
+bool equivalent(func::FuncOp a, func::FuncOp b) {
+  return a.getFunctionType() == b.getFunctionType() &&
+         a.getArgAttrsAttr() == b.getArgAttrsAttr() &&
+         a.getResAttrsAttr() == b.getResAttrsAttr() &&
+         a->getDiscardableAttrDictionary() ==
+             b->getDiscardableAttrDictionary() &&
+         OperationEquivalence::isRegionEquivalentTo(
+             &a.getBody(), &b.getBody(), OperationEquivalence::IgnoreLocations);
+}
+
 struct MergeIdenticalTasksPass
     : attnc::impl::MergeIdenticalTasksBase<MergeIdenticalTasksPass> {
   void runOnOperation() override {
     ModuleOp module = getOperation();
     SymbolTable symbols(module);
-    // Each task and its launcher: the launcher is a declaration named after
-    // the task.
-    SmallVector<std::pair<func::FuncOp, func::FuncOp>> tasks;
-    for (auto launcher : module.getOps<func::FuncOp>()) {
-      if (!launcher.isDeclaration() ||
-          !launcher.getName().starts_with(attnc::kLaunchPrefix))
-        continue;
-      auto task = symbols.lookup<func::FuncOp>(
-          launcher.getName().drop_front(attnc::kLaunchPrefix.size()));
-      if (task && !task.isDeclaration() && task.isPrivate() &&
-          task.getFunctionType() == launcher.getFunctionType())
-        tasks.push_back({task, launcher});
-    }
-
-    // The launcher each launcher's calls go to instead.
-    DenseMap<StringAttr, FlatSymbolRefAttr> replacement;
-    DenseMap<llvm::hash_code, SmallVector<func::FuncOp>> kept;
-    SmallVector<func::FuncOp> erased;
-    for (auto [task, launcher] : tasks) {
-      SmallVector<func::FuncOp> &candidates = kept[shapeOf(task)];
-      auto same = llvm::find_if(candidates, [&](func::FuncOp other) {
-        return other.getFunctionType() == task.getFunctionType() &&
-               other.getArgAttrsAttr() == task.getArgAttrsAttr() &&
-               other.getResAttrsAttr() == task.getResAttrsAttr() &&
-               other->getDiscardableAttrDictionary() ==
-                   task->getDiscardableAttrDictionary() &&
-               OperationEquivalence::isRegionEquivalentTo(
-                   &other.getBody(), &task.getBody(),
-                   OperationEquivalence::IgnoreLocations);
-      });
-      if (same == candidates.end()) {
-        candidates.push_back(task);
+    // Each task with its launcher (a declaration named after the task, which
+    // the calls name), and each serial loop's function (which they name).
+    struct Mergeable {
+      func::FuncOp body;
+      func::FuncOp called;
+    };
+    SmallVector<Mergeable> functions;
+    for (auto func : module.getOps<func::FuncOp>()) {
+      if (func->hasAttr(attnc::kSerialLoopAttr) && !func.isDeclaration() &&
+          func.isPrivate()) {
+        functions.push_back({func, func});
         continue;
       }
-      replacement[launcher.getSymNameAttr()] = FlatSymbolRefAttr::get(
-          &getContext(), (Twine(attnc::kLaunchPrefix) + same->getName()).str());
-      erased.push_back(task);
-      erased.push_back(launcher);
+      if (!func.isDeclaration() ||
+          !func.getName().starts_with(attnc::kLaunchPrefix))
+        continue;
+      auto task = symbols.lookup<func::FuncOp>(
+          func.getName().drop_front(attnc::kLaunchPrefix.size()));
+      if (task && !task.isDeclaration() && task.isPrivate() &&
+          task.getFunctionType() == func.getFunctionType())
+        functions.push_back({task, func});
+    }
+
+    // The function each call goes to instead.
+    DenseMap<StringAttr, FlatSymbolRefAttr> replacement;
+    DenseMap<llvm::hash_code, SmallVector<Mergeable>> kept;
+    SmallVector<func::FuncOp> erased;
+    for (Mergeable f : functions) {
+      SmallVector<Mergeable> &candidates = kept[shapeOf(f.body)];
+      auto same = llvm::find_if(candidates, [&](Mergeable &other) {
+        return (other.body == other.called) == (f.body == f.called) &&
+               equivalent(other.body, f.body);
+      });
+      if (same == candidates.end()) {
+        candidates.push_back(f);
+        continue;
+      }
+      replacement[f.called.getSymNameAttr()] =
+          FlatSymbolRefAttr::get(same->called.getSymNameAttr());
+      erased.push_back(f.body);
+      if (f.called != f.body)
+        erased.push_back(f.called);
     }
     if (replacement.empty())
       return;
 
-    // Tasks are outlined from the outermost loops only, so launchers are
-    // called from the model's functions, never from a task.
+    // Tasks and serial loops are outlined from a model's functions only, so
+    // the calls are there, never in a task.
     module.walk([&](func::CallOp call) {
       auto it = replacement.find(call.getCalleeAttr().getAttr());
       if (it != replacement.end())

@@ -85,3 +85,51 @@ func.func @m(%a: memref<4x16xf32>, %b: memref<4x16xf32>) {
   call @__attnc_launch.m_parallel_4(%b, %c4) : (memref<4x16xf32>, index) -> ()
   return
 }
+
+// -----
+
+// Functions attn-outline-serial-loops made merge the same way: calls of the
+// others go to the first.
+// RUN: attn-opt %s -split-input-file --attn-merge-identical-tasks | FileCheck %s --check-prefix=SERIAL
+// SERIAL-LABEL: func.func private @s_serial_0(
+// SERIAL-NOT: @s_serial_1(
+// SERIAL: func.func private @s_serial_2(
+// SERIAL: arith.constant 5.000000e+00
+// SERIAL-LABEL: func.func @s(
+// SERIAL: %[[A:.+]] = call @s_serial_0(%arg0) : (memref<4xf32>) -> f32
+// SERIAL: %[[B:.+]] = call @s_serial_0(%arg1) : (memref<4xf32>) -> f32
+// SERIAL: call @s_serial_2(%arg0) : (memref<4xf32>) -> f32
+// A task with the same body as a serial function stays a task.
+// SERIAL: call @__attnc_launch.s_parallel_0(
+func.func private @s_serial_0(%m: memref<4xf32>) -> f32 attributes {attn.serial_loop} {
+  %c = arith.constant 4.0 : f32
+  %c0 = arith.constant 0 : index
+  memref.store %c, %m[%c0] : memref<4xf32>
+  return %c : f32
+}
+func.func private @s_serial_1(%m: memref<4xf32>) -> f32 attributes {attn.serial_loop} {
+  %c = arith.constant 4.0 : f32 loc("layer1":1:1)
+  %c0 = arith.constant 0 : index
+  memref.store %c, %m[%c0] : memref<4xf32>
+  return %c : f32
+}
+func.func private @s_serial_2(%m: memref<4xf32>) -> f32 attributes {attn.serial_loop} {
+  %c = arith.constant 5.0 : f32
+  %c0 = arith.constant 0 : index
+  memref.store %c, %m[%c0] : memref<4xf32>
+  return %c : f32
+}
+func.func private @s_parallel_0(%m: memref<4xf32>, %i: index) {
+  %c = arith.constant 4.0 : f32
+  memref.store %c, %m[%i] : memref<4xf32>
+  return
+}
+func.func private @__attnc_launch.s_parallel_0(memref<4xf32>, index)
+func.func @s(%a: memref<4xf32>, %b: memref<4xf32>) {
+  %x = call @s_serial_0(%a) : (memref<4xf32>) -> f32
+  %y = call @s_serial_1(%b) : (memref<4xf32>) -> f32
+  %z = call @s_serial_2(%a) : (memref<4xf32>) -> f32
+  %c4 = arith.constant 4 : index
+  call @__attnc_launch.s_parallel_0(%a, %c4) : (memref<4xf32>, index) -> ()
+  return
+}

@@ -238,6 +238,25 @@ def OutlineParallelLoops : Pass<"attn-outline-parallel-loops",
   ];
 }
 
+def OutlineSerialLoops : Pass<"attn-outline-serial-loops", "mlir::ModuleOp"> {
+  let summary = "Move a model function's top-level scf.for loops into "
+                "functions of their own";
+  let description = [{
+    After `attn-outline-parallel-loops`, each `scf.for` directly in the body
+    of a function marked `attn.model` (a norm over a row, a residual, a
+    decode step's cache writes: what runs on one thread between the tasks)
+    becomes a private function `@F_serial_N(captures...) -> (results...)`,
+    marked `attn.serial_loop`, and a call to it. The captures cross the call
+    as a task's do. The layers of a stack then call the same functions
+    (`attn-merge-identical-tasks` keeps one of each set of equal ones), so
+    LLVM compiles a layer's serial code once instead of once per layer.
+    Loops yielding anything but scalars and vectors stay in place.
+  }];
+  let dependentDialects = [
+    "mlir::func::FuncDialect", "mlir::memref::MemRefDialect"
+  ];
+}
+
 def MergeIdenticalTasks : Pass<"attn-merge-identical-tasks",
                                 "mlir::ModuleOp"> {
   let summary = "Keep one of thread-pool tasks with the same body";
@@ -250,7 +269,9 @@ def MergeIdenticalTasks : Pass<"attn-merge-identical-tasks",
     bodies are equivalent (locations aside) and whose signatures match,
     points the calls of the others' launchers at its launcher, and erases
     the rest, so that every later pass, LLVM's optimizer and code
-    generation compile each distinct task once.
+    generation compile each distinct task once. Functions outlined by
+    `attn-outline-serial-loops` are merged the same way, their calls
+    pointed at the one kept.
   }];
 }
 

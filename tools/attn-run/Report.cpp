@@ -53,7 +53,9 @@ void attnc::printTextReport(const RunReport &r, raw_ostream &os) {
     os << "decode: ";
     if (r.promptTokens > 0)
       os << "a prompt of " << r.promptTokens << " tokens in one prefill call ("
-         << format("%.3f", r.prefillMillis) << " ms), then ";
+         << format("%.3f", r.prefillMillis) << " ms, "
+         << format("%.1f", r.promptTokens / (r.prefillMillis * 1e-3))
+         << " tokens/s), then ";
     os << r.runs << " tokens one step each\n";
     os << "step time: " << stepMillis(r) << " ms (median of " << r.runs
        << " steps), " << format("%.1f", r.tokensPerSecond()) << " tokens/s\n";
@@ -125,6 +127,9 @@ void attnc::printJsonReport(const RunReport &r, raw_ostream &os) {
     if (r.decode) {
       j.attribute("prompt_tokens", r.promptTokens);
       numberOrNull("prefill_ms", r.promptTokens > 0, r.prefillMillis);
+      numberOrNull("prefill_tokens_per_second",
+                   r.promptTokens > 0 && r.prefillMillis > 0,
+                   r.promptTokens / (r.prefillMillis * 1e-3));
       j.attribute("tokens_per_second", r.tokensPerSecond());
       j.attribute("flop_per_run", nullptr);
     } else {

@@ -69,8 +69,9 @@ MemoryUse attnc::estimateDecodeMemory(const Graph &step,
     else
       bytes = tokens * elements * sizeof(float);
     use.arguments += bytes;
-    account(bytes, (arg.role == ArgRole::Param ? "param '" : "'") + arg.name +
-                       "' over " + std::to_string(tokens) + " tokens");
+    account(bytes, arg.perToken ? "'" + arg.name + "' over " +
+                                      std::to_string(tokens) + " tokens"
+                                : "param '" + arg.name + "'");
   }
   // The reference keeps every token's keys and values, in double.
   for (size_t layer = 0; layer < step.kvCacheWidths.size(); ++layer) {

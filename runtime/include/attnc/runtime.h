@@ -104,9 +104,10 @@ attn_status attn_decoder_step(attn_decoder *decoder, void **args,
  * It gives what `tokens` calls of attn_decoder_step give, to rounding: at
  * position 0, with a prefill set, a prompt of at least a quarter of the
  * context runs its first `context` tokens through one call of the whole
- * model (a short prompt's rows padded), many times faster than a step per
- * token; the rest, and every other prompt, a step per token, bit for bit
- * as attn_decoder_step. ATTNC_PREFILL=steps forces the steps. */
+ * model (a short prompt's rows padded; a 1024-token prompt on the GPT-2
+ * block 4.7-6.6 times faster than a step per token); the rest, and every
+ * other prompt, a step per token, bit for bit as attn_decoder_step.
+ * ATTNC_PREFILL=steps forces the steps. */
 attn_status attn_decoder_prefill(attn_decoder *decoder, void **args,
                                  size_t num_args, int64_t tokens);
 

@@ -147,7 +147,8 @@ attn_status attn_decoder_step(attn_decoder *d, void **args, size_t num_args) {
 /* Whether a prompt of `tokens` goes through the whole model: it costs
  * `context` tokens of the model's compute-bound products whatever the
  * prompt, against a step's weight-bound pass per token, which measured 4-5
- * times a token's share of the whole model (GPT-2 block, context 1024). */
+ * times a token's share of the whole model on the GPT-2 block (context
+ * 1024) and 4 times on a block whose weights stay in cache (docs/abi.md). */
 static int prefill_whole(const attn_decoder *d, int64_t tokens) {
   if (!d->prefill || d->position != 0 || tokens * 4 < d->info->context)
     return 0;

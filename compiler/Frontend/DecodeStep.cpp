@@ -163,8 +163,13 @@ Graph attnc::buildPrefill(const Graph &model, const Graph &step) {
     out.cacheIndex = index;
     prefill.args.push_back(std::move(out));
   };
+  // Each layer's cache outputs right after its attention: the Halide
+  // backend cuts a deep model into pipelines that hand on one value each,
+  // which it could not do with every layer's keys alive to the end.
+  prefill.ops.clear();
   int layer = 0;
   for (const GraphOp &op : model.ops) {
+    prefill.ops.push_back(op);
     if (op.kind != GraphOp::Kind::Attention)
       continue;
     ValueId k = op.operands[1], v = op.operands[2];

@@ -12,6 +12,9 @@
 //    precision, keeping every past row and picking the visible ones rather
 //    than using a ring): L2 error <= 1e-5 and max error <= 1e-4 relative,
 //    the tolerances of NumericsTest.cpp for the same reductions.
+// The same sequence is fed again as a prompt through attn_decoder_prefill
+// (the whole model at once, NAME_prefill) and then a token at a time, and
+// checked against the reference the same way.
 //
 //===----------------------------------------------------------------------===//
 
@@ -136,6 +139,13 @@ std::vector<float> randomRows(int64_t rows, int64_t width, uint64_t seed) {
     x = unit(rng);
   return data;
 }
+
+/// ATTNC_PREFILL=steps while it lives, unset again however a test ends:
+/// later tests run in the same process.
+struct StepsOnly {
+  StepsOnly() { setenv("ATTNC_PREFILL", "steps", 1); }
+  ~StepsOnly() { unsetenv("ATTNC_PREFILL"); }
+};
 
 /// Relative L2 and max errors of `got` against `want`.
 std::pair<double, double> errors(const std::vector<float> &got,
@@ -287,9 +297,10 @@ TEST_P(DecodeTest, MatchesFullModelAndReferencePastTheWrap) {
                                     << i;
   };
   expectStepsBitForBit(kContext / 4 - 1);
-  ASSERT_EQ(setenv("ATTNC_PREFILL", "steps", 1), 0);
-  expectStepsBitForBit(kContext + 3);
-  unsetenv("ATTNC_PREFILL");
+  {
+    StepsOnly stepsOnly;
+    expectStepsBitForBit(kContext + 3);
+  }
   attn_decoder_free(decoder);
 }
 
@@ -592,9 +603,10 @@ TEST(DecoderPrefillTest, WholePromptsRunOnceThroughThePrefill) {
   ASSERT_EQ(prefill(5), ATTN_OK);
   EXPECT_EQ(attn_decoder_position(d), 6);
   attn_decoder_reset(d);
-  ASSERT_EQ(setenv("ATTNC_PREFILL", "steps", 1), 0);
-  ASSERT_EQ(prefill(8), ATTN_OK);
-  unsetenv("ATTNC_PREFILL");
+  {
+    StepsOnly stepsOnly;
+    ASSERT_EQ(prefill(8), ATTN_OK);
+  }
   EXPECT_EQ(StandIns::prefillCalls, 0);
   EXPECT_EQ(StandIns::stepCalls, 1 + 5 + 8);
 

@@ -124,24 +124,32 @@ TEST_P(EmbeddedParamsTest, SameOutputsAsParamsPassedAtRunTime) {
       << attn_last_error();
   const Graph &step = *graph.decodeStep;
   const int64_t width = graph.args[0].shape[1];
-  std::vector<float> tokenWant(width), tokenGot(width);
-  for (int64_t t = 0; t < 2 * graph.context; ++t) {
-    const float *token = values[0].data() + (t % graph.context) * width;
-    std::vector<void *> argsWant, argsGot;
+  // The step's arguments with `tokens` rows for its token input and the
+  // outputs in `want` and `got`: every param for the decoder that takes
+  // them, none for the one with them embedded.
+  std::vector<void *> argsWant, argsGot;
+  auto stepArguments = [&](const float *tokens, float *want, float *got) {
+    argsWant.clear();
+    argsGot.clear();
     size_t next = 0;
     for (const KernelArg &arg : step.args) {
       if (arg.role == ArgRole::Output) {
-        argsWant.push_back(tokenWant.data());
-        argsGot.push_back(tokenGot.data());
+        argsWant.push_back(want);
+        argsGot.push_back(got);
         continue;
       }
-      void *data = arg.perToken ? const_cast<float *>(token)
+      void *data = arg.perToken ? const_cast<float *>(tokens)
                                 : values[next].data();
       ++next;
       argsWant.push_back(data);
       if (arg.role != ArgRole::Param)
         argsGot.push_back(data);
     }
+  };
+  std::vector<float> tokenWant(width), tokenGot(width);
+  for (int64_t t = 0; t < 2 * graph.context; ++t) {
+    stepArguments(values[0].data() + (t % graph.context) * width,
+                  tokenWant.data(), tokenGot.data());
     ASSERT_EQ(attn_decoder_step(withParams, argsWant.data(), argsWant.size()),
               ATTN_OK)
         << attn_last_error();
@@ -157,19 +165,7 @@ TEST_P(EmbeddedParamsTest, SameOutputsAsParamsPassedAtRunTime) {
   attn_decoder_reset(withoutParams);
   std::vector<float> promptWant(graph.context * width),
       promptGot(graph.context * width);
-  std::vector<void *> argsWant, argsGot;
-  size_t next = 0;
-  for (const KernelArg &arg : step.args) {
-    if (arg.role == ArgRole::Output) {
-      argsWant.push_back(promptWant.data());
-      argsGot.push_back(promptGot.data());
-      continue;
-    }
-    void *data = values[next++].data();
-    argsWant.push_back(data);
-    if (arg.role != ArgRole::Param)
-      argsGot.push_back(data);
-  }
+  stepArguments(values[0].data(), promptWant.data(), promptGot.data());
   ASSERT_EQ(attn_decoder_prefill(withParams, argsWant.data(), argsWant.size(),
                                  graph.context),
             ATTN_OK)

@@ -18,6 +18,10 @@
 //                                attn_decoder_prefill: a step per token, or
 //                                the whole model at once (NAME_prefill);
 //                                tokens/s
+//   prompt/gpt2_block_1024_after_256/<impl>/steps|whole/t1, t2
+//                                the same for 512 tokens after a prompt of
+//                                256 (not timed), which the whole model
+//                                runs again in front of them
 
 #include "common.h"
 
@@ -107,9 +111,10 @@ struct Gpt2Arguments {
     wo = make(W * W, 0.036f), bo = make(W, 0.1f);
     x = make(tokens * W, 1.0f), y.assign(tokens * W, 0.0f);
   }
-  std::vector<void *> pointers() {
-    return {x.data(), wqkv.data(), bqkv.data(), wo.data(), bo.data(),
-            y.data()};
+  /// The arguments of a prompt whose token rows start at row `first`.
+  std::vector<void *> pointers(int64_t first = 0) {
+    return {x.data() + first * W, wqkv.data(), bqkv.data(), wo.data(),
+            bo.data(), y.data() + first * W};
   }
 };
 
@@ -181,18 +186,24 @@ void registerGpt2Decode(const std::string &impl,
   }
 }
 
-/// A prompt of a whole context through attn_decoder_prefill, a step per
-/// token or (`prefill` given) in one call of the whole model.
+/// A prompt of `tokens` through attn_decoder_prefill after one of `earlier`
+/// tokens (not timed), a step per token or (`prefill` given) in one call of
+/// the whole model.
 void registerGpt2Prompt(const std::string &impl,
                         const attn_decode_info *(*info)(void),
-                        attn_decode_fn step, attn_prefill_fn prefill) {
+                        attn_decode_fn step, attn_prefill_fn prefill,
+                        int64_t earlier, int64_t tokens) {
   for (int t : {1, 2}) {
-    std::string name = "prompt/gpt2_block_1024/" + impl +
-                       (prefill ? "/whole/t" : "/steps/t") + std::to_string(t);
+    std::string name =
+        "prompt/gpt2_block_1024" +
+        (earlier ? "_after_" + std::to_string(earlier) : std::string()) +
+        "/" + impl + (prefill ? "/whole/t" : "/steps/t") + std::to_string(t);
     benchmark::RegisterBenchmark(name.c_str(), [=](benchmark::State &state) {
       int previous = attn_set_num_threads(t);
       Gpt2Arguments arguments(C);
       std::vector<void *> args = arguments.pointers();
+      // The prompt's rows follow the earlier ones'.
+      std::vector<void *> later = arguments.pointers(earlier);
       attn_decoder *decoder = nullptr;
       if (attn_decoder_create(info(), step, &decoder) != ATTN_OK ||
           (prefill && attn_decoder_set_prefill(decoder, prefill) != ATTN_OK)) {
@@ -202,9 +213,14 @@ void registerGpt2Prompt(const std::string &impl,
       std::vector<double> times;
       for (auto _ : state) {
         attn_decoder_reset(decoder);
+        if (earlier && attn_decoder_prefill(decoder, args.data(), args.size(),
+                                            earlier) != ATTN_OK) {
+          state.SkipWithError(attn_last_error());
+          break;
+        }
         auto t0 = Clock::now();
-        if (attn_decoder_prefill(decoder, args.data(), args.size(), C) !=
-            ATTN_OK) {
+        if (attn_decoder_prefill(decoder, later.data(), later.size(),
+                                 tokens) != ATTN_OK) {
           state.SkipWithError(attn_last_error());
           break;
         }
@@ -215,12 +231,23 @@ void registerGpt2Prompt(const std::string &impl,
       attn_decoder_free(decoder);
       attn_set_num_threads(previous);
       if (!times.empty())
-        state.counters["tokens_per_s"] = double(C) / median(times);
+        state.counters["tokens_per_s"] = double(tokens) / median(times);
     })
         ->UseManualTime()
         ->Unit(benchmark::kMillisecond)
         ->Iterations(5);
   }
+}
+
+/// Each prompt line of `impl`: a whole context from position 0, and 512
+/// tokens after 256.
+void registerGpt2Prompts(const std::string &impl,
+                         const attn_decode_info *(*info)(void),
+                         attn_decode_fn step, attn_prefill_fn prefill) {
+  for (auto [earlier, tokens] : {std::pair<int64_t, int64_t>{0, C},
+                                 std::pair<int64_t, int64_t>{C / 4, C / 2}})
+    for (attn_prefill_fn whole : {attn_prefill_fn(nullptr), prefill})
+      registerGpt2Prompt(impl, info, step, whole, earlier, tokens);
 }
 
 } // namespace
@@ -234,15 +261,13 @@ void registerDecode() {
   registerGpt2Decode("attnc", gpt2_block_1024_decode_info,
                      gpt2_block_1024_decode_argv);
 #ifdef ATTN_BENCH_HAVE_HALIDE
-  for (attn_prefill_fn prefill :
-       {attn_prefill_fn(nullptr), &gpt2_block_1024_halide_prefill_argv})
-    registerGpt2Prompt("halide", gpt2_block_1024_halide_decode_info,
-                       gpt2_block_1024_halide_decode_argv, prefill);
+  registerGpt2Prompts("halide", gpt2_block_1024_halide_decode_info,
+                      gpt2_block_1024_halide_decode_argv,
+                      &gpt2_block_1024_halide_prefill_argv);
 #endif
-  for (attn_prefill_fn prefill :
-       {attn_prefill_fn(nullptr), &gpt2_block_1024_prefill_argv})
-    registerGpt2Prompt("attnc", gpt2_block_1024_decode_info,
-                       gpt2_block_1024_decode_argv, prefill);
+  registerGpt2Prompts("attnc", gpt2_block_1024_decode_info,
+                      gpt2_block_1024_decode_argv,
+                      &gpt2_block_1024_prefill_argv);
 }
 
 } // namespace attnbench

@@ -260,8 +260,10 @@ def main(paths):
 
     prompts = [n for n in names if n.startswith("prompt/")]
     if prompts:
-        print("A whole-context prompt through attn_decoder_prefill: a step per "
-              "token, or the whole model at once (NAME_prefill).")
+        print("A prompt through attn_decoder_prefill: a whole context from "
+              "position 0 (gpt2_block_1024), 512 tokens after 256 "
+              "(gpt2_block_1024_after_256); a step per token, or the whole "
+              "model at once (NAME_prefill).")
         print()
         print("| line | ms | tokens/s | steps / whole |")
         print("|---|---|---|---|")

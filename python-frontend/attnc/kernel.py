@@ -261,8 +261,9 @@ class Decoder:
     (``(width,)`` or ``(1, width)``), and returns that token's outputs as
     rows (one array, or a tuple in the model's output order).
     ``prefill(x=rows)`` feeds ``n`` tokens at once (``(n, width)``) and
-    returns ``(n, width)`` outputs, what ``n`` steps give (a long prompt
-    from position 0 runs through the whole model at once). ``reset()``
+    returns ``(n, width)`` outputs, what ``n`` steps give (a long prompt in
+    the first context runs through the whole model at once, after the
+    tokens fed before it again). ``reset()``
     starts a new sequence; ``position`` counts the tokens fed. Each token
     sees the cached tokens its masks allow: the last ``context`` (causal) or
     the last N (``window(N)``), itself included.

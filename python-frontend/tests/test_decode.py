@@ -86,20 +86,26 @@ def test_decode_matches_full_model_and_numpy(attnc_exe, uniform, weights,
 
 def test_prefill_then_steps_match_steps(attnc_exe, uniform, weights, backend):
     """A prompt of a quarter of the context or more runs through the whole
-    model (NAME_prefill) and matches the steps to rounding, the tokens after
-    it included; a shorter one runs a step per token, bit for bit."""
+    model (NAME_prefill), after earlier tokens too (run again in front of
+    it), and matches the steps to rounding, the tokens after it included; a
+    shorter one runs a step per token, bit for bit."""
     kernel = attnc.compile(block("causal"), backend=backend).load()
     x = uniform((CONTEXT + 4, WIDTH))
     stepped = kernel.decoder(**weights)
     one_by_one = np.stack([stepped.step(x=x[t]) for t in range(len(x))])
     session = kernel.decoder(**weights)
-    for n, exact in ((5, False), (CONTEXT + 2, False), (CONTEXT // 4 - 1, True)):
+    for prompts, exact in (((5,), False), ((CONTEXT + 2,), False),
+                           ((1, 4), False), ((3, 6), False),
+                           ((CONTEXT // 4 - 1,), True)):
         session.reset()
         assert session.position == 0
-        prompt = session.prefill(x=np.ascontiguousarray(x[:n]))
-        assert session.position == n
-        rest = [session.step(x=x[t]) for t in range(n, len(x))]
-        rows = np.vstack([prompt] + rest)
+        fed, rows = 0, []
+        for n in prompts:
+            rows.append(session.prefill(x=np.ascontiguousarray(x[fed:fed + n])))
+            fed += n
+            assert session.position == fed
+        rows += [session.step(x=x[t]) for t in range(fed, len(x))]
+        rows = np.vstack(rows)
         if exact:
             np.testing.assert_array_equal(rows, one_by_one)
         else:

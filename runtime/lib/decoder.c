@@ -4,8 +4,10 @@
  * the next token. The step itself stores each token's keys and values in row
  * position % context of its caches (a ring) and reads the rows its masks
  * let the token see, so the decoder only allocates, counts and checks. A
- * prompt from position 0 may instead go through the whole model at once
- * (NAME_prefill), which stores the keys and values of its `context` rows.
+ * long prompt may instead go through the whole model at once (NAME_prefill),
+ * which stores the keys and values of its `context` rows: from position 0,
+ * or after earlier tokens of the first context, whose input rows the
+ * decoder keeps so the call can run them again in front of the prompt.
  *
 \*===----------------------------------------------------------------------===*/
 
@@ -25,6 +27,15 @@ struct attn_decoder {
   int64_t position;
   float **caches; /* 2 * num_layers: key and value of each layer */
   float *storage; /* every cache, one 64-byte aligned block */
+  /* With a prefill: per argument, `context` rows holding each per-token
+   * input's rows fed at positions 0 to context - 1 (NULL for the other
+   * arguments), and the params those tokens were fed with. */
+  float **history;
+  void **history_params;
+  /* Entries of history, so that freeing reads nothing of `info`, which
+   * goes with the library of a model closed first. */
+  int32_t history_size;
+  int history_stale; /* fed with other params: no rerun until a reset */
 };
 
 attn_status attn_decoder_create(const attn_decode_info *info,
@@ -71,12 +82,57 @@ attn_status attn_decoder_create(const attn_decode_info *info,
   return ATTN_OK;
 }
 
+static void free_history(attn_decoder *d) {
+  for (int32_t i = 0; d->history && i < d->history_size; ++i)
+    free(d->history[i]);
+  free(d->history);
+  free(d->history_params);
+  d->history = NULL;
+  d->history_params = NULL;
+}
+
+/* Room for the rows a prefill runs again: `context` rows of each per-token
+ * input, zero (the rows past a prompt are the call's padding). */
+static attn_status keep_history(attn_decoder *d) {
+  const attn_decode_info *info = d->info;
+  d->history = calloc((size_t)info->num_args + 1, sizeof(float *));
+  d->history_size = info->num_args;
+  d->history_params = calloc((size_t)info->num_args + 1, sizeof(void *));
+  if (!d->history || !d->history_params) {
+    free_history(d);
+    return attn_fail(ATTN_ERROR_INVALID_ARGUMENT, "out of memory");
+  }
+  for (int32_t i = 0; i < info->num_args; ++i) {
+    const attn_arg_info *arg = &info->args[i];
+    if (arg->role != ATTN_ARG_INPUT || !(arg->flags & ATTN_ARG_FLAG_PER_TOKEN))
+      continue;
+    d->history[i] = calloc((size_t)info->context *
+                               (size_t)attn_arg_num_elements(arg),
+                           sizeof(float));
+    if (!d->history[i]) {
+      free_history(d);
+      return attn_fail(ATTN_ERROR_INVALID_ARGUMENT,
+                       "out of memory for the prompt rows of '%s' (%lld rows "
+                       "of '%s')",
+                       info->name, (long long)info->context, arg->name);
+    }
+  }
+  /* The tokens fed so far were not kept. */
+  d->history_stale = d->position > 0;
+  return ATTN_OK;
+}
+
 attn_status attn_decoder_set_prefill(attn_decoder *d,
                                      attn_prefill_fn prefill) {
   if (!d || !prefill)
     return attn_fail(ATTN_ERROR_INVALID_ARGUMENT,
                      "attn_decoder_set_prefill: decoder and prefill must not "
                      "be null");
+  if (!d->history) {
+    attn_status status = keep_history(d);
+    if (status != ATTN_OK)
+      return status;
+  }
   d->prefill = prefill;
   attn_clear_error();
   return ATTN_OK;
@@ -85,6 +141,7 @@ attn_status attn_decoder_set_prefill(attn_decoder *d,
 void attn_decoder_free(attn_decoder *d) {
   if (!d)
     return;
+  free_history(d);
   free(d->storage);
   free(d->caches);
   free(d);
@@ -99,8 +156,35 @@ int64_t attn_decoder_position(const attn_decoder *d) {
 }
 
 void attn_decoder_reset(attn_decoder *d) {
-  if (d)
+  if (d) {
     d->position = 0;
+    d->history_stale = 0;
+  }
+}
+
+/* Keeps the per-token input rows of `tokens` tokens fed at the current
+ * position while they lie in the first context, and notes params other
+ * than those of the earlier tokens. */
+static void remember(attn_decoder *d, void **args, int64_t tokens) {
+  const attn_decode_info *info = d->info;
+  if (!d->history || d->position >= info->context)
+    return;
+  if (tokens > info->context - d->position)
+    tokens = info->context - d->position;
+  for (int32_t i = 0; i < info->num_args; ++i) {
+    const attn_arg_info *arg = &info->args[i];
+    if (d->history[i]) {
+      size_t row = (size_t)attn_arg_num_elements(arg);
+      memcpy(d->history[i] + (size_t)d->position * row,
+             args[i],
+             (size_t)tokens * row * sizeof(float));
+    } else if (arg->role != ATTN_ARG_OUTPUT) {
+      if (d->position == 0)
+        d->history_params[i] = args[i];
+      else if (d->history_params[i] != args[i])
+        d->history_stale = 1;
+    }
+  }
 }
 
 /* `tokens` rows in every per-token argument (1 for a step). */
@@ -133,6 +217,7 @@ static attn_status run_step(attn_decoder *d, void **args) {
              d->info->name, (long long)d->position);
     return attnc_kernel_failed(what, rc);
   }
+  remember(d, args, 1);
   ++d->position;
   return ATTN_OK;
 }
@@ -144,36 +229,65 @@ attn_status attn_decoder_step(attn_decoder *d, void **args, size_t num_args) {
   return run_step(d, args);
 }
 
-/* Whether a prompt of `tokens` goes through the whole model: it costs
- * `context` tokens of the model's compute-bound products whatever the
- * prompt, against a step's weight-bound pass per token, which measured 4-5
- * times a token's share of the whole model on the GPT-2 block (context
- * 1024) and 4 times on a block whose weights stay in cache (docs/abi.md). */
-static int prefill_whole(const attn_decoder *d, int64_t tokens) {
-  if (!d->prefill || d->position != 0 || tokens * 4 < d->info->context)
-    return 0;
-  const char *mode = getenv("ATTNC_PREFILL");
-  return !(mode && strcmp(mode, "steps") == 0);
+/* Whether `args` holds params other than those the kept rows were fed with. */
+static int other_params(const attn_decoder *d, void **args) {
+  if (d->history_stale)
+    return 1;
+  for (int32_t i = 0; i < d->info->num_args; ++i)
+    if (!d->history[i] && d->info->args[i].role != ATTN_ARG_OUTPUT &&
+        d->history_params[i] != args[i])
+      return 1;
+  return 0;
 }
 
-/* The first `n` <= context tokens of a prompt of `tokens` through the whole
- * model: a shorter prompt's token rows are copied into `context`-row
- * buffers, zero past the prompt, and its outputs copied back. */
+/* How many of a prompt's `tokens` go through the whole model in one call
+ * (0: a step each). The call costs `context` tokens of the model's
+ * compute-bound products whatever the prompt, against a step's weight-bound
+ * pass per token, which measured 4-5 times a token's share of the whole
+ * model on the GPT-2 block (context 1024) and 4 times on a block whose
+ * weights stay in cache (docs/abi.md): so the prompt's tokens in the first
+ * context, if at least a quarter of it. After earlier tokens the call runs
+ * their kept rows again in front of the prompt, which gives their keys and
+ * values again only if they were fed with the same params. */
+static int64_t whole_tokens(const attn_decoder *d, void **args,
+                            int64_t tokens) {
+  const int64_t context = d->info->context;
+  if (!d->prefill || d->position >= context)
+    return 0;
+  int64_t n = tokens < context - d->position ? tokens : context - d->position;
+  if (n * 4 < context || (d->position > 0 && other_params(d, args)))
+    return 0;
+  const char *mode = getenv("ATTNC_PREFILL");
+  return mode && strcmp(mode, "steps") == 0 ? 0 : n;
+}
+
+/* The first `n` tokens of a prompt through the whole model, behind the kept
+ * rows of the `p` earlier ones: the token inputs are the kept rows with the
+ * prompt's after them and zeros after that; outputs go to buffers of
+ * `context` rows and rows p to p + n - 1 are copied back. */
 static attn_status run_whole(attn_decoder *d, void **args, int64_t n) {
   const attn_decode_info *info = d->info;
-  const int64_t context = info->context;
+  const int64_t context = info->context, p = d->position;
   void **whole = calloc((size_t)info->num_args + 1, sizeof(void *));
   float **padded = calloc((size_t)info->num_args + 1, sizeof(float *));
   attn_status status = whole && padded ? ATTN_OK
                                        : attn_fail(ATTN_ERROR_INVALID_ARGUMENT,
                                                    "out of memory");
+  if (status == ATTN_OK)
+    remember(d, args, n);
   for (int32_t i = 0; i < info->num_args && status == ATTN_OK; ++i) {
     const attn_arg_info *arg = &info->args[i];
-    whole[i] = args[i];
-    if (!(arg->flags & ATTN_ARG_FLAG_PER_TOKEN) || n == context)
-      continue;
     size_t row = (size_t)attn_arg_num_elements(arg);
-    padded[i] = calloc((size_t)context * row, sizeof(float));
+    whole[i] = args[i];
+    if (d->history[i]) {
+      memset(d->history[i] + (size_t)(p + n) * row, 0,
+             (size_t)(context - p - n) * row * sizeof(float));
+      whole[i] = d->history[i];
+    }
+    if (arg->role != ATTN_ARG_OUTPUT || !(arg->flags & ATTN_ARG_FLAG_PER_TOKEN) ||
+        (p == 0 && n == context))
+      continue;
+    padded[i] = malloc((size_t)context * row * sizeof(float));
     if (!padded[i]) {
       status = attn_fail(ATTN_ERROR_INVALID_ARGUMENT,
                          "out of memory for the prefill of '%s' (%lld rows "
@@ -181,8 +295,6 @@ static attn_status run_whole(attn_decoder *d, void **args, int64_t n) {
                          info->name, (long long)context, arg->name);
       break;
     }
-    if (arg->role != ATTN_ARG_OUTPUT)
-      memcpy(padded[i], args[i], (size_t)n * row * sizeof(float));
     whole[i] = padded[i];
   }
   if (status == ATTN_OK) {
@@ -196,12 +308,13 @@ static attn_status run_whole(attn_decoder *d, void **args, int64_t n) {
     }
   }
   for (int32_t i = 0; i < info->num_args && status == ATTN_OK; ++i)
-    if (padded[i] && info->args[i].role == ATTN_ARG_OUTPUT)
-      memcpy(args[i], padded[i],
-             (size_t)n * (size_t)attn_arg_num_elements(&info->args[i]) *
-                 sizeof(float));
+    if (padded[i]) {
+      size_t row = (size_t)attn_arg_num_elements(&info->args[i]);
+      memcpy(args[i], padded[i] + (size_t)p * row,
+             (size_t)n * row * sizeof(float));
+    }
   if (status == ATTN_OK)
-    d->position = n;
+    d->position = p + n;
   for (int32_t i = 0; padded && i < info->num_args; ++i)
     free(padded[i]);
   free(padded);
@@ -220,9 +333,8 @@ attn_status attn_decoder_prefill(attn_decoder *d, void **args, size_t num_args,
   if (status != ATTN_OK)
     return status;
   const attn_decode_info *info = d->info;
-  int64_t first = 0;
-  if (prefill_whole(d, tokens)) {
-    first = tokens < info->context ? tokens : info->context;
+  int64_t first = whole_tokens(d, args, tokens);
+  if (first > 0) {
     status = run_whole(d, args, first);
     if (status != ATTN_OK)
       return status;

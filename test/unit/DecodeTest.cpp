@@ -12,9 +12,10 @@
 //    precision, keeping every past row and picking the visible ones rather
 //    than using a ring): L2 error <= 1e-5 and max error <= 1e-4 relative,
 //    the tolerances of NumericsTest.cpp for the same reductions.
-// The same sequence is fed again as a prompt through attn_decoder_prefill
-// (the whole model at once, NAME_prefill) and then a token at a time, and
-// checked against the reference the same way.
+// The same sequence is fed again as prompts through attn_decoder_prefill
+// (the whole model at once, NAME_prefill, from position 0 or after earlier
+// tokens) and then a token at a time, and checked against the reference
+// the same way.
 //
 //===----------------------------------------------------------------------===//
 
@@ -249,7 +250,9 @@ TEST_P(DecodeTest, MatchesFullModelAndReferencePastTheWrap) {
   // whole model (NAME_prefill) in one call, which also fills the caches:
   // its outputs, and those of the tokens stepped after it past two wraps
   // of the ring, match the reference as the steps did. A shorter prompt
-  // (here padded to the context inside the call), the same. ATTNC_PREFILL=
+  // (here padded to the context inside the call), the same; and a prompt
+  // after earlier tokens of the first context, whose rows the call runs
+  // again in front of it. ATTNC_PREFILL=
   // steps, or a prompt under a quarter of the context, runs a step per
   // token: bit for bit what attn_decoder_step gave.
   std::vector<void *> args;
@@ -262,36 +265,50 @@ TEST_P(DecodeTest, MatchesFullModelAndReferencePastTheWrap) {
     else
       args.push_back(full[next++].data());
   }
-  auto feed = [&](int64_t prompt, std::vector<float> &out) {
+  // Prompts one after the other from position 0, then a step per token.
+  auto feed = [&](std::vector<int64_t> prompts, std::vector<float> &out) {
     attn_decoder_reset(decoder);
     EXPECT_EQ(attn_decoder_position(decoder), 0);
     out.assign(tokens * width, 0.0f);
-    args.back() = out.data();
-    ASSERT_EQ(attn_decoder_prefill(decoder, args.data(), args.size(), prompt),
-              ATTN_OK)
-        << attn_last_error();
-    EXPECT_EQ(attn_decoder_position(decoder), prompt);
     std::vector<void *> row = args;
-    for (int64_t t = prompt; t < tokens; ++t) {
+    int64_t fed = 0;
+    for (int64_t prompt : prompts) {
+      row.front() = x.data() + fed * width;
+      row.back() = out.data() + fed * width;
+      ASSERT_EQ(attn_decoder_prefill(decoder, row.data(), row.size(), prompt),
+                ATTN_OK)
+          << attn_last_error();
+      fed += prompt;
+      EXPECT_EQ(attn_decoder_position(decoder), fed);
+    }
+    for (int64_t t = fed; t < tokens; ++t) {
       row.front() = x.data() + t * width;
       row.back() = out.data() + t * width;
       ASSERT_EQ(attn_decoder_step(decoder, row.data(), row.size()), ATTN_OK)
           << attn_last_error();
     }
   };
-  for (int64_t prompt : {kContext + 3, kContext, kContext / 2}) {
+  // Whole prompts from position 0; then after earlier tokens, which the
+  // prefill runs again in front of the prompt: after 3 steps, 9 tokens;
+  // after a prompt of 6 (whole), 13 tokens (10 whole, 3 steps).
+  const std::vector<std::vector<int64_t>> wholePrompts = {
+      {kContext + 3}, {kContext}, {kContext / 2}, {1, 1, 1, 9}, {6, 13}};
+  for (const std::vector<int64_t> &prompts : wholePrompts) {
     std::vector<float> out;
-    ASSERT_NO_FATAL_FAILURE(feed(prompt, out));
+    ASSERT_NO_FATAL_FAILURE(feed(prompts, out));
     auto [l2Prompt, maxPrompt] = errors(out, reference);
-    std::printf("%s: prompt of %lld through the prefill, then steps, vs "
+    std::string which;
+    for (int64_t prompt : prompts)
+      which += (which.empty() ? "" : ", ") + std::to_string(prompt);
+    std::printf("%s: prompts of %s through the prefill, then steps, vs "
                 "reference: L2 %.2e, max %.2e\n",
-                testCase().name, (long long)prompt, l2Prompt, maxPrompt);
-    EXPECT_LE(l2Prompt, 1e-5) << "prompt of " << prompt;
-    EXPECT_LE(maxPrompt, 1e-4) << "prompt of " << prompt;
+                testCase().name, which.c_str(), l2Prompt, maxPrompt);
+    EXPECT_LE(l2Prompt, 1e-5) << "prompts of " << which;
+    EXPECT_LE(maxPrompt, 1e-4) << "prompts of " << which;
   }
   auto expectStepsBitForBit = [&](int64_t prompt) {
     std::vector<float> out;
-    ASSERT_NO_FATAL_FAILURE(feed(prompt, out));
+    ASSERT_NO_FATAL_FAILURE(feed({prompt}, out));
     for (int64_t i = 0; i < tokens * width; ++i)
       ASSERT_EQ(out[i], decoded[i]) << "prompt of " << prompt << ", element "
                                     << i;
@@ -527,15 +544,16 @@ TEST(DecodeErrorsTest, CreateChecksItsArguments) {
 }
 
 // Which path attn_decoder_prefill takes, seen through stand-ins for a
-// step and a prefill: the step writes y = x + 100 * position, the prefill
-// y = 10 * x over every row, and each records what it was given.
+// step and a prefill over (x, param w, y): the step writes y = x + 100 *
+// position, the prefill y = 10 * x over every row, and each records what it
+// was given.
 struct StandIns {
   static inline int stepCalls, prefillCalls, prefillStatus;
   static inline std::vector<float> prefillSaw;
   static int step(void **args, float **, int64_t position) {
     ++stepCalls;
     const float *x = static_cast<const float *>(args[0]);
-    float *y = static_cast<float *>(args[1]);
+    float *y = static_cast<float *>(args[2]);
     for (int i = 0; i < 2; ++i)
       y[i] = x[i] + 100.0f * position;
     return 0;
@@ -543,7 +561,7 @@ struct StandIns {
   static int prefill(void **args, float **) {
     ++prefillCalls;
     const float *x = static_cast<const float *>(args[0]);
-    float *y = static_cast<float *>(args[1]);
+    float *y = static_cast<float *>(args[2]);
     prefillSaw.assign(x, x + 16);
     for (int i = 0; i < 16; ++i)
       y[i] = 10.0f * x[i];
@@ -552,72 +570,162 @@ struct StandIns {
   static void reset() { stepCalls = prefillCalls = prefillStatus = 0; }
 };
 
-TEST(DecoderPrefillTest, WholePromptsRunOnceThroughThePrefill) {
-  static const int64_t row[] = {1, 2};
-  static const int64_t widths[] = {2};
-  static const attn_arg_info args[] = {
+/// Two-float token rows, context 8, a param the stand-ins ignore.
+struct StandInDecoder {
+  static constexpr int64_t row[] = {1, 2};
+  static constexpr int64_t widths[] = {2};
+  static constexpr int64_t wShape[] = {2};
+  static constexpr attn_arg_info args[] = {
       {"x", ATTN_ARG_INPUT, ATTN_DTYPE_F32, 2, ATTN_ARG_FLAG_PER_TOKEN, row},
+      {"w", ATTN_ARG_PARAM, ATTN_DTYPE_F32, 1, 0, wShape},
       {"y", ATTN_ARG_OUTPUT, ATTN_DTYPE_F32, 2, ATTN_ARG_FLAG_PER_TOKEN, row}};
-  attn_decode_info info{ATTN_KERNEL_ABI_VERSION, 2, "standin", 8, args, 1, 0,
+  attn_decode_info info{ATTN_KERNEL_ABI_VERSION, 3, "standin", 8, args, 1, 0,
                         widths};
   attn_decoder *d = nullptr;
-  ASSERT_EQ(attn_decoder_create(&info, StandIns::step, &d), ATTN_OK);
-  EXPECT_EQ(attn_decoder_set_prefill(d, nullptr), ATTN_ERROR_INVALID_ARGUMENT);
-  ASSERT_EQ(attn_decoder_set_prefill(d, StandIns::prefill), ATTN_OK);
-
-  std::vector<float> x(24), y(24);
-  for (int i = 0; i < 24; ++i)
-    x[i] = float(i + 1);
-  auto prefill = [&](int64_t tokens) {
+  std::vector<float> x, y, w{0, 0}, otherW{0, 0};
+  StandInDecoder() : x(24), y(24) {
+    for (int i = 0; i < 24; ++i)
+      x[i] = float(i + 1);
+  }
+  ~StandInDecoder() { attn_decoder_free(d); }
+  /// Feeds rows `from` to `from + tokens - 1` of x, into the same rows of y
+  /// (the rest of y -1).
+  attn_status prefill(int64_t from, int64_t tokens, float *param = nullptr) {
     std::fill(y.begin(), y.end(), -1.0f);
-    void *a[] = {x.data(), y.data()};
-    return attn_decoder_prefill(d, a, 2, tokens);
-  };
+    void *a[] = {x.data() + 2 * from, param ? param : w.data(),
+                 y.data() + 2 * from};
+    return attn_decoder_prefill(d, a, 3, tokens);
+  }
+};
+
+TEST(DecoderPrefillTest, WholePromptsRunOnceThroughThePrefill) {
+  StandInDecoder s;
+  ASSERT_EQ(attn_decoder_create(&s.info, StandIns::step, &s.d), ATTN_OK)
+      << attn_last_error();
+  EXPECT_EQ(attn_decoder_set_prefill(s.d, nullptr),
+            ATTN_ERROR_INVALID_ARGUMENT);
+  ASSERT_EQ(attn_decoder_set_prefill(s.d, StandIns::prefill), ATTN_OK);
+  const std::vector<float> &x = s.x, &y = s.y;
 
   // 5 of 8 tokens: one call over rows padded with zeros; 5 rows back.
   StandIns::reset();
-  ASSERT_EQ(prefill(5), ATTN_OK) << attn_last_error();
+  ASSERT_EQ(s.prefill(0, 5), ATTN_OK) << attn_last_error();
   EXPECT_EQ(StandIns::prefillCalls, 1);
   EXPECT_EQ(StandIns::stepCalls, 0);
-  EXPECT_EQ(attn_decoder_position(d), 5);
+  EXPECT_EQ(attn_decoder_position(s.d), 5);
   for (int i = 0; i < 16; ++i)
     EXPECT_EQ(StandIns::prefillSaw[i], i < 10 ? x[i] : 0.0f) << i;
   for (int i = 0; i < 12; ++i)
     EXPECT_EQ(y[i], i < 10 ? 10.0f * x[i] : -1.0f) << i;
 
   // 12 tokens: the first 8 in one call, then 4 steps at positions 8-11.
-  attn_decoder_reset(d);
+  attn_decoder_reset(s.d);
   StandIns::reset();
-  ASSERT_EQ(prefill(12), ATTN_OK) << attn_last_error();
+  ASSERT_EQ(s.prefill(0, 12), ATTN_OK) << attn_last_error();
   EXPECT_EQ(StandIns::prefillCalls, 1);
   EXPECT_EQ(StandIns::stepCalls, 4);
-  EXPECT_EQ(attn_decoder_position(d), 12);
+  EXPECT_EQ(attn_decoder_position(s.d), 12);
   for (int i = 0; i < 24; ++i)
     EXPECT_EQ(y[i], i < 16 ? 10.0f * x[i] : x[i] + 100.0f * (i / 2)) << i;
+}
 
-  // Steps only: a prompt under a quarter of the context; any prompt after
-  // the first token; ATTNC_PREFILL=steps.
-  attn_decoder_reset(d);
+TEST(DecoderPrefillTest, LaterPromptsRunTheEarlierTokensAgain) {
+  StandInDecoder s;
+  ASSERT_EQ(attn_decoder_create(&s.info, StandIns::step, &s.d), ATTN_OK)
+      << attn_last_error();
+  ASSERT_EQ(attn_decoder_set_prefill(s.d, StandIns::prefill), ATTN_OK);
+  const std::vector<float> &x = s.x, &y = s.y;
+
+  // A step, then 4 tokens through the whole model behind the first row
+  // again (rows 1-4 of x at positions 1-4); the call's other rows zero,
+  // whatever an earlier call left there; rows 1-4 of its outputs back.
   StandIns::reset();
-  ASSERT_EQ(prefill(1), ATTN_OK);
-  ASSERT_EQ(prefill(5), ATTN_OK);
-  EXPECT_EQ(attn_decoder_position(d), 6);
-  attn_decoder_reset(d);
+  ASSERT_EQ(s.prefill(0, 6), ATTN_OK);
+  attn_decoder_reset(s.d);
+  ASSERT_EQ(s.prefill(0, 1), ATTN_OK);
+  ASSERT_EQ(s.prefill(1, 4), ATTN_OK) << attn_last_error();
+  EXPECT_EQ(StandIns::stepCalls, 1);
+  EXPECT_EQ(StandIns::prefillCalls, 2);
+  EXPECT_EQ(attn_decoder_position(s.d), 5);
+  for (int i = 0; i < 16; ++i)
+    EXPECT_EQ(StandIns::prefillSaw[i], i < 10 ? x[i] : 0.0f) << i;
+  for (int i = 0; i < 24; ++i)
+    EXPECT_EQ(y[i], i >= 2 && i < 10 ? 10.0f * x[i] : -1.0f) << i;
+
+  // A step at position 5; then, at position 6, 3 tokens: 2 fit in the
+  // first context (a quarter of it) and run with the 6 before them; the
+  // third is a step at position 8.
+  StandIns::reset();
+  ASSERT_EQ(s.prefill(5, 1), ATTN_OK);
+  ASSERT_EQ(s.prefill(6, 3), ATTN_OK) << attn_last_error();
+  EXPECT_EQ(StandIns::prefillCalls, 1);
+  EXPECT_EQ(StandIns::stepCalls, 2);
+  EXPECT_EQ(attn_decoder_position(s.d), 9);
+  for (int i = 0; i < 16; ++i)
+    EXPECT_EQ(StandIns::prefillSaw[i], x[i]) << i;
+  for (int i = 0; i < 24; ++i)
+    EXPECT_EQ(y[i], i < 12   ? -1.0f
+                    : i < 16 ? 10.0f * x[i]
+                    : i < 18 ? x[i] + 100.0f * 8
+                             : -1.0f)
+        << i;
+
+  // Past the first context every token is a step.
+  StandIns::reset();
+  ASSERT_EQ(s.prefill(0, 8), ATTN_OK);
+  EXPECT_EQ(StandIns::prefillCalls, 0);
+  EXPECT_EQ(StandIns::stepCalls, 8);
+}
+
+TEST(DecoderPrefillTest, StepsWhenTheEarlierTokensCannotRunAgain) {
+  StandInDecoder s;
+  ASSERT_EQ(attn_decoder_create(&s.info, StandIns::step, &s.d), ATTN_OK)
+      << attn_last_error();
+  StandIns::reset();
+  // Tokens fed before the prefill was set were not kept; a reset starts
+  // over.
+  ASSERT_EQ(s.prefill(0, 1), ATTN_OK);
+  ASSERT_EQ(attn_decoder_set_prefill(s.d, StandIns::prefill), ATTN_OK);
+  ASSERT_EQ(s.prefill(1, 5), ATTN_OK);
+  EXPECT_EQ(StandIns::prefillCalls, 0);
+  attn_decoder_reset(s.d);
+  ASSERT_EQ(s.prefill(0, 1), ATTN_OK);
+  ASSERT_EQ(s.prefill(1, 5), ATTN_OK);
+  EXPECT_EQ(StandIns::prefillCalls, 1);
+
+  // A param other than the earlier tokens': their keys and values would
+  // change; so for every later prompt until a reset, even with the first
+  // param back.
+  attn_decoder_reset(s.d);
+  StandIns::reset();
+  ASSERT_EQ(s.prefill(0, 1), ATTN_OK);
+  ASSERT_EQ(s.prefill(1, 2, s.otherW.data()), ATTN_OK);
+  ASSERT_EQ(s.prefill(3, 4), ATTN_OK);
+  EXPECT_EQ(StandIns::prefillCalls, 0);
+  EXPECT_EQ(StandIns::stepCalls, 7);
+
+  // Under a quarter of the context; ATTNC_PREFILL=steps.
+  attn_decoder_reset(s.d);
+  StandIns::reset();
+  ASSERT_EQ(s.prefill(0, 1), ATTN_OK);
+  ASSERT_EQ(s.prefill(1, 1), ATTN_OK);
   {
     StepsOnly stepsOnly;
-    ASSERT_EQ(prefill(8), ATTN_OK);
+    ASSERT_EQ(s.prefill(2, 4), ATTN_OK);
+    attn_decoder_reset(s.d);
+    ASSERT_EQ(s.prefill(0, 8), ATTN_OK);
   }
   EXPECT_EQ(StandIns::prefillCalls, 0);
-  EXPECT_EQ(StandIns::stepCalls, 1 + 5 + 8);
+  EXPECT_EQ(StandIns::stepCalls, 1 + 1 + 4 + 8);
 
   // A failing prefill is named and feeds nothing.
-  attn_decoder_reset(d);
+  attn_decoder_reset(s.d);
   StandIns::reset();
   StandIns::prefillStatus = 3;
-  EXPECT_EQ(prefill(6), ATTN_ERROR_KERNEL_FAILED);
-  EXPECT_STREQ(attn_last_error(), "the prefill of 'standin' (6 tokens) returned 3");
-  EXPECT_EQ(attn_decoder_position(d), 0);
-  attn_decoder_free(d);
+  EXPECT_EQ(s.prefill(0, 6), ATTN_ERROR_KERNEL_FAILED);
+  EXPECT_STREQ(attn_last_error(),
+               "the prefill of 'standin' (6 tokens) returned 3");
+  EXPECT_EQ(attn_decoder_position(s.d), 0);
 }
 
 TEST(DecodeErrorsTest, EachFailureIsNamed) {

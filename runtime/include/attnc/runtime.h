@@ -101,13 +101,16 @@ attn_status attn_decoder_step(attn_decoder *decoder, void **args,
 
 /* Feeds `tokens` tokens at once (a prompt): each per-token input and output
  * of `args` holds `tokens` rows, one after the other; params are shared.
- * It gives what `tokens` calls of attn_decoder_step give, to rounding: at
- * position 0, with a prefill set, a prompt of at least a quarter of the
- * context runs its first `context` tokens through one call of the whole
- * model (a short prompt's rows padded; a 1024-token prompt on the GPT-2
- * block 4.7-6.6 times faster than a step per token); the rest, and every
- * other prompt, a step per token, bit for bit as attn_decoder_step.
- * ATTNC_PREFILL=steps forces the steps. */
+ * It gives what `tokens` calls of attn_decoder_step give, to rounding: with
+ * a prefill set, the prompt's tokens in the first context, if at least a
+ * quarter of it, run through one call of the whole model (a 1024-token
+ * prompt on the GPT-2 block 4.7-6.6 times faster than a step per token).
+ * After earlier tokens that call runs them again in front of the prompt
+ * from their rows, which the decoder keeps (`context` rows of each
+ * per-token input) and which must have been fed with the same param
+ * pointers (else steps, until a reset); a param's contents must not change
+ * within a sequence. The rest, and every other prompt, a step per token,
+ * bit for bit as attn_decoder_step. ATTNC_PREFILL=steps forces the steps. */
 attn_status attn_decoder_prefill(attn_decoder *decoder, void **args,
                                  size_t num_args, int64_t tokens);
 

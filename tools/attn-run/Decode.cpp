@@ -129,15 +129,18 @@ attnc::runDecoder(attn_decoder *decoder, const Graph &step,
                              what + ": " + attn_last_error());
   };
   DecodeTimes times;
-  if (plan.prompt > 0) {
-    std::vector<void *> args = libraryArgs(step, inputs, outputs, 0);
+  int64_t fed = 0;
+  for (int64_t prompt : plan.prompts) {
+    std::vector<void *> args = libraryArgs(step, inputs, outputs, fed);
     auto start = Clock::now();
-    if (attn_decoder_prefill(decoder, args.data(), args.size(), plan.prompt) !=
+    if (attn_decoder_prefill(decoder, args.data(), args.size(), prompt) !=
         ATTN_OK)
-      return failed("prefill of " + Twine(plan.prompt) + " tokens");
-    times.prefillMillis = millisSince(start);
+      return failed("prefill of " + Twine(prompt) + " tokens at position " +
+                    Twine(fed));
+    times.prefillMillis.push_back(millisSince(start));
+    fed += prompt;
   }
-  for (int64_t t = plan.prompt; t < plan.tokens(); ++t) {
+  for (int64_t t = fed; t < plan.tokens(); ++t) {
     std::vector<void *> args = libraryArgs(step, inputs, outputs, t);
     auto start = Clock::now();
     if (attn_decoder_step(decoder, args.data(), args.size()) != ATTN_OK)

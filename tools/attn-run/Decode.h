@@ -1,8 +1,8 @@
 //===- Decode.h - attn-run --decode, token by token ------------*- C++ -*-===//
 //-*-===//
 //
-// A decode step is checked the way a user runs it: a prompt in one prefill
-// call, then one token per call, past the end of the KV cache's ring. Every
+// A decode step is checked the way a user runs it: prompts in one prefill
+// call each, then one token per call, past the end of the KV cache's ring. Every
 // token's outputs are compared with the reference's decode step, which keeps
 // every earlier token's keys and values instead of a ring, and every step is
 // timed.
@@ -24,12 +24,19 @@
 
 namespace attnc {
 
-/// What to feed: `prompt` tokens in one attn_decoder_prefill call, then
-/// `steps` tokens one attn_decoder_step call each.
+/// What to feed: prompts of `prompts` tokens, one attn_decoder_prefill call
+/// each (a chat's turns), then `steps` tokens one attn_decoder_step call
+/// each.
 struct DecodePlan {
-  int64_t prompt = 0;
+  std::vector<int64_t> prompts;
   int64_t steps = 0;
-  int64_t tokens() const { return prompt + steps; }
+  int64_t promptTokens() const {
+    int64_t sum = 0;
+    for (int64_t prompt : prompts)
+      sum += prompt;
+    return sum;
+  }
+  int64_t tokens() const { return promptTokens() + steps; }
 };
 
 /// The step's arguments for every token of a plan, in the step's argument
@@ -49,10 +56,10 @@ MemoryUse estimateDecodeMemory(const Graph &step, const DecodePlan &plan);
 
 /// Feeds the plan through `decoder`, whose step must be `step`. `inputs`
 /// are makeDecodeInputs' (embedded params skipped: the library has them);
-/// `outputs` get one buffer per output of `tokens()` rows. Returns the
+/// `outputs` get one buffer per output of `tokens()` rows. Returns each
 /// prefill call's milliseconds and every step's.
 struct DecodeTimes {
-  double prefillMillis = 0;
+  std::vector<double> prefillMillis;
   std::vector<double> stepMillis;
 };
 llvm::Expected<DecodeTimes>

@@ -51,11 +51,19 @@ void attnc::printTextReport(const RunReport &r, raw_ostream &os) {
      << ", " << r.numArgs << " arguments, seed " << r.seed << "\n";
   if (r.decode) {
     os << "decode: ";
-    if (r.promptTokens > 0)
-      os << "a prompt of " << r.promptTokens << " tokens in one prefill call ("
-         << format("%.3f", r.prefillMillis) << " ms, "
-         << format("%.1f", r.promptTokens / (r.prefillMillis * 1e-3))
-         << " tokens/s), then ";
+    const size_t n = r.prompts.size();
+    if (n > 0) {
+      os << (n == 1 ? "a prompt of " : "prompts of ");
+      for (size_t i = 0; i < n; ++i)
+        os << (i == 0 ? "" : i + 1 == n ? " and " : ", ") << r.prompts[i];
+      os << " tokens in one prefill call" << (n == 1 ? "" : " each") << " (";
+      for (size_t i = 0; i < n; ++i)
+        os << (i == 0 ? "" : "; ") << format("%.3f", r.prefillMillis[i])
+           << " ms, "
+           << format("%.1f", r.prompts[i] / (r.prefillMillis[i] * 1e-3))
+           << " tokens/s";
+      os << "), then ";
+    }
     os << r.runs << " tokens one step each\n";
     os << "step time: " << stepMillis(r) << " ms (median of " << r.runs
        << " steps), " << format("%.1f", r.tokensPerSecond()) << " tokens/s\n";
@@ -125,11 +133,27 @@ void attnc::printJsonReport(const RunReport &r, raw_ostream &os) {
     }
     numberOrNull("median_ms", r.timed(), r.medianMillis);
     if (r.decode) {
-      j.attribute("prompt_tokens", r.promptTokens);
-      numberOrNull("prefill_ms", r.promptTokens > 0, r.prefillMillis);
+      // Every prompt together, then each.
+      int64_t promptTokens = 0;
+      double prefillMillis = 0;
+      for (size_t i = 0; i < r.prompts.size(); ++i) {
+        promptTokens += r.prompts[i];
+        prefillMillis += r.prefillMillis[i];
+      }
+      j.attribute("prompt_tokens", promptTokens);
+      numberOrNull("prefill_ms", promptTokens > 0, prefillMillis);
       numberOrNull("prefill_tokens_per_second",
-                   r.promptTokens > 0 && r.prefillMillis > 0,
-                   r.promptTokens / (r.prefillMillis * 1e-3));
+                   promptTokens > 0 && prefillMillis > 0,
+                   promptTokens / (prefillMillis * 1e-3));
+      j.attributeArray("prompts", [&] {
+        for (size_t i = 0; i < r.prompts.size(); ++i)
+          j.object([&] {
+            j.attribute("tokens", r.prompts[i]);
+            j.attribute("ms", r.prefillMillis[i]);
+            j.attribute("tokens_per_second",
+                        r.prompts[i] / (r.prefillMillis[i] * 1e-3));
+          });
+      });
       j.attribute("tokens_per_second", r.tokensPerSecond());
       j.attribute("flop_per_run", nullptr);
     } else {

@@ -38,10 +38,11 @@ struct RunReport {
   int threads = 0;
   unsigned runs = 0;       ///< runs timed; with --decode, the tokens stepped
   double medianMillis = 0; ///< of a run; with --decode, of a step
-  // --decode: a prompt in one prefill call, then `runs` tokens a step each.
+  // --decode: prompts in one prefill call each, then `runs` tokens a step
+  // each.
   bool decode = false;
-  int64_t promptTokens = 0;
-  double prefillMillis = 0;
+  std::vector<int64_t> prompts;
+  std::vector<double> prefillMillis; ///< of each prompt's call
   std::vector<OutputCheck> outputs;
 
   bool timed() const { return !library.empty(); }

@@ -120,10 +120,11 @@ cl::opt<unsigned> decodeTokens(
     cl::desc("Feed N seeded tokens one at a time through the model's decode "
              "step, checking each token's outputs and timing each step"),
     cl::value_desc("N"), cl::cat(runCategory));
-cl::opt<unsigned> promptTokens(
+cl::list<unsigned> promptTokens(
     "prompt",
-    cl::desc("With --decode: first feed P tokens in one prefill call"),
-    cl::value_desc("P"), cl::init(0), cl::cat(runCategory));
+    cl::desc("With --decode: first feed P tokens in one prefill call; a list "
+             "P1,P2,... feeds one prompt after another (0 feeds nothing)"),
+    cl::value_desc("P"), cl::CommaSeparated, cl::cat(runCategory));
 
 int fail(const Twine &message, int exitCode = ExitInputError) {
   WithColor::error(errs(), "attn-run") << message << "\n";
@@ -378,7 +379,11 @@ int decodeAndCheck(Graph &graph, const MemoryBudget &budget,
                 "' has no decode step; say `decode` in the model "
                 "(docs/language.md, \"Decoding\")");
   Graph step = *graph.decodeStep;
-  DecodePlan plan{promptTokens, decodeTokens};
+  DecodePlan plan;
+  for (unsigned prompt : promptTokens)
+    if (prompt > 0)
+      plan.prompts.push_back(prompt);
+  plan.steps = decodeTokens;
   if (Error err = budget.check(estimateDecodeMemory(step, plan),
                                "decoding " + std::to_string(plan.tokens()) +
                                    " tokens of model '" + graph.name + "'"))
@@ -434,7 +439,7 @@ int decodeAndCheck(Graph &graph, const MemoryBudget &budget,
   report.threads = attn_num_threads();
   report.runs = steps.size();
   report.medianMillis = steps[steps.size() / 2];
-  report.promptTokens = plan.prompt;
+  report.prompts = plan.prompts;
   report.prefillMillis = times->prefillMillis;
   report.numArgs = step.abiArgs().size();
 

@@ -155,6 +155,8 @@ private:
     Var x = v[0], y = v[1], xi("xi"), yi("yi"), tile("tile");
     int cols = extentOf(construct, 0), rows = extentOf(construct, 1);
     int vec = vectorFor(cols);
+    if (rows == 1 && v.size() == 2)
+      return scheduleRowProduct(construct, vec);
     // A single row (a decode step's vector-matrix product) is bound by
     // reading the weight: up to 16 vectors of columns per pass read 1 KB of
     // each weight row at a time, which the memory system streams far better
@@ -178,6 +180,31 @@ private:
       out.vectorize(xi, vec).unroll(xi);
     out.unroll(yi);
     keepInRegisters(sum, out, tile, x, y, construct.inner.x, vec);
+  }
+
+  /// A single row times a matrix (a decode step's linear) is bound by
+  /// reading the matrix: its rows are read whole, in order, in bands of
+  /// 64, each band a task summing its rows into partial sums of every
+  /// column (a row of the GPT-2 block's QKV weight is 9 KB, its sums stay
+  /// in L1), then the bands' sums are added up per column.
+  void scheduleRowProduct(Construct &construct, int vec) {
+    Func out = construct.result, sum = construct.product;
+    Var x = construct.vars[0], y = construct.vars[1], band("band");
+    RVar k = construct.inner.x, bandOf("band_of"), inBand("in_band");
+    Func partial = sum.update()
+                       .split(k, bandOf, inBand, 64, TailStrategy::GuardWithIf)
+                       .rfactor(bandOf, band);
+    partial.compute_root();
+    partial.update().reorder(x, inBand, y, band).parallel(band);
+    sum.compute_root();
+    out.compute_root();
+    if (vec > 1) {
+      partial.vectorize(x, vec);
+      partial.update().vectorize(x, vec);
+      sum.vectorize(x, vec);
+      sum.update().vectorize(x, vec);
+      out.vectorize(x, vec);
+    }
   }
 
   /// Query rows per task of attention_probs: 32, fewer when the tile's

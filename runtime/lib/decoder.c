@@ -106,9 +106,9 @@ static attn_status keep_history(attn_decoder *d) {
     const attn_arg_info *arg = &info->args[i];
     if (arg->role != ATTN_ARG_INPUT || !(arg->flags & ATTN_ARG_FLAG_PER_TOKEN))
       continue;
-    d->history[i] = calloc((size_t)info->context *
-                               (size_t)attn_arg_num_elements(arg),
-                           sizeof(float));
+    d->history[i] =
+        calloc((size_t)info->context * (size_t)attn_arg_num_elements(arg),
+               sizeof(float));
     if (!d->history[i]) {
       free_history(d);
       return attn_fail(ATTN_ERROR_INVALID_ARGUMENT,
@@ -175,8 +175,7 @@ static void remember(attn_decoder *d, void **args, int64_t tokens) {
     const attn_arg_info *arg = &info->args[i];
     if (d->history[i]) {
       size_t row = (size_t)attn_arg_num_elements(arg);
-      memcpy(d->history[i] + (size_t)d->position * row,
-             args[i],
+      memcpy(d->history[i] + (size_t)d->position * row, args[i],
              (size_t)tokens * row * sizeof(float));
     } else if (arg->role != ATTN_ARG_OUTPUT) {
       if (d->position == 0)

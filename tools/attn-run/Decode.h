@@ -1,11 +1,10 @@
 //===- Decode.h - attn-run --decode, token by token ------------*- C++ -*-===//
-//-*-===//
 //
 // A decode step is checked the way a user runs it: prompts in one prefill
-// call each, then one token per call, past the end of the KV cache's ring. Every
-// token's outputs are compared with the reference's decode step, which keeps
-// every earlier token's keys and values instead of a ring, and every step is
-// timed.
+// call each, then one token per call, past the end of the KV cache's ring.
+// Every token's outputs are compared with the reference's decode step, which
+// keeps every earlier token's keys and values instead of a ring, and every
+// step is timed.
 //
 //===----------------------------------------------------------------------===//
 

@@ -308,6 +308,7 @@ void Builder::buildLinear(Construct &construct) {
   Func x = operand(op, 0), w = operand(op, 1);
   Var o = construct.vars[0], t = construct.vars[1];
   construct.inner = RDom(0, extent(op.operands[0], 0), "k");
+  construct.weight = w;
   construct.product = Func(name("linear_sum", op));
   construct.product(o, t) = op.num_operands > 2 ? operand(op, 2)(o) : Expr(0.f);
   construct.product(o, t) += x(construct.inner, t) * w(o, construct.inner);

@@ -51,8 +51,9 @@ struct Construct {
   int cacheSlots = 0;
   Halide::Func newKeyDot;
   Halide::RDom visibleSlots;
-  // linear and matmul: the reduction over the inner dimension.
-  Halide::Func product;
+  // linear and matmul: the reduction over the inner dimension; linear: its
+  // weight, whose column panels a schedule may copy.
+  Halide::Func product, weight;
   Halide::RDom inner;
   // norms and softmax: per-row statistics; rope: the cos and sin tables.
   Halide::Func stats, cosTable, sinTable;

@@ -165,6 +165,8 @@ private:
                                                 2 * vec, vec})
                              : divisorOf(cols, {2 * vec, vec});
     int tileRows = divisorOf(rows, {8, 6, 4, 3, 2});
+    if (construct.weight.defined() && v.size() == 2 && (cols * 4) % 4096 == 0)
+      return schedulePanelProduct(construct, tileCols, tileRows, vec);
     // Tiles divide the value's extents; aligned to them, the tiles of a
     // reader's part (a piece of a split) stay inside the value.
     out.compute_root()
@@ -180,6 +182,32 @@ private:
       out.vectorize(xi, vec).unroll(xi);
     out.unroll(yi);
     keepInRegisters(sum, out, tile, x, y, construct.inner.x, vec);
+  }
+
+  /// A linear whose weight rows are a multiple of 4 KB long: read in place,
+  /// a tile's column panel lies a row apart in memory, so its rows share
+  /// the same L1 sets and a sixteenth of L2's, and the row tiles read them
+  /// again from further out. So a task takes a panel of columns, copies it
+  /// into a dense buffer (K x 2 vectors), then runs every row tile over it
+  /// (the MLIR backend copies its panels the same way).
+  void schedulePanelProduct(Construct &construct, int tileCols, int tileRows,
+                            int vec) {
+    Func out = construct.result, sum = construct.product;
+    Var x = construct.vars[0], y = construct.vars[1], xi("xi"), yi("yi");
+    out.compute_root()
+        .align_bounds(x, tileCols)
+        .align_bounds(y, tileRows)
+        .tile(x, y, xi, yi, tileCols, tileRows)
+        .reorder(xi, yi, y, x)
+        .parallel(x);
+    if (vec > 1)
+      out.vectorize(xi, vec).unroll(xi);
+    out.unroll(yi);
+    Func panel = construct.weight.in(sum);
+    panel.compute_at(out, x);
+    if (vec > 1)
+      panel.vectorize(panel.args()[0], vec);
+    keepInRegisters(sum, out, y, x, y, construct.inner.x, vec);
   }
 
   /// A single row times a matrix (a decode step's linear) is bound by

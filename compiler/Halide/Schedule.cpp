@@ -162,10 +162,10 @@ private:
     int vec = vectorFor(cols);
     if (rows == 1 && v.size() == 2)
       return scheduleRowProduct(construct, vec);
-    // A single row (a decode step's vector-matrix product) is bound by
-    // reading the weight: up to 16 vectors of columns per pass read 1 KB of
-    // each weight row at a time, which the memory system streams far better
-    // than 128 bytes (the MLIR backend does the same).
+    // A single row of a batched product (an unbatched one takes
+    // scheduleRowProduct) is bound by reading the weight: up to 16 vectors
+    // of columns per pass read 1 KB of each weight row at a time, which the
+    // memory system streams far better than 128 bytes.
     int tileCols = rows == 1 ? divisorOf(cols, {16 * vec, 8 * vec, 4 * vec,
                                                 2 * vec, vec})
                              : divisorOf(cols, {2 * vec, vec});
@@ -218,7 +218,7 @@ private:
     keepInRegisters(sum, out, y, x, y, construct.inner.x, vec);
   }
 
-  /// A single row times a matrix (a decode step's linear) is bound by
+  /// A single row times a matrix (a decode step's linears) is bound by
   /// reading the matrix: its rows are read whole, in order, in bands of
   /// 64, each band a task summing its rows into partial sums of every
   /// column (a row of the GPT-2 block's QKV weight is 9 KB, its sums stay
@@ -337,9 +337,10 @@ private:
   /// features a whole cache row (one feature of every slot) at a time, so
   /// the rows stream in order (blocks of 64 slots with their sums in
   /// registers read pieces of 64 rows at once: a GPT-2 step, cold, took
-  /// 0.94-0.96 ms on one thread against 0.82-0.86, 0.55-0.63 on two
-  /// against 0.53-0.57); then per head the maximum, the weights and their
-  /// sum, then the visible slots' values a vector of features at a time.
+  /// 0.79-0.96 ms on one thread against 0.69-0.86, 0.49-0.63 on two
+  /// against 0.50-0.57, alternated); then per head the maximum, the
+  /// weights and their sum, then the visible slots' values a vector of
+  /// features at a time.
   void scheduleDecodeAttention(Construct &construct) {
     Func out = construct.result;
     Var s = construct.key, h = construct.head, d = construct.feature;

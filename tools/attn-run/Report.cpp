@@ -150,8 +150,8 @@ void attnc::printJsonReport(const RunReport &r, raw_ostream &os) {
           j.object([&] {
             j.attribute("tokens", r.prompts[i]);
             j.attribute("ms", r.prefillMillis[i]);
-            j.attribute("tokens_per_second",
-                        r.prompts[i] / (r.prefillMillis[i] * 1e-3));
+            numberOrNull("tokens_per_second", r.prefillMillis[i] > 0,
+                         r.prompts[i] / (r.prefillMillis[i] * 1e-3));
           });
       });
       j.attribute("tokens_per_second", r.tokensPerSecond());

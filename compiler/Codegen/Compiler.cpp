@@ -5,6 +5,7 @@
 #include "attnc/Codegen/KernelInterface.h"
 #include "attnc/Codegen/ParallelLaunch.h"
 #include "attnc/Codegen/Pipeline.h"
+#include "attnc/Frontend/DecodeStep.h"
 #include "attnc/MLIRGen.h"
 #include "attnc/Support/OutputFile.h"
 
@@ -134,8 +135,15 @@ llvm::Error attnc::compileGraph(const Graph &graph,
     return llvm::createStringError(llvm::inconvertibleErrorCode(),
                                    what + "\n" + diagnostics);
   };
+  // The Halide backend compiles no chunk (see withoutChunk).
+  Graph withoutItsChunk;
+  if (backend == Backend::Halide && graph.chunk) {
+    withoutItsChunk = graph;
+    withoutChunk(withoutItsChunk);
+  }
+  const Graph &compiled = withoutItsChunk.decodeStep ? withoutItsChunk : graph;
   mlir::OwningOpRef<mlir::ModuleOp> module =
-      generateAttnModule(*context, graph, sourceMgr);
+      generateAttnModule(*context, compiled, sourceMgr);
   if (!module)
     return fail("generating the attn dialect failed");
   if (backend == Backend::Halide) {
@@ -146,7 +154,7 @@ llvm::Error attnc::compileGraph(const Graph &graph,
     auto output = OutputFile::open(outputPath);
     if (!output)
       return output.takeError();
-    if (llvm::Error err = emitHalideKernel(*module, graph, halide, target,
+    if (llvm::Error err = emitHalideKernel(*module, compiled, halide, target,
                                            **output, sharedLibrary))
       return err;
     return (*output)->commit();

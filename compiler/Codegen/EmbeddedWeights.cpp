@@ -29,8 +29,9 @@ void attnc::embedParam(Graph &graph, KernelArg &param,
                        std::vector<float> values) {
   param.embedded =
       std::make_shared<const std::vector<float>>(std::move(values));
-  // The decode step and the prefill take the same params.
-  for (Graph *other : {graph.decodeStep.get(), graph.prefill.get()})
+  // The decode step, the prefill and the chunk take the same params.
+  for (Graph *other :
+       {graph.decodeStep.get(), graph.prefill.get(), graph.chunk.get()})
     if (other)
       for (KernelArg &otherArg : other->args)
         if (otherArg.value == param.value)

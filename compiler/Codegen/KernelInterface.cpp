@@ -35,10 +35,12 @@ namespace {
 
 /// One parameter of a compiled kernel function, in order: inputs and params,
 /// then a decode step's KV caches (key and value of each layer) and its
-/// position, then outputs (the order ExposeCAbi gives).
+/// position (and a chunk's count), then outputs (the order ExposeCAbi
+/// gives).
 struct KernelParam {
   const KernelArg *arg = nullptr; ///< an input, param or output
-  bool isPosition = false;        ///< else, without `arg`, a cache
+  bool isPosition = false;        ///< else, without `arg`, a cache or
+  bool isCount = false;           ///< the count
 };
 
 std::vector<KernelParam> kernelParams(const Graph &graph) {
@@ -48,8 +50,10 @@ std::vector<KernelParam> kernelParams(const Graph &graph) {
       params.push_back({&a});
   for (size_t i = 0; i < 2 * graph.kvCacheWidths.size(); ++i)
     params.push_back({});
-  if (graph.isDecodeStep)
+  if (graph.isDecodeStep || graph.isChunk)
     params.push_back({nullptr, /*isPosition=*/true});
+  if (graph.isChunk)
+    params.push_back({nullptr, false, /*isCount=*/true});
   for (const KernelArg &a : graph.args)
     if (a.role == ArgRole::Output)
       params.push_back({&a});
@@ -183,7 +187,8 @@ static void addInfo(Module &module, const Graph &graph) {
   if (graph.isDecodeStep) {
     SmallVector<uint64_t> widths(graph.kvCacheWidths.begin(),
                                  graph.kvCacheWidths.end());
-    fields.append({ConstantInt::get(i32, widths.size()), ConstantInt::get(i32, 0),
+    fields.append({ConstantInt::get(i32, widths.size()),
+                   ConstantInt::get(i32, graph.chunkRows),
                    privateConstant(ConstantDataArray::get(ctx, widths),
                                    graph.name + ".cache_widths")});
   }
@@ -198,9 +203,9 @@ static void addInfo(Module &module, const Graph &graph) {
   b.CreateRet(info);
 }
 
-/// NAME_info (NAME_decode_info for a decode step, none for a prefill, which
-/// takes the step's arguments) and NAME_argv for the kernel function
-/// `graph.name`.
+/// NAME_info (NAME_decode_info for a decode step, none for a prefill or
+/// chunk, which take the step's arguments) and NAME_argv for the kernel
+/// function `graph.name`.
 static Error addEntryInterface(Module &module, const Graph &graph) {
   LLVMContext &ctx = module.getContext();
   Function *kernel = module.getFunction(graph.name);
@@ -217,17 +222,20 @@ static Error addEntryInterface(Module &module, const Graph &graph) {
   Function *entry = bindEmbeddedParams(module, kernel, graph);
   Type *i32 = Type::getInt32Ty(ctx), *i64 = Type::getInt64Ty(ctx);
   PointerType *ptr = PointerType::getUnqual(ctx);
-  if (!graph.isPrefill)
+  if (!graph.isPrefill && !graph.isChunk)
     addInfo(module, graph);
 
   // int NAME_argv(void **args) { return NAME(args[0], ..., args[n-1]); };
   // for a step int NAME_decode_argv(void **args, float **caches,
   // int64_t position), the caches and position going before the outputs;
   // for a prefill int NAME_prefill_argv(void **args, float **caches), the
-  // cache outputs from `caches`.
+  // cache outputs from `caches`; for a chunk int NAME_chunk_argv(void
+  // **args, float **caches, int64_t position, int64_t count).
   SmallVector<Type *> argvParams = {ptr};
   if (graph.isDecodeStep)
     argvParams.append({ptr, i64});
+  if (graph.isChunk)
+    argvParams.append({ptr, i64, i64});
   if (graph.isPrefill)
     argvParams.push_back(ptr);
   Function *argvFn = Function::Create(FunctionType::get(i32, argvParams, false),
@@ -247,6 +255,8 @@ static Error addEntryInterface(Module &module, const Graph &graph) {
         callArgs.push_back(load(argvFn->getArg(0), nextArg++));
     } else if (param.isPosition) {
       callArgs.push_back(argvFn->getArg(2));
+    } else if (param.isCount) {
+      callArgs.push_back(argvFn->getArg(3));
     } else {
       callArgs.push_back(load(argvFn->getArg(1), nextCache++));
     }
@@ -258,7 +268,8 @@ static Error addEntryInterface(Module &module, const Graph &graph) {
 Error attnc::addKernelInterface(Module &module, const Graph &graph) {
   if (Error err = addEntryInterface(module, graph))
     return err;
-  for (const Graph *other : {graph.decodeStep.get(), graph.prefill.get()})
+  for (const Graph *other :
+       {graph.decodeStep.get(), graph.prefill.get(), graph.chunk.get()})
     if (other)
       if (Error err = addEntryInterface(module, *other))
         return err;
@@ -333,6 +344,38 @@ static void emitPrefillDeclarations(const Graph &prefill, raw_ostream &os) {
   os << "int " << prefill.name << "_argv(void **args, float **caches);\n\n";
 }
 
+/// The declarations of NAME_chunk, the step over several tokens at once.
+static void emitChunkDeclarations(const Graph &chunk, StringRef upper,
+                                  raw_ostream &os) {
+  os << "/* Several tokens at once, for prompts: the step's arguments with "
+     << upper << "_CHUNK_ROWS\n"
+        " * rows in each token input and output, of which the first `count`\n"
+        " * are the tokens at position, position + 1, ...; the rows from\n"
+        " * `count` on are ignored (their outputs mean nothing). */\n";
+  os << "#define " << upper << "_CHUNK_ROWS " << chunk.chunkRows << "\n";
+  os << "int " << chunk.name << "(";
+  const char *sep = "";
+  std::vector<const KernelArg *> abiArgs = chunk.abiArgs();
+  for (const KernelArg *arg : abiArgs)
+    if (arg->role != ArgRole::Output) {
+      os << sep << "const float *" << arg->name;
+      sep = ", ";
+    }
+  for (size_t layer = 0; layer < chunk.kvCacheWidths.size(); ++layer) {
+    os << sep << "float *key_cache_" << layer << ", float *value_cache_"
+       << layer;
+    sep = ", ";
+  }
+  os << sep << "int64_t position, int64_t count";
+  for (const KernelArg *arg : abiArgs)
+    if (arg->role == ArgRole::Output)
+      os << ", float *" << arg->name;
+  os << ");\n";
+  os << "int " << chunk.name
+     << "_argv(void **args, float **caches, int64_t position, int64_t "
+        "count);\n\n";
+}
+
 void attnc::emitKernelHeader(const Graph &graph, StringRef sourceName,
                              raw_ostream &os) {
   std::string upper = StringRef(graph.name).upper();
@@ -379,6 +422,8 @@ void attnc::emitKernelHeader(const Graph &graph, StringRef sourceName,
     emitDecodeDeclarations(*graph.decodeStep, upper, os);
   if (graph.prefill)
     emitPrefillDeclarations(*graph.prefill, os);
+  if (graph.chunk)
+    emitChunkDeclarations(*graph.chunk, upper, os);
   os << "#ifdef __cplusplus\n}\n#endif\n\n";
   os << "#endif /* ATTNC_MODEL_" << upper << "_H */\n";
 }

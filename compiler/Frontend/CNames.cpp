@@ -87,14 +87,16 @@ const llvm::StringSet<> &cLibraryNames() {
 const llvm::StringSet<> &attncNames() {
   static const llvm::StringSet<> names = {
       "attn_arg_role", "attn_dtype", "attn_arg_info", "attn_kernel_info",
-      "attn_decode_info", "attn_decode_fn", "attn_prefill_fn", "attn_status",
+      "attn_decode_info", "attn_decode_fn", "attn_prefill_fn", "attn_chunk_fn",
+      "attn_status",
       "attn_model", "attn_decoder", "attn_weights", "attn_append_error",
       "attn_arg_num_elements",
       "attn_check_decode_info", "attn_check_kernel_info",
       "attn_check_run_args", "attn_clear_error", "attn_decoder_create",
       "attn_decoder_free", "attn_decoder_info", "attn_decoder_open",
       "attn_decoder_position", "attn_decoder_prefill", "attn_decoder_reset",
-      "attn_decoder_set_prefill", "attn_decoder_step", "attn_fail",
+      "attn_decoder_set_chunk", "attn_decoder_set_prefill",
+      "attn_decoder_step", "attn_fail",
       "attn_last_error", "attn_model_close",
       "attn_model_decode_info", "attn_model_info", "attn_model_open",
       "attn_model_run", "attn_num_threads", "attn_scratch_kept",

@@ -20,23 +20,24 @@ const char *opName(GraphOp::Kind kind) {
 
 } // namespace
 
-std::optional<Graph> attnc::buildDecodeStep(const Graph &model,
-                                            DiagnosticReporter &diag,
-                                            llvm::SMLoc decodeLoc) {
+/// `model` over `rows` tokens at a time: the graph of the decode step (1
+/// row) or of its chunk.
+static std::optional<Graph> perTokenGraph(const Graph &model,
+                                          DiagnosticReporter &diag,
+                                          llvm::SMLoc decodeLoc,
+                                          int64_t rows) {
   Graph step;
-  step.name = model.name + "_decode";
   step.context = model.context;
-  step.isDecodeStep = true;
   step.valueShapes = model.valueShapes;
   // A value is per token when it is computed from a token input: those have
-  // one row in the step. Inputs whose first dimension is the context are the
-  // tokens; params and other inputs are passed whole.
+  // one row per token in the step. Inputs whose first dimension is the
+  // context are the tokens; params and other inputs are passed whole.
   std::vector<bool> perToken(model.valueShapes.size(), false);
   for (const KernelArg &arg : model.args)
     if (arg.role == ArgRole::Input && !arg.shape.empty() &&
         arg.shape[0] == model.context) {
       perToken[arg.value] = true;
-      step.valueShapes[arg.value][0] = 1;
+      step.valueShapes[arg.value][0] = rows;
     }
 
   bool ok = true;
@@ -120,7 +121,7 @@ std::optional<Graph> attnc::buildDecodeStep(const Graph &model,
     for (ValueId r : op.results) {
       perToken[r] = anyToken;
       if (anyToken)
-        step.valueShapes[r][0] = 1;
+        step.valueShapes[r][0] = rows;
     }
     step.ops.push_back(std::move(out));
   }
@@ -138,6 +139,42 @@ std::optional<Graph> attnc::buildDecodeStep(const Graph &model,
   if (!ok)
     return std::nullopt;
   return step;
+}
+
+std::optional<Graph> attnc::buildDecodeStep(const Graph &model,
+                                            DiagnosticReporter &diag,
+                                            llvm::SMLoc decodeLoc) {
+  std::optional<Graph> step = perTokenGraph(model, diag, decodeLoc, 1);
+  if (step) {
+    step->name = model.name + "_decode";
+    step->isDecodeStep = true;
+  }
+  return step;
+}
+
+int64_t attnc::chunkRowsFor(int64_t context) {
+  return context < kMaxChunkRows ? context : kMaxChunkRows;
+}
+
+Graph attnc::buildChunk(const Graph &model, Graph &step,
+                        DiagnosticReporter &diag, llvm::SMLoc decodeLoc) {
+  int64_t rows = chunkRowsFor(model.context);
+  // The step was built from the same model: nothing left to report.
+  std::optional<Graph> chunk = perTokenGraph(model, diag, decodeLoc, rows);
+  chunk->name = model.name + "_chunk";
+  chunk->isChunk = true;
+  chunk->chunkRows = rows;
+  step.chunkRows = rows;
+  return std::move(*chunk);
+}
+
+void attnc::withoutChunk(Graph &model) {
+  if (!model.chunk)
+    return;
+  model.chunk = nullptr;
+  // The step is shared with other copies of the graph.
+  model.decodeStep = std::make_shared<Graph>(*model.decodeStep);
+  model.decodeStep->chunkRows = 0;
 }
 
 Graph attnc::buildPrefill(const Graph &model, const Graph &step) {

@@ -547,6 +547,9 @@ std::optional<Graph> Checker::run() {
     graph.decodeStep = std::make_shared<Graph>(std::move(*step));
     graph.prefill =
         std::make_shared<Graph>(buildPrefill(graph, *graph.decodeStep));
+    if (chunkRowsFor(graph.context) > 1)
+      graph.chunk = std::make_shared<Graph>(
+          buildChunk(graph, *graph.decodeStep, diag, model.decodeLoc));
   }
   return std::move(graph);
 }

@@ -79,7 +79,8 @@ private:
   const Graph *current = nullptr;
   std::vector<Value> values;
   SmallVector<Value> keyCaches, valueCaches; ///< per DecodeAttention layer
-  Value position;                            ///< a decode step's token position
+  Value position; ///< a decode step's token position (a chunk's first's)
+  Value count;    ///< how many of a chunk's rows are tokens
 };
 
 } // namespace
@@ -142,7 +143,7 @@ void Generator::emit(const GraphOp &op) {
     Value alibi = op.hasAlibi ? operand(3) : Value();
     result = builder.create<attn::DecodeAttentionOp>(
         l, resultType, operand(0), operand(1), operand(2),
-        keyCaches[op.layer], valueCaches[op.layer], position, alibi,
+        keyCaches[op.layer], valueCaches[op.layer], position, count, alibi,
         builder.getI64IntegerAttr(op.heads),
         builder.getI64IntegerAttr(op.kvHeads),
         attn::MaskKindAttr::get(builder.getContext(), toDialect(op.mask)),
@@ -251,9 +252,13 @@ void Generator::emitFunction(ModuleOp module, const Graph &g) {
                                   "cache"));
     }
   }
-  if (g.isDecodeStep) {
+  if (g.isDecodeStep || g.isChunk) {
     argTypes.push_back(builder.getI64Type());
     argAttrList.push_back(named("position", "position"));
+  }
+  if (g.isChunk) {
+    argTypes.push_back(builder.getI64Type());
+    argAttrList.push_back(named("count", "count"));
   }
   builder.setInsertionPointToEnd(module.getBody());
   auto func = builder.create<func::FuncOp>(
@@ -278,7 +283,8 @@ void Generator::emitFunction(ModuleOp module, const Graph &g) {
     keyCaches.push_back(entry->getArgument(next++));
     valueCaches.push_back(entry->getArgument(next++));
   }
-  position = g.isDecodeStep ? entry->getArgument(next++) : Value();
+  position = g.isDecodeStep || g.isChunk ? entry->getArgument(next++) : Value();
+  count = g.isChunk ? entry->getArgument(next++) : Value();
   for (const GraphOp &op : g.ops)
     emit(op);
   SmallVector<Value> results;
@@ -295,6 +301,8 @@ OwningOpRef<ModuleOp> Generator::run() {
     emitFunction(*module, *graph.decodeStep);
   if (graph.prefill)
     emitFunction(*module, *graph.prefill);
+  if (graph.chunk)
+    emitFunction(*module, *graph.chunk);
   if (failed(verify(*module)))
     return nullptr;
   return module;

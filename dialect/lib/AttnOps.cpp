@@ -128,9 +128,10 @@ LogicalResult DecodeAttentionOp::verify() {
   auto v = getValue().getType(), r = getResult().getType();
   auto kc = getKeyCache().getType(), vc = getValueCache().getType();
   int64_t heads = getHeads(), kvHeads = getKvHeads();
-  if (q.getDimSize(0) != 1 || k.getDimSize(0) != 1 || v.getDimSize(0) != 1)
-    return emitOpError() << "query, key and value are one token each, [1, "
-                            "width]; got "
+  int64_t rows = q.getDimSize(0);
+  if (k.getDimSize(0) != rows || v.getDimSize(0) != rows)
+    return emitOpError() << "query, key and value must have a row per token, "
+                            "as many each; got "
                          << shapeString(q) << ", " << shapeString(k) << ", "
                          << shapeString(v);
   if (q.getDimSize(1) % heads != 0 || q.getDimSize(1) < heads)
@@ -142,7 +143,7 @@ LogicalResult DecodeAttentionOp::verify() {
                          << " does not divide heads = " << heads;
   int64_t headDim = q.getDimSize(1) / heads, width = kvHeads * headDim;
   if (k.getDimSize(1) != width || v.getShape() != k.getShape())
-    return emitOpError() << "key and value must be [1, " << width
+    return emitOpError() << "key and value must be [" << rows << ", " << width
                          << "] (kv_heads times head_dim); got "
                          << shapeString(k) << " and " << shapeString(v);
   if (!kc.hasStaticShape() || !vc.hasStaticShape() ||

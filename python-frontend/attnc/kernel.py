@@ -36,7 +36,7 @@ class _KernelInfo(ctypes.Structure):
 
 class _DecodeInfo(ctypes.Structure):
     _fields_ = _KernelInfo._fields_ + [
-        ("num_layers", ctypes.c_int32), ("reserved", ctypes.c_int32),
+        ("num_layers", ctypes.c_int32), ("chunk_rows", ctypes.c_int32),
         ("cache_widths", ctypes.POINTER(ctypes.c_int64))]
 
 

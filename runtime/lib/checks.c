@@ -118,6 +118,11 @@ attn_status attn_check_decode_info(const char *subject,
                          ? " but no cache widths"
                          : "",
                      ATTN_MAX_ARGS);
+  if (info->chunk_rows < 0 || info->chunk_rows > info->context)
+    return attn_fail(ATTN_ERROR_INVALID_METADATA,
+                     "%s declares chunks of %d rows; 0 (none) to its context "
+                     "of %lld",
+                     subject, info->chunk_rows, (long long)info->context);
   /* Two caches per layer, context * width floats each, in one block. */
   int64_t remaining =
       ATTN_MAX_BYTES / (2 * (int64_t)sizeof(float)) / info->context;

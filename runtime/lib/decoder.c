@@ -8,6 +8,8 @@
  * which stores the keys and values of its `context` rows: from position 0,
  * or after earlier tokens of the first context, whose input rows the
  * decoder keeps so the call can run them again in front of the prompt.
+ * The rest of a prompt may go through the step over several tokens at once
+ * (NAME_chunk), which attends over the caches like the step.
  *
 \*===----------------------------------------------------------------------===*/
 
@@ -24,6 +26,7 @@ struct attn_decoder {
   const attn_decode_info *info;
   attn_decode_fn step;
   attn_prefill_fn prefill; /* NULL: prompts run a step per token */
+  attn_chunk_fn chunk;     /* NULL: no chunks either */
   int64_t position;
   float **caches; /* 2 * num_layers: key and value of each layer */
   float *storage; /* every cache, one 64-byte aligned block */
@@ -138,6 +141,21 @@ attn_status attn_decoder_set_prefill(attn_decoder *d,
   return ATTN_OK;
 }
 
+attn_status attn_decoder_set_chunk(attn_decoder *d, attn_chunk_fn chunk) {
+  if (!d || !chunk)
+    return attn_fail(ATTN_ERROR_INVALID_ARGUMENT,
+                     "attn_decoder_set_chunk: decoder and chunk must not be "
+                     "null");
+  if (d->info->chunk_rows < 1)
+    return attn_fail(ATTN_ERROR_INVALID_ARGUMENT,
+                     "attn_decoder_set_chunk: the decode step of '%s' has no "
+                     "chunk (its info's chunk_rows is 0)",
+                     d->info->name);
+  d->chunk = chunk;
+  attn_clear_error();
+  return ATTN_OK;
+}
+
 void attn_decoder_free(attn_decoder *d) {
   if (!d)
     return;
@@ -239,6 +257,12 @@ static int other_params(const attn_decoder *d, void **args) {
   return 0;
 }
 
+/* Whether ATTNC_PREFILL=steps asks for a step per token. */
+static int steps_forced(void) {
+  const char *mode = getenv("ATTNC_PREFILL");
+  return mode && strcmp(mode, "steps") == 0;
+}
+
 /* How many of a prompt's `tokens` go through the whole model in one call
  * (0: a step each). The call costs `context` tokens of the model's
  * compute-bound products whatever the prompt, against a step's weight-bound
@@ -254,10 +278,10 @@ static int64_t whole_tokens(const attn_decoder *d, void **args,
   if (!d->prefill || d->position >= context)
     return 0;
   int64_t n = tokens < context - d->position ? tokens : context - d->position;
-  if (n * 4 < context || (d->position > 0 && other_params(d, args)))
+  if (n * 4 < context || (d->position > 0 && other_params(d, args)) ||
+      steps_forced())
     return 0;
-  const char *mode = getenv("ATTNC_PREFILL");
-  return mode && strcmp(mode, "steps") == 0 ? 0 : n;
+  return n;
 }
 
 /* The first `n` tokens of a prompt through the whole model, behind the kept
@@ -321,6 +345,80 @@ static attn_status run_whole(attn_decoder *d, void **args, int64_t n) {
   return status;
 }
 
+/* How many of the `tokens` left of a prompt the next chunk call takes (0:
+ * steps). A call costs its chunk_rows tokens' products whatever `count`,
+ * against a step's pass over every weight per token: a call of a quarter
+ * of its rows or more (docs/abi.md). */
+static int64_t chunk_tokens(const attn_decoder *d, int64_t tokens) {
+  const int64_t rows = d->info->chunk_rows;
+  if (!d->chunk || rows < 1 || steps_forced())
+    return 0;
+  int64_t n = tokens < rows ? tokens : rows;
+  return n * 4 >= rows ? n : 0;
+}
+
+/* Tokens `t` to `t + n - 1` of a prompt through one chunk call: `args`'
+ * rows of them, or, for n < chunk_rows, copies with zeros after the
+ * inputs' n rows, the outputs' n rows copied back. */
+static attn_status run_chunk(attn_decoder *d, void **args, int64_t t,
+                             int64_t n) {
+  const attn_decode_info *info = d->info;
+  const int64_t rows = info->chunk_rows;
+  void **call = calloc((size_t)info->num_args + 1, sizeof(void *));
+  float **padded = calloc((size_t)info->num_args + 1, sizeof(float *));
+  attn_status status = call && padded ? ATTN_OK
+                                      : attn_fail(ATTN_ERROR_INVALID_ARGUMENT,
+                                                  "out of memory");
+  for (int32_t i = 0; i < info->num_args && status == ATTN_OK; ++i) {
+    const attn_arg_info *arg = &info->args[i];
+    call[i] = args[i];
+    if (!(arg->flags & ATTN_ARG_FLAG_PER_TOKEN))
+      continue;
+    size_t row = (size_t)attn_arg_num_elements(arg);
+    float *first = (float *)args[i] + (size_t)t * row;
+    call[i] = first;
+    if (n == rows)
+      continue;
+    padded[i] = calloc((size_t)rows * row, sizeof(float));
+    if (!padded[i]) {
+      status = attn_fail(ATTN_ERROR_INVALID_ARGUMENT,
+                         "out of memory for a chunk of '%s' (%lld rows of "
+                         "'%s')",
+                         info->name, (long long)rows, arg->name);
+      break;
+    }
+    if (arg->role == ATTN_ARG_INPUT)
+      memcpy(padded[i], first, (size_t)n * row * sizeof(float));
+    call[i] = padded[i];
+  }
+  if (status == ATTN_OK) {
+    attnc_take_halide_error(NULL, 0);
+    int rc = d->chunk(call, d->caches, d->position, n);
+    if (rc != 0) {
+      char what[300];
+      snprintf(what, sizeof what,
+               "the chunk of '%s' at position %lld (%lld tokens)", info->name,
+               (long long)d->position, (long long)n);
+      status = attnc_kernel_failed(what, rc);
+    }
+  }
+  if (status == ATTN_OK) {
+    for (int32_t i = 0; i < info->num_args; ++i)
+      if (padded[i] && info->args[i].role == ATTN_ARG_OUTPUT) {
+        size_t row = (size_t)attn_arg_num_elements(&info->args[i]);
+        memcpy((float *)args[i] + (size_t)t * row, padded[i],
+               (size_t)n * row * sizeof(float));
+      }
+    remember(d, call, n);
+    d->position += n;
+  }
+  for (int32_t i = 0; padded && i < info->num_args; ++i)
+    free(padded[i]);
+  free(padded);
+  free(call);
+  return status;
+}
+
 attn_status attn_decoder_prefill(attn_decoder *d, void **args, size_t num_args,
                                  int64_t tokens) {
   if (tokens < 1)
@@ -338,10 +436,17 @@ attn_status attn_decoder_prefill(attn_decoder *d, void **args, size_t num_args,
     if (status != ATTN_OK)
       return status;
   }
+  int64_t t = first, n;
+  while (status == ATTN_OK && (n = chunk_tokens(d, tokens - t)) > 0) {
+    status = run_chunk(d, args, t, n);
+    t += n;
+  }
+  if (status != ATTN_OK)
+    return status;
   void **row = malloc(sizeof(void *) * ((size_t)info->num_args + 1));
   if (!row)
     return attn_fail(ATTN_ERROR_INVALID_ARGUMENT, "out of memory");
-  for (int64_t t = first; t < tokens && status == ATTN_OK; ++t) {
+  for (; t < tokens && status == ATTN_OK; ++t) {
     for (int32_t i = 0; i < info->num_args; ++i) {
       const attn_arg_info *arg = &info->args[i];
       row[i] = args[i];

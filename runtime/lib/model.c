@@ -20,8 +20,10 @@ struct attn_model {
   /* NAME_decode_info and NAME_decode_argv, for a model that says `decode`. */
   const attn_decode_info *decode_info;
   attn_decode_fn decode_entry;
-  /* NAME_prefill_argv, next to them (NULL from libraries without it). */
+  /* NAME_prefill_argv and NAME_chunk_argv, next to them (NULL from
+   * libraries without them). */
   attn_prefill_fn prefill_entry;
+  attn_chunk_fn chunk_entry;
 };
 
 static _Thread_local char last_error[4096];
@@ -127,6 +129,8 @@ attn_status attn_model_open(const char *path, const char *name,
       decode_info_fn && model->decode_entry ? decode_info_fn() : NULL;
   snprintf(symbol, sizeof symbol, "%s_prefill_argv", name);
   model->prefill_entry = (attn_prefill_fn)dlsym(library, symbol);
+  snprintf(symbol, sizeof symbol, "%s_chunk_argv", name);
+  model->chunk_entry = (attn_chunk_fn)dlsym(library, symbol);
   if (model->decode_info) {
     snprintf(where, sizeof where, "the decode step of model '%s' in '%s'",
              name, path);
@@ -188,5 +192,14 @@ attn_status attn_decoder_open(const attn_model *model, attn_decoder **out) {
       attn_decoder_create(model->decode_info, model->decode_entry, out);
   if (status == ATTN_OK && model->prefill_entry)
     status = attn_decoder_set_prefill(*out, model->prefill_entry);
+  /* A chunk_rows of 0 says the library has no chunk, whatever its
+   * symbols. */
+  if (status == ATTN_OK && model->chunk_entry &&
+      model->decode_info->chunk_rows > 0)
+    status = attn_decoder_set_chunk(*out, model->chunk_entry);
+  if (status != ATTN_OK) {
+    attn_decoder_free(*out);
+    *out = NULL;
+  }
   return status;
 }

@@ -172,10 +172,11 @@ func.func @decode_attention_mask_none(%q: tensor<1x32xf32>, %kc: memref<32x16xf3
 
 // -----
 
-// One token at a time.
-func.func @decode_attention_two_tokens(%q: tensor<2x32xf32>, %kc: memref<32x16xf32>, %vc: memref<4x16x8xf32>, %p: i64) -> tensor<2x32xf32> {
-  // expected-error @+1 {{'attn.decode_attention' op query, key and value are one token each, [1, width]; got [2, 32], [2, 32], [2, 32]}}
-  %0 = attn.decode_attention %q, %q, %q cache(%kc, %vc) at %p heads = 4 kv_heads = 4 mask = causal scale = 0.25 : (tensor<2x32xf32>, tensor<2x32xf32>, tensor<2x32xf32>, memref<32x16xf32>, memref<4x16x8xf32>, i64) -> tensor<2x32xf32>
+// A row per token in each of query, key and value: a chunk of two tokens
+// with one key is an error.
+func.func @decode_attention_rows_differ(%q: tensor<2x32xf32>, %k: tensor<1x32xf32>, %kc: memref<32x16xf32>, %vc: memref<4x16x8xf32>, %p: i64) -> tensor<2x32xf32> {
+  // expected-error @+1 {{'attn.decode_attention' op query, key and value must have a row per token, as many each; got [2, 32], [1, 32], [1, 32]}}
+  %0 = attn.decode_attention %q, %k, %k cache(%kc, %vc) at %p heads = 4 kv_heads = 4 mask = causal scale = 0.25 : (tensor<2x32xf32>, tensor<1x32xf32>, tensor<1x32xf32>, memref<32x16xf32>, memref<4x16x8xf32>, i64) -> tensor<2x32xf32>
   return %0 : tensor<2x32xf32>
 }
 

@@ -77,6 +77,21 @@ func.func @decode_attention_window(%q: tensor<1x32xf32>, %k: tensor<1x16xf32>, %
   return %o : tensor<1x32xf32>
 }
 
+// A chunk of 8 tokens at once, of which the first %n are tokens.
+// CHECK-LABEL: func.func @decode_attention_chunk(
+// CHECK-SAME:    %[[Q:[a-zA-Z0-9_]+]]: tensor<8x32xf32>, %[[K:[a-zA-Z0-9_]+]]: tensor<8x16xf32>, %[[V:[a-zA-Z0-9_]+]]: tensor<8x16xf32>,
+// CHECK-SAME:    %[[KC:[a-zA-Z0-9_]+]]: memref<16x64xf32>, %[[VC:[a-zA-Z0-9_]+]]: memref<2x64x8xf32>, %[[P:[a-zA-Z0-9_]+]]: i64, %[[N:[a-zA-Z0-9_]+]]: i64)
+func.func @decode_attention_chunk(%q: tensor<8x32xf32>, %k: tensor<8x16xf32>, %v: tensor<8x16xf32>,
+                                  %kc: memref<16x64xf32>, %vc: memref<2x64x8xf32>, %pos: i64,
+                                  %n: i64) -> tensor<8x32xf32> {
+  // CHECK: attn.decode_attention %[[Q]], %[[K]], %[[V]] cache(%[[KC]], %[[VC]]) at %[[P]] count %[[N]] heads = 4 kv_heads = 2 mask = causal scale = 2.500000e-01
+  %o = attn.decode_attention %q, %k, %v cache(%kc, %vc) at %pos count %n
+         heads = 4 kv_heads = 2 mask = causal scale = 0.25
+      : (tensor<8x32xf32>, tensor<8x16xf32>, tensor<8x16xf32>, memref<16x64xf32>,
+         memref<2x64x8xf32>, i64, i64) -> tensor<8x32xf32>
+  return %o : tensor<8x32xf32>
+}
+
 // The rotation of a decode step starts at the token's position.
 // CHECK-LABEL: func.func @rope_at_position(
 func.func @rope_at_position(%x: tensor<1x32xf32>, %pos: i64) -> tensor<1x32xf32> {

@@ -14,6 +14,7 @@
 #include "attnc/Codegen/ObjectEmitter.h"
 #include "attnc/Codegen/Pipeline.h"
 #include "attnc/Compiler.h"
+#include "attnc/Frontend/DecodeStep.h"
 #include "attnc/Frontend/MemoryBudget.h"
 #include "attnc/Frontend/Parser.h"
 #include "attnc/Frontend/Sema.h"
@@ -531,6 +532,9 @@ int main(int argc, char **argv) {
     return 1;
   if (emitAttentionProbs)
     addAttentionProbOutputs(*graph);
+  // The Halide backend compiles no chunk, so the header declares none.
+  if (backend == Backend::Halide)
+    withoutChunk(*graph);
   Expected<MemoryBudget> budget = MemoryBudget::fromOption(memoryBudget);
   if (!budget)
     return fail("--memory-budget: " + toString(budget.takeError()),

@@ -336,6 +336,40 @@ struct AttentionProbsToLinalg : OpConversionPattern<attn::AttentionProbsOp> {
   }
 };
 
+/// One matrix product per key/value head g: out[g] = a_g x b_g, with a_g
+/// and b_g slice g of `lhs` ([G, M, K]) and `rhs` ([G, K, N]). The heads
+/// are tasks for the thread pool: a step is bound by reading the caches,
+/// and one thread alone reads them at about half the rate two do.
+static Value productPerHead(OpBuilder &b, Location loc, Value lhs, Value rhs,
+                            int64_t G, int64_t M, int64_t K, int64_t N) {
+  Type f32 = b.getF32Type();
+  auto attrs = [&](ArrayRef<int64_t> v) { return b.getDenseI64ArrayAttr(v); };
+  Value acc = filled(b, loc, {G, M, N}, 0.0f);
+  auto loop = b.create<scf::ForallOp>(
+      loc, ArrayRef<OpFoldResult>{b.getIndexAttr(G)}, ValueRange{acc},
+      std::nullopt);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(loop.getBody());
+  Value g = loop.getInductionVars()[0];
+  auto headOffsets = attrs({ShapedType::kDynamic, 0, 0});
+  auto slice = [&](Value t, int64_t rows, int64_t cols) -> Value {
+    return b.create<tensor::ExtractSliceOp>(
+        loc, RankedTensorType::get({rows, cols}, f32), t, ValueRange{g},
+        ValueRange{}, ValueRange{}, headOffsets, attrs({1, rows, cols}),
+        attrs({1, 1, 1}));
+  };
+  Value a = slice(lhs, M, K), bBlock = slice(rhs, K, N);
+  Value c = slice(loop.getRegionIterArgs()[0], M, N);
+  Value product =
+      b.create<linalg::MatmulOp>(loc, ValueRange{a, bBlock}, ValueRange{c})
+          .getResult(0);
+  b.setInsertionPointToStart(loop.getTerminator().getBody());
+  b.create<tensor::ParallelInsertSliceOp>(
+      loc, product, loop.getRegionIterArgs()[0], ValueRange{g}, ValueRange{},
+      ValueRange{}, headOffsets, attrs({1, M, N}), attrs({1, 1, 1}));
+  return loop.getResult(0);
+}
+
 /// attn.decode_attention. The token's key becomes column slot = position
 /// mod C of the key cache ([width, C]) and its value row slot of each
 /// head's block of the value cache ([G, C, D]); then, per key/value head g
@@ -356,6 +390,8 @@ struct DecodeAttentionToLinalg : OpConversionPattern<attn::DecodeAttentionOp> {
   LogicalResult
   matchAndRewrite(attn::DecodeAttentionOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
+    if (op.getQuery().getType().getDimSize(0) != 1 || op.getCount())
+      return rewriteChunk(op, adaptor, rewriter);
     Location loc = op.getLoc();
     auto keyCacheType = cast<MemRefType>(op.getKeyCache().getType());
     int64_t width = keyCacheType.getDimSize(0), C = keyCacheType.getDimSize(1);
@@ -443,48 +479,11 @@ struct DecodeAttentionToLinalg : OpConversionPattern<attn::DecodeAttentionOp> {
             ArrayRef<ReassociationIndices>{{0, 1}}),
         ArrayRef<ReassociationIndices>{{0, 1, 2}});
 
-    // One matrix product per key/value head g: out[g] = a_g x b_g, with a_g
-    // and b_g slice g of `lhs` ([G, M, K]) and `rhs` ([G, K, N]). The heads
-    // are tasks for the thread pool: a step is bound by reading the caches,
-    // and one thread alone reads them at about half the rate two do.
-    auto perHead = [&](Value lhs, Value rhs, int64_t M, int64_t K,
-                       int64_t N) {
-      Value acc = filled(rewriter, loc, {G, M, N}, 0.0f);
-      auto loop = rewriter.create<scf::ForallOp>(
-          loc, ArrayRef<OpFoldResult>{rewriter.getIndexAttr(G)},
-          ValueRange{acc}, std::nullopt);
-      OpBuilder::InsertionGuard guard(rewriter);
-      OpBuilder &b = rewriter;
-      b.setInsertionPointToStart(loop.getBody());
-      Value g = loop.getInductionVars()[0];
-      auto headOffsets = attrs({ShapedType::kDynamic, 0, 0});
-      auto headSizes = [&](int64_t rows, int64_t cols) {
-        return attrs({1, rows, cols});
-      };
-      auto slice = [&](Value t, int64_t rows, int64_t cols) -> Value {
-        return b.create<tensor::ExtractSliceOp>(
-            loc, RankedTensorType::get({rows, cols}, f32), t, ValueRange{g},
-            ValueRange{}, ValueRange{}, headOffsets, headSizes(rows, cols),
-            attrs({1, 1, 1}));
-      };
-      Value a = slice(lhs, M, K), bBlock = slice(rhs, K, N);
-      Value c = slice(loop.getRegionIterArgs()[0], M, N);
-      Value product =
-          b.create<linalg::MatmulOp>(loc, ValueRange{a, bBlock}, ValueRange{c})
-              .getResult(0);
-      b.setInsertionPointToStart(loop.getTerminator().getBody());
-      b.create<tensor::ParallelInsertSliceOp>(
-          loc, product, loop.getRegionIterArgs()[0], ValueRange{g},
-          ValueRange{}, ValueRange{}, headOffsets, headSizes(M, N),
-          attrs({1, 1, 1}));
-      return loop.getResult(0);
-    };
-
     // scores[g, r, j] = q_g[r, :] . K[g*D : (g+1)*D, j]
     Value keyHeads = rewriter.create<tensor::ExpandShapeOp>(
         loc, RankedTensorType::get({G, D, C}, f32), keys,
         ArrayRef<ReassociationIndices>{{0, 1}, {2}});
-    Value scores = perHead(q, keyHeads, R, D, C);
+    Value scores = productPerHead(rewriter, loc, q, keyHeads, G, R, D, C);
     KeyRule ring{
         /*hidesKeys=*/true,
         [=](OpBuilder &b, Location l, Value, Value j) -> Value {
@@ -509,7 +508,7 @@ struct DecodeAttentionToLinalg : OpConversionPattern<attn::DecodeAttentionOp> {
         loc, RankedTensorType::get({G, R, C}, f32), weights,
         ArrayRef<ReassociationIndices>{{0}, {1}, {2, 3}});
     Value unnormalized =
-        perHead(weights3, values, R, C, D);
+        productPerHead(rewriter, loc, weights3, values, G, R, C, D);
 
     // out = unnormalized / rowSum (a row that sees the token itself is never
     // empty, but the guard costs nothing).
@@ -530,6 +529,238 @@ struct DecodeAttentionToLinalg : OpConversionPattern<attn::DecodeAttentionOp> {
             loc, RankedTensorType::get({G * R * D}, f32), out,
             ArrayRef<ReassociationIndices>{{0, 1, 2}}),
         ArrayRef<ReassociationIndices>{{0, 1}});
+    return success();
+  }
+
+  /// A chunk of N tokens at positions p .. p + N - 1, the first `count`
+  /// real. Its tokens' keys and values cannot go into the ring before the
+  /// scores as a step's do: a later token's would overwrite the slot of a
+  /// token an earlier one still sees. So each key/value head's keys are the
+  /// cache's C columns (the tokens before p) followed by the chunk's N, and
+  /// likewise its values, and every query of the chunk attends over those
+  /// C + N with two products per head, as a step does over C; the tokens
+  /// are stored afterwards. Cache column j holds the token
+  /// ((p - 1 - j) mod C) + 1 steps older than p, chunk key c the token p + c.
+  LogicalResult rewriteChunk(attn::DecodeAttentionOp op, OpAdaptor adaptor,
+                             ConversionPatternRewriter &rewriter) const {
+    Location loc = op.getLoc();
+    OpBuilder &b = rewriter;
+    auto keyCacheType = cast<MemRefType>(op.getKeyCache().getType());
+    int64_t width = keyCacheType.getDimSize(0), C = keyCacheType.getDimSize(1);
+    int64_t N = op.getQuery().getType().getDimSize(0);
+    int64_t G = op.getKvHeads(), R = op.getHeads() / G;
+    int64_t D = op.getQuery().getType().getDimSize(1) / op.getHeads();
+    int64_t T = C + N;
+    Type f32 = b.getF32Type(), i64 = b.getI64Type();
+    auto constI64 = [&](int64_t v) -> Value {
+      return b.create<arith::ConstantIntOp>(loc, v, i64);
+    };
+    auto toIndex = [&](Value v) -> Value {
+      return b.create<arith::IndexCastOp>(loc, b.getIndexType(), v);
+    };
+    auto attrs = [&](ArrayRef<int64_t> v) { return b.getDenseI64ArrayAttr(v); };
+    Value position = adaptor.getPosition();
+    // The real rows, clamped to [0, N].
+    Value count = adaptor.getCount() ? adaptor.getCount() : constI64(N);
+    count = b.create<arith::MinSIOp>(
+        loc, b.create<arith::MaxSIOp>(loc, count, constI64(0)), constI64(N));
+    Value countIndex = toIndex(count);
+    Value positionIndex = toIndex(position);
+    int64_t span = op.getMask() == attn::MaskKind::window ? *op.getWindow() : C;
+    // The slot of the token before the chunk: (p + C - 1) mod C.
+    Value lastSlot = toIndex(b.create<arith::RemUIOp>(
+        loc, b.create<arith::AddIOp>(loc, position, constI64(C - 1)),
+        constI64(C)));
+
+    // At position 0 no slot holds a token: the value cache is zeroed, as the
+    // step does, since the products multiply every row (by 0 where hidden).
+    Value valueCache = adaptor.getValueCache(), keyCache = adaptor.getKeyCache();
+    {
+      Value first = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq,
+                                            position, constI64(0));
+      auto ifFirst = b.create<scf::IfOp>(loc, first);
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(&ifFirst.getThenRegion().front());
+      b.create<linalg::FillOp>(loc, ValueRange{f32Const(b, loc, 0.0f)},
+                               ValueRange{valueCache});
+    }
+    auto asTensor = [&](Value cache, ArrayRef<int64_t> shape) -> Value {
+      return b.create<bufferization::ToTensorOp>(
+          loc, RankedTensorType::get(shape, f32), cache, /*restrict=*/true,
+          /*writable=*/false);
+    };
+    using utils::IteratorType;
+    const IteratorType par = IteratorType::parallel;
+    GenericBuilder gen3(b, loc, 3), gen4(b, loc, 4);
+
+    // Keys [G, D, C + N]: the cache's columns, then the chunk's keys.
+    Value chunkKeys = b.create<tensor::ExpandShapeOp>(
+        loc, RankedTensorType::get({N, G, D}, f32), adaptor.getKey(),
+        ArrayRef<ReassociationIndices>{{0}, {1, 2}});
+    enum { n3, g3, d3 };
+    Value chunkKeysT = gen3.generic(
+        {chunkKeys}, emptyF32(b, loc, {G, D, N}),
+        {gen3.identity(), gen3.map({g3, d3, n3})}, {par, par, par},
+        [](OpBuilder &nb, Location l, ValueRange a) {
+          nb.create<linalg::YieldOp>(l, a[0]);
+        });
+    Value keys = emptyF32(b, loc, {G, D, T});
+    keys = b.create<tensor::InsertSliceOp>(
+        loc,
+        b.create<tensor::ExpandShapeOp>(
+            loc, RankedTensorType::get({G, D, C}, f32),
+            asTensor(keyCache, {width, C}),
+            ArrayRef<ReassociationIndices>{{0, 1}, {2}}),
+        keys, ValueRange{}, ValueRange{}, ValueRange{}, attrs({0, 0, 0}),
+        attrs({G, D, C}), attrs({1, 1, 1}));
+    keys = b.create<tensor::InsertSliceOp>(
+        loc, chunkKeysT, keys, ValueRange{}, ValueRange{}, ValueRange{},
+        attrs({0, 0, C}), attrs({G, D, N}), attrs({1, 1, 1}));
+    // Values [G, C + N, D]: the cache's rows, then the chunk's, 0 past
+    // `count` (those rows are not tokens, and their weights' zeros times a
+    // NaN there would not be 0).
+    Value chunkValues = gen3.generic(
+        {b.create<tensor::ExpandShapeOp>(
+            loc, RankedTensorType::get({N, G, D}, f32), adaptor.getValue(),
+            ArrayRef<ReassociationIndices>{{0}, {1, 2}})},
+        emptyF32(b, loc, {G, N, D}),
+        {gen3.identity(), gen3.map({g3, n3, d3})}, {par, par, par},
+        [&](OpBuilder &nb, Location l, ValueRange a) {
+          Value real = nb.create<arith::CmpIOp>(
+              l, arith::CmpIPredicate::ult, nb.create<linalg::IndexOp>(l, n3),
+              countIndex);
+          nb.create<linalg::YieldOp>(
+              l, ValueRange{nb.create<arith::SelectOp>(
+                     l, real, a[0], f32Const(nb, l, 0.0f))});
+        });
+    Value values = emptyF32(b, loc, {G, T, D});
+    values = b.create<tensor::InsertSliceOp>(
+        loc, asTensor(valueCache, {G, C, D}), values, ValueRange{},
+        ValueRange{}, ValueRange{}, attrs({0, 0, 0}), attrs({G, C, D}),
+        attrs({1, 1, 1}));
+    values = b.create<tensor::InsertSliceOp>(
+        loc, chunkValues, values, ValueRange{}, ValueRange{}, ValueRange{},
+        attrs({0, C, 0}), attrs({G, N, D}), attrs({1, 1, 1}));
+
+    // Queries [G, R * N, D]: query head h = g * R + r, token n.
+    enum { n4, g4, r4, d4 };
+    Value q = gen4.generic(
+        {b.create<tensor::ExpandShapeOp>(
+            loc, RankedTensorType::get({N, G, R, D}, f32), adaptor.getQuery(),
+            ArrayRef<ReassociationIndices>{{0}, {1, 2, 3}})},
+        emptyF32(b, loc, {G, R, N, D}),
+        {gen4.identity(), gen4.map({g4, r4, n4, d4})}, {par, par, par, par},
+        [](OpBuilder &nb, Location l, ValueRange a) {
+          nb.create<linalg::YieldOp>(l, a[0]);
+        });
+    q = b.create<tensor::CollapseShapeOp>(
+        loc, RankedTensorType::get({G, R * N, D}, f32), q,
+        ArrayRef<ReassociationIndices>{{0}, {1, 2}, {3}});
+
+    Value scores = productPerHead(b, loc, q, keys, G, R * N, D, T);
+    // Token n's age of key j, as an index (n - c for chunk key c = j - C,
+    // negative for a later token of the chunk), and whether it sees it.
+    auto ageOf = [=](OpBuilder &nb, Location l, Value n, Value j) -> Value {
+      Value cC = nb.create<arith::ConstantIndexOp>(l, C);
+      Value one = nb.create<arith::ConstantIndexOp>(l, 1);
+      Value inCache = nb.create<arith::CmpIOp>(l, arith::CmpIPredicate::ult,
+                                               j, cC);
+      Value cacheAge = nb.create<arith::AddIOp>(
+          l,
+          nb.create<arith::AddIOp>(
+              l, n,
+              DecodeAttentionToLinalg::age(nb, l, lastSlot,
+                                           nb.create<arith::MinUIOp>(
+                                               l, j, nb.create<arith::SubIOp>(
+                                                         l, cC, one)),
+                                           C)),
+          one);
+      Value chunkAge = nb.create<arith::SubIOp>(
+          l, n, nb.create<arith::SubIOp>(l, j, cC));
+      return nb.create<arith::SelectOp>(l, inCache, cacheAge, chunkAge);
+    };
+    KeyRule visibleKeys{
+        /*hidesKeys=*/true,
+        [=](OpBuilder &nb, Location l, Value n, Value j) -> Value {
+          // 0 <= age < min(span, p + n + 1): the token itself, or earlier
+          // within the mask, and no earlier than the first token.
+          Value a = ageOf(nb, l, n, j);
+          Value seen = nb.create<arith::AddIOp>(
+              l, nb.create<arith::AddIOp>(l, positionIndex, n),
+              nb.create<arith::ConstantIndexOp>(l, 1));
+          Value limit = nb.create<arith::MinUIOp>(
+              l, seen, nb.create<arith::ConstantIndexOp>(l, span));
+          Value notLater = nb.create<arith::CmpIOp>(
+              l, arith::CmpIPredicate::sge, a,
+              nb.create<arith::ConstantIndexOp>(l, 0));
+          Value recent =
+              nb.create<arith::CmpIOp>(l, arith::CmpIPredicate::slt, a, limit);
+          return nb.create<arith::AndIOp>(l, notLater, recent);
+        },
+        [=](OpBuilder &nb, Location l, Value n, Value j) -> Value {
+          Value a = nb.create<arith::IndexCastOp>(l, nb.getI64Type(),
+                                                  ageOf(nb, l, n, j));
+          return nb.create<arith::SIToFPOp>(l, nb.getF32Type(), a);
+        }};
+    AttentionSizes sizes{N, T, G, R, D};
+    Value scores4 = b.create<tensor::ExpandShapeOp>(
+        loc, RankedTensorType::get({G, R, N, T}, f32), scores,
+        ArrayRef<ReassociationIndices>{{0}, {1, 2}, {3}});
+    auto [weights, rowSum] =
+        softmaxNumerators(rewriter, loc, scores4, op.getScale().convertToFloat(),
+                          Value(), adaptor.getAlibi(), sizes, visibleKeys);
+    Value weights3 = b.create<tensor::CollapseShapeOp>(
+        loc, RankedTensorType::get({G, R * N, T}, f32), weights,
+        ArrayRef<ReassociationIndices>{{0}, {1, 2}, {3}});
+    Value unnormalized = b.create<tensor::ExpandShapeOp>(
+        loc, RankedTensorType::get({G, R, N, D}, f32),
+        productPerHead(b, loc, weights3, values, G, R * N, T, D),
+        ArrayRef<ReassociationIndices>{{0}, {1, 2}, {3}});
+    // out[n, g, r, d] = unnormalized[g, r, n, d] / rowSum[g, r, n]: every
+    // token sees itself, so its sum is at least 1 (the guard is for the
+    // rows past `count`, whose outputs mean nothing).
+    Value out = gen4.generic(
+        {unnormalized, rowSum}, emptyF32(b, loc, {N, G, R, D}),
+        {gen4.map({g4, r4, n4, d4}), gen4.map({g4, r4, n4}), gen4.identity()},
+        {par, par, par, par}, [](OpBuilder &nb, Location l, ValueRange a) {
+          nb.create<linalg::YieldOp>(l, divideOrZero(nb, l, a[0], a[1]));
+        });
+
+    // Then the tokens' keys and values go to their slots, (p + n) mod C, in
+    // order (a chunk longer than the context keeps each slot's last token).
+    {
+      Value zero = b.create<arith::ConstantIndexOp>(loc, 0);
+      Value one = b.create<arith::ConstantIndexOp>(loc, 1);
+      Value end = b.create<arith::ConstantIndexOp>(loc, width);
+      Value headDim = b.create<arith::ConstantIndexOp>(loc, D);
+      Value cC = b.create<arith::ConstantIndexOp>(loc, C);
+      Value key = adaptor.getKey(), value = adaptor.getValue();
+      b.create<scf::ForOp>(
+          loc, zero, countIndex, one, ValueRange{},
+          [&](OpBuilder &ob, Location l, Value n, ValueRange) {
+            Value slot = ob.create<arith::RemUIOp>(
+                l, ob.create<arith::AddIOp>(l, positionIndex, n), cC);
+            ob.create<scf::ForOp>(
+                l, zero, end, one, ValueRange{},
+                [&](OpBuilder &ib, Location il, Value i, ValueRange) {
+                  Value k = ib.create<tensor::ExtractOp>(il, key,
+                                                         ValueRange{n, i});
+                  ib.create<memref::StoreOp>(il, k, keyCache,
+                                             ValueRange{i, slot});
+                  Value v = ib.create<tensor::ExtractOp>(il, value,
+                                                         ValueRange{n, i});
+                  Value g = ib.create<arith::DivUIOp>(il, i, headDim);
+                  Value d = ib.create<arith::RemUIOp>(il, i, headDim);
+                  ib.create<memref::StoreOp>(il, v, valueCache,
+                                             ValueRange{g, slot, d});
+                  ib.create<scf::YieldOp>(il);
+                });
+            ob.create<scf::YieldOp>(l);
+          });
+    }
+    rewriter.replaceOpWithNewOp<tensor::CollapseShapeOp>(
+        op, op.getResult().getType(), out,
+        ArrayRef<ReassociationIndices>{{0}, {1, 2, 3}});
     return success();
   }
 

@@ -146,32 +146,43 @@ def Attn_AttentionProbsOp : Attn_Op<"attention_probs",
 def Attn_F32Memref2D : MemRefRankOf<[F32], [2]>;
 def Attn_F32Memref3D : MemRefRankOf<[F32], [3]>;
 
-def Attn_DecodeAttentionOp : Attn_Op<"decode_attention"> {
-  let summary = "one token's attention over a KV cache (a decode step)";
+def Attn_DecodeAttentionOp : Attn_Op<"decode_attention",
+                                     [AttrSizedOperandSegments]> {
+  let summary = "tokens' attention over a KV cache (a decode step or chunk)";
   let description = [{
-    The attention of a decode step. `query`, `key` and `value` are the new
-    token's (`[1, heads * head_dim]`, `[1, kv_heads * head_dim]`). The op
-    first stores the token in slot `position mod C` of the caches (C, the
-    context: a ring, so once it is full the oldest token's slot is reused):
-    `key` as column slot of `key_cache` (`[kv_heads * head_dim, C]`, keys as
-    columns, so that one query's scores against every cached key are a
-    vector-matrix product over unit-stride rows) and `value` as row slot of
-    each head's block of `value_cache` (`[kv_heads, C, head_dim]`, each
-    key/value head's values together, so that its weighted sum reads one
-    contiguous block). Then it attends over the
-    cached tokens the mask lets the new one see: the last `min(C, position +
-    1)` for `causal`, the last `min(window, position + 1)` for `window`.
-    A cached token `a` steps old (`a = 0` is the new token itself) is at
-    distance `a` for ALiBi. Other slots of the caches are not read into the
-    result, so the caches need no initialization; at position 0 the op may
-    clear the other slots of the value cache (the MLIR lowering zeroes them,
-    as it multiplies the weights by every row).
+    The attention of a decode step (one token) or of a chunk of `N` tokens
+    at once. `query`, `key` and `value` hold the tokens' rows (`[N, heads *
+    head_dim]`, `[N, kv_heads * head_dim]`); row `n` is the token at
+    `position + n`, and only the first `count` rows are tokens (all `N`
+    without `count`; the others are computed and meaningless, and their
+    values never reach a token's row). The caches hold earlier tokens,
+    token `t` in slot `t mod C` (C, the context: a ring, so once it is full
+    the oldest token's slot is reused): its key as column slot of
+    `key_cache` (`[kv_heads * head_dim, C]`, keys as columns, so that one
+    query's scores against every cached key are a vector-matrix product
+    over unit-stride rows) and its value as row slot of each head's block
+    of `value_cache` (`[kv_heads, C, head_dim]`, each key/value head's
+    values together, so that its weighted sum reads one contiguous block).
+    Each token attends over the earlier tokens and the chunk's tokens up
+    to itself that the mask lets it see: the last `min(C, t + 1)` for
+    `causal`, the last `min(window, t + 1)` for `window` (t, its position).
+    A token `a` steps older (`a = 0` is the token itself) is at distance
+    `a` for ALiBi. Then the op stores the tokens' keys and values in their
+    slots. Other slots of the caches are not read into the result, so the
+    caches need no initialization; at position 0 the op may clear the
+    other slots of the value cache (the MLIR lowering zeroes them, as it
+    multiplies the weights by every row).
 
     ```mlir
     %o = attn.decode_attention %q, %k, %v cache(%kc, %vc) at %pos
            heads = 4 kv_heads = 2 mask = window window = 8 scale = 0.25
         : (tensor<1x32xf32>, tensor<1x16xf32>, tensor<1x16xf32>,
            memref<16x64xf32>, memref<2x64x8xf32>, i64) -> tensor<1x32xf32>
+    %c = attn.decode_attention %q8, %k8, %v8 cache(%kc, %vc) at %pos
+           count %n heads = 4 kv_heads = 2 mask = causal scale = 0.25
+        : (tensor<8x32xf32>, tensor<8x16xf32>, tensor<8x16xf32>,
+           memref<16x64xf32>, memref<2x64x8xf32>, i64, i64)
+          -> tensor<8x32xf32>
     ```
   }];
   let arguments = (ins Attn_F32Matrix:$query, Attn_F32Matrix:$key,
@@ -181,6 +192,7 @@ def Attn_DecodeAttentionOp : Attn_Op<"decode_attention"> {
                        Arg<Attn_F32Memref3D, "values of earlier tokens",
                            [MemRead, MemWrite]>:$value_cache,
                        I64:$position,
+                       Optional<I64>:$count,
                        Optional<Attn_F32Vector>:$alibi,
                        ConfinedAttr<I64Attr, [IntPositive]>:$heads,
                        ConfinedAttr<I64Attr, [IntPositive]>:$kv_heads,
@@ -190,7 +202,7 @@ def Attn_DecodeAttentionOp : Attn_Op<"decode_attention"> {
   let results = (outs Attn_F32Matrix:$result);
   let assemblyFormat = [{
     $query `,` $key `,` $value `cache` `(` $key_cache `,` $value_cache `)`
-    `at` $position (`alibi` $alibi^)?
+    `at` $position (`count` $count^)? (`alibi` $alibi^)?
     `heads` `=` $heads `kv_heads` `=` $kv_heads
     `mask` `=` $mask (`window` `=` $window^)? `scale` `=` $scale attr-dict
     `:` functional-type(operands, results)

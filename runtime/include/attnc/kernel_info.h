@@ -69,7 +69,15 @@ typedef struct attn_kernel_info {
  * context * cache_widths[layer] floats that the caller keeps between steps
  * (keys [width, context], a column per token; values [kv_heads, context,
  * head_dim], a row per token in each key/value head's block); position: how
- * many tokens came before this one. */
+ * many tokens came before this one. A model compiled by the MLIR backend
+ * also exports the step over chunk_rows tokens at once:
+ *
+ *   int NAME_chunk_argv(void **args, float **caches, int64_t position,
+ *                       int64_t count);
+ *
+ * args as the step's with chunk_rows rows in each token input and output,
+ * of which the first count (1 to chunk_rows) are tokens at position,
+ * position + 1, ...; the other rows are ignored. */
 typedef struct attn_decode_info {
   uint32_t abi_version;        /* ATTN_KERNEL_ABI_VERSION */
   int32_t num_args;
@@ -77,7 +85,7 @@ typedef struct attn_decode_info {
   int64_t context;             /* rows of every cache */
   const attn_arg_info *args;   /* num_args entries, in call order */
   int32_t num_layers;          /* attention layers, each with two caches */
-  int32_t reserved;
+  int32_t chunk_rows;          /* rows of NAME_chunk_argv; 0: no chunk */
   const int64_t *cache_widths; /* num_layers entries: kv_heads * head_dim */
 } attn_decode_info;
 

@@ -67,6 +67,11 @@ typedef int (*attn_decode_fn)(void **args, float **caches, int64_t position);
  * also storing every token's keys and values in the caches. */
 typedef int (*attn_prefill_fn)(void **args, float **caches);
 
+/* NAME_chunk_argv: the step over info->chunk_rows tokens at once, the first
+ * `count` of its rows being tokens (kernel_info.h). */
+typedef int (*attn_chunk_fn)(void **args, float **caches, int64_t position,
+                             int64_t count);
+
 /* A decoder for the decode step of `model` (opened with attn_model_open),
  * which must outlive it. It owns the KV caches of every attention layer
  * (`context` rows each) and the position of the next token, 0 at first: one
@@ -76,12 +81,14 @@ attn_status attn_decoder_open(const attn_model *model, attn_decoder **out);
 
 /* The same for a step linked into the program:
  * attn_decoder_create(NAME_decode_info(), NAME_decode_argv, &decoder),
- * then attn_decoder_set_prefill(decoder, NAME_prefill_argv) for fast
- * prompts (attn_decoder_open does both). */
+ * then attn_decoder_set_prefill(decoder, NAME_prefill_argv) and
+ * attn_decoder_set_chunk(decoder, NAME_chunk_argv) (when the info's
+ * chunk_rows is not 0) for fast prompts; attn_decoder_open does all three. */
 attn_status attn_decoder_create(const attn_decode_info *info,
                                 attn_decode_fn step, attn_decoder **out);
 attn_status attn_decoder_set_prefill(attn_decoder *decoder,
                                      attn_prefill_fn prefill);
+attn_status attn_decoder_set_chunk(attn_decoder *decoder, attn_chunk_fn chunk);
 void attn_decoder_free(attn_decoder *decoder);
 const attn_decode_info *attn_decoder_info(const attn_decoder *decoder);
 
@@ -109,8 +116,11 @@ attn_status attn_decoder_step(attn_decoder *decoder, void **args,
  * from their rows, which the decoder keeps (`context` rows of each
  * per-token input) and which must have been fed with the same param
  * pointers (else steps, until a reset); a param's contents must not change
- * within a sequence. The rest, and every other prompt, a step per token,
- * bit for bit as attn_decoder_step. ATTNC_PREFILL=steps forces the steps. */
+ * within a sequence. With a chunk set, the rest goes through it
+ * info->chunk_rows tokens per call, the last call too if it has at least a
+ * quarter of them (a 512-token prompt after 1024 earlier tokens on the
+ * GPT-2 block: see docs/abi.md). What is left, a step per token, bit for
+ * bit as attn_decoder_step. ATTNC_PREFILL=steps forces the steps. */
 attn_status attn_decoder_prefill(attn_decoder *decoder, void **args,
                                  size_t num_args, int64_t tokens);
 

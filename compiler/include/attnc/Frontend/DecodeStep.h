@@ -44,6 +44,28 @@ std::optional<Graph> buildDecodeStep(const Graph &model,
 /// n < context tokens is the first n rows of a call on any padding.
 Graph buildPrefill(const Graph &model, const Graph &step);
 
+/// NAME_chunk: the decode step over chunkRowsFor(context) tokens at once,
+/// for a prompt the prefill cannot take (past the first context, or too
+/// short for a whole-context call): its linears then read each weight once
+/// per chunk instead of once per token. It takes the step's arguments with
+/// that many rows in each token input and output, and after the position a
+/// count: the rows from there on are not tokens (their outputs mean
+/// nothing, their keys and values are neither seen nor stored). Sets
+/// `step.chunkRows`, which NAME_decode_info reports.
+Graph buildChunk(const Graph &model, Graph &step, DiagnosticReporter &diag,
+                 llvm::SMLoc decodeLoc);
+
+/// The most rows of a chunk, and those of a model's: 64, or the context if
+/// shorter. 64 rows make each weight's read cost a 64th of a step's per
+/// token, while a chunk call costs about as much as 64 tokens' share of a
+/// whole-context prefill.
+constexpr int64_t kMaxChunkRows = 64;
+int64_t chunkRowsFor(int64_t context);
+
+/// Drops the chunk of `model` (and its step's chunkRows): for backends that
+/// do not compile one.
+void withoutChunk(Graph &model);
+
 } // namespace attnc
 
 #endif // ATTNC_FRONTEND_DECODESTEP_H

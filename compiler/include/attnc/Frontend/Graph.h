@@ -41,10 +41,10 @@ struct GraphOp {
                 ///< scale, hasBias, hasAlibi
     AttentionProbs, ///< (q, k[, bias][, alibi]): the softmax weights of the
                     ///< Attention with the same attributes, [heads, S, T]
-    DecodeAttention, ///< (q, k, v[, alibi]), one token each, in a decode
-                     ///< step: stores k and v in KV cache `layer` at the
-                     ///< step's position and attends over the cached tokens
-                     ///< the mask lets the new one see
+    DecodeAttention, ///< (q, k, v[, alibi]), a row per token, in a decode
+                     ///< step or chunk: attends over the cached tokens and
+                     ///< the chunk's the mask lets each see, and stores k
+                     ///< and v in KV cache `layer` at the tokens' positions
     MatMul,     ///< (a, b): [M,K]x[K,N] or batched [B,M,K]x[B,K,N]
     Transpose,  ///< (t): swap the last two dimensions
     Scale,      ///< (t): t * scale
@@ -79,8 +79,8 @@ struct GraphOp {
   int64_t headDim = 0;
   double base = 10000;
   RopeStyle ropeStyle = RopeStyle::Half;
-  bool atStepPosition = false; ///< Rope in a decode step: row 0 is the token
-                               ///< at the step's position, not position 0
+  bool atStepPosition = false; ///< Rope in a decode step or chunk: row 0 is
+                               ///< the token at the step's position, not 0
   double eps = 0;
   bool geluTanh = false;
 };
@@ -115,6 +115,11 @@ struct Graph {
   bool isDecodeStep = false;
   /// A prefill (buildPrefill): outputs with a cacheIndex go to the caches.
   bool isPrefill = false;
+  /// A chunk (buildChunk): the decode step over chunkRows tokens at once,
+  /// of which the first `count` (an argument after the position) are real.
+  bool isChunk = false;
+  /// In a decode step and its chunk: the rows of NAME_chunk, 0 without one.
+  int64_t chunkRows = 0;
   std::vector<int64_t> kvCacheWidths;
   std::vector<int64_t> kvCacheHeadDims;
   /// The model's decode entry point, NAME_decode, when it asks for one.
@@ -122,6 +127,9 @@ struct Graph {
   /// With it, NAME_prefill: the model that also fills the step's caches
   /// with its keys and values, a whole prompt in one call.
   std::shared_ptr<Graph> prefill;
+  /// And NAME_chunk: the step over several tokens at once, for prompts the
+  /// prefill cannot take (the MLIR backend's; see withoutChunk).
+  std::shared_ptr<Graph> chunk;
   std::vector<Shape> valueShapes;
   std::vector<KernelArg> args;
   std::vector<GraphOp> ops;

@@ -290,9 +290,14 @@ TEST_P(DecodeTest, MatchesFullModelAndReferencePastTheWrap) {
   };
   // Whole prompts from position 0; then after earlier tokens, which the
   // prefill runs again in front of the prompt: after 3 steps, 9 tokens;
-  // after a prompt of 6 (whole), 13 tokens (10 whole, 3 steps).
+  // after a prompt of 6 (whole), 13 tokens (10 whole, 3 steps). Past the
+  // first context the MLIR backend's chunks (16 rows here) take prompts of
+  // 4 tokens or more: 20 tokens after 16 as a chunk of 16 and one of 4
+  // (past the ring's wrap), then 12 as one chunk; with the Halide backend,
+  // which compiles no chunk, steps.
   const std::vector<std::vector<int64_t>> wholePrompts = {
-      {kContext + 3}, {kContext}, {kContext / 2}, {1, 1, 1, 9}, {6, 13}};
+      {kContext + 3}, {kContext},    {kContext / 2},
+      {1, 1, 1, 9},   {6, 13},       {kContext, kContext + 4, kContext - 4}};
   for (const std::vector<int64_t> &prompts : wholePrompts) {
     std::vector<float> out;
     ASSERT_NO_FATAL_FAILURE(feed(prompts, out));
@@ -300,7 +305,8 @@ TEST_P(DecodeTest, MatchesFullModelAndReferencePastTheWrap) {
     std::string which;
     for (int64_t prompt : prompts)
       which += (which.empty() ? "" : ", ") + std::to_string(prompt);
-    std::printf("%s: prompts of %s through the prefill, then steps, vs "
+    std::printf("%s: prompts of %s through the prefill and chunks, then "
+                "steps, vs "
                 "reference: L2 %.2e, max %.2e\n",
                 testCase().name, which.c_str(), l2Prompt, maxPrompt);
     EXPECT_LE(l2Prompt, 1e-5) << "prompts of " << which;
@@ -459,6 +465,113 @@ TEST_P(DecodeTest, CachesNeedNoInitialization) {
   dlclose(library);
 }
 
+/// NAME_chunk against the step it stands for: from caches the steps filled
+/// up to position p, a chunk of n tokens gives their rows' outputs and
+/// leaves in the caches what n steps would (to rounding: other products),
+/// whatever its rows past n hold (NaN here) and whatever the caches' unused
+/// slots hold (NaN). Chunks from position 0, short ones, and one whose
+/// tokens wrap the ring. The Halide backend compiles no chunk: its info
+/// says chunk_rows 0 and the library has no NAME_chunk_argv.
+TEST_P(DecodeTest, ChunkDoesWhatItsStepsDo) {
+  std::string error;
+  auto compiled = compile(error);
+  ASSERT_TRUE(compiled) << error;
+  const Graph &step = *compiled->graph().decodeStep;
+  const attn_decode_info *info = attn_model_decode_info(compiled->model());
+  void *library = dlopen(compiled->libraryPath().c_str(), RTLD_NOW | RTLD_LOCAL);
+  ASSERT_TRUE(library) << dlerror();
+  auto rawStep = reinterpret_cast<attn_decode_fn>(
+      dlsym(library, (step.name + "_argv").c_str()));
+  auto rawChunk = reinterpret_cast<attn_chunk_fn>(
+      dlsym(library, (compiled->graph().name + "_chunk_argv").c_str()));
+  ASSERT_TRUE(rawStep) << dlerror();
+  if (std::get<1>(GetParam()).backend == Backend::Halide) {
+    EXPECT_EQ(info->chunk_rows, 0);
+    EXPECT_EQ(rawChunk, nullptr);
+    dlclose(library);
+    return;
+  }
+  ASSERT_TRUE(rawChunk) << dlerror();
+  const int64_t rows = info->chunk_rows;
+  ASSERT_EQ(rows, chunkRowsFor(kContext));
+
+  std::vector<std::vector<float>> full =
+      makeRandomArguments(compiled->graph(), 5);
+  const int64_t width = 32;
+  const int64_t tokens = kContext + 7 + rows; // the last case's last token
+  std::vector<float> x = randomRows(tokens, width, 13);
+  auto argsFor = [&](float *in, float *out) {
+    std::vector<void *> args;
+    size_t next = 0;
+    for (const KernelArg &arg : step.args) {
+      if (arg.role == ArgRole::Output)
+        args.push_back(out);
+      else if (arg.perToken)
+        args.push_back(in), ++next;
+      else
+        args.push_back(full[next++].data());
+    }
+    return args;
+  };
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  struct Case { int64_t position, count; };
+  for (Case c : {Case{0, rows}, Case{0, 5}, Case{5, 3}, Case{kContext - 4, 10},
+                 Case{kContext + 7, rows}}) {
+    SCOPED_TRACE("a chunk of " + std::to_string(c.count) + " at position " +
+                 std::to_string(c.position));
+    // Caches the steps fill up to the chunk's position; the steps' copy
+    // then goes on a step per token.
+    std::vector<std::vector<float>> stepped, chunked;
+    for (int64_t cacheWidth : step.kvCacheWidths)
+      for (int kv = 0; kv < 2; ++kv)
+        stepped.emplace_back(kContext * cacheWidth, nan);
+    auto pointers = [](std::vector<std::vector<float>> &caches) {
+      std::vector<float *> p;
+      for (std::vector<float> &cache : caches)
+        p.push_back(cache.data());
+      return p;
+    };
+    std::vector<float> steppedOut(c.count * width);
+    std::vector<float> discard(width);
+    for (int64_t t = 0; t < c.position; ++t)
+      ASSERT_EQ(rawStep(argsFor(x.data() + t * width, discard.data()).data(),
+                        pointers(stepped).data(), t),
+                0);
+    chunked = stepped;
+    for (int64_t n = 0; n < c.count; ++n)
+      ASSERT_EQ(rawStep(argsFor(x.data() + (c.position + n) * width,
+                                steppedOut.data() + n * width)
+                            .data(),
+                        pointers(stepped).data(), c.position + n),
+                0);
+    // The chunk's rows: the tokens, then NaN.
+    std::vector<float> in(rows * width, nan), out(rows * width, nan);
+    std::copy(x.begin() + c.position * width,
+              x.begin() + (c.position + c.count) * width, in.begin());
+    ASSERT_EQ(rawChunk(argsFor(in.data(), out.data()).data(),
+                       pointers(chunked).data(), c.position, c.count),
+              0);
+    out.resize(c.count * width);
+    auto [l2, maxRel] = errors(out, std::vector<double>(steppedOut.begin(),
+                                                        steppedOut.end()));
+    EXPECT_LE(l2, 1e-5) << "outputs";
+    EXPECT_LE(maxRel, 1e-4) << "outputs";
+    // Every slot: NaN in both (never written) or the same to rounding.
+    for (size_t cache = 0; cache < stepped.size(); ++cache)
+      for (size_t i = 0; i < stepped[cache].size(); ++i) {
+        float a = stepped[cache][i], b = chunked[cache][i];
+        if (std::isnan(a)) {
+          ASSERT_TRUE(std::isnan(b)) << "cache " << cache << ", float " << i
+                                     << ": written by the chunk only";
+          continue;
+        }
+        ASSERT_NEAR(b, a, 1e-5f * std::max(1.0f, std::fabs(a)))
+            << "cache " << cache << ", float " << i;
+      }
+  }
+  dlclose(library);
+}
+
 /// A context wider than one register block of the scores and heads of 128
 /// features: each head's scores stream its key rows in two bands of 64, the
 /// QKV linear streams four bands of its weight as tasks
@@ -540,6 +653,13 @@ TEST(DecodeErrorsTest, CreateChecksItsArguments) {
   EXPECT_STREQ(attn_last_error(),
                "attn_decoder_create: the decode step of 'none' declares 2 "
                "layers but no cache widths; the runtime accepts 0 to 4096");
+  attn_decode_info longChunks{ATTN_KERNEL_ABI_VERSION, 0, "long", 8, nullptr,
+                              1,                       9, widths};
+  EXPECT_EQ(attn_decoder_create(&longChunks, step, &decoder),
+            ATTN_ERROR_INVALID_METADATA);
+  EXPECT_STREQ(attn_last_error(),
+               "attn_decoder_create: the decode step of 'long' declares "
+               "chunks of 9 rows; 0 (none) to its context of 8");
   EXPECT_EQ(decoder, nullptr);
 }
 
@@ -726,6 +846,104 @@ TEST(DecoderPrefillTest, StepsWhenTheEarlierTokensCannotRunAgain) {
   EXPECT_STREQ(attn_last_error(),
                "the prefill of 'standin' (6 tokens) returned 3");
   EXPECT_EQ(attn_decoder_position(s.d), 0);
+}
+
+/// A stand-in chunk over the same rows: y = x + 1000 * (its position), for
+/// the rows below `count`; it records what it was given.
+struct StandInChunk {
+  static inline int calls, status;
+  static inline std::vector<int64_t> positions, counts;
+  static inline std::vector<float> saw; // the last call's x rows
+  static int chunk(void **args, float **, int64_t position, int64_t count) {
+    ++calls;
+    positions.push_back(position);
+    counts.push_back(count);
+    const float *x = static_cast<const float *>(args[0]);
+    float *y = static_cast<float *>(args[2]);
+    saw.assign(x, x + 8); // 4 rows of 2
+    for (int64_t r = 0; r < count; ++r)
+      for (int i = 0; i < 2; ++i)
+        y[2 * r + i] = x[2 * r + i] + 1000.0f * float(position + r);
+    return status;
+  }
+  static void reset() {
+    calls = status = 0;
+    positions.clear();
+    counts.clear();
+  }
+};
+
+TEST(DecoderPrefillTest, ChunksTakeWhatTheWholeModelCannot) {
+  StandInDecoder s;
+  // A step whose info says it has no chunk refuses one.
+  ASSERT_EQ(attn_decoder_create(&s.info, StandIns::step, &s.d), ATTN_OK);
+  EXPECT_EQ(attn_decoder_set_chunk(s.d, StandInChunk::chunk),
+            ATTN_ERROR_INVALID_ARGUMENT);
+  EXPECT_STREQ(attn_last_error(),
+               "attn_decoder_set_chunk: the decode step of 'standin' has no "
+               "chunk (its info's chunk_rows is 0)");
+  attn_decoder_free(s.d);
+  s.d = nullptr;
+  s.info.chunk_rows = 4;
+  ASSERT_EQ(attn_decoder_create(&s.info, StandIns::step, &s.d), ATTN_OK);
+  EXPECT_EQ(attn_decoder_set_chunk(s.d, nullptr), ATTN_ERROR_INVALID_ARGUMENT);
+  ASSERT_EQ(attn_decoder_set_chunk(s.d, StandInChunk::chunk), ATTN_OK);
+  const std::vector<float> &x = s.x, &y = s.y;
+
+  // Without a prefill, 11 tokens from position 0: chunks of 4, 4 and 3
+  // (3 of 4 rows: the call's fourth row is zero, its output not copied).
+  StandIns::reset();
+  StandInChunk::reset();
+  ASSERT_EQ(s.prefill(0, 11), ATTN_OK) << attn_last_error();
+  EXPECT_EQ(StandIns::stepCalls, 0);
+  EXPECT_EQ(StandInChunk::positions, (std::vector<int64_t>{0, 4, 8}));
+  EXPECT_EQ(StandInChunk::counts, (std::vector<int64_t>{4, 4, 3}));
+  for (int i = 0; i < 8; ++i)
+    EXPECT_EQ(StandInChunk::saw[i], i < 6 ? x[16 + i] : 0.0f) << i;
+  for (int i = 0; i < 24; ++i)
+    EXPECT_EQ(y[i], i < 22 ? x[i] + 1000.0f * (i / 2) : -1.0f) << i;
+  EXPECT_EQ(attn_decoder_position(s.d), 11);
+
+  // With a prefill, a prompt of 10 from position 0: 8 through the whole
+  // model, the 2 past the first context in a chunk (a quarter of 4 rows
+  // or more); then 1 token, a chunk too.
+  attn_decoder_reset(s.d);
+  ASSERT_EQ(attn_decoder_set_prefill(s.d, StandIns::prefill), ATTN_OK);
+  StandIns::reset();
+  StandInChunk::reset();
+  ASSERT_EQ(s.prefill(0, 10), ATTN_OK) << attn_last_error();
+  EXPECT_EQ(StandIns::prefillCalls, 1);
+  EXPECT_EQ(StandInChunk::positions, (std::vector<int64_t>{8}));
+  EXPECT_EQ(StandInChunk::counts, (std::vector<int64_t>{2}));
+  for (int i = 0; i < 24; ++i)
+    EXPECT_EQ(y[i], i < 16   ? 10.0f * x[i]
+                    : i < 20 ? x[i] + 1000.0f * (i / 2)
+                             : -1.0f)
+        << i;
+  ASSERT_EQ(s.prefill(10, 1), ATTN_OK);
+  EXPECT_EQ(StandInChunk::counts, (std::vector<int64_t>{2, 1}));
+  EXPECT_EQ(StandIns::stepCalls, 0);
+
+  // ATTNC_PREFILL=steps: steps only.
+  {
+    StepsOnly stepsOnly;
+    StandInChunk::reset();
+    ASSERT_EQ(s.prefill(11, 1), ATTN_OK);
+    EXPECT_EQ(StandInChunk::calls, 0);
+    EXPECT_EQ(StandIns::stepCalls, 1);
+  }
+
+  // A failing chunk is named with its position and tokens; the position
+  // stays where it was.
+  StandInChunk::reset();
+  StandInChunk::status = 3;
+  EXPECT_EQ(s.prefill(0, 4), ATTN_ERROR_KERNEL_FAILED);
+  EXPECT_NE(std::strstr(attn_last_error(),
+                        "the chunk of 'standin' at position 12 (4 tokens)"),
+            nullptr)
+      << attn_last_error();
+  EXPECT_EQ(attn_decoder_position(s.d), 12);
+  StandInChunk::status = 0;
 }
 
 TEST(DecodeErrorsTest, EachFailureIsNamed) {

@@ -660,21 +660,22 @@ struct DecodeAttentionToLinalg : OpConversionPattern<attn::DecodeAttentionOp> {
     Value scores = productPerHead(b, loc, q, keys, G, R * N, D, T);
     // Token n's age of key j, as an index (n - c for chunk key c = j - C,
     // negative for a later token of the chunk), and whether it sees it.
+    // Cache column j is lastSlot - j steps older than p - 1, plus C when
+    // that is negative: a select, not a remainder, which would be a
+    // division per score.
     auto ageOf = [=](OpBuilder &nb, Location l, Value n, Value j) -> Value {
       Value cC = nb.create<arith::ConstantIndexOp>(l, C);
-      Value one = nb.create<arith::ConstantIndexOp>(l, 1);
+      Value zero = nb.create<arith::ConstantIndexOp>(l, 0);
       Value inCache = nb.create<arith::CmpIOp>(l, arith::CmpIPredicate::ult,
                                                j, cC);
-      Value cacheAge = nb.create<arith::AddIOp>(
+      Value back = nb.create<arith::SubIOp>(l, lastSlot, j);
+      Value wrapped = nb.create<arith::SelectOp>(
           l,
-          nb.create<arith::AddIOp>(
-              l, n,
-              DecodeAttentionToLinalg::age(nb, l, lastSlot,
-                                           nb.create<arith::MinUIOp>(
-                                               l, j, nb.create<arith::SubIOp>(
-                                                         l, cC, one)),
-                                           C)),
-          one);
+          nb.create<arith::CmpIOp>(l, arith::CmpIPredicate::slt, back, zero),
+          nb.create<arith::AddIOp>(l, back, cC), back);
+      Value cacheAge = nb.create<arith::AddIOp>(
+          l, nb.create<arith::AddIOp>(l, n, wrapped),
+          nb.create<arith::ConstantIndexOp>(l, 1));
       Value chunkAge = nb.create<arith::SubIOp>(
           l, n, nb.create<arith::SubIOp>(l, j, cC));
       return nb.create<arith::SelectOp>(l, inCache, cacheAge, chunkAge);

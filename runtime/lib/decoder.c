@@ -347,14 +347,15 @@ static attn_status run_whole(attn_decoder *d, void **args, int64_t n) {
 
 /* How many of the `tokens` left of a prompt the next chunk call takes (0:
  * steps). A call costs its chunk_rows tokens' products whatever `count`,
- * against a step's pass over every weight per token: a call of a quarter
- * of its rows or more (docs/abi.md). */
+ * against a step's pass over every weight per token: a call of half its
+ * rows or more, about where the two cost the same with the weights in
+ * cache between steps (docs/abi.md). */
 static int64_t chunk_tokens(const attn_decoder *d, int64_t tokens) {
   const int64_t rows = d->info->chunk_rows;
   if (!d->chunk || rows < 1 || steps_forced())
     return 0;
   int64_t n = tokens < rows ? tokens : rows;
-  return n * 4 >= rows ? n : 0;
+  return n * 2 >= rows ? n : 0;
 }
 
 /* Tokens `t` to `t + n - 1` of a prompt through one chunk call: `args`'

@@ -292,9 +292,9 @@ TEST_P(DecodeTest, MatchesFullModelAndReferencePastTheWrap) {
   // prefill runs again in front of the prompt: after 3 steps, 9 tokens;
   // after a prompt of 6 (whole), 13 tokens (10 whole, 3 steps). Past the
   // first context the MLIR backend's chunks (16 rows here) take prompts of
-  // 4 tokens or more: 20 tokens after 16 as a chunk of 16 and one of 4
-  // (past the ring's wrap), then 12 as one chunk; with the Halide backend,
-  // which compiles no chunk, steps.
+  // 8 tokens or more: 20 tokens after 16 as a chunk of 16 and 4 steps (past
+  // the ring's wrap), then 12 as one chunk; with the Halide backend, which
+  // compiles no chunk, steps.
   const std::vector<std::vector<int64_t>> wholePrompts = {
       {kContext + 3}, {kContext},    {kContext / 2},
       {1, 1, 1, 9},   {6, 13},       {kContext, kContext + 4, kContext - 4}};
@@ -892,6 +892,7 @@ TEST(DecoderPrefillTest, ChunksTakeWhatTheWholeModelCannot) {
 
   // Without a prefill, 11 tokens from position 0: chunks of 4, 4 and 3
   // (3 of 4 rows: the call's fourth row is zero, its output not copied).
+  // (Chunks in the first context take what a whole-model call cannot.)
   StandIns::reset();
   StandInChunk::reset();
   ASSERT_EQ(s.prefill(0, 11), ATTN_OK) << attn_last_error();
@@ -905,8 +906,8 @@ TEST(DecoderPrefillTest, ChunksTakeWhatTheWholeModelCannot) {
   EXPECT_EQ(attn_decoder_position(s.d), 11);
 
   // With a prefill, a prompt of 10 from position 0: 8 through the whole
-  // model, the 2 past the first context in a chunk (a quarter of 4 rows
-  // or more); then 1 token, a chunk too.
+  // model, the 2 past the first context in a chunk (half its 4 rows or
+  // more); then 1 token, a step.
   attn_decoder_reset(s.d);
   ASSERT_EQ(attn_decoder_set_prefill(s.d, StandIns::prefill), ATTN_OK);
   StandIns::reset();
@@ -921,16 +922,16 @@ TEST(DecoderPrefillTest, ChunksTakeWhatTheWholeModelCannot) {
                              : -1.0f)
         << i;
   ASSERT_EQ(s.prefill(10, 1), ATTN_OK);
-  EXPECT_EQ(StandInChunk::counts, (std::vector<int64_t>{2, 1}));
-  EXPECT_EQ(StandIns::stepCalls, 0);
+  EXPECT_EQ(StandInChunk::counts, (std::vector<int64_t>{2}));
+  EXPECT_EQ(StandIns::stepCalls, 1);
 
   // ATTNC_PREFILL=steps: steps only.
   {
     StepsOnly stepsOnly;
     StandInChunk::reset();
-    ASSERT_EQ(s.prefill(11, 1), ATTN_OK);
+    ASSERT_EQ(s.prefill(9, 2), ATTN_OK);
     EXPECT_EQ(StandInChunk::calls, 0);
-    EXPECT_EQ(StandIns::stepCalls, 1);
+    EXPECT_EQ(StandIns::stepCalls, 3);
   }
 
   // A failing chunk is named with its position and tokens; the position
@@ -939,10 +940,10 @@ TEST(DecoderPrefillTest, ChunksTakeWhatTheWholeModelCannot) {
   StandInChunk::status = 3;
   EXPECT_EQ(s.prefill(0, 4), ATTN_ERROR_KERNEL_FAILED);
   EXPECT_NE(std::strstr(attn_last_error(),
-                        "the chunk of 'standin' at position 12 (4 tokens)"),
+                        "the chunk of 'standin' at position 13 (4 tokens)"),
             nullptr)
       << attn_last_error();
-  EXPECT_EQ(attn_decoder_position(s.d), 12);
+  EXPECT_EQ(attn_decoder_position(s.d), 13);
   StandInChunk::status = 0;
 }
 

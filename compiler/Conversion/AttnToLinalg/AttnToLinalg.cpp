@@ -593,7 +593,7 @@ struct DecodeAttentionToLinalg : OpConversionPattern<attn::DecodeAttentionOp> {
     const IteratorType par = IteratorType::parallel;
     GenericBuilder gen3(b, loc, 3), gen4(b, loc, 4);
 
-    // Keys [G, D, C + N]: the cache's columns, then the chunk's keys.
+    // The chunk's keys as columns, [G, D, N].
     Value chunkKeys = b.create<tensor::ExpandShapeOp>(
         loc, RankedTensorType::get({N, G, D}, f32), adaptor.getKey(),
         ArrayRef<ReassociationIndices>{{0}, {1, 2}});
@@ -604,21 +604,12 @@ struct DecodeAttentionToLinalg : OpConversionPattern<attn::DecodeAttentionOp> {
         [](OpBuilder &nb, Location l, ValueRange a) {
           nb.create<linalg::YieldOp>(l, a[0]);
         });
-    Value keys = emptyF32(b, loc, {G, D, T});
-    keys = b.create<tensor::InsertSliceOp>(
-        loc,
-        b.create<tensor::ExpandShapeOp>(
-            loc, RankedTensorType::get({G, D, C}, f32),
-            asTensor(keyCache, {width, C}),
-            ArrayRef<ReassociationIndices>{{0, 1}, {2}}),
-        keys, ValueRange{}, ValueRange{}, ValueRange{}, attrs({0, 0, 0}),
-        attrs({G, D, C}), attrs({1, 1, 1}));
-    keys = b.create<tensor::InsertSliceOp>(
-        loc, chunkKeysT, keys, ValueRange{}, ValueRange{}, ValueRange{},
-        attrs({0, 0, C}), attrs({G, D, N}), attrs({1, 1, 1}));
-    // Values [G, C + N, D]: the cache's rows, then the chunk's, 0 past
-    // `count` (those rows are not tokens, and their weights' zeros times a
-    // NaN there would not be 0).
+    Value cacheKeys = b.create<tensor::ExpandShapeOp>(
+        loc, RankedTensorType::get({G, D, C}, f32),
+        asTensor(keyCache, {width, C}),
+        ArrayRef<ReassociationIndices>{{0, 1}, {2}});
+    // The chunk's values [G, N, D], 0 past `count` (those rows are not
+    // tokens, and their weights' zeros times a NaN there would not be 0).
     Value chunkValues = gen3.generic(
         {b.create<tensor::ExpandShapeOp>(
             loc, RankedTensorType::get({N, G, D}, f32), adaptor.getValue(),
@@ -633,14 +624,7 @@ struct DecodeAttentionToLinalg : OpConversionPattern<attn::DecodeAttentionOp> {
               l, ValueRange{nb.create<arith::SelectOp>(
                      l, real, a[0], f32Const(nb, l, 0.0f))});
         });
-    Value values = emptyF32(b, loc, {G, T, D});
-    values = b.create<tensor::InsertSliceOp>(
-        loc, asTensor(valueCache, {G, C, D}), values, ValueRange{},
-        ValueRange{}, ValueRange{}, attrs({0, 0, 0}), attrs({G, C, D}),
-        attrs({1, 1, 1}));
-    values = b.create<tensor::InsertSliceOp>(
-        loc, chunkValues, values, ValueRange{}, ValueRange{}, ValueRange{},
-        attrs({0, C, 0}), attrs({G, N, D}), attrs({1, 1, 1}));
+    Value cacheValues = asTensor(valueCache, {G, C, D});
 
     // Queries [G, R * N, D]: query head h = g * R + r, token n.
     enum { n4, g4, r4, d4 };
@@ -657,7 +641,6 @@ struct DecodeAttentionToLinalg : OpConversionPattern<attn::DecodeAttentionOp> {
         loc, RankedTensorType::get({G, R * N, D}, f32), q,
         ArrayRef<ReassociationIndices>{{0}, {1, 2}, {3}});
 
-    Value scores = productPerHead(b, loc, q, keys, G, R * N, D, T);
     // Token n's age of key j, as an index (n - c for chunk key c = j - C,
     // negative for a later token of the chunk), and whether it sees it.
     // Cache column j is lastSlot - j steps older than p - 1, plus C when
@@ -703,28 +686,117 @@ struct DecodeAttentionToLinalg : OpConversionPattern<attn::DecodeAttentionOp> {
                                                   ageOf(nb, l, n, j));
           return nb.create<arith::SIToFPOp>(l, nb.getF32Type(), a);
         }};
-    AttentionSizes sizes{N, T, G, R, D};
-    Value scores4 = b.create<tensor::ExpandShapeOp>(
-        loc, RankedTensorType::get({G, R, N, T}, f32), scores,
+    // One task per key/value head g: its queries' scores over the cache's
+    // keys and the chunk's ([R * N, C + N], in L2), their softmax, and the
+    // weighted sum of the cache's values and the chunk's, each a product
+    // into its part of the scores or onto the sum, so that neither cache
+    // is copied.
+    auto index = [&](int64_t v) -> OpFoldResult { return b.getIndexAttr(v); };
+    auto part = [&](Value t, ArrayRef<OpFoldResult> offsets,
+                    ArrayRef<int64_t> sizes) -> Value {
+      SmallVector<OpFoldResult> sizeFolds, strides;
+      for (int64_t size : sizes) {
+        sizeFolds.push_back(index(size));
+        strides.push_back(index(1));
+      }
+      return b.create<tensor::ExtractSliceOp>(
+          loc, RankedTensorType::get(sizes, f32), t, offsets, sizeFolds,
+          strides);
+    };
+    auto headOf = [&](Value t, Value g, int64_t rows, int64_t cols) -> Value {
+      Value slice = b.create<tensor::ExtractSliceOp>(
+          loc, RankedTensorType::get({1, rows, cols}, f32), t, ValueRange{g},
+          ValueRange{}, ValueRange{}, attrs({ShapedType::kDynamic, 0, 0}),
+          attrs({1, rows, cols}), attrs({1, 1, 1}));
+      return b.create<tensor::CollapseShapeOp>(
+          loc, RankedTensorType::get({rows, cols}, f32), slice,
+          ArrayRef<ReassociationIndices>{{0, 1}, {2}});
+    };
+    auto matmulInto = [&](Value lhs, Value rhs, Value acc) -> Value {
+      return b.create<linalg::MatmulOp>(loc, ValueRange{lhs, rhs},
+                                        ValueRange{acc})
+          .getResult(0);
+    };
+    const int64_t M = R * N;
+    auto heads = b.create<scf::ForallOp>(
+        loc, ArrayRef<OpFoldResult>{index(G)},
+        ValueRange{emptyF32(b, loc, {G, M, D})}, std::nullopt);
+    {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(heads.getBody());
+      Value g = heads.getInductionVars()[0];
+      Value qg = headOf(q, g, M, D);
+      Value scores = emptyF32(b, loc, {M, T});
+      Value zero = f32Const(b, loc, 0.0f);
+      auto zeros = [&](Value t) {
+        return b.create<linalg::FillOp>(loc, zero, t).getResult(0);
+      };
+      Value fromCache = matmulInto(qg, headOf(cacheKeys, g, D, C),
+                                   zeros(part(scores, {index(0), index(0)},
+                                              {M, C})));
+      scores = b.create<tensor::InsertSliceOp>(
+          loc, fromCache, scores, ValueRange{}, ValueRange{}, ValueRange{},
+          attrs({0, 0}), attrs({M, C}), attrs({1, 1}));
+      Value fromChunk = matmulInto(qg, headOf(chunkKeysT, g, D, N),
+                                   zeros(part(scores, {index(0), index(C)},
+                                              {M, N})));
+      scores = b.create<tensor::InsertSliceOp>(
+          loc, fromChunk, scores, ValueRange{}, ValueRange{}, ValueRange{},
+          attrs({0, C}), attrs({M, N}), attrs({1, 1}));
+      // The group's R slopes, which softmaxNumerators reads as head r of
+      // one group.
+      Value alibi = adaptor.getAlibi();
+      if (alibi)
+        alibi = b.create<tensor::ExtractSliceOp>(
+            loc, RankedTensorType::get({R}, f32), alibi,
+            ValueRange{b.create<arith::MulIOp>(
+                loc, g, b.create<arith::ConstantIndexOp>(loc, R))},
+            ValueRange{}, ValueRange{}, attrs({ShapedType::kDynamic}),
+            attrs({R}), attrs({1}));
+      Value scores4 = b.create<tensor::ExpandShapeOp>(
+          loc, RankedTensorType::get({1, R, N, T}, f32), scores,
+          ArrayRef<ReassociationIndices>{{0, 1, 2}, {3}});
+      auto [weights, rowSum] = softmaxNumerators(
+          rewriter, loc, scores4, op.getScale().convertToFloat(), Value(),
+          alibi, AttentionSizes{N, T, 1, R, D}, visibleKeys);
+      Value weights2 = b.create<tensor::CollapseShapeOp>(
+          loc, RankedTensorType::get({M, T}, f32), weights,
+          ArrayRef<ReassociationIndices>{{0, 1, 2}, {3}});
+      Value sum = matmulInto(part(weights2, {index(0), index(0)}, {M, C}),
+                             headOf(cacheValues, g, C, D),
+                             zeros(emptyF32(b, loc, {M, D})));
+      sum = matmulInto(part(weights2, {index(0), index(C)}, {M, N}),
+                       headOf(chunkValues, g, N, D), sum);
+      // Every token sees itself, so its row sum is at least 1 (the guard
+      // is for the rows past `count`, whose outputs mean nothing).
+      Value sums = b.create<tensor::CollapseShapeOp>(
+          loc, RankedTensorType::get({M}, f32), rowSum,
+          ArrayRef<ReassociationIndices>{{0, 1, 2}});
+      GenericBuilder gen2(b, loc, 2);
+      Value normalized = gen2.generic(
+          {sum, sums}, emptyF32(b, loc, {M, D}),
+          {gen2.identity(), gen2.map({0}), gen2.identity()}, {par, par},
+          [](OpBuilder &nb, Location l, ValueRange a) {
+            nb.create<linalg::YieldOp>(l, divideOrZero(nb, l, a[0], a[1]));
+          });
+      Value result = b.create<tensor::ExpandShapeOp>(
+          loc, RankedTensorType::get({1, M, D}, f32), normalized,
+          ArrayRef<ReassociationIndices>{{0, 1}, {2}});
+      b.setInsertionPointToStart(heads.getTerminator().getBody());
+      b.create<tensor::ParallelInsertSliceOp>(
+          loc, result, heads.getRegionIterArgs()[0], ValueRange{g}, ValueRange{},
+          ValueRange{}, attrs({ShapedType::kDynamic, 0, 0}), attrs({1, M, D}),
+          attrs({1, 1, 1}));
+    }
+    // out[n, g, r, d], from the tasks' [G, R, N, D].
+    Value byHead = b.create<tensor::ExpandShapeOp>(
+        loc, RankedTensorType::get({G, R, N, D}, f32), heads.getResult(0),
         ArrayRef<ReassociationIndices>{{0}, {1, 2}, {3}});
-    auto [weights, rowSum] =
-        softmaxNumerators(rewriter, loc, scores4, op.getScale().convertToFloat(),
-                          Value(), adaptor.getAlibi(), sizes, visibleKeys);
-    Value weights3 = b.create<tensor::CollapseShapeOp>(
-        loc, RankedTensorType::get({G, R * N, T}, f32), weights,
-        ArrayRef<ReassociationIndices>{{0}, {1, 2}, {3}});
-    Value unnormalized = b.create<tensor::ExpandShapeOp>(
-        loc, RankedTensorType::get({G, R, N, D}, f32),
-        productPerHead(b, loc, weights3, values, G, R * N, T, D),
-        ArrayRef<ReassociationIndices>{{0}, {1, 2}, {3}});
-    // out[n, g, r, d] = unnormalized[g, r, n, d] / rowSum[g, r, n]: every
-    // token sees itself, so its sum is at least 1 (the guard is for the
-    // rows past `count`, whose outputs mean nothing).
     Value out = gen4.generic(
-        {unnormalized, rowSum}, emptyF32(b, loc, {N, G, R, D}),
-        {gen4.map({g4, r4, n4, d4}), gen4.map({g4, r4, n4}), gen4.identity()},
-        {par, par, par, par}, [](OpBuilder &nb, Location l, ValueRange a) {
-          nb.create<linalg::YieldOp>(l, divideOrZero(nb, l, a[0], a[1]));
+        {byHead}, emptyF32(b, loc, {N, G, R, D}),
+        {gen4.map({g4, r4, n4, d4}), gen4.identity()}, {par, par, par, par},
+        [](OpBuilder &nb, Location l, ValueRange a) {
+          nb.create<linalg::YieldOp>(l, a[0]);
         });
 
     // Then the tokens' keys and values go to their slots, (p + n) mod C, in

@@ -117,9 +117,9 @@ attn_status attn_decoder_step(attn_decoder *decoder, void **args,
  * per-token input) and which must have been fed with the same param
  * pointers (else steps, until a reset); a param's contents must not change
  * within a sequence. With a chunk set, the rest goes through it
- * info->chunk_rows tokens per call, the last call too if it has at least a
- * quarter of them (a 512-token prompt after 1024 earlier tokens on the
- * GPT-2 block: see docs/abi.md). What is left, a step per token, bit for
+ * info->chunk_rows tokens per call, the last call too if it has at least
+ * half of them (a 512-token prompt after 1024 earlier tokens on the GPT-2
+ * block: see docs/abi.md). What is left, a step per token, bit for
  * bit as attn_decoder_step. ATTNC_PREFILL=steps forces the steps. */
 attn_status attn_decoder_prefill(attn_decoder *decoder, void **args,
                                  size_t num_args, int64_t tokens);

@@ -1,0 +1,73 @@
+// attn.decode_attention over a chunk of N = 4 tokens (count of them real)
+// cannot store its tokens first as a step does: token n + 1's slot may hold
+// a token that token n still sees. So each key/value head's task (an
+// scf.forall) multiplies its queries [R * N, D] by the cache's keys [D, C]
+// and by the chunk's [D, N] into the two parts of one [R * N, C + N] score
+// tile, takes the softmax with each token's ages (cache column j:
+// n + 1 + (lastSlot - j), plus C when negative; chunk key c: n - c), and
+// sums the cache's values and the chunk's (0 past count) with two products
+// onto one accumulator, so neither cache is copied. The tokens' keys and
+// values go to slots (p + n) mod C afterwards, the first `count` only.
+// C = 8, G = 2, R = 2, D = 4, window 3.
+
+// RUN: attn-opt %s --convert-attn-to-linalg | FileCheck %s
+
+// CHECK-LABEL: func.func @decode_chunk(
+// CHECK-SAME: %[[Q:[a-z0-9_]+]]: tensor<4x16xf32>, %[[K:[a-z0-9_]+]]: tensor<4x8xf32>, %[[V:[a-z0-9_]+]]: tensor<4x8xf32>, %[[KC:[a-z0-9_]+]]: memref<8x8xf32>, %[[VC:[a-z0-9_]+]]: memref<2x8x4xf32>, %[[P:[a-z0-9_]+]]: i64, %[[N:[a-z0-9_]+]]: i64)
+func.func @decode_chunk(%q: tensor<4x16xf32>, %k: tensor<4x8xf32>, %v: tensor<4x8xf32>,
+                        %kc: memref<8x8xf32>, %vc: memref<2x8x4xf32>, %pos: i64, %n: i64) -> tensor<4x16xf32> {
+  // count clamped to [0, N].
+  // CHECK: %[[AT_LEAST_0:.+]] = arith.maxsi %[[N]], %{{.+}} : i64
+  // CHECK: %[[COUNT64:.+]] = arith.minsi %[[AT_LEAST_0]], %{{.+}} : i64
+  // CHECK: %[[COUNT:.+]] = arith.index_cast %[[COUNT64]] : i64 to index
+  // CHECK: %[[PI:.+]] = arith.index_cast %[[P]] : i64 to index
+  // The slot of the token before the chunk, (p + C - 1) mod C.
+  // CHECK: %[[BEFORE:.+]] = arith.addi %[[P]], %{{.+}} : i64
+  // CHECK: %[[LAST64:.+]] = arith.remui %[[BEFORE]], %{{.+}} : i64
+  // CHECK: %[[LAST:.+]] = arith.index_cast %[[LAST64]] : i64 to index
+  // At position 0 no slot holds a token: the whole value cache is zeroed.
+  // CHECK: scf.if
+  // CHECK: linalg.fill ins(%{{.+}} : f32) outs(%[[VC]] : memref<2x8x4xf32>)
+  // CHECK-NOT: memref.store
+  // The chunk's values, 0 from row `count` on.
+  // CHECK: linalg.index 0 : index
+  // CHECK: arith.cmpi ult, %{{.+}}, %[[COUNT]] : index
+  // CHECK: scf.forall (%[[G:.+]]) in (2) shared_outs(%{{.+}} = %{{.+}}) -> (tensor<2x8x4xf32>)
+  // CHECK:   %[[SCORES:.+]] = tensor.empty() : tensor<8x12xf32>
+  // CHECK:   %[[CACHEPART:.+]] = tensor.extract_slice %[[SCORES]][0, 0] [8, 8] [1, 1]
+  // CHECK:   %[[S1:.+]] = linalg.matmul ins(%{{.+}}, %{{.+}} : tensor<8x4xf32>, tensor<4x8xf32>) outs(%{{.+}} : tensor<8x8xf32>)
+  // CHECK:   %[[WITH1:.+]] = tensor.insert_slice %[[S1]] into %[[SCORES]][0, 0] [8, 8] [1, 1]
+  // CHECK:   %[[CHUNKPART:.+]] = tensor.extract_slice %[[WITH1]][0, 8] [8, 4] [1, 1]
+  // CHECK:   %[[S2:.+]] = linalg.matmul ins(%{{.+}}, %{{.+}} : tensor<8x4xf32>, tensor<4x4xf32>) outs(%{{.+}} : tensor<8x4xf32>)
+  // CHECK:   tensor.insert_slice %[[S2]] into %[[WITH1]][0, 8] [8, 4] [1, 1]
+  // The ages: a select, no remainder per score; then 0 <= age < min(p + n
+  // + 1, window).
+  // CHECK:   %[[J:.+]] = linalg.index 3 : index
+  // CHECK-NOT: arith.remui
+  // CHECK:   arith.subi %[[LAST]], %[[J]] : index
+  // CHECK:   arith.cmpi slt
+  // CHECK:   arith.select
+  // CHECK:   arith.addi %[[PI]], %{{.+}} : index
+  // CHECK:   arith.minui
+  // CHECK:   arith.cmpi sge
+  // CHECK:   arith.cmpi slt
+  // CHECK:   arith.andi
+  // The weighted sum: the cache's values, then the chunk's onto it.
+  // CHECK:   %[[W1:.+]] = tensor.extract_slice %{{.+}}[0, 0] [8, 8] [1, 1]
+  // CHECK:   %[[SUM1:.+]] = linalg.matmul ins(%[[W1]], %{{.+}} : tensor<8x8xf32>, tensor<8x4xf32>) outs(%{{.+}} : tensor<8x4xf32>)
+  // CHECK:   %[[W2:.+]] = tensor.extract_slice %{{.+}}[0, 8] [8, 4] [1, 1]
+  // CHECK:   linalg.matmul ins(%[[W2]], %{{.+}} : tensor<8x4xf32>, tensor<4x4xf32>) outs(%[[SUM1]] : tensor<8x4xf32>)
+  // CHECK:   scf.forall.in_parallel
+  // Only then the `count` tokens' keys and values, slot (p + n) mod C.
+  // CHECK: scf.for %[[ROW:.+]] = %{{.+}} to %[[COUNT]] step
+  // CHECK:   %[[AT:.+]] = arith.addi %[[PI]], %[[ROW]] : index
+  // CHECK:   %[[SLOT:.+]] = arith.remui %[[AT]], %{{.+}} : index
+  // CHECK:   memref.store %{{.+}}, %[[KC]][%{{.+}}, %[[SLOT]]] : memref<8x8xf32>
+  // CHECK:   memref.store %{{.+}}, %[[VC]][%{{.+}}, %[[SLOT]], %{{.+}}] : memref<2x8x4xf32>
+  // CHECK: tensor.collapse_shape {{.*}} into tensor<4x16xf32>
+  %o = attn.decode_attention %q, %k, %v cache(%kc, %vc) at %pos count %n
+         heads = 4 kv_heads = 2 mask = window window = 3 scale = 0.5
+      : (tensor<4x16xf32>, tensor<4x8xf32>, tensor<4x8xf32>, memref<8x8xf32>,
+         memref<2x8x4xf32>, i64, i64) -> tensor<4x16xf32>
+  return %o : tensor<4x16xf32>
+}

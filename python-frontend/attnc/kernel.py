@@ -263,7 +263,9 @@ class Decoder:
     ``prefill(x=rows)`` feeds ``n`` tokens at once (``(n, width)``) and
     returns ``(n, width)`` outputs, what ``n`` steps give (a long prompt in
     the first context runs through the whole model at once, after the
-    tokens fed before it again). ``reset()``
+    tokens fed before it again; past it, through the step over
+    ``chunk_rows`` tokens at once, 0 when the backend compiled none).
+    ``reset()``
     starts a new sequence; ``position`` counts the tokens fed. Each token
     sees the cached tokens its masks allow: the last ``context`` (causal) or
     the last N (``window(N)``), itself included.
@@ -282,6 +284,7 @@ class Decoder:
         self.name = kernel.name
         self.context = info.context
         self.num_layers = info.num_layers
+        self.chunk_rows = info.chunk_rows
         flags = [info.args[i].flags for i in range(info.num_args)]
         self.arguments = [Kernel._arg(info.args[i])
                           for i in range(info.num_args)]

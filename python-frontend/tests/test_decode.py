@@ -87,15 +87,19 @@ def test_decode_matches_full_model_and_numpy(attnc_exe, uniform, weights,
 def test_prefill_then_steps_match_steps(attnc_exe, uniform, weights, backend):
     """A prompt of a quarter of the context or more runs through the whole
     model (NAME_prefill), after earlier tokens too (run again in front of
-    it), and matches the steps to rounding, the tokens after it included; a
-    shorter one runs a step per token, bit for bit."""
+    it), past the first context through chunks (the MLIR backend's, of
+    CONTEXT rows here: a whole one, then 5 padded), and matches the steps to
+    rounding, the tokens after it included; a shorter one runs a step per
+    token, bit for bit."""
     kernel = attnc.compile(block("causal"), backend=backend).load()
-    x = uniform((CONTEXT + 4, WIDTH))
+    x = uniform((3 * CONTEXT + 4, WIDTH))
     stepped = kernel.decoder(**weights)
     one_by_one = np.stack([stepped.step(x=x[t]) for t in range(len(x))])
     session = kernel.decoder(**weights)
+    assert session.chunk_rows == (0 if backend == "halide" else CONTEXT)
     for prompts, exact in (((5,), False), ((CONTEXT + 2,), False),
                            ((1, 4), False), ((3, 6), False),
+                           ((CONTEXT, CONTEXT + 5), False),
                            ((CONTEXT // 4 - 1,), True)):
         session.reset()
         assert session.position == 0

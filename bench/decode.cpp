@@ -22,6 +22,10 @@
 //                                the same for 512 tokens after a prompt of
 //                                256 (not timed), which the whole model
 //                                runs again in front of them
+//   prompt/gpt2_block_1024_after_1024/attnc/steps|chunks/t1, t2
+//                                512 tokens after a whole context (not
+//                                timed), a step per token or 64 at a time
+//                                (NAME_chunk, the MLIR backend's)
 
 #include "common.h"
 
@@ -188,25 +192,28 @@ void registerGpt2Decode(const std::string &impl,
 
 /// A prompt of `tokens` through attn_decoder_prefill after one of `earlier`
 /// tokens (not timed), a step per token or (`prefill` given) in one call of
-/// the whole model.
+/// the whole model, or past the first context (`chunk` given) in chunks;
+/// `way` names which.
 void registerGpt2Prompt(const std::string &impl,
                         const attn_decode_info *(*info)(void),
                         attn_decode_fn step, attn_prefill_fn prefill,
+                        attn_chunk_fn chunk, const char *way,
                         int64_t earlier, int64_t tokens) {
   for (int t : {1, 2}) {
     std::string name =
         "prompt/gpt2_block_1024" +
         (earlier ? "_after_" + std::to_string(earlier) : std::string()) +
-        "/" + impl + (prefill ? "/whole/t" : "/steps/t") + std::to_string(t);
+        "/" + impl + "/" + way + "/t" + std::to_string(t);
     benchmark::RegisterBenchmark(name.c_str(), [=](benchmark::State &state) {
       int previous = attn_set_num_threads(t);
-      Gpt2Arguments arguments(C);
+      Gpt2Arguments arguments(std::max(C, earlier + tokens));
       std::vector<void *> args = arguments.pointers();
       // The prompt's rows follow the earlier ones'.
       std::vector<void *> later = arguments.pointers(earlier);
       attn_decoder *decoder = nullptr;
       if (attn_decoder_create(info(), step, &decoder) != ATTN_OK ||
-          (prefill && attn_decoder_set_prefill(decoder, prefill) != ATTN_OK)) {
+          (prefill && attn_decoder_set_prefill(decoder, prefill) != ATTN_OK) ||
+          (chunk && attn_decoder_set_chunk(decoder, chunk) != ATTN_OK)) {
         state.SkipWithError(attn_last_error());
         return;
       }
@@ -240,14 +247,21 @@ void registerGpt2Prompt(const std::string &impl,
 }
 
 /// Each prompt line of `impl`: a whole context from position 0, and 512
-/// tokens after 256.
+/// tokens after 256; with a chunk, 512 tokens after a whole context (the
+/// earlier prompt through the prefill), a step per token or in chunks.
 void registerGpt2Prompts(const std::string &impl,
                          const attn_decode_info *(*info)(void),
-                         attn_decode_fn step, attn_prefill_fn prefill) {
+                         attn_decode_fn step, attn_prefill_fn prefill,
+                         attn_chunk_fn chunk = nullptr) {
   for (auto [earlier, tokens] : {std::pair<int64_t, int64_t>{0, C},
                                  std::pair<int64_t, int64_t>{C / 4, C / 2}})
     for (attn_prefill_fn whole : {attn_prefill_fn(nullptr), prefill})
-      registerGpt2Prompt(impl, info, step, whole, earlier, tokens);
+      registerGpt2Prompt(impl, info, step, whole, nullptr,
+                         whole ? "whole" : "steps", earlier, tokens);
+  if (chunk)
+    for (attn_chunk_fn chunks : {attn_chunk_fn(nullptr), chunk})
+      registerGpt2Prompt(impl, info, step, prefill, chunks,
+                         chunks ? "chunks" : "steps", C, C / 2);
 }
 
 } // namespace
@@ -267,7 +281,8 @@ void registerDecode() {
 #endif
   registerGpt2Prompts("attnc", gpt2_block_1024_decode_info,
                       gpt2_block_1024_decode_argv,
-                      &gpt2_block_1024_prefill_argv);
+                      &gpt2_block_1024_prefill_argv,
+                      &gpt2_block_1024_chunk_argv);
 }
 
 } // namespace attnbench

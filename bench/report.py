@@ -262,15 +262,19 @@ def main(paths):
     if prompts:
         print("A prompt through attn_decoder_prefill: a whole context from "
               "position 0 (gpt2_block_1024), 512 tokens after 256 "
-              "(gpt2_block_1024_after_256); a step per token, or the whole "
-              "model at once (NAME_prefill).")
+              "(gpt2_block_1024_after_256) and after 1024 "
+              "(gpt2_block_1024_after_1024); a step per token, or the whole "
+              "model at once (NAME_prefill), or 64 tokens at a time "
+              "(NAME_chunk).")
         print()
-        print("| line | ms | tokens/s | steps / whole |")
+        print("| line | ms | tokens/s | steps / whole or chunks |")
         print("|---|---|---|---|")
         for n in prompts:
             mine = milliseconds(runs, n)
-            steps = milliseconds(runs, n.replace("/whole/", "/steps/"))
-            ratio = (f"{steps / mine:.2f}" if "/whole/" in n and steps and mine
+            faster = "/whole/" in n or "/chunks/" in n
+            steps = milliseconds(runs, n.replace("/whole/", "/steps/")
+                                 .replace("/chunks/", "/steps/"))
+            ratio = (f"{steps / mine:.2f}" if faster and steps and mine
                      else "")
             print(f"| {n} | {fmt(mine, 1)} | "
                   f"{fmt(combine(runs, n, 'tokens_per_s'), 0)} | {ratio} |")

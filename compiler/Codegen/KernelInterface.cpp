@@ -39,8 +39,8 @@ namespace {
 /// gives).
 struct KernelParam {
   const KernelArg *arg = nullptr; ///< an input, param or output
-  bool isPosition = false;        ///< else, without `arg`, a cache or
-  bool isCount = false;           ///< the count
+  bool isPosition = false;        ///< without `arg`: the position,
+  bool isCount = false;           ///< the count, or else a cache
 };
 
 std::vector<KernelParam> kernelParams(const Graph &graph) {
@@ -276,6 +276,30 @@ Error attnc::addKernelInterface(Module &module, const Graph &graph) {
   return Error::success();
 }
 
+/// int NAME(inputs and params, caches, `scalars`, outputs): the C
+/// signature of a decode step or chunk (the order ExposeCAbi gives).
+static void emitStepSignature(const Graph &step, StringRef scalars,
+                              raw_ostream &os) {
+  std::vector<const KernelArg *> abiArgs = step.abiArgs();
+  os << "int " << step.name << "(";
+  const char *sep = "";
+  for (const KernelArg *arg : abiArgs)
+    if (arg->role != ArgRole::Output) {
+      os << sep << "const float *" << arg->name;
+      sep = ", ";
+    }
+  for (size_t layer = 0; layer < step.kvCacheWidths.size(); ++layer) {
+    os << sep << "float *key_cache_" << layer << ", float *value_cache_"
+       << layer;
+    sep = ", ";
+  }
+  os << sep << scalars;
+  for (const KernelArg *arg : abiArgs)
+    if (arg->role == ArgRole::Output)
+      os << ", float *" << arg->name;
+  os << ");\n";
+}
+
 /// The declarations of the decode step NAME_decode.
 static void emitDecodeDeclarations(const Graph &step, StringRef upper,
                                    raw_ostream &os) {
@@ -291,25 +315,9 @@ static void emitDecodeDeclarations(const Graph &step, StringRef upper,
   for (auto [layer, width] : llvm::enumerate(step.kvCacheWidths))
     os << "#define " << upper << "_DECODE_CACHE_WIDTH_" << layer << " " << width
        << "\n";
-  std::vector<const KernelArg *> abiArgs = step.abiArgs();
-  os << "#define " << upper << "_DECODE_NUM_ARGS " << abiArgs.size() << "\n";
-  os << "int " << step.name << "(";
-  const char *sep = "";
-  for (const KernelArg *arg : abiArgs)
-    if (arg->role != ArgRole::Output) {
-      os << sep << "const float *" << arg->name;
-      sep = ", ";
-    }
-  for (size_t layer = 0; layer < step.kvCacheWidths.size(); ++layer) {
-    os << sep << "float *key_cache_" << layer << ", float *value_cache_"
-       << layer;
-    sep = ", ";
-  }
-  os << sep << "int64_t position";
-  for (const KernelArg *arg : abiArgs)
-    if (arg->role == ArgRole::Output)
-      os << ", float *" << arg->name;
-  os << ");\n";
+  os << "#define " << upper << "_DECODE_NUM_ARGS " << step.abiArgs().size()
+     << "\n";
+  emitStepSignature(step, "int64_t position", os);
   os << "/* The same with the inputs, params and outputs as an array (one row\n"
         " * for each token input and output) and the caches as an array: key\n"
         " * and value of layer 0, then of layer 1, ... */\n";
@@ -353,24 +361,7 @@ static void emitChunkDeclarations(const Graph &chunk, StringRef upper,
         " * are the tokens at position, position + 1, ...; the rows from\n"
         " * `count` on are ignored (their outputs mean nothing). */\n";
   os << "#define " << upper << "_CHUNK_ROWS " << chunk.chunkRows << "\n";
-  os << "int " << chunk.name << "(";
-  const char *sep = "";
-  std::vector<const KernelArg *> abiArgs = chunk.abiArgs();
-  for (const KernelArg *arg : abiArgs)
-    if (arg->role != ArgRole::Output) {
-      os << sep << "const float *" << arg->name;
-      sep = ", ";
-    }
-  for (size_t layer = 0; layer < chunk.kvCacheWidths.size(); ++layer) {
-    os << sep << "float *key_cache_" << layer << ", float *value_cache_"
-       << layer;
-    sep = ", ";
-  }
-  os << sep << "int64_t position, int64_t count";
-  for (const KernelArg *arg : abiArgs)
-    if (arg->role == ArgRole::Output)
-      os << ", float *" << arg->name;
-  os << ");\n";
+  emitStepSignature(chunk, "int64_t position, int64_t count", os);
   os << "int " << chunk.name
      << "_argv(void **args, float **caches, int64_t position, int64_t "
         "count);\n\n";

@@ -535,11 +535,11 @@ struct DecodeAttentionToLinalg : OpConversionPattern<attn::DecodeAttentionOp> {
   /// A chunk of N tokens at positions p .. p + N - 1, the first `count`
   /// real. Its tokens' keys and values cannot go into the ring before the
   /// scores as a step's do: a later token's would overwrite the slot of a
-  /// token an earlier one still sees. So each key/value head's keys are the
-  /// cache's C columns (the tokens before p) followed by the chunk's N, and
-  /// likewise its values, and every query of the chunk attends over those
-  /// C + N with two products per head, as a step does over C; the tokens
-  /// are stored afterwards. Cache column j holds the token
+  /// token an earlier one still sees. So every query of the chunk attends
+  /// over C + N keys, the cache's C columns (the tokens before p) and then
+  /// the chunk's N, each key/value head a task with two products for its
+  /// scores and two for its sum (the cache's part, the chunk's part); the
+  /// tokens are stored afterwards. Cache column j holds the token
   /// ((p - 1 - j) mod C) + 1 steps older than p, chunk key c the token p + c.
   LogicalResult rewriteChunk(attn::DecodeAttentionOp op, OpAdaptor adaptor,
                              ConversionPatternRewriter &rewriter) const {

@@ -141,6 +141,25 @@ std::vector<float> randomRows(int64_t rows, int64_t width, uint64_t seed) {
   return data;
 }
 
+/// The step's arguments in its order: `in` for its token input, `out` for
+/// its output, and the rest from `full` (the full model's arguments, in
+/// its order).
+std::vector<void *> stepArguments(const Graph &step,
+                                  std::vector<std::vector<float>> &full,
+                                  float *in, float *out) {
+  std::vector<void *> args;
+  size_t next = 0;
+  for (const KernelArg &arg : step.args) {
+    if (arg.role == ArgRole::Output)
+      args.push_back(out);
+    else if (arg.perToken)
+      args.push_back(in), ++next;
+    else
+      args.push_back(full[next++].data());
+  }
+  return args;
+}
+
 /// ATTNC_PREFILL=steps while it lives, unset again however a test ends:
 /// later tests run in the same process.
 struct StepsOnly {
@@ -255,16 +274,8 @@ TEST_P(DecodeTest, MatchesFullModelAndReferencePastTheWrap) {
   // again in front of it. ATTNC_PREFILL=
   // steps, or a prompt under a quarter of the context, runs a step per
   // token: bit for bit what attn_decoder_step gave.
-  std::vector<void *> args;
-  size_t next = 0;
-  for (const KernelArg &arg : step.args) {
-    if (arg.role == ArgRole::Output)
-      args.push_back(nullptr); // set per prompt
-    else if (arg.perToken)
-      args.push_back(x.data()), ++next;
-    else
-      args.push_back(full[next++].data());
-  }
+  // The output is set per prompt.
+  std::vector<void *> args = stepArguments(step, full, x.data(), nullptr);
   // Prompts one after the other from position 0, then a step per token.
   auto feed = [&](std::vector<int64_t> prompts, std::vector<float> &out) {
     attn_decoder_reset(decoder);
@@ -441,17 +452,8 @@ TEST_P(DecodeTest, CachesNeedNoInitialization) {
   std::vector<float> x = randomRows(kContext, width, 11);
   for (int64_t t = 0; t < 5; ++t) {
     std::vector<float> fromDecoder(width), fromRaw(width);
-    std::vector<void *> args;
-    size_t next = 0;
-    for (const KernelArg &arg : step.args) {
-      if (arg.role == ArgRole::Output)
-        args.push_back(nullptr);
-      else if (arg.perToken)
-        args.push_back(x.data() + t * width), ++next;
-      else
-        args.push_back(full[next++].data());
-    }
-    args.back() = fromDecoder.data();
+    std::vector<void *> args =
+        stepArguments(step, full, x.data() + t * width, fromDecoder.data());
     ASSERT_EQ(attn_decoder_step(decoder, args.data(), args.size()), ATTN_OK)
         << attn_last_error();
     args.back() = fromRaw.data();
@@ -501,17 +503,7 @@ TEST_P(DecodeTest, ChunkDoesWhatItsStepsDo) {
   const int64_t tokens = kContext + 7 + rows; // the last case's last token
   std::vector<float> x = randomRows(tokens, width, 13);
   auto argsFor = [&](float *in, float *out) {
-    std::vector<void *> args;
-    size_t next = 0;
-    for (const KernelArg &arg : step.args) {
-      if (arg.role == ArgRole::Output)
-        args.push_back(out);
-      else if (arg.perToken)
-        args.push_back(in), ++next;
-      else
-        args.push_back(full[next++].data());
-    }
-    return args;
+    return stepArguments(step, full, in, out);
   };
   const float nan = std::numeric_limits<float>::quiet_NaN();
   struct Case { int64_t position, count; };

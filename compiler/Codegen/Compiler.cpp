@@ -136,12 +136,13 @@ llvm::Error attnc::compileGraph(const Graph &graph,
                                    what + "\n" + diagnostics);
   };
   // The Halide backend compiles no chunk (see withoutChunk).
+  const bool dropsChunk = backend == Backend::Halide && graph.chunk;
   Graph withoutItsChunk;
-  if (backend == Backend::Halide && graph.chunk) {
+  if (dropsChunk) {
     withoutItsChunk = graph;
     withoutChunk(withoutItsChunk);
   }
-  const Graph &compiled = withoutItsChunk.decodeStep ? withoutItsChunk : graph;
+  const Graph &compiled = dropsChunk ? withoutItsChunk : graph;
   mlir::OwningOpRef<mlir::ModuleOp> module =
       generateAttnModule(*context, compiled, sourceMgr);
   if (!module)

@@ -2,13 +2,15 @@
 // (attn.model) becomes a private function marked attn.serial_loop and a
 // call. Its bounds and initial values are captured like the values its
 // body uses; a strided view crosses as base buffer and offset; constants
-// are cloned; a loop's scalar results are the function's results.
+// are cloned; a loop's scalar results are the function's results. The
+// function is internal to the object and never inlined, so LLVM compiles a
+// loop that every layer of a stack calls once (attnc-merged-tasks.test).
 
 // RUN: attn-opt %s --attn-outline-serial-loops | FileCheck %s
 
 // CHECK-LABEL: func.func private @model_serial_0(
 // CHECK-SAME: %[[BASE:[a-z0-9_]+]]: memref<f32>, %[[OFF:[a-z0-9_]+]]: index, %[[UB:[a-z0-9_]+]]: index, %[[INIT:[a-z0-9_]+]]: f32) -> f32
-// CHECK-SAME: attn.serial_loop
+// CHECK-SAME: attributes {attn.serial_loop, llvm.linkage = #llvm.linkage<internal>, no_inline}
 // CHECK-DAG: %[[C0:.+]] = arith.constant 0 : index
 // CHECK-DAG: %[[C1:.+]] = arith.constant 1 : index
 // CHECK: %[[VIEW:.+]] = memref.reinterpret_cast %[[BASE]] to offset: [%[[OFF]]], sizes: [8], strides: [2]

@@ -249,11 +249,14 @@ def OutlineSerialLoops : Pass<"attn-outline-serial-loops", "mlir::ModuleOp"> {
     marked `attn.serial_loop`, and a call to it. The captures cross the call
     as a task's do. The layers of a stack then call the same functions
     (`attn-merge-identical-tasks` keeps one of each set of equal ones), so
-    LLVM compiles a layer's serial code once instead of once per layer.
+    LLVM compiles a layer's serial code once instead of once per layer:
+    the functions have internal linkage (`llvm.linkage`) and `no_inline`,
+    so LLVM's inliner does not copy them back into every caller.
     Loops yielding anything but scalars and vectors stay in place.
   }];
   let dependentDialects = [
-    "mlir::func::FuncDialect", "mlir::memref::MemRefDialect"
+    "mlir::func::FuncDialect", "mlir::memref::MemRefDialect",
+    "mlir::LLVM::LLVMDialect"
   ];
 }
 

@@ -63,7 +63,7 @@ void attnc::buildAttnOptimizationPipeline(
 
 void attnc::buildAttnToLinalgPipeline(OpPassManager &pm) {
   addPipeline(pm, "convert-attn-to-linalg,func.func(attn-fuse-elementwise),"
-                  "attn-expose-c-abi,canonicalize,cse");
+                  "attn-expose-c-abi,func.func(canonicalize,cse)");
 }
 
 void attnc::buildLinalgToLLVMPipeline(OpPassManager &pm) {
@@ -74,8 +74,10 @@ void attnc::buildLinalgToLLVMPipeline(OpPassManager &pm) {
   // micro-kernels once they are buffers.
   // Temporaries of static size are allocated once, outside the loops that
   // use them (buffer-loop-hoisting), not once per tile.
+  // Clean-ups that only look inside a function run nested in func.func, so
+  // that MLIR spreads a model's entry points over the threads.
   addPipeline(pm, "func.func(attn-vectorize,canonicalize,cse),"
-                  "one-shot-bufferize,canonicalize,cse,canonicalize,"
+                  "one-shot-bufferize,func.func(canonicalize,cse,canonicalize),"
                   "func.func(attn-contraction-microkernel),"
                   // Parallel loops become tasks before temporaries are
                   // hoisted: each task allocates its own.

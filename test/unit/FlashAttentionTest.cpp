@@ -136,8 +136,12 @@ INSTANTIATE_TEST_SUITE_P(
         FlashCase{75, 2, 2, 8, "none", true, 32, 16},
         // causal: only padded queries see padded keys
         FlashCase{100, 2, 2, 16, "causal", false, 32, 48},
-        // the heuristic's choice for a prime context: 64 x 64, padded
+        // a prime context padded to whole 64 x 64 tiles
         FlashCase{131, 2, 2, 16, "causal", false, 64, 64},
+        // the heuristic's choice for 197 tokens (ViT): 16 x 16, padded to
+        // 208
+        FlashCase{197, 2, 2, 16, "none", false, 16, 16},
+        FlashCase{197, 4, 2, 16, "causal", false, 16, 16},
         // grouped-query heads with a window across the padded tile
         FlashCase{100, 8, 2, 8, "window(20)", false, 16, 32},
         // causal tiles of 128 queries in sub-tiles of 64, padded to 256

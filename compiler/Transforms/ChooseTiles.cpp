@@ -122,7 +122,7 @@ struct ChooseTilesPass : attnc::impl::ChooseTilesBase<ChooseTilesPass> {
         int64_t largest = largestTileFor(op);
         tq = tk = heuristicTile(queries, keys, largest);
         // Lengths none of them divides (1000, 4095, a prime, 197) take
-        // the tile of paddedTile, and the lowering pads the last one: O(S * D)
+        // paddedTile's tile, and the lowering pads the last one: O(S * D)
         // memory where the materialized lowering's [S, T] scores took 2 GB
         // at 16383 tokens. Against the largest divisor of each length
         // (from 8 to 64), whose tiles have vector tails, one thread: H8

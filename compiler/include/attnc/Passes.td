@@ -115,11 +115,11 @@ def ChooseTiles : Pass<"attn-choose-tiles", "mlir::ModuleOp"> {
     than the largest tile, it takes the one with the fewest padded
     query-key pairs, weighed by a smaller tile's cost per pair (32: 1 %
     more, 16: 6 %; 197 tokens take 16 x 16, padded to 208, 1.44x faster
-    than 64 x 64 padded to 256; 1000 tokens keep 64 x 64), and the lowering
-    pads the last one; when one length fits in a tile the op keeps the materialized
-    lowering, whose scores are then [S, at most 64]. `tile-sizes`
-    overrides the choice for experiments (`attnc --tile=Tq,Tk`): any
-    lengths from 1 to the sequence's.
+    than 64 x 64 padded to 256; 1000 tokens keep 64 x 64), and the
+    lowering pads the last one; when one length fits in a tile the op keeps
+    the materialized lowering, whose scores are then [S, at most 64].
+    `tile-sizes` overrides the choice for experiments (`attnc
+    --tile=Tq,Tk`): any lengths from 1 to the sequence's.
   }];
   let options = [
     ListOption<"tileSizes", "tile-sizes", "int64_t",

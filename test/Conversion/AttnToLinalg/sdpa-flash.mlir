@@ -308,20 +308,30 @@ func.func @causal_split(%q: tensor<256x16xf32>) -> tensor<256x16xf32> {
 
 // Tiles that do not divide the lengths (100 queries and 70 keys in tiles of
 // 32 x 16): the queries are copied into the first 100 of 128 rows, the keys
-// and values into the first 70 of 80, the rows after them filled with
-// zeros (only those), and the output comes back as the first 100 rows of a
-// [128, H*D] result. Without a mask real queries would see the
-// padded keys 70..79: the last key tile (64..79) is masked, in the same
-// pass as the partly masked tiles of a causal or window mask, by key < 70.
+// and values into the first 70 of 80, whole tiles of rows by the tasks of
+// an scf.forall and the rest after it, the rows after them filled with
+// zeros (only those); the output comes back as the first 100 rows of a
+// [128, H*D] result, copied the same way. Without a mask real queries
+// would see the padded keys 70..79: the last key tile (64..79) is masked,
+// in the same pass as the partly masked tiles of a causal or window mask,
+// by key < 70.
 // CHECK-LABEL: func.func @padded
-// CHECK-DAG: %[[QPAD:.+]] = tensor.insert_slice %{{.+}} into %{{.+}}[0, 0] [100, 16] [1, 1] : tensor<100x16xf32> into tensor<128x16xf32>
-// CHECK-DAG: %[[KPAD:.+]] = tensor.insert_slice %{{.+}} into %{{.+}}[0, 0] [70, 16] [1, 1] : tensor<70x16xf32> into tensor<80x16xf32>
-// CHECK-DAG: %[[QZEROS:.+]] = linalg.fill ins(%{{.+}} : f32) outs(%{{.+}} : tensor<28x16xf32>)
-// CHECK-DAG: tensor.insert_slice %[[QZEROS]] into %[[QPAD]][100, 0] [28, 16] [1, 1] : tensor<28x16xf32> into tensor<128x16xf32>
-// CHECK-DAG: %[[KZEROS:.+]] = linalg.fill ins(%{{.+}} : f32) outs(%{{.+}} : tensor<10x16xf32>)
-// CHECK-DAG: tensor.insert_slice %[[KZEROS]] into %[[KPAD]][70, 0] [10, 16] [1, 1] : tensor<10x16xf32> into tensor<80x16xf32>
+// CHECK: %[[QBLOCKS:.+]] = scf.forall (%[[I:.+]]) in (3) shared_outs(%[[QOUT:.+]] = %{{.+}}) -> (tensor<128x16xf32>)
+// CHECK: %[[ROW0:.+]] = arith.muli %[[I]], %c32
+// CHECK: %[[QROWS:.+]] = tensor.extract_slice %arg0[%[[ROW0]], 0] [32, 16] [1, 1]
+// CHECK: tensor.parallel_insert_slice %[[QROWS]] into %[[QOUT]][%[[ROW0]], 0] [32, 16] [1, 1]
+// CHECK: %[[QREST:.+]] = tensor.extract_slice %arg0[96, 0] [4, 16] [1, 1]
+// CHECK: %[[QPAD:.+]] = tensor.insert_slice %[[QREST]] into %[[QBLOCKS]][96, 0] [4, 16] [1, 1]
+// CHECK: %[[QZEROS:.+]] = linalg.fill ins(%{{.+}} : f32) outs(%{{.+}} : tensor<28x16xf32>)
+// CHECK: tensor.insert_slice %[[QZEROS]] into %[[QPAD]][100, 0] [28, 16] [1, 1] : tensor<28x16xf32> into tensor<128x16xf32>
+// CHECK: %[[KBLOCKS:.+]] = scf.forall (%{{.+}}) in (4) {{.*}} -> (tensor<80x16xf32>)
+// CHECK: tensor.parallel_insert_slice {{.*}} [16, 16] [1, 1] : tensor<16x16xf32> into tensor<80x16xf32>
+// CHECK: %[[KREST:.+]] = tensor.extract_slice %arg1[64, 0] [6, 16] [1, 1]
+// CHECK: %[[KPAD:.+]] = tensor.insert_slice %[[KREST]] into %[[KBLOCKS]][64, 0] [6, 16] [1, 1]
+// CHECK: %[[KZEROS:.+]] = linalg.fill ins(%{{.+}} : f32) outs(%{{.+}} : tensor<10x16xf32>)
+// CHECK: tensor.insert_slice %[[KZEROS]] into %[[KPAD]][70, 0] [10, 16] [1, 1] : tensor<10x16xf32> into tensor<80x16xf32>
 // CHECK-NOT: linalg.fill {{.*}} tensor<128x16xf32>
-// CHECK: scf.forall
+// CHECK: scf.forall (%{{.+}}) in (8)
 // CHECK: %[[KCOL0:.+]] = arith.muli %{{.+}}, %c16
 // CHECK: %[[LASTK:.+]] = arith.addi %[[KCOL0]], %c15
 // CHECK: %[[PADDED:.+]] = arith.cmpi sge, %[[LASTK]], %c70
@@ -331,7 +341,12 @@ func.func @causal_split(%q: tensor<256x16xf32>) -> tensor<256x16xf32> {
 // CHECK: %[[REAL:.+]] = arith.cmpi slt, %[[J]], %c70
 // CHECK: arith.select %[[REAL]]
 // CHECK: %[[ALL:.+]] = tensor.collapse_shape %{{.+}} {{\[\[}}0], [1, 2, 3]] : tensor<128x2x1x8xf32> into tensor<128x16xf32>
-// CHECK: %[[OUT:.+]] = tensor.extract_slice %[[ALL]][0, 0] [100, 16] [1, 1] : tensor<128x16xf32> to tensor<100x16xf32>
+// CHECK: %[[OBLOCKS:.+]] = scf.forall (%[[O:.+]]) in (3) shared_outs(%[[OOUT:.+]] = %{{.+}}) -> (tensor<100x16xf32>)
+// CHECK: %[[OROW0:.+]] = arith.muli %[[O]], %c32
+// CHECK: %[[OROWS:.+]] = tensor.extract_slice %[[ALL]][%[[OROW0]], 0] [32, 16] [1, 1]
+// CHECK: tensor.parallel_insert_slice %[[OROWS]] into %[[OOUT]][%[[OROW0]], 0] [32, 16] [1, 1]
+// CHECK: %[[OREST:.+]] = tensor.extract_slice %[[ALL]][96, 0] [4, 16] [1, 1]
+// CHECK: %[[OUT:.+]] = tensor.insert_slice %[[OREST]] into %[[OBLOCKS]][96, 0] [4, 16] [1, 1] : tensor<4x16xf32> into tensor<100x16xf32>
 // CHECK: return %[[OUT]]
 func.func @padded(%q: tensor<100x16xf32>, %kv: tensor<70x16xf32>) -> tensor<100x16xf32> {
   %o = attn.sdpa %q, %kv, %kv heads = 2 kv_heads = 2 mask = none scale = 0.25 {attn.tiles = array<i64: 32, 16>}

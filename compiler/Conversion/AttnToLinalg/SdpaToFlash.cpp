@@ -176,15 +176,13 @@ Value padWithZeros(OpBuilder &b, Location loc, Value value, int64_t paddedRows,
     return value;
   if (cols == paddedCols)
     return copyRows(b, loc, value, paddedRows, blockRows);
-  auto place = [&](Value part, Value into, int64_t row, int64_t col) {
-    return ::place(b, loc, part, into, row, col);
-  };
-  Value padded = place(value, emptyF32(b, loc, {paddedRows, paddedCols}), 0, 0);
+  Value padded =
+      place(b, loc, value, emptyF32(b, loc, {paddedRows, paddedCols}), 0, 0);
   if (cols < paddedCols)
-    padded = place(filled(b, loc, {rows, paddedCols - cols}, 0.0f), padded, 0,
-                   cols);
+    padded = place(b, loc, filled(b, loc, {rows, paddedCols - cols}, 0.0f),
+                   padded, 0, cols);
   if (rows < paddedRows)
-    padded = place(filled(b, loc, {paddedRows - rows, paddedCols}, 0.0f),
+    padded = place(b, loc, filled(b, loc, {paddedRows - rows, paddedCols}, 0.0f),
                    padded, rows, 0);
   return padded;
 }

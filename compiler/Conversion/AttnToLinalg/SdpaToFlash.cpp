@@ -182,8 +182,9 @@ Value padWithZeros(OpBuilder &b, Location loc, Value value, int64_t paddedRows,
     padded = place(b, loc, filled(b, loc, {rows, paddedCols - cols}, 0.0f),
                    padded, 0, cols);
   if (rows < paddedRows)
-    padded = place(b, loc, filled(b, loc, {paddedRows - rows, paddedCols}, 0.0f),
-                   padded, rows, 0);
+    padded =
+        place(b, loc, filled(b, loc, {paddedRows - rows, paddedCols}, 0.0f),
+              padded, rows, 0);
   return padded;
 }
 

@@ -142,6 +142,10 @@ INSTANTIATE_TEST_SUITE_P(
         // 208
         FlashCase{197, 2, 2, 16, "none", false, 16, 16},
         FlashCase{197, 4, 2, 16, "causal", false, 16, 16},
+        // one key/value head over 13 query tiles, one per task, the last
+        // first; and over 5 tiles with a window
+        FlashCase{197, 4, 1, 16, "causal", false, 16, 16},
+        FlashCase{80, 4, 1, 8, "window(20)", false, 16, 16},
         // grouped-query heads with a window across the padded tile
         FlashCase{100, 8, 2, 8, "window(20)", false, 16, 32},
         // causal tiles of 128 queries in sub-tiles of 64, padded to 256

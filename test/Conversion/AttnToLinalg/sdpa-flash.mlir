@@ -27,7 +27,10 @@
 // CHECK: %[[OUTV:.+]] = tensor.expand_shape %[[EMPTY]] {{\[\[}}0], [1, 2, 3]]
 // CHECK: scf.forall (%[[T:.+]]) in (8) shared_outs(%[[OUT:.+]] = %[[OUTV]]) -> (tensor<256x2x2x8xf32>)
 // CHECK: %[[G:.+]] = arith.divui %[[T]], %c4
-// CHECK: %[[BLOCK:.+]] = arith.remui %[[T]], %c4
+// A group's blocks run last to first (block 3 - T % 4): with a mask the
+// later queries see more keys, and the pool hands tasks out in order.
+// CHECK: %[[REM:.+]] = arith.remui %[[T]], %c4
+// CHECK: %[[BLOCK:.+]] = arith.subi %c3, %[[REM]]
 // CHECK: %[[ROW0:.+]] = arith.muli %[[BLOCK]], %c64
 // CHECK: %[[GOUT:.+]] = tensor.extract_slice %[[OUT]][%[[ROW0]], %[[G]], 0, 0] [64, 1, 2, 8]
 // CHECK-NOT: linalg.transpose
@@ -186,6 +189,22 @@ func.func @aliasing_rows(%q: tensor<8192x1024xf32>) -> tensor<8192x1024xf32> {
   %o = attn.sdpa %q, %q, %q heads = 16 kv_heads = 16 mask = none scale = 0.125 {attn.tiles = array<i64: 32, 32>}
       : (tensor<8192x1024xf32>, tensor<8192x1024xf32>, tensor<8192x1024xf32>) -> tensor<8192x1024xf32>
   return %o : tensor<8192x1024xf32>
+}
+
+// One key/value head (multi-query) over 5 query tiles (S = 80, tiles 16 x
+// 16): no power of 2 divides 5, and 5 blocks of one tile make 5 tasks (8
+// would need a divisor of 5 from 8 up), the last block first.
+// CHECK-LABEL: func.func @multi_query_odd_tiles
+// CHECK: scf.forall (%[[TM:.+]]) in (5) shared_outs(%[[OUTM:.+]] = %{{.+}})
+// CHECK: %[[GM:.+]] = arith.divui %[[TM]], %c5
+// CHECK: %[[REMM:.+]] = arith.remui %[[TM]], %c5
+// CHECK: %[[BLOCKM:.+]] = arith.subi %c4, %[[REMM]]
+// CHECK: %[[ROWM:.+]] = arith.muli %[[BLOCKM]], %c16
+// CHECK: tensor.extract_slice %[[OUTM]][%[[ROWM]], %[[GM]], 0, 0] [16, 1, 4, 8]
+func.func @multi_query_odd_tiles(%q: tensor<80x32xf32>, %kv: tensor<80x8xf32>) -> tensor<80x32xf32> {
+  %o = attn.sdpa %q, %kv, %kv heads = 4 kv_heads = 1 mask = causal scale = 0.125 {attn.tiles = array<i64: 16, 16>}
+      : (tensor<80x32xf32>, tensor<80x8xf32>, tensor<80x8xf32>) -> tensor<80x32xf32>
+  return %o : tensor<80x32xf32>
 }
 
 // Rows of K and V 4 KiB apart (two groups of 512 features) in a short

@@ -66,6 +66,22 @@ const NamedModel kCases[] = {
                 kv_heads = 2, mask = window(5), alibi = slopes)
   output y
 })"},
+    // One key/value head for 16 query heads, with ALiBi: the chunk's
+    // tasks take blocks of two query heads, each with its own slopes.
+    {"multi_query_alibi", R"(model multi_query_alibi {
+  context = 16
+  decode
+  input x : [context, 32]
+  param w_q : [32, 64]
+  param w_k : [32, 4]
+  param w_v : [32, 4]
+  param slopes : [16]
+  param w_o : [64, 32]
+  a = attention(linear(x, w_q), linear(x, w_k), linear(x, w_v), heads = 16,
+                kv_heads = 1, mask = causal, alibi = slopes)
+  y = x + linear(a, w_o)
+  output y
+})"},
     // Llama style: RMS norm, rotary embeddings at the token's position, a
     // gated MLP, two layers with a cache each.
     {"llama_two_layers", R"(block layer(x, g, wq, wk, wv, wo) {

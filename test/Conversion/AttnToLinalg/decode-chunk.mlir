@@ -1,9 +1,10 @@
 // attn.decode_attention over a chunk of N = 4 tokens (count of them real)
 // cannot store its tokens first as a step does: token n + 1's slot may hold
-// a token that token n still sees. So each key/value head's task (an
-// scf.forall) multiplies its queries [R * N, D] by the cache's keys [D, C]
-// and by the chunk's [D, N] into the two parts of one [R * N, C + N] score
-// tile, takes the softmax with each token's ages (cache column j:
+// a token that token n still sees. So each task (an scf.forall over the key/
+// value heads and, with fewer than 8 of them, blocks of each one's query
+// heads: here one query head per task) multiplies its queries [Rb * N, D]
+// by the cache's keys [D, C] and by the chunk's [D, N] into the two parts
+// of one [Rb * N, C + N] score tile, takes the softmax with each token's ages (cache column j:
 // n + 1 + (lastSlot - j), plus C when negative; chunk key c: n - c), and
 // sums the cache's values and the chunk's (0 past count) with two products
 // onto one accumulator, so neither cache is copied. The tokens' keys and
@@ -32,14 +33,21 @@ func.func @decode_chunk(%q: tensor<4x16xf32>, %k: tensor<4x8xf32>, %v: tensor<4x
   // The chunk's values, 0 from row `count` on.
   // CHECK: linalg.index 0 : index
   // CHECK: arith.cmpi ult, %{{.+}}, %[[COUNT]] : index
-  // CHECK: scf.forall (%[[G:.+]]) in (2) shared_outs(%{{.+}} = %{{.+}}) -> (tensor<2x8x4xf32>)
-  // CHECK:   %[[SCORES:.+]] = tensor.empty() : tensor<8x12xf32>
-  // CHECK:   %[[CACHEPART:.+]] = tensor.extract_slice %[[SCORES]][0, 0] [8, 8] [1, 1]
-  // CHECK:   %[[S1:.+]] = linalg.matmul ins(%{{.+}}, %{{.+}} : tensor<8x4xf32>, tensor<4x8xf32>) outs(%{{.+}} : tensor<8x8xf32>)
-  // CHECK:   %[[WITH1:.+]] = tensor.insert_slice %[[S1]] into %[[SCORES]][0, 0] [8, 8] [1, 1]
-  // CHECK:   %[[CHUNKPART:.+]] = tensor.extract_slice %[[WITH1]][0, 8] [8, 4] [1, 1]
-  // CHECK:   %[[S2:.+]] = linalg.matmul ins(%{{.+}}, %{{.+}} : tensor<8x4xf32>, tensor<4x4xf32>) outs(%{{.+}} : tensor<8x4xf32>)
-  // CHECK:   tensor.insert_slice %[[S2]] into %[[WITH1]][0, 8] [8, 4] [1, 1]
+  // Task t is key/value head t / 2 and its query head t % 2: rows
+  // (t % 2) * N .. of the head's [R * N, D] queries.
+  // CHECK: scf.forall (%[[T:.+]]) in (4) shared_outs(%[[OUTS:.+]] = %{{.+}}) -> (tensor<4x4x4xf32>)
+  // CHECK:   %[[G:.+]] = arith.divui %[[T]], %c2
+  // CHECK:   %[[BLOCK:.+]] = arith.remui %[[T]], %c2
+  // CHECK:   %[[ROW0:.+]] = arith.muli %[[BLOCK]], %c4
+  // CHECK:   %[[QB:.+]] = tensor.extract_slice %{{.+}}[%[[G]], %[[ROW0]], 0] [1, 4, 4] [1, 1, 1] : tensor<2x8x4xf32> to tensor<1x4x4xf32>
+  // CHECK:   %[[QG:.+]] = tensor.collapse_shape %[[QB]]
+  // CHECK:   %[[SCORES:.+]] = tensor.empty() : tensor<4x12xf32>
+  // CHECK:   %[[CACHEPART:.+]] = tensor.extract_slice %[[SCORES]][0, 0] [4, 8] [1, 1]
+  // CHECK:   %[[S1:.+]] = linalg.matmul ins(%[[QG]], %{{.+}} : tensor<4x4xf32>, tensor<4x8xf32>) outs(%{{.+}} : tensor<4x8xf32>)
+  // CHECK:   %[[WITH1:.+]] = tensor.insert_slice %[[S1]] into %[[SCORES]][0, 0] [4, 8] [1, 1]
+  // CHECK:   %[[CHUNKPART:.+]] = tensor.extract_slice %[[WITH1]][0, 8] [4, 4] [1, 1]
+  // CHECK:   %[[S2:.+]] = linalg.matmul ins(%[[QG]], %{{.+}} : tensor<4x4xf32>, tensor<4x4xf32>) outs(%{{.+}} : tensor<4x4xf32>)
+  // CHECK:   tensor.insert_slice %[[S2]] into %[[WITH1]][0, 8] [4, 4] [1, 1]
   // The ages: a select, no remainder per score; then 0 <= age < min(p + n
   // + 1, window).
   // CHECK:   %[[J:.+]] = linalg.index 3 : index
@@ -53,11 +61,15 @@ func.func @decode_chunk(%q: tensor<4x16xf32>, %k: tensor<4x8xf32>, %v: tensor<4x
   // CHECK:   arith.cmpi slt
   // CHECK:   arith.andi
   // The weighted sum: the cache's values, then the chunk's onto it.
-  // CHECK:   %[[W1:.+]] = tensor.extract_slice %{{.+}}[0, 0] [8, 8] [1, 1]
-  // CHECK:   %[[SUM1:.+]] = linalg.matmul ins(%[[W1]], %{{.+}} : tensor<8x8xf32>, tensor<8x4xf32>) outs(%{{.+}} : tensor<8x4xf32>)
-  // CHECK:   %[[W2:.+]] = tensor.extract_slice %{{.+}}[0, 8] [8, 4] [1, 1]
-  // CHECK:   linalg.matmul ins(%[[W2]], %{{.+}} : tensor<8x4xf32>, tensor<4x4xf32>) outs(%[[SUM1]] : tensor<8x4xf32>)
+  // CHECK:   %[[W1:.+]] = tensor.extract_slice %{{.+}}[0, 0] [4, 8] [1, 1]
+  // CHECK:   %[[SUM1:.+]] = linalg.matmul ins(%[[W1]], %{{.+}} : tensor<4x8xf32>, tensor<8x4xf32>) outs(%{{.+}} : tensor<4x4xf32>)
+  // CHECK:   %[[W2:.+]] = tensor.extract_slice %{{.+}}[0, 8] [4, 4] [1, 1]
+  // CHECK:   linalg.matmul ins(%[[W2]], %{{.+}} : tensor<4x4xf32>, tensor<4x4xf32>) outs(%[[SUM1]] : tensor<4x4xf32>)
   // CHECK:   scf.forall.in_parallel
+  // CHECK:   tensor.parallel_insert_slice %{{.+}} into %[[OUTS]][%[[T]], 0, 0] [1, 4, 4] [1, 1, 1]
+  // The tasks' [G * P, Rb * N, D] results are the heads' [G, R, N, D].
+  // CHECK: tensor.expand_shape %{{.+}} {{\[\[}}0, 1], [2, 3], [4]] output_shape [2, 2, 1, 4, 4] : tensor<4x4x4xf32> into tensor<2x2x1x4x4xf32>
+  // CHECK: tensor.collapse_shape %{{.+}} {{\[\[}}0], [1, 2], [3], [4]] : tensor<2x2x1x4x4xf32> into tensor<2x2x4x4xf32>
   // Only then the `count` tokens' keys and values, slot (p + n) mod C.
   // CHECK: scf.for %[[ROW:.+]] = %{{.+}} to %[[COUNT]] step
   // CHECK:   %[[AT:.+]] = arith.addi %[[PI]], %[[ROW]] : index

@@ -18,10 +18,13 @@
 //                                attn_decoder_prefill: a step per token, or
 //                                the whole model at once (NAME_prefill);
 //                                tokens/s
-//   prompt/gpt2_block_1024_after_256/<impl>/steps|whole/t1, t2
+//   prompt/gpt2_block_1024_after_256/<impl>/steps|whole|chunks/t1, t2
 //                                the same for 512 tokens after a prompt of
 //                                256 (not timed), which the whole model
-//                                runs again in front of them
+//                                runs again in front of them; `chunks` (the
+//                                MLIR backend's) with both the prefill and
+//                                the chunk set, where the decoder takes
+//                                chunks under prefill_from tokens
 //   prompt/gpt2_block_1024_after_1024/attnc/steps|chunks/t1, t2
 //                                512 tokens after a whole context (not
 //                                timed), a step per token or 64 at a time
@@ -258,10 +261,15 @@ void registerGpt2Prompts(const std::string &impl,
     for (attn_prefill_fn whole : {attn_prefill_fn(nullptr), prefill})
       registerGpt2Prompt(impl, info, step, whole, nullptr,
                          whole ? "whole" : "steps", earlier, tokens);
-  if (chunk)
+  if (chunk) {
     for (attn_chunk_fn chunks : {attn_chunk_fn(nullptr), chunk})
       registerGpt2Prompt(impl, info, step, prefill, chunks,
                          chunks ? "chunks" : "steps", C, C / 2);
+    // With both, the decoder's own choice: 512 tokens are under the
+    // block's prefill_from (582), so chunks.
+    registerGpt2Prompt(impl, info, step, prefill, chunk, "chunks", C / 4,
+                       C / 2);
+  }
 }
 
 } // namespace

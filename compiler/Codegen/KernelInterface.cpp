@@ -144,7 +144,7 @@ static void addInfo(Module &module, const Graph &graph) {
       ctx, {ptr, i32, i32, i32, i32, ptr}, "attn_arg_info");
   SmallVector<Type *> infoFields = {i32, i32, ptr, i64, ptr};
   if (graph.isDecodeStep)
-    infoFields.append({i32, i32, ptr});
+    infoFields.append({i32, i32, ptr, i64});
   StructType *infoTy = StructType::create(
       ctx, infoFields,
       graph.isDecodeStep ? "attn_decode_info" : "attn_kernel_info");
@@ -180,7 +180,7 @@ static void addInfo(Module &module, const Graph &graph) {
   if (graph.isDecodeStep)
     modelName.consume_back("_decode");
   SmallVector<Constant *> fields = {
-      ConstantInt::get(i32, 1), // ATTN_KERNEL_ABI_VERSION
+      ConstantInt::get(i32, 2), // ATTN_KERNEL_ABI_VERSION
       ConstantInt::get(i32, abiArgs.size()),
       cString(modelName, graph.name + ".model_name"),
       ConstantInt::get(i64, graph.context), args};
@@ -190,7 +190,8 @@ static void addInfo(Module &module, const Graph &graph) {
     fields.append({ConstantInt::get(i32, widths.size()),
                    ConstantInt::get(i32, graph.chunkRows),
                    privateConstant(ConstantDataArray::get(ctx, widths),
-                                   graph.name + ".cache_widths")});
+                                   graph.name + ".cache_widths"),
+                   ConstantInt::get(i64, graph.prefillFrom)});
   }
   Constant *info = privateConstant(ConstantStruct::get(infoTy, fields),
                                    graph.name + ".info");
@@ -327,13 +328,20 @@ static void emitDecodeDeclarations(const Graph &step, StringRef upper,
 }
 
 /// The declarations of NAME_prefill, the model that also fills the caches.
-static void emitPrefillDeclarations(const Graph &prefill, raw_ostream &os) {
+static void emitPrefillDeclarations(const Graph &prefill, const Graph &step,
+                                    StringRef upper, raw_ostream &os) {
   os << "/* A prompt from position 0 in one call: the model's arguments (its\n"
         " * inputs, params and outputs as above, without attention weights),\n"
         " * whose keys and values also go to the caches, as the step stores\n"
         " * them; the next token's position is then the prompt's length. A\n"
         " * prompt shorter than the context is its first rows over any\n"
-        " * padding: no token depends on later ones. */\n";
+        " * padding: no token depends on later ones. attn_decoder_prefill\n"
+        " * calls it for prompts of at least "
+     << upper << "_PREFILL_FROM\n"
+        " * tokens in the first context (prefill_from in attn_decode_info;\n"
+        " * context + 1: never), where by attnc's count of both paths'\n"
+        " * products it costs less than chunks and steps. */\n";
+  os << "#define " << upper << "_PREFILL_FROM " << step.prefillFrom << "\n";
   os << "int " << prefill.name << "(";
   const char *sep = "";
   for (const KernelArg &arg : prefill.args)
@@ -412,7 +420,7 @@ void attnc::emitKernelHeader(const Graph &graph, StringRef sourceName,
   if (graph.decodeStep)
     emitDecodeDeclarations(*graph.decodeStep, upper, os);
   if (graph.prefill)
-    emitPrefillDeclarations(*graph.prefill, os);
+    emitPrefillDeclarations(*graph.prefill, *graph.decodeStep, upper, os);
   if (graph.chunk)
     emitChunkDeclarations(*graph.chunk, upper, os);
   os << "#ifdef __cplusplus\n}\n#endif\n\n";

@@ -1,6 +1,7 @@
 //===- DecodeStep.cpp - a model run one token at a time -------------------===//
 
 #include "attnc/Frontend/DecodeStep.h"
+#include "attnc/Frontend/PromptCost.h"
 
 using namespace attnc;
 
@@ -175,6 +176,8 @@ void attnc::withoutChunk(Graph &model) {
   // The step is shared with other copies of the graph.
   model.decodeStep = std::make_shared<Graph>(*model.decodeStep);
   model.decodeStep->chunkRows = 0;
+  // Without chunks a shorter prompt runs a step per token.
+  model.decodeStep->prefillFrom = prefillFromTokens(model);
 }
 
 Graph attnc::buildPrefill(const Graph &model, const Graph &step) {

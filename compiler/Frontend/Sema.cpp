@@ -5,6 +5,7 @@
 #include "attnc/Frontend/CNames.h"
 #include "attnc/Frontend/DecodeStep.h"
 #include "attnc/Frontend/Parser.h"
+#include "attnc/Frontend/PromptCost.h"
 
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringExtras.h"
@@ -550,6 +551,7 @@ std::optional<Graph> Checker::run() {
     if (chunkRowsFor(graph.context) > 1)
       graph.chunk = std::make_shared<Graph>(
           buildChunk(graph, *graph.decodeStep, diag, model.decodeLoc));
+    graph.decodeStep->prefillFrom = prefillFromTokens(graph);
   }
   return std::move(graph);
 }

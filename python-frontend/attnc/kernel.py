@@ -16,7 +16,7 @@ import numpy as np
 
 from .errors import ArgumentError, AttncError, KernelError
 
-ABI_VERSION = 1  # ATTN_KERNEL_ABI_VERSION
+ABI_VERSION = 2  # ATTN_KERNEL_ABI_VERSION
 _ROLES = {0: "input", 1: "param", 2: "output"}
 _DTYPES = {0: np.dtype(np.float32)}
 
@@ -37,7 +37,8 @@ class _KernelInfo(ctypes.Structure):
 class _DecodeInfo(ctypes.Structure):
     _fields_ = _KernelInfo._fields_ + [
         ("num_layers", ctypes.c_int32), ("chunk_rows", ctypes.c_int32),
-        ("cache_widths", ctypes.POINTER(ctypes.c_int64))]
+        ("cache_widths", ctypes.POINTER(ctypes.c_int64)),
+        ("prefill_from", ctypes.c_int64)]
 
 
 ArgInfo = collections.namedtuple("ArgInfo",
@@ -264,7 +265,10 @@ class Decoder:
     returns ``(n, width)`` outputs, what ``n`` steps give (a long prompt in
     the first context runs through the whole model at once, after the
     tokens fed before it again; past it, through the step over
-    ``chunk_rows`` tokens at once, 0 when the backend compiled none).
+    ``chunk_rows`` tokens at once, 0 when the backend compiled none; a
+    prompt in the first context takes the whole model from
+    ``prefill_from`` tokens on, where attnc counts it cheaper than chunks
+    and steps).
     ``reset()``
     starts a new sequence; ``position`` counts the tokens fed. Each token
     sees the cached tokens its masks allow: the last ``context`` (causal) or
@@ -285,6 +289,7 @@ class Decoder:
         self.context = info.context
         self.num_layers = info.num_layers
         self.chunk_rows = info.chunk_rows
+        self.prefill_from = info.prefill_from
         flags = [info.args[i].flags for i in range(info.num_args)]
         self.arguments = [Kernel._arg(info.args[i])
                           for i in range(info.num_args)]

@@ -123,6 +123,12 @@ attn_status attn_check_decode_info(const char *subject,
                      "%s declares chunks of %d rows; 0 (none) to its context "
                      "of %lld",
                      subject, info->chunk_rows, (long long)info->context);
+  if (info->prefill_from < 0 || info->prefill_from > info->context + 1)
+    return attn_fail(ATTN_ERROR_INVALID_METADATA,
+                     "%s sends prompts of %lld tokens on through its whole "
+                     "model; 0 (a quarter of the context) to %lld (never)",
+                     subject, (long long)info->prefill_from,
+                     (long long)info->context + 1);
   /* Two caches per layer, context * width floats each, in one block. */
   int64_t remaining =
       ATTN_MAX_BYTES / (2 * (int64_t)sizeof(float)) / info->context;

@@ -264,21 +264,26 @@ static int steps_forced(void) {
 }
 
 /* How many of a prompt's `tokens` go through the whole model in one call
- * (0: a step each). The call costs `context` tokens of the model's
- * compute-bound products whatever the prompt, against a step's weight-bound
- * pass per token, which measured 4-5 times a token's share of the whole
- * model on the GPT-2 block (context 1024) and 4 times on a block whose
- * weights stay in cache (docs/abi.md): so the prompt's tokens in the first
- * context, if at least a quarter of it. After earlier tokens the call runs
- * their kept rows again in front of the prompt, which gives their keys and
- * values again only if they were fed with the same params. */
+ * (0: chunks and steps). The call costs `context` tokens of the model's
+ * products whatever the prompt, so the prompt's tokens in the first context
+ * go through it if there are at least the info's prefill_from, where attnc
+ * counts it cheaper than chunks and steps; without a chunk set (or with a
+ * prefill_from of 0), a quarter of the context, where the whole model and
+ * a step per token measured about even on the GPT-2 block and on a block
+ * whose weights stay in cache (docs/abi.md). After earlier
+ * tokens the call runs their kept rows again in front of the prompt, which
+ * gives their keys and values again only if they were fed with the same
+ * params. */
 static int64_t whole_tokens(const attn_decoder *d, void **args,
                             int64_t tokens) {
   const int64_t context = d->info->context;
   if (!d->prefill || d->position >= context)
     return 0;
   int64_t n = tokens < context - d->position ? tokens : context - d->position;
-  if (n * 4 < context || (d->position > 0 && other_params(d, args)) ||
+  int64_t from = d->info->prefill_from;
+  if (!d->chunk || from == 0)
+    from = (context + 3) / 4;
+  if (n < from || (d->position > 0 && other_params(d, args)) ||
       steps_forced())
     return 0;
   return n;

@@ -217,7 +217,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   int64_t widths[3] = {take_dim(&in), take_dim(&in), take_dim(&in)};
   attn_decode_info info = {ATTN_KERNEL_ABI_VERSION, n, "fuzz", context, table,
                            (int8_t)take8(&in) % 4, (int8_t)take8(&in) % 4,
-                           widths};
+                           widths, (int8_t)take8(&in) % 8};
   if (mode & 2)
     info.cache_widths = NULL;
   /* Tables the checks accept may still ask for caches of up to 2^62 bytes,

@@ -656,7 +656,7 @@ TEST(DecodeErrorsTest, CreateChecksItsArguments) {
             ATTN_ERROR_ABI_MISMATCH);
   EXPECT_STREQ(attn_last_error(),
                "attn_decoder_create: the decode step of 'future' has kernel "
-               "ABI version 99; this runtime reads version 1");
+               "ABI version 99; this runtime reads version 2");
   EXPECT_EQ(decoder, nullptr);
   // Tables no compiled model has: each is refused before any cache is sized
   // from it.
@@ -688,6 +688,14 @@ TEST(DecodeErrorsTest, CreateChecksItsArguments) {
   EXPECT_STREQ(attn_last_error(),
                "attn_decoder_create: the decode step of 'long' declares "
                "chunks of 9 rows; 0 (none) to its context of 8");
+  attn_decode_info pastContext{ATTN_KERNEL_ABI_VERSION, 0, "past", 8, nullptr,
+                               1, 0, widths, 10};
+  EXPECT_EQ(attn_decoder_create(&pastContext, step, &decoder),
+            ATTN_ERROR_INVALID_METADATA);
+  EXPECT_STREQ(attn_last_error(),
+               "attn_decoder_create: the decode step of 'past' sends prompts "
+               "of 10 tokens on through its whole model; 0 (a quarter of the "
+               "context) to 9 (never)");
   EXPECT_EQ(decoder, nullptr);
 }
 
@@ -973,6 +981,63 @@ TEST(DecoderPrefillTest, ChunksTakeWhatTheWholeModelCannot) {
       << attn_last_error();
   EXPECT_EQ(attn_decoder_position(s.d), 13);
   StandInChunk::status = 0;
+}
+
+TEST(DecoderPrefillTest, PrefillFromSetsTheShortestWholePrompt) {
+  // With a chunk, the info's prefill_from (attnc's count of both paths'
+  // products) in place of a quarter of the context.
+  StandInDecoder s;
+  s.info.chunk_rows = 4;
+  s.info.prefill_from = 6;
+  ASSERT_EQ(attn_decoder_create(&s.info, StandIns::step, &s.d), ATTN_OK)
+      << attn_last_error();
+  ASSERT_EQ(attn_decoder_set_prefill(s.d, StandIns::prefill), ATTN_OK);
+  ASSERT_EQ(attn_decoder_set_chunk(s.d, StandInChunk::chunk), ATTN_OK);
+  // 5 tokens: a chunk of 4, then a step.
+  StandIns::reset();
+  StandInChunk::reset();
+  ASSERT_EQ(s.prefill(0, 5), ATTN_OK) << attn_last_error();
+  EXPECT_EQ(StandIns::prefillCalls, 0);
+  EXPECT_EQ(StandInChunk::positions, (std::vector<int64_t>{0}));
+  EXPECT_EQ(StandIns::stepCalls, 1);
+  // 6 tokens: the whole model.
+  attn_decoder_reset(s.d);
+  StandIns::reset();
+  StandInChunk::reset();
+  ASSERT_EQ(s.prefill(0, 6), ATTN_OK) << attn_last_error();
+  EXPECT_EQ(StandIns::prefillCalls, 1);
+  EXPECT_TRUE(StandInChunk::positions.empty());
+  EXPECT_EQ(StandIns::stepCalls, 0);
+  for (int i = 0; i < 12; ++i)
+    EXPECT_EQ(s.y[i], 10.0f * s.x[i]) << i;
+
+  // Without the chunk a prompt of a quarter of the context (2 tokens)
+  // takes the whole model: prefill_from counted on the chunk.
+  StandInDecoder unchunked;
+  unchunked.info.chunk_rows = 4;
+  unchunked.info.prefill_from = 6;
+  ASSERT_EQ(
+      attn_decoder_create(&unchunked.info, StandIns::step, &unchunked.d),
+      ATTN_OK);
+  ASSERT_EQ(attn_decoder_set_prefill(unchunked.d, StandIns::prefill),
+            ATTN_OK);
+  StandIns::reset();
+  ASSERT_EQ(unchunked.prefill(0, 2), ATTN_OK) << attn_last_error();
+  EXPECT_EQ(StandIns::prefillCalls, 1);
+
+  // context + 1: never, not even for the whole first context.
+  StandInDecoder never;
+  never.info.chunk_rows = 4;
+  never.info.prefill_from = 9;
+  ASSERT_EQ(attn_decoder_create(&never.info, StandIns::step, &never.d),
+            ATTN_OK);
+  ASSERT_EQ(attn_decoder_set_prefill(never.d, StandIns::prefill), ATTN_OK);
+  ASSERT_EQ(attn_decoder_set_chunk(never.d, StandInChunk::chunk), ATTN_OK);
+  StandIns::reset();
+  StandInChunk::reset();
+  ASSERT_EQ(never.prefill(0, 8), ATTN_OK) << attn_last_error();
+  EXPECT_EQ(StandIns::prefillCalls, 0);
+  EXPECT_EQ(StandInChunk::positions, (std::vector<int64_t>{0, 4}));
 }
 
 TEST(DecodeErrorsTest, EachFailureIsNamed) {

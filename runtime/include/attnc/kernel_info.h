@@ -19,7 +19,7 @@ extern "C" {
 #endif
 
 /* Bumped whenever the layout of the structs below changes. */
-#define ATTN_KERNEL_ABI_VERSION 1
+#define ATTN_KERNEL_ABI_VERSION 2
 
 typedef enum attn_arg_role {
   ATTN_ARG_INPUT = 0,  /* activations, e.g. the token embeddings */
@@ -87,6 +87,13 @@ typedef struct attn_decode_info {
   int32_t num_layers;          /* attention layers, each with two caches */
   int32_t chunk_rows;          /* rows of NAME_chunk_argv; 0: no chunk */
   const int64_t *cache_widths; /* num_layers entries: kv_heads * head_dim */
+  /* The fewest tokens of a prompt in the first context that
+   * attn_decoder_prefill sends through NAME_prefill_argv in one call (the
+   * whole model, whatever the prompt's length) when it has the chunk;
+   * shorter prompts go through the chunk and steps. attnc counts both
+   * paths' products per model; context + 1: never. Without a chunk, or if
+   * 0, a quarter of the context (whole model against steps). */
+  int64_t prefill_from;
 } attn_decode_info;
 
 #ifdef __cplusplus

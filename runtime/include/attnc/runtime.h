@@ -109,9 +109,11 @@ attn_status attn_decoder_step(attn_decoder *decoder, void **args,
 /* Feeds `tokens` tokens at once (a prompt): each per-token input and output
  * of `args` holds `tokens` rows, one after the other; params are shared.
  * It gives what `tokens` calls of attn_decoder_step give, to rounding: with
- * a prefill set, the prompt's tokens in the first context, if at least a
- * quarter of it, run through one call of the whole model (a 1024-token
- * prompt on the GPT-2 block 4.7-6.6 times faster than a step per token).
+ * a prefill set, the prompt's tokens in the first context, if there are
+ * at least info->prefill_from of them (where attnc counts the whole model
+ * cheaper than chunks and steps), run through one call of the whole model
+ * (a 1024-token prompt on the GPT-2 block 4.7-6.6 times faster than a step
+ * per token).
  * After earlier tokens that call runs them again in front of the prompt
  * from their rows, which the decoder keeps (`context` rows of each
  * per-token input) and which must have been fed with the same param

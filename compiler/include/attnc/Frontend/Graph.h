@@ -120,6 +120,9 @@ struct Graph {
   bool isChunk = false;
   /// In a decode step and its chunk: the rows of NAME_chunk, 0 without one.
   int64_t chunkRows = 0;
+  /// In a decode step: the fewest tokens of a prompt in the first context
+  /// that the decoder sends through NAME_prefill (prefillFromTokens).
+  int64_t prefillFrom = 0;
   std::vector<int64_t> kvCacheWidths;
   std::vector<int64_t> kvCacheHeadDims;
   /// The model's decode entry point, NAME_decode, when it asks for one.

@@ -732,6 +732,27 @@ struct DecodeAttentionToLinalg : OpConversionPattern<attn::DecodeAttentionOp> {
         ++P;
     }
     const int64_t Rb = R / P, M = Rb * N;
+    // Until the ring is full (p < C) only the first p cache slots hold
+    // tokens: the products over the cache visit the blocks of Bk slots up
+    // to there. The other blocks' scores stay unset, which the softmax's
+    // mask replaces with -inf (a select), and their weights, 0, multiply
+    // nothing. The chunks of a prompt in the first context attended over
+    // every slot (on the GPT-2 block at 1024 tokens, 1088 keys per query
+    // whatever the position).
+    int64_t Bk = C;
+    for (int64_t size : {64, 32, 16, 8})
+      if (C % size == 0) {
+        Bk = size;
+        break;
+      }
+    // ceil(min(p, C) / Bk), as a plain division (arith.ceildivui would
+    // need arith-expand before the LLVM lowering).
+    Value filledBlocks = toIndex(b.create<arith::DivUIOp>(
+        loc,
+        b.create<arith::AddIOp>(
+            loc, b.create<arith::MinUIOp>(loc, position, constI64(C)),
+            constI64(Bk - 1)),
+        constI64(Bk)));
     // The tasks' results as [G * P, M, D]: the group's blocks in order are
     // its [R * N, D] rows.
     auto heads = b.create<scf::ForallOp>(
@@ -764,12 +785,42 @@ struct DecodeAttentionToLinalg : OpConversionPattern<attn::DecodeAttentionOp> {
       auto zeros = [&](Value t) {
         return b.create<linalg::FillOp>(loc, zero, t).getResult(0);
       };
-      Value fromCache = matmulInto(qg, headOf(cacheKeys, g, D, C),
-                                   zeros(part(scores, {index(0), index(0)},
-                                              {M, C})));
-      scores = b.create<tensor::InsertSliceOp>(
-          loc, fromCache, scores, ValueRange{}, ValueRange{}, ValueRange{},
-          attrs({0, 0}), attrs({M, C}), attrs({1, 1}));
+      // Columns [column, column + cols) of `t` (rows whole).
+      auto columns = [&](Value t, int64_t rows, Value column,
+                         int64_t cols) -> Value {
+        return b.create<tensor::ExtractSliceOp>(
+            loc, RankedTensorType::get({rows, cols}, f32), t,
+            ValueRange{column}, ValueRange{}, ValueRange{},
+            attrs({0, ShapedType::kDynamic}), attrs({rows, cols}),
+            attrs({1, 1}));
+      };
+      Value c0 = b.create<arith::ConstantIndexOp>(loc, 0);
+      Value c1 = b.create<arith::ConstantIndexOp>(loc, 1);
+      Value blockSize = b.create<arith::ConstantIndexOp>(loc, Bk);
+      // Each filled block of the cache: its keys [D, Bk] and values [Bk,
+      // D] (a slice of the [C, D] values' rows), from its first slot.
+      auto overFilledBlocks =
+          [&](Value init,
+              function_ref<Value(Value column, Value acc)> body) -> Value {
+        auto loop = b.create<scf::ForOp>(loc, c0, filledBlocks, c1,
+                                         ValueRange{init});
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPointToStart(loop.getBody());
+        Value column = b.create<arith::MulIOp>(loc, loop.getInductionVar(),
+                                               blockSize);
+        b.create<scf::YieldOp>(
+            loc, body(column, loop.getRegionIterArgs()[0]));
+        return loop.getResult(0);
+      };
+      Value keysG = headOf(cacheKeys, g, D, C);
+      scores = overFilledBlocks(scores, [&](Value column, Value acc) {
+        Value product = matmulInto(qg, columns(keysG, D, column, Bk),
+                                   zeros(columns(acc, M, column, Bk)));
+        return b.create<tensor::InsertSliceOp>(
+            loc, product, acc, ValueRange{column}, ValueRange{},
+            ValueRange{}, attrs({0, ShapedType::kDynamic}), attrs({M, Bk}),
+            attrs({1, 1}));
+      });
       Value fromChunk = matmulInto(qg, headOf(chunkKeysT, g, D, N),
                                    zeros(part(scores, {index(0), index(C)},
                                               {M, N})));
@@ -795,9 +846,16 @@ struct DecodeAttentionToLinalg : OpConversionPattern<attn::DecodeAttentionOp> {
       Value weights2 = b.create<tensor::CollapseShapeOp>(
           loc, RankedTensorType::get({M, T}, f32), weights,
           ArrayRef<ReassociationIndices>{{0, 1, 2}, {3}});
-      Value sum = matmulInto(part(weights2, {index(0), index(0)}, {M, C}),
-                             headOf(cacheValues, g, C, D),
-                             zeros(emptyF32(b, loc, {M, D})));
+      Value valuesG = headOf(cacheValues, g, C, D);
+      Value sum = overFilledBlocks(
+          zeros(emptyF32(b, loc, {M, D})), [&](Value column, Value acc) {
+            Value rows = b.create<tensor::ExtractSliceOp>(
+                loc, RankedTensorType::get({Bk, D}, f32), valuesG,
+                ValueRange{column}, ValueRange{}, ValueRange{},
+                attrs({ShapedType::kDynamic, 0}), attrs({Bk, D}),
+                attrs({1, 1}));
+            return matmulInto(columns(weights2, M, column, Bk), rows, acc);
+          });
       sum = matmulInto(part(weights2, {index(0), index(C)}, {M, N}),
                        headOf(chunkValues, g, N, D), sum);
       // Every token sees itself, so its row sum is at least 1 (the guard

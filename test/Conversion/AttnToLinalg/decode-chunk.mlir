@@ -3,11 +3,12 @@
 // a token that token n still sees. So each task (an scf.forall over the key/
 // value heads and, with fewer than 8 of them, blocks of each one's query
 // heads: here one query head per task) multiplies its queries [Rb * N, D]
-// by the cache's keys [D, C] and by the chunk's [D, N] into the two parts
-// of one [Rb * N, C + N] score tile, takes the softmax with each token's ages (cache column j:
-// n + 1 + (lastSlot - j), plus C when negative; chunk key c: n - c), and
-// sums the cache's values and the chunk's (0 past count) with two products
-// onto one accumulator, so neither cache is copied. The tokens' keys and
+// by the cache's keys [D, C], block by block of the slots filled so far,
+// and by the chunk's [D, N] into the two parts of one [Rb * N, C + N] score
+// tile, takes the softmax with each token's ages (cache column j: n + 1 +
+// (lastSlot - j), plus C when negative; chunk key c: n - c), and sums the
+// filled blocks' values and the chunk's (0 past count) onto one
+// accumulator, so neither cache is copied. The tokens' keys and
 // values go to slots (p + n) mod C afterwards, the first `count` only.
 // C = 8, G = 2, R = 2, D = 4, window 3.
 
@@ -33,6 +34,13 @@ func.func @decode_chunk(%q: tensor<4x16xf32>, %k: tensor<4x8xf32>, %v: tensor<4x
   // The chunk's values, 0 from row `count` on.
   // CHECK: linalg.index 0 : index
   // CHECK: arith.cmpi ult, %{{.+}}, %[[COUNT]] : index
+  // The cache blocks (of 8 slots here, the whole cache) that hold tokens:
+  // ceil(min(p, C) / 8), so before the ring fills the products skip the
+  // slots not written yet.
+  // CHECK: %[[FILLED:.+]] = arith.minui %[[P]], %{{.+}} : i64
+  // CHECK: %[[ROUNDED:.+]] = arith.addi %[[FILLED]], %{{.+}} : i64
+  // CHECK: %[[BLOCKS64:.+]] = arith.divui %[[ROUNDED]], %{{.+}} : i64
+  // CHECK: %[[BLOCKS:.+]] = arith.index_cast %[[BLOCKS64]] : i64 to index
   // Task t is key/value head t / 2 and its query head t % 2: rows
   // (t % 2) * N .. of the head's [R * N, D] queries.
   // CHECK: scf.forall (%[[T:.+]]) in (4) shared_outs(%[[OUTS:.+]] = %{{.+}}) -> (tensor<4x4x4xf32>)
@@ -42,9 +50,11 @@ func.func @decode_chunk(%q: tensor<4x16xf32>, %k: tensor<4x8xf32>, %v: tensor<4x
   // CHECK:   %[[QB:.+]] = tensor.extract_slice %{{.+}}[%[[G]], %[[ROW0]], 0] [1, 4, 4] [1, 1, 1] : tensor<2x8x4xf32> to tensor<1x4x4xf32>
   // CHECK:   %[[QG:.+]] = tensor.collapse_shape %[[QB]]
   // CHECK:   %[[SCORES:.+]] = tensor.empty() : tensor<4x12xf32>
-  // CHECK:   %[[CACHEPART:.+]] = tensor.extract_slice %[[SCORES]][0, 0] [4, 8] [1, 1]
-  // CHECK:   %[[S1:.+]] = linalg.matmul ins(%[[QG]], %{{.+}} : tensor<4x4xf32>, tensor<4x8xf32>) outs(%{{.+}} : tensor<4x8xf32>)
-  // CHECK:   %[[WITH1:.+]] = tensor.insert_slice %[[S1]] into %[[SCORES]][0, 0] [4, 8] [1, 1]
+  // CHECK:   %[[WITH1:.+]] = scf.for %[[KB:.+]] = %{{.+}} to %[[BLOCKS]] step %{{.+}} iter_args(%[[ACC:.+]] = %[[SCORES]]) -> (tensor<4x12xf32>)
+  // CHECK:     %[[COL:.+]] = arith.muli %[[KB]], %c8
+  // CHECK:     %[[CACHEPART:.+]] = tensor.extract_slice %[[ACC]][0, %[[COL]]] [4, 8] [1, 1]
+  // CHECK:     %[[S1:.+]] = linalg.matmul ins(%[[QG]], %{{.+}} : tensor<4x4xf32>, tensor<4x8xf32>) outs(%{{.+}} : tensor<4x8xf32>)
+  // CHECK:     tensor.insert_slice %[[S1]] into %[[ACC]][0, %[[COL]]] [4, 8] [1, 1]
   // CHECK:   %[[CHUNKPART:.+]] = tensor.extract_slice %[[WITH1]][0, 8] [4, 4] [1, 1]
   // CHECK:   %[[S2:.+]] = linalg.matmul ins(%[[QG]], %{{.+}} : tensor<4x4xf32>, tensor<4x4xf32>) outs(%{{.+}} : tensor<4x4xf32>)
   // CHECK:   tensor.insert_slice %[[S2]] into %[[WITH1]][0, 8] [4, 4] [1, 1]
@@ -60,9 +70,13 @@ func.func @decode_chunk(%q: tensor<4x16xf32>, %k: tensor<4x8xf32>, %v: tensor<4x
   // CHECK:   arith.cmpi sge
   // CHECK:   arith.cmpi slt
   // CHECK:   arith.andi
-  // The weighted sum: the cache's values, then the chunk's onto it.
-  // CHECK:   %[[W1:.+]] = tensor.extract_slice %{{.+}}[0, 0] [4, 8] [1, 1]
-  // CHECK:   %[[SUM1:.+]] = linalg.matmul ins(%[[W1]], %{{.+}} : tensor<4x8xf32>, tensor<8x4xf32>) outs(%{{.+}} : tensor<4x4xf32>)
+  // The weighted sum: the filled blocks of the cache's values, then the
+  // chunk's onto it.
+  // CHECK:   %[[SUM1:.+]] = scf.for %[[VB:.+]] = %{{.+}} to %[[BLOCKS]] step %{{.+}} iter_args(%[[SUM0:.+]] = %{{.+}}) -> (tensor<4x4xf32>)
+  // CHECK:     %[[VCOL:.+]] = arith.muli %[[VB]], %c8
+  // CHECK:     %[[VROWS:.+]] = tensor.extract_slice %{{.+}}[%[[VCOL]], 0] [8, 4] [1, 1]
+  // CHECK:     %[[W1:.+]] = tensor.extract_slice %{{.+}}[0, %[[VCOL]]] [4, 8] [1, 1]
+  // CHECK:     linalg.matmul ins(%[[W1]], %[[VROWS]] : tensor<4x8xf32>, tensor<8x4xf32>) outs(%[[SUM0]] : tensor<4x4xf32>)
   // CHECK:   %[[W2:.+]] = tensor.extract_slice %{{.+}}[0, 8] [4, 4] [1, 1]
   // CHECK:   linalg.matmul ins(%[[W2]], %{{.+}} : tensor<4x4xf32>, tensor<4x4xf32>) outs(%[[SUM1]] : tensor<4x4xf32>)
   // CHECK:   scf.forall.in_parallel

@@ -2,13 +2,13 @@
 //
 // A prompt in a model's first context can go through NAME_prefill (the whole
 // model over `context` rows, one call whatever the prompt's length) or
-// through NAME_chunk (64 tokens per call, each attending over every cache
-// slot) and steps. Which is cheaper depends on the model: the GPT-2 block at
-// 1024 tokens takes 10 chunks to cost its whole-model call, a sliding-
-// window block at 256 tokens, whose whole-model attention skips all but 32
-// keys per query, under 2. The compiler counts both and tells the decoder
-// from how many tokens on the whole model is cheaper (attn_decode_info's
-// prefill_from).
+// through NAME_chunk (64 tokens per call, each attending over the cache
+// slots filled before it) and steps. Which is cheaper depends on the model:
+// the GPT-2 block at 1024 tokens takes 12 chunks from position 0 to cost its
+// whole-model call, a sliding-window block at 256 tokens, whose whole-model
+// attention skips all but 32 keys per query, 2. The compiler counts both
+// and tells the decoder from how many tokens on the whole model is cheaper
+// (attn_decode_info's prefill_from).
 //
 //===----------------------------------------------------------------------===//
 
@@ -17,21 +17,24 @@
 
 #include "attnc/Frontend/Graph.h"
 
+#include <cstdint>
+
 namespace attnc {
 
 /// The floating-point operations of `graph`'s products, a multiply-add
 /// counting 2: linears and matmuls, and attention's two products over the
 /// query-key pairs it computes (those its mask leaves visible in a whole
-/// model, every cache slot and chunk token in a decode step or chunk).
-/// Elementwise work, norms and the softmax are left out.
-double productFlops(const Graph &graph);
+/// model; in a decode step or chunk, the `filledSlots` cache slots that
+/// hold tokens, at most the context, and the chunk's tokens). Elementwise
+/// work, norms and the softmax are left out.
+double productFlops(const Graph &graph, int64_t filledSlots = INT64_MAX);
 
 /// The fewest tokens of a prompt in the first context that the decoder
 /// sends through the prefill of `model` (a checked model with `decode`),
-/// as attn_decode_info's prefill_from: with a chunk, the first prompt
-/// length for which chunks and steps would cost more than one whole-model
-/// call (context + 1 if none does); without one, a quarter of the context,
-/// where steps and the whole model measured about even.
+/// as attn_decode_info's prefill_from: with a chunk, the first length of a
+/// prompt from position 0 for which chunks and steps would cost more than
+/// one whole-model call (context + 1 if none does); without one, a quarter
+/// of the context, where steps and the whole model measured about even.
 int64_t prefillFromTokens(const Graph &model);
 
 } // namespace attnc

@@ -270,10 +270,9 @@ static int steps_forced(void) {
  * counts it cheaper than chunks and steps; without a chunk set (or with a
  * prefill_from of 0), a quarter of the context, where the whole model and
  * a step per token measured about even on the GPT-2 block and on a block
- * whose weights stay in cache (docs/abi.md). After earlier
- * tokens the call runs their kept rows again in front of the prompt, which
- * gives their keys and values again only if they were fed with the same
- * params. */
+ * whose weights stay in cache (docs/abi.md). After earlier tokens the call
+ * runs their kept rows again in front of the prompt, which gives their keys
+ * and values again only if they were fed with the same params. */
 static int64_t whole_tokens(const attn_decoder *d, void **args,
                             int64_t tokens) {
   const int64_t context = d->info->context;

@@ -33,7 +33,7 @@ struct RunReport {
   size_t numArgs = 0;
   uint64_t seed = 0;
   double tolerance = 0;
-  double flops = 0; ///< of the matrix products, per run (Flops.h)
+  double flops = 0; ///< of the matrix products, per run (Frontend/Flops.h)
   // Timing, for a run only.
   int threads = 0;
   unsigned runs = 0;       ///< runs timed; with --decode, the tokens stepped

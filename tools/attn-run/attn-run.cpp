@@ -20,9 +20,9 @@
 
 #include "AttentionMap.h"
 #include "Decode.h"
-#include "Flops.h"
 #include "Report.h"
 
+#include "attnc/Frontend/Flops.h"
 #include "attnc/Frontend/KernelInfo.h"
 #include "attnc/Frontend/MemoryBudget.h"
 #include "attnc/Frontend/Sema.h"
@@ -542,7 +542,7 @@ int main(int argc, char **argv) {
   report.numArgs = graph->args.size();
   report.seed = seed;
   report.tolerance = tolerance;
-  report.flops = countProductFlops(*graph);
+  report.flops = productFlops(*graph);
   if (decoding)
     return decodeAndCheck(*graph, *budget, report);
 

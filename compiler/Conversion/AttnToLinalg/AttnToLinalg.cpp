@@ -536,10 +536,10 @@ struct DecodeAttentionToLinalg : OpConversionPattern<attn::DecodeAttentionOp> {
   /// real. Its tokens' keys and values cannot go into the ring before the
   /// scores as a step's do: a later token's would overwrite the slot of a
   /// token an earlier one still sees. So every query of the chunk attends
-  /// over C + N keys, the cache's C columns (the tokens before p) and then
-  /// the chunk's N, each key/value head (or block of its query heads) a
-  /// task with two products for its scores and two for its sum (the
-  /// cache's part, the chunk's part); the
+  /// over the cache's columns (the tokens before p; only the filled ones
+  /// until the ring is full) and then the chunk's N keys, each key/value
+  /// head (or block of its query heads) a task with products for its
+  /// scores and for its sum (the cache's part, the chunk's part); the
   /// tokens are stored afterwards. Cache column j holds the token
   /// ((p - 1 - j) mod C) + 1 steps older than p, chunk key c the token p + c.
   LogicalResult rewriteChunk(attn::DecodeAttentionOp op, OpAdaptor adaptor,
@@ -797,8 +797,8 @@ struct DecodeAttentionToLinalg : OpConversionPattern<attn::DecodeAttentionOp> {
       Value c0 = b.create<arith::ConstantIndexOp>(loc, 0);
       Value c1 = b.create<arith::ConstantIndexOp>(loc, 1);
       Value blockSize = b.create<arith::ConstantIndexOp>(loc, Bk);
-      // Each filled block of the cache: its keys [D, Bk] and values [Bk,
-      // D] (a slice of the [C, D] values' rows), from its first slot.
+      // `body` over the filled blocks of the cache, given each block's
+      // first slot and the value carried from block to block.
       auto overFilledBlocks =
           [&](Value init,
               function_ref<Value(Value column, Value acc)> body) -> Value {

@@ -250,8 +250,8 @@ struct SdpaToFlash : OpConversionPattern<attn::SdpaOp> {
     // its own output columns), and so are blocks of query tiles. With few
     // groups (GQA, MQA) the query tiles are split into P blocks, P the
     // smallest divisor of their count that makes at least 8 tasks (or one
-    // tile per block): a count with no such power of 2 as a divisor (13
-    // tiles at 197 tokens) used to keep one block, so a multi-query
+    // tile per block). P used to be a power of 2 dividing the count, so an
+    // odd count (13 tiles at 197 tokens) kept one block and a multi-query
     // head ran on one thread.
     // The tasks are one scf.forall, which attn-outline-parallel-loops hands
     // to the runtime's thread pool; task i = (g, c) with g = i / P and

@@ -17,17 +17,7 @@
 
 #include "attnc/Frontend/Graph.h"
 
-#include <cstdint>
-
 namespace attnc {
-
-/// The floating-point operations of `graph`'s products, a multiply-add
-/// counting 2: linears and matmuls, and attention's two products over the
-/// query-key pairs it computes (those its mask leaves visible in a whole
-/// model; in a decode step or chunk, the `filledSlots` cache slots that
-/// hold tokens, at most the context, and the chunk's tokens). Elementwise
-/// work, norms and the softmax are left out.
-double productFlops(const Graph &graph, int64_t filledSlots = INT64_MAX);
 
 /// The fewest tokens of a prompt in the first context that the decoder
 /// sends through the prefill of `model` (a checked model with `decode`),

@@ -32,16 +32,17 @@ int64_t attnc::prefillFromTokens(const Graph &model) {
   // The decoder's path for n tokens from position 0 without the whole
   // model: a chunk per `rows` tokens while at least half of them are left,
   // then steps, each about 2 / rows of a chunk (a chunk measured as much as
-  // 24-40 steps).
-  double fullChunks = 0; // the chunks of the first n / rows * rows tokens
-  for (int64_t n = 1; n <= context; ++n) {
-    int64_t rest = n % rows;
-    if (rest == 0)
-      fullChunks += chunkAt(n - rows);
-    double last = chunkAt(n - rest);
-    double tail = 2 * rest >= rows ? last : double(rest) * 2.0 / rows * last;
-    if (fullChunks + tail > whole)
-      return n;
+  // 24-40 steps). `before`: the chunks of the tokens before `start`.
+  double before = 0;
+  for (int64_t start = 0; start < context; start += rows) {
+    double chunk = chunkAt(start);
+    for (int64_t rest = 1; rest <= rows && start + rest <= context; ++rest) {
+      double tail =
+          2 * rest >= rows ? chunk : double(rest) * 2.0 / double(rows) * chunk;
+      if (before + tail > whole)
+        return start + rest;
+    }
+    before += chunk;
   }
   return context + 1;
 }

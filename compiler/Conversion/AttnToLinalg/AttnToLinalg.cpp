@@ -725,12 +725,7 @@ struct DecodeAttentionToLinalg : OpConversionPattern<attn::DecodeAttentionOp> {
                                         ValueRange{acc})
           .getResult(0);
     };
-    int64_t P = 1;
-    if (G < 8) {
-      P = std::min<int64_t>(llvm::divideCeil(8, G), R);
-      while (R % P != 0)
-        ++P;
-    }
+    const int64_t P = blocksPerGroup(G, R);
     const int64_t Rb = R / P, M = Rb * N;
     // Until the ring is full (p < C) only the first p cache slots hold
     // tokens: the products over the cache visit the blocks of Bk slots up

@@ -18,6 +18,9 @@
 #include "mlir/IR/AffineMap.h"
 #include "mlir/Transforms/DialectConversion.h"
 
+#include "llvm/Support/MathExtras.h"
+
+#include <algorithm>
 #include <limits>
 
 namespace attnc::lowering {
@@ -83,6 +86,19 @@ private:
   mlir::Location loc;
   unsigned numDims;
 };
+
+/// Into how many blocks each of `groups` key/value head groups splits its
+/// `count` independent pieces (query tiles, query heads) so that the
+/// groups' blocks make at least 8 thread-pool tasks: the smallest divisor
+/// of `count` that does, or `count` itself; 1 with 8 groups or more.
+inline int64_t blocksPerGroup(int64_t groups, int64_t count) {
+  if (groups >= 8)
+    return 1;
+  int64_t blocks = std::min<int64_t>(llvm::divideCeil(8, groups), count);
+  while (count % blocks != 0)
+    ++blocks;
+  return blocks;
+}
 
 /// An f32 constant.
 inline mlir::Value f32Const(mlir::OpBuilder &b, mlir::Location loc,

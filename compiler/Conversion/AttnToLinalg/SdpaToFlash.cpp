@@ -262,12 +262,8 @@ struct SdpaToFlash : OpConversionPattern<attn::SdpaOp> {
     // longest-first scheduling (H8 S1024 D64 causal, one key/value head,
     // 8 blocks, two threads: 6.7-6.8 ms first to last, 6.1-6.2 last to
     // first; one thread 12.0).
-    int64_t numQueryTiles = Sp / Tq, P = 1;
-    if (G < 8) {
-      P = std::min<int64_t>(llvm::divideCeil(8, G), numQueryTiles);
-      while (numQueryTiles % P != 0)
-        ++P;
-    }
+    int64_t numQueryTiles = Sp / Tq;
+    int64_t P = blocksPerGroup(G, numQueryTiles);
     int64_t blockTiles = numQueryTiles / P, blockRows = blockTiles * Tq;
     // The output as the caller will see it, [S, H*D], so that
     // attn-expose-c-abi can replace it with the caller's buffer and the

@@ -35,6 +35,7 @@
 #include "attnc/Passes.h"
 #include "attnc/Transforms/CausalProducts.h"
 #include "attnc/Transforms/ContractionFusion.h"
+#include "attnc/Transforms/DynamicExtents.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -68,8 +69,27 @@ constexpr int64_t kMinRowBlocksToPack = 4;
 /// that A is A^T[k, m] when `transposedA`.
 struct MatmulShape {
   Value a, b, c;
-  int64_t m, n, k;
+  int64_t m, n, k; ///< n or k may be ShapedType::kDynamic
   bool transposedA = false;
+  /// What every dynamic size is a multiple of (attn.extent_multiple).
+  int64_t multiple = 0;
+
+  bool isDynamic() const {
+    return ShapedType::isDynamic(n) || ShapedType::isDynamic(k);
+  }
+  /// The largest number known to divide n.
+  int64_t nDivisor() const { return ShapedType::isDynamic(n) ? multiple : n; }
+  /// n and k as index values: constants, or read from C and B.
+  Value nValue(OpBuilder &b, Location loc) const {
+    return ShapedType::isDynamic(n)
+               ? b.createOrFold<memref::DimOp>(loc, c, 1)
+               : b.create<arith::ConstantIndexOp>(loc, n).getResult();
+  }
+  Value kValue(OpBuilder &b, Location loc) const {
+    return ShapedType::isDynamic(k)
+               ? b.createOrFold<memref::DimOp>(loc, this->b, 0)
+               : b.create<arith::ConstantIndexOp>(loc, k).getResult();
+  }
 };
 
 bool isDim(AffineExpr e, unsigned pos) {
@@ -120,7 +140,7 @@ std::optional<MatmulShape> matchMatmul(linalg::LinalgOp op) {
   // isaContractionOpInterface checked that the body is acc + a * b.
   if (!llvm::all_of(ValueRange{shape.a, shape.b, shape.c}, [](Value v) {
         auto t = dyn_cast<ShapedType>(v.getType());
-        return t && t.hasStaticShape() && t.getElementType().isF32();
+        return t && t.hasRank() && t.getElementType().isF32();
       }))
     return std::nullopt;
   if (!attnc::hasContiguousRows(shape.b) || !attnc::hasContiguousRows(shape.c))
@@ -129,6 +149,16 @@ std::optional<MatmulShape> matchMatmul(linalg::LinalgOp op) {
   shape.m = ranges[m];
   shape.n = ranges[n];
   shape.k = ranges[k];
+  // A dynamic n or k only with the multiple it comes in (DynamicExtents.h);
+  // rows always static.
+  if (ShapedType::isDynamic(shape.m))
+    return std::nullopt;
+  if (shape.isDynamic()) {
+    auto multiple = op->getAttrOfType<IntegerAttr>(attnc::kExtentMultipleAttr);
+    if (!multiple || multiple.getInt() <= 0 || multiple.getInt() % 8 != 0)
+      return std::nullopt;
+    shape.multiple = multiple.getInt();
+  }
   return shape;
 }
 
@@ -172,11 +202,11 @@ struct RegisterBlock {
 };
 
 std::optional<RegisterBlock> registerBlockFor(const MatmulShape &s) {
-  int64_t width = vectorWidth(s.n);
+  int64_t width = vectorWidth(s.nDivisor());
   if (width == 0)
     return std::nullopt;
   int64_t rows = rowsDividing(s.m);
-  return RegisterBlock{width, rows, vectorsPerRow(s.n, width, rows)};
+  return RegisterBlock{width, rows, vectorsPerRow(s.nDivisor(), width, rows)};
 }
 
 /// How a product's register blocks start: from C, from a value C was just
@@ -294,20 +324,36 @@ void emitMicrokernel(RewriterBase &rewriter, Location loc,
     return b.create<arith::ConstantIndexOp>(loc, v);
   };
   Value c0 = idx(0), c1 = idx(1);
+  Value nSize = s.nValue(b, loc);
   // Column blocks are independent: at the top level of a function they
   // form an scf.forall for the thread pool (attn-outline-parallel-loops).
+  // The pool's task count is fixed when the function is compiled: for a
+  // dynamic n, the columns of the buffer C is a view of bound it, and the
+  // tasks past n do nothing (a decode step's scores with one key/value
+  // head, whose loop over heads folds away). With no such bound, a loop.
   Value n0;
-  if (parallel) {
+  std::optional<int64_t> nBound;
+  if (!ShapedType::isDynamic(s.n))
+    nBound = s.n;
+  else if (auto buffer = dyn_cast<MemRefType>(underlyingBuffer(s.c).getType());
+           buffer && buffer.hasStaticShape())
+    nBound = buffer.getShape().back();
+  if (parallel && nBound) {
     auto nLoop = b.create<scf::ForallOp>(
         loc, ArrayRef<OpFoldResult>{b.getIndexAttr(0)},
-        ArrayRef<OpFoldResult>{b.getIndexAttr(s.n)},
+        ArrayRef<OpFoldResult>{b.getIndexAttr(*nBound)},
         ArrayRef<OpFoldResult>{b.getIndexAttr(width * perRow)}, ValueRange{},
         std::nullopt);
     b.setInsertionPointToStart(nLoop.getBody());
     n0 = nLoop.getInductionVars()[0];
+    if (*nBound != s.n) {
+      auto inside = b.create<scf::IfOp>(
+          loc, b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ult, n0,
+                                       nSize));
+      b.setInsertionPointToStart(&inside.getThenRegion().front());
+    }
   } else {
-    auto nLoop =
-        b.create<scf::ForOp>(loc, c0, idx(s.n), idx(width * perRow));
+    auto nLoop = b.create<scf::ForOp>(loc, c0, nSize, idx(width * perRow));
     b.setInsertionPointToStart(nLoop.getBody());
     n0 = nLoop.getInductionVar();
   }
@@ -325,8 +371,8 @@ void emitMicrokernel(RewriterBase &rewriter, Location loc,
   Value panel = s.b;
   SmallVector<Value> panelCol = colIndex;
   int64_t panelWidth = block.panelWidth();
-  bool pack = !prepacked && parallel && s.n > panelWidth &&
-              s.m / rows >= kMinRowBlocksToPack;
+  bool pack = !prepacked && parallel && !s.isDynamic() &&
+              s.n > panelWidth && s.m / rows >= kMinRowBlocksToPack;
   if (prepacked) { // the panel starting at column n0 starts at n0 * K
     auto panelType = MemRefType::get(
         {s.k, panelWidth}, b.getF32Type(),
@@ -403,7 +449,7 @@ void emitMicrokernel(RewriterBase &rewriter, Location loc,
     }
   }
   // Terms past the row block's last row are 0.
-  Value kEnd = idx(s.k);
+  Value kEnd = s.kValue(b, loc);
   if (causal.laterTerms)
     kEnd = b.create<arith::MinUIOp>(
         loc, kEnd, b.create<arith::AddIOp>(loc, m0, idx(rows)));
@@ -470,13 +516,18 @@ void emitRowStreamingProduct(RewriterBase &rewriter, Location loc,
   const int64_t bands = llvm::divideCeil(s.k, kRowsPerBand);
   const int64_t bandRows = llvm::divideCeil(s.k, bands);
   // Vectors per step of the pass over a row: independent adds in flight.
-  const int64_t unroll = s.n % (4 * width) == 0 ? 4 : 1;
+  const int64_t unroll = s.nDivisor() % (4 * width) == 0 ? 4 : 1;
   Value c0 = idx(0), c1 = idx(1), step = idx(unroll * width);
+  Value nSize = s.nValue(b, loc);
   Value zero = b.create<arith::ConstantOp>(loc, vecType,
                                            b.getZeroAttr(vecType));
-  // Freed by buffer-deallocation-pipeline, which runs later.
+  // Freed by buffer-deallocation-pipeline, which runs later. A dynamic n
+  // (a decode step's visible slots) sizes it at run time.
+  SmallVector<Value> dynamicSizes;
+  if (ShapedType::isDynamic(s.n))
+    dynamicSizes.push_back(nSize);
   Value sums = b.create<memref::AllocOp>(
-      loc, MemRefType::get({bands, s.n}, b.getF32Type()),
+      loc, MemRefType::get({bands, s.n}, b.getF32Type()), dynamicSizes,
       b.getI64IntegerAttr(64));
 
   // Bands are independent: at the top level of a function, tasks for the
@@ -498,7 +549,7 @@ void emitRowStreamingProduct(RewriterBase &rewriter, Location loc,
   {
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(&bandLoop->getRegion(0).front());
-    auto zeroLoop = b.create<scf::ForOp>(loc, c0, idx(s.n), idx(width));
+    auto zeroLoop = b.create<scf::ForOp>(loc, c0, nSize, idx(width));
     {
       OpBuilder::InsertionGuard inner(b);
       b.setInsertionPointToStart(zeroLoop.getBody());
@@ -516,7 +567,7 @@ void emitRowStreamingProduct(RewriterBase &rewriter, Location loc,
       std::swap(aIndex[0], aIndex[1]);
     Value a = b.create<vector::BroadcastOp>(
         loc, vecType, b.create<memref::LoadOp>(loc, s.a, aIndex));
-    auto colLoop = b.create<scf::ForOp>(loc, c0, idx(s.n), step);
+    auto colLoop = b.create<scf::ForOp>(loc, c0, nSize, step);
     b.setInsertionPointToStart(colLoop.getBody());
     for (int64_t u = 0; u < unroll; ++u) {
       Value col = u == 0 ? colLoop.getInductionVar()
@@ -532,7 +583,7 @@ void emitRowStreamingProduct(RewriterBase &rewriter, Location loc,
   }
 
   // The bands' sums, in band order, onto the block start.
-  auto colLoop = b.create<scf::ForOp>(loc, c0, idx(s.n), idx(width));
+  auto colLoop = b.create<scf::ForOp>(loc, c0, nSize, idx(width));
   b.setInsertionPointToStart(colLoop.getBody());
   Value col = colLoop.getInductionVar();
   Value init;
@@ -603,10 +654,12 @@ struct Match {
   RegisterBlock block;
 };
 
-/// Whether `m` is a single row over a B wider than its panel:
-/// emitRowStreamingProduct's.
+/// Whether `m` is a single row over a B wider than its panel (or of a
+/// width known only at run time, which may be): emitRowStreamingProduct's.
 bool streamsRows(const Match &m) {
-  return m.shape.m == 1 && m.shape.n > m.block.panelWidth() &&
+  return m.shape.m == 1 && !ShapedType::isDynamic(m.shape.k) &&
+         (ShapedType::isDynamic(m.shape.n) ||
+          m.shape.n > m.block.panelWidth()) &&
          !m.op->hasAttr(attnc::kCausalScoresAttr) &&
          !m.op->hasAttr(attnc::kCausalWeightsAttr);
 }
@@ -632,7 +685,8 @@ llvm::SmallDenseSet<Value> argumentsToPrepack(func::FuncOp func,
       const Match *m = llvm::find_if(matches, [&](const Match &m) {
         return m.op == user;
       });
-      if (m == matches.end() || m->shape.b != arg || m->shape.a == arg ||
+      if (m == matches.end() || m->shape.isDynamic() || m->shape.b != arg ||
+          m->shape.a == arg ||
           m->shape.c == arg || streamsRows(*m) ||
           (panelWidth && *panelWidth != m->block.panelWidth()))
         return false;

@@ -15,10 +15,9 @@ bool isIdentityStatic(MemRefType type) {
   return type.hasStaticShape() && type.getLayout().isIdentity();
 }
 
-/// A strided view with static sizes and strides: only its offset varies.
+/// A strided view with static strides: only its offset and sizes (a decode
+/// step's visible slots, DynamicExtents.h) vary.
 bool isRebuildable(MemRefType type) {
-  if (!type.hasStaticShape())
-    return false;
   SmallVector<int64_t> strides;
   int64_t offset;
   if (failed(getStridesAndOffset(type, strides, offset)))
@@ -66,6 +65,9 @@ attnc::collectCaptures(Operation *op, Region &region, StringRef pass,
                                       MemRefLayoutAttrInterface(),
                                       type.getMemorySpace()));
     c.types.push_back(IndexType::get(ctx));
+    for (int64_t size : type.getShape())
+      if (ShapedType::isDynamic(size))
+        c.types.push_back(IndexType::get(ctx));
   }
   return c;
 }
@@ -88,7 +90,9 @@ unsigned attnc::mapCaptures(OpBuilder &b, Block *entry, const LoopCaptures &c,
     Value dynOffset = entry->getArgument(arg++);
     SmallVector<OpFoldResult> sizes, strideFolds;
     for (int64_t s : type.getShape())
-      sizes.push_back(b.getIndexAttr(s));
+      sizes.push_back(ShapedType::isDynamic(s)
+                          ? OpFoldResult(entry->getArgument(arg++))
+                          : OpFoldResult(b.getIndexAttr(s)));
     for (int64_t s : strides)
       strideFolds.push_back(b.getIndexAttr(s));
     Value view = b.create<memref::ReinterpretCastOp>(
@@ -110,6 +114,10 @@ SmallVector<Value> attnc::captureArguments(OpBuilder &b, Location loc,
     auto metadata = b.create<memref::ExtractStridedMetadataOp>(loc, capture.value);
     args.push_back(metadata.getBaseBuffer());
     args.push_back(metadata.getOffset());
+    auto type = cast<MemRefType>(capture.value.getType());
+    for (auto [size, value] : llvm::zip(type.getShape(), metadata.getSizes()))
+      if (ShapedType::isDynamic(size))
+        args.push_back(value);
   }
   return args;
 }

@@ -565,3 +565,78 @@ func.func @causal_weights(%p: memref<64x64xf32>, %v: memref<64x32xf32>,
   }
   return
 }
+
+// Products of a run-time size (a decode step's visible cache slots, marked
+// with the multiple their dynamic sizes come in, attn.extent_multiple).
+// A single row over a dynamic n streams B's rows as before, over n columns
+// read from C: its partial sums are sized at run time, and a multiple of 64
+// keeps four vectors per step.
+// CHECK-LABEL: func.func @matvec_visible_slots
+// CHECK: scf.for
+// CHECK: %[[N:.+]] = memref.dim %arg2, %c1 : memref<1x?xf32, strided<[1024, 1], offset: ?>>
+// CHECK: %[[SUMS:.+]] = memref.alloc(%[[N]]) {alignment = 64 : i64} : memref<1x?xf32>
+// CHECK: scf.for %{{.+}} = %c0 to %[[N]] step %c16
+// CHECK: scf.for %[[K:.+]] = %c0 to %c64 step %c1
+// CHECK: scf.for %[[J:.+]] = %c0 to %[[N]] step %c64
+// CHECK: vector.load %arg1[%[[K]], %[[J]]] : memref<64x?xf32, strided<[1024, 1], offset: ?>>
+// CHECK-COUNT-3: vector.load %arg1
+// CHECK: scf.for %[[COL:.+]] = %c0 to %[[N]] step %c16
+// CHECK: vector.store %{{.+}}, %arg2[%c0, %[[COL]]]
+func.func @matvec_visible_slots(%a: memref<1x64xf32>, %b: memref<64x?xf32, strided<[1024, 1], offset: ?>>,
+                                %c: memref<1x?xf32, strided<[1024, 1], offset: ?>>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c2 = arith.constant 2 : index
+  scf.for %i = %c0 to %c2 step %c1 {
+    linalg.matmul {attn.extent_multiple = 64 : i64}
+        ins(%a, %b : memref<1x64xf32>, memref<64x?xf32, strided<[1024, 1], offset: ?>>)
+        outs(%c : memref<1x?xf32, strided<[1024, 1], offset: ?>>)
+  }
+  return
+}
+
+// A dynamic k (the weighted sum over the visible slots' values): the k
+// loop runs to B's rows, read at run time; the column blocks stay tasks.
+// CHECK-LABEL: func.func @weighted_visible_slots
+// CHECK: scf.forall (%[[N0:.+]]) = (0) to (64) step (32)
+// CHECK: %[[K:.+]] = memref.dim %arg1, %c0 : memref<?x64xf32, strided<[64, 1], offset: ?>>
+// CHECK: scf.for %{{.+}} = %c0 to %[[K]] step %c1 iter_args
+// CHECK-COUNT-4: vector.fma
+func.func @weighted_visible_slots(%p: memref<2x?xf32, strided<[1024, 1], offset: ?>>,
+                                  %v: memref<?x64xf32, strided<[64, 1], offset: ?>>,
+                                  %c: memref<2x64xf32>) {
+  linalg.matmul {attn.extent_multiple = 32 : i64}
+      ins(%p, %v : memref<2x?xf32, strided<[1024, 1], offset: ?>>, memref<?x64xf32, strided<[64, 1], offset: ?>>)
+      outs(%c : memref<2x64xf32>)
+  return
+}
+
+// Rows over a dynamic n at the top level (grouped-query scores with one
+// key/value head): the pool's tasks are counted from the columns of the
+// buffer C views, 1024, and those past n do nothing. A multiple of 32
+// keeps two vectors per row.
+// CHECK-LABEL: func.func @scores_visible_slots
+// CHECK: %[[C:.+]] = memref.subview %arg2[0, %arg3] [2, %arg4] [1, 1]
+// CHECK: scf.forall (%[[N0:.+]]) = (0) to (1024) step (32)
+// CHECK: %[[INSIDE:.+]] = arith.cmpi ult, %[[N0]], %arg4 : index
+// CHECK: scf.if %[[INSIDE]]
+// CHECK: scf.for %{{.+}} = %c0 to %c64 step %c1 iter_args
+// CHECK-COUNT-4: vector.store %{{.+}}, %[[C]]
+func.func @scores_visible_slots(%q: memref<2x64xf32>, %k: memref<64x?xf32, strided<[1024, 1], offset: ?>>,
+                                %s: memref<2x1024xf32>, %first: index, %count: index) {
+  %c = memref.subview %s[0, %first] [2, %count] [1, 1]
+      : memref<2x1024xf32> to memref<2x?xf32, strided<[1024, 1], offset: ?>>
+  linalg.matmul {attn.extent_multiple = 32 : i64}
+      ins(%q, %k : memref<2x64xf32>, memref<64x?xf32, strided<[1024, 1], offset: ?>>)
+      outs(%c : memref<2x?xf32, strided<[1024, 1], offset: ?>>)
+  return
+}
+
+// Without the multiple, a dynamic size might need a tail: the product is
+// left as it is.
+// CHECK-LABEL: func.func @dynamic_without_multiple
+// CHECK: linalg.matmul
+func.func @dynamic_without_multiple(%a: memref<1x64xf32>, %b: memref<64x?xf32>, %c: memref<1x?xf32>) {
+  linalg.matmul ins(%a, %b : memref<1x64xf32>, memref<64x?xf32>) outs(%c : memref<1x?xf32>)
+  return
+}

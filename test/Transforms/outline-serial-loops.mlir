@@ -1,10 +1,11 @@
 // attn-outline-serial-loops: each scf.for directly in a model function
 // (attn.model) becomes a private function marked attn.serial_loop and a
 // call. Its bounds and initial values are captured like the values its
-// body uses; a strided view crosses as base buffer and offset; constants
-// are cloned; a loop's scalar results are the function's results. The
-// function is internal to the object and never inlined, so LLVM compiles a
-// loop that every layer of a stack calls once (attnc-merged-tasks.test).
+// body uses; a strided view crosses as base buffer, offset and any dynamic
+// sizes; constants are cloned; a loop's scalar results are the function's
+// results. The function is internal to the object and never inlined, so
+// LLVM compiles a loop that every layer of a stack calls once
+// (attnc-merged-tasks.test).
 
 // RUN: attn-opt %s --attn-outline-serial-loops | FileCheck %s
 
@@ -74,6 +75,31 @@ func.func @buffers(%m: memref<4xf32>, %n: memref<4xf32>) attributes {attn.model}
   %c4 = arith.constant 4 : index
   %r = scf.for %i = %c0 to %c4 step %c1 iter_args(%b = %m) -> (memref<4xf32>) {
     scf.yield %n : memref<4xf32>
+  }
+  return
+}
+
+// A view of a run-time size (a decode step's visible cache slots) crosses
+// as base buffer, offset and its dynamic sizes, and is rebuilt inside.
+// CHECK-LABEL: func.func private @slots_serial_0(
+// CHECK-SAME: %[[BASE:[a-z0-9_]+]]: memref<f32>, %[[OFF:[a-z0-9_]+]]: index, %[[SIZE:[a-z0-9_]+]]: index)
+// CHECK: %[[VIEW:.+]] = memref.reinterpret_cast %[[BASE]] to offset: [%[[OFF]]], sizes: [4, %[[SIZE]]], strides: [64, 1]
+// CHECK: memref.dim %[[VIEW]], %{{.+}} : memref<4x?xf32, strided<[64, 1], offset: ?>>
+// CHECK-LABEL: func.func @slots(
+// CHECK: %[[B:.+]], %[[O:.+]], %[[SIZES:.+]]:2, %{{.+}}:2 = memref.extract_strided_metadata
+// CHECK: call @slots_serial_0(%[[B]], %[[O]], %[[SIZES]]#1) : (memref<f32>, index, index) -> ()
+func.func @slots(%cache: memref<4x64xf32>, %first: index, %count: index) attributes {attn.model} {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %z = arith.constant 0.0 : f32
+  %view = memref.subview %cache[0, %first] [4, %count] [1, 1]
+      : memref<4x64xf32> to memref<4x?xf32, strided<[64, 1], offset: ?>>
+  scf.for %i = %c0 to %c4 step %c1 {
+    %n = memref.dim %view, %c1 : memref<4x?xf32, strided<[64, 1], offset: ?>>
+    scf.for %j = %c0 to %n step %c1 {
+      memref.store %z, %view[%i, %j] : memref<4x?xf32, strided<[64, 1], offset: ?>>
+    }
   }
   return
 }

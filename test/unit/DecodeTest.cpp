@@ -640,6 +640,43 @@ TEST_P(LongContextDecodeTest, MatchesReferencePastTheWrap) {
   EXPECT_LE(maxPrompt, 1e-4) << "prompts vs reference";
 }
 
+/// The same model under window(40): past the first context a step sees 40
+/// of the 288 slots, which the MLIR backend's products read alone (two or
+/// three blocks of 32 slots of each cache; the key cache's while they are
+/// at most a quarter of the ring), unless they wrap past slot 0. 400 tokens
+/// take the ring once around and 112 steps more.
+TEST_P(LongContextDecodeTest, WindowMatchesReferencePastTheWrap) {
+  const char *source = R"(model long_window {
+  context = 288
+  decode
+  input x : [context, 256]
+  param w_qkv : [256, 768]
+  param b_qkv : [768]
+  q, k, v = split(linear(x, w_qkv, b_qkv), 3)
+  y = attention(q, k, v, heads = 2, mask = window(40))
+  output y
+})";
+  std::string error;
+  auto compiled = CompiledModel::compile(source, error, {},
+                                         /*attentionProbs=*/false, GetParam());
+  ASSERT_TRUE(compiled) << error;
+  attn_decoder *decoder = nullptr;
+  ASSERT_EQ(attn_decoder_open(compiled->model(), &decoder), ATTN_OK)
+      << attn_last_error();
+  std::vector<std::vector<float>> params =
+      makeRandomArguments(compiled->graph(), 6);
+  const int64_t tokens = 400, width = 256;
+  std::vector<float> x = randomRows(tokens, width, 12);
+  std::vector<float> decoded(tokens * width);
+  std::vector<double> reference(tokens * width);
+  ASSERT_NO_FATAL_FAILURE(decodeAgainstReference(
+      decoder, *compiled->graph().decodeStep, params, x, decoded, reference));
+  attn_decoder_free(decoder);
+  auto [l2, maxRel] = errors(decoded, reference);
+  EXPECT_LE(l2, 1e-5) << "decode vs reference, " << tokens << " tokens";
+  EXPECT_LE(maxRel, 1e-4);
+}
+
 ATTNC_INSTANTIATE_PER_BACKEND(LongContextDecodeTest);
 
 TEST(DecodeErrorsTest, CreateChecksItsArguments) {

@@ -212,6 +212,15 @@ def ContractionMicrokernel : Pass<"attn-contraction-microkernel",
     or the bias) and stores them through the folded elementwise op, if any.
     Column blocks would read a piece of every row of B, a row apart, which
     memory streams at about half the rate.
+
+    N or K may be dynamic (M may not) on a product marked
+    `attn.extent_multiple = V`, which says every dynamic size is a multiple
+    of V: a decode step's products over the cache slots its token sees.
+    Register blocks and vector widths are then chosen for V, loops run to
+    the sizes read from the buffers, the row-streaming product's partial
+    sums are allocated at run time, and at the top level a dynamic N's
+    column blocks are as many tasks as the columns of the buffer C views,
+    those past N doing nothing. Nothing is packed for such a product.
   }];
   let dependentDialects = [
     "mlir::arith::ArithDialect", "mlir::math::MathDialect",
@@ -231,9 +240,9 @@ def OutlineParallelLoops : Pass<"attn-outline-parallel-loops",
     `@__attnc_launch.F_parallel_N(captures..., %count)`. attnc defines the
     launcher in LLVM IR: it hands the iterations to the runtime's
     `attnc_parallel_for` (a weak reference: without the runtime they run in
-    order on the caller). Captured strided views are passed as base buffer
-    and offset and rebuilt in the task, so every signature lowers to plain
-    pointers and integers.
+    order on the caller). Captured strided views are passed as base buffer,
+    offset and any dynamic sizes and rebuilt in the task, so every
+    signature lowers to plain pointers and integers.
   }];
   let dependentDialects = [
     "mlir::arith::ArithDialect", "mlir::func::FuncDialect",

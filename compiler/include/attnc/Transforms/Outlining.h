@@ -24,7 +24,8 @@ namespace attnc {
 struct LoopCaptures {
   struct Capture {
     mlir::Value value;
-    bool viaBase; ///< passed as (base buffer, offset), rebuilt inside
+    bool viaBase; ///< passed as (base buffer, offset, dynamic sizes),
+                  ///< rebuilt inside
   };
   llvm::SmallVector<Capture> captures;
   llvm::SmallVector<mlir::Value> constants; ///< cloned into the function

@@ -643,8 +643,12 @@ TEST_P(LongContextDecodeTest, MatchesReferencePastTheWrap) {
 /// The same model under window(40): past the first context a step sees 40
 /// of the 288 slots, which the MLIR backend's products read alone (two or
 /// three blocks of 32 slots of each cache; the key cache's while they are
-/// at most a quarter of the ring), unless they wrap past slot 0. 400 tokens
-/// take the ring once around and 112 steps more.
+/// at most a quarter of the ring), unless they wrap past slot 0, and a
+/// chunk's 64 tokens see 39 slots before them, which its products read
+/// alone (two or three blocks of 32, around the ring). 400 tokens take the
+/// ring once around and 112 steps more, then go again as prompts of 100,
+/// 200 and 100, the last past the first context: a chunk of 64 tokens and
+/// one of 36 on the MLIR backend.
 TEST_P(LongContextDecodeTest, WindowMatchesReferencePastTheWrap) {
   const char *source = R"(model long_window {
   context = 288
@@ -671,10 +675,33 @@ TEST_P(LongContextDecodeTest, WindowMatchesReferencePastTheWrap) {
   std::vector<double> reference(tokens * width);
   ASSERT_NO_FATAL_FAILURE(decodeAgainstReference(
       decoder, *compiled->graph().decodeStep, params, x, decoded, reference));
-  attn_decoder_free(decoder);
   auto [l2, maxRel] = errors(decoded, reference);
   EXPECT_LE(l2, 1e-5) << "decode vs reference, " << tokens << " tokens";
   EXPECT_LE(maxRel, 1e-4);
+
+  attn_decoder_reset(decoder);
+  std::vector<float> prompted(tokens * width);
+  int64_t fed = 0;
+  for (int64_t prompt : {100, 200, 100}) {
+    void *args[] = {x.data() + fed * width, params[1].data(),
+                    params[2].data(), prompted.data() + fed * width};
+    ASSERT_EQ(attn_decoder_prefill(decoder, args, 4, prompt), ATTN_OK)
+        << attn_last_error();
+    fed += prompt;
+  }
+  ASSERT_EQ(fed, tokens);
+  attn_decoder_free(decoder);
+  const int64_t pastContext = 300;
+  std::vector<float> lastPrompt(prompted.begin() + pastContext * width,
+                                prompted.end());
+  std::vector<double> lastReference(reference.begin() + pastContext * width,
+                                    reference.end());
+  auto [l2Prompt, maxPrompt] = errors(lastPrompt, lastReference);
+  EXPECT_LE(l2Prompt, 1e-5) << "the prompt past the first context";
+  EXPECT_LE(maxPrompt, 1e-4) << "the prompt past the first context";
+  auto [l2All, maxAll] = errors(prompted, reference);
+  EXPECT_LE(l2All, 1e-5) << "prompts vs reference";
+  EXPECT_LE(maxAll, 1e-4) << "prompts vs reference";
 }
 
 ATTNC_INSTANTIATE_PER_BACKEND(LongContextDecodeTest);

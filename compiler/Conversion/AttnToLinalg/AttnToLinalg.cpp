@@ -839,27 +839,62 @@ struct DecodeAttentionToLinalg : OpConversionPattern<attn::DecodeAttentionOp> {
     };
     const int64_t P = blocksPerGroup(G, R);
     const int64_t Rb = R / P, M = Rb * N;
-    // Until the ring is full (p < C) only the first p cache slots hold
-    // tokens: the products over the cache visit the blocks of Bk slots up
-    // to there. The other blocks' scores stay unset, which the softmax's
-    // mask replaces with -inf (a select), and their weights, 0, multiply
-    // nothing. The chunks of a prompt in the first context attended over
-    // every slot (on the GPT-2 block at 1024 tokens, 1088 keys per query
-    // whatever the position).
+    // The cache slots some row of the chunk sees are the last
+    // seen = min(span - 1, p) tokens before p (row n sees those fewer than
+    // span - n steps older than itself, and none before position 0),
+    // ending at lastSlot. The products over the cache visit the blocks of
+    // Bk slots that hold them, from the oldest's around the ring: until
+    // the ring is full a prefix of it, under window(N) about N / Bk + 1
+    // blocks wherever they are; every block once when the range comes
+    // within a block of the whole ring. The other blocks' scores stay
+    // unset, which the softmax's mask replaces with -inf (a select), and
+    // their weights, 0, multiply nothing. The chunks of a prompt in the
+    // first context attended over every slot (on the GPT-2 block at 1024
+    // tokens, 1088 keys per query whatever the position), and past it so
+    // did a window's.
     int64_t Bk = C;
     for (int64_t size : {64, 32, 16, 8})
       if (C % size == 0) {
         Bk = size;
         break;
       }
-    // ceil(min(p, C) / Bk), as a plain division (arith.ceildivui would
-    // need arith-expand before the LLVM lowering).
-    Value filledBlocks = toIndex(b.create<arith::DivUIOp>(
+    const int64_t ringBlocks = C / Bk;
+    auto indexConst = [&](int64_t v) -> Value {
+      return b.create<arith::ConstantIndexOp>(loc, v);
+    };
+    Value seen = toIndex(b.create<arith::MinUIOp>(
+        loc, position, constI64(std::min(span - 1, C - 1))));
+    // The oldest seen slot, (lastSlot + 1 - seen) mod C.
+    Value oldest = b.create<arith::RemUIOp>(
         loc,
-        b.create<arith::AddIOp>(
-            loc, b.create<arith::MinUIOp>(loc, position, constI64(C)),
-            constI64(Bk - 1)),
-        constI64(Bk)));
+        b.create<arith::SubIOp>(
+            loc, b.create<arith::AddIOp>(loc, lastSlot, indexConst(C + 1)),
+            seen),
+        indexConst(C));
+    Value oldestBlock =
+        b.create<arith::DivUIOp>(loc, oldest, indexConst(Bk));
+    Value lastBlock = b.create<arith::DivUIOp>(loc, lastSlot, indexConst(Bk));
+    Value around = b.create<arith::AddIOp>(
+        loc,
+        b.create<arith::RemUIOp>(
+            loc,
+            b.create<arith::SubIOp>(
+                loc,
+                b.create<arith::AddIOp>(loc, lastBlock,
+                                        indexConst(ringBlocks)),
+                oldestBlock),
+            indexConst(ringBlocks)),
+        indexConst(1));
+    Value whole = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ugt,
+                                          seen, indexConst(C - Bk));
+    Value none = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq,
+                                         seen, indexConst(0));
+    Value seenBlocks = b.create<arith::SelectOp>(
+        loc, none, indexConst(0),
+        b.create<arith::SelectOp>(loc, whole, indexConst(ringBlocks),
+                                  around));
+    Value firstBlock =
+        b.create<arith::SelectOp>(loc, whole, indexConst(0), oldestBlock);
     // The tasks' results as [G * P, M, D]: the group's blocks in order are
     // its [R * N, D] rows.
     auto heads = b.create<scf::ForallOp>(
@@ -904,23 +939,29 @@ struct DecodeAttentionToLinalg : OpConversionPattern<attn::DecodeAttentionOp> {
       Value c0 = b.create<arith::ConstantIndexOp>(loc, 0);
       Value c1 = b.create<arith::ConstantIndexOp>(loc, 1);
       Value blockSize = b.create<arith::ConstantIndexOp>(loc, Bk);
-      // `body` over the filled blocks of the cache, given each block's
+      // `body` over the seen blocks of the cache, given each block's
       // first slot and the value carried from block to block.
-      auto overFilledBlocks =
+      auto overSeenBlocks =
           [&](Value init,
               function_ref<Value(Value column, Value acc)> body) -> Value {
-        auto loop = b.create<scf::ForOp>(loc, c0, filledBlocks, c1,
-                                         ValueRange{init});
+        auto loop =
+            b.create<scf::ForOp>(loc, c0, seenBlocks, c1, ValueRange{init});
         OpBuilder::InsertionGuard guard(b);
         b.setInsertionPointToStart(loop.getBody());
-        Value column = b.create<arith::MulIOp>(loc, loop.getInductionVar(),
-                                               blockSize);
+        Value column = b.create<arith::MulIOp>(
+            loc,
+            b.create<arith::RemUIOp>(
+                loc,
+                b.create<arith::AddIOp>(loc, firstBlock,
+                                        loop.getInductionVar()),
+                b.create<arith::ConstantIndexOp>(loc, ringBlocks)),
+            blockSize);
         b.create<scf::YieldOp>(
             loc, body(column, loop.getRegionIterArgs()[0]));
         return loop.getResult(0);
       };
       Value keysG = headOf(cacheKeys, g, D, C);
-      scores = overFilledBlocks(scores, [&](Value column, Value acc) {
+      scores = overSeenBlocks(scores, [&](Value column, Value acc) {
         Value product = matmulInto(qg, columns(keysG, D, column, Bk),
                                    zeros(columns(acc, M, column, Bk)));
         return b.create<tensor::InsertSliceOp>(
@@ -954,7 +995,7 @@ struct DecodeAttentionToLinalg : OpConversionPattern<attn::DecodeAttentionOp> {
           loc, RankedTensorType::get({M, T}, f32), weights,
           ArrayRef<ReassociationIndices>{{0, 1, 2}, {3}});
       Value valuesG = headOf(cacheValues, g, C, D);
-      Value sum = overFilledBlocks(
+      Value sum = overSeenBlocks(
           zeros(emptyF32(b, loc, {M, D})), [&](Value column, Value acc) {
             Value rows = b.create<tensor::ExtractSliceOp>(
                 loc, RankedTensorType::get({Bk, D}, f32), valuesG,

@@ -3,21 +3,21 @@
 // a token that token n still sees. So each task (an scf.forall over the key/
 // value heads and, with fewer than 8 of them, blocks of each one's query
 // heads: here one query head per task) multiplies its queries [Rb * N, D]
-// by the cache's keys [D, C], block by block of the slots filled so far,
+// by the cache's keys [D, C], block by block of the slots some token sees,
 // and by the chunk's [D, N] into the two parts of one [Rb * N, C + N] score
 // tile, takes the softmax with each token's ages (cache column j: n + 1 +
 // (lastSlot - j), plus C when negative; chunk key c: n - c), and sums the
-// filled blocks' values and the chunk's (0 past count) onto one
+// same blocks' values and the chunk's (0 past count) onto one
 // accumulator, so neither cache is copied. The tokens' keys and
 // values go to slots (p + n) mod C afterwards, the first `count` only.
-// C = 8, G = 2, R = 2, D = 4, window 3.
+// C = 24 (three blocks of 8 slots), G = 2, R = 2, D = 4, window 3.
 
 // RUN: attn-opt %s --convert-attn-to-linalg | FileCheck %s
 
 // CHECK-LABEL: func.func @decode_chunk(
-// CHECK-SAME: %[[Q:[a-z0-9_]+]]: tensor<4x16xf32>, %[[K:[a-z0-9_]+]]: tensor<4x8xf32>, %[[V:[a-z0-9_]+]]: tensor<4x8xf32>, %[[KC:[a-z0-9_]+]]: memref<8x8xf32>, %[[VC:[a-z0-9_]+]]: memref<2x8x4xf32>, %[[P:[a-z0-9_]+]]: i64, %[[N:[a-z0-9_]+]]: i64)
+// CHECK-SAME: %[[Q:[a-z0-9_]+]]: tensor<4x16xf32>, %[[K:[a-z0-9_]+]]: tensor<4x8xf32>, %[[V:[a-z0-9_]+]]: tensor<4x8xf32>, %[[KC:[a-z0-9_]+]]: memref<8x24xf32>, %[[VC:[a-z0-9_]+]]: memref<2x24x4xf32>, %[[P:[a-z0-9_]+]]: i64, %[[N:[a-z0-9_]+]]: i64)
 func.func @decode_chunk(%q: tensor<4x16xf32>, %k: tensor<4x8xf32>, %v: tensor<4x8xf32>,
-                        %kc: memref<8x8xf32>, %vc: memref<2x8x4xf32>, %pos: i64, %n: i64) -> tensor<4x16xf32> {
+                        %kc: memref<8x24xf32>, %vc: memref<2x24x4xf32>, %pos: i64, %n: i64) -> tensor<4x16xf32> {
   // count clamped to [0, N].
   // CHECK: %[[AT_LEAST_0:.+]] = arith.maxsi %[[N]], %{{.+}} : i64
   // CHECK: %[[COUNT64:.+]] = arith.minsi %[[AT_LEAST_0]], %{{.+}} : i64
@@ -29,18 +29,34 @@ func.func @decode_chunk(%q: tensor<4x16xf32>, %k: tensor<4x8xf32>, %v: tensor<4x
   // CHECK: %[[LAST:.+]] = arith.index_cast %[[LAST64]] : i64 to index
   // At position 0 no slot holds a token: the whole value cache is zeroed.
   // CHECK: scf.if
-  // CHECK: linalg.fill ins(%{{.+}} : f32) outs(%[[VC]] : memref<2x8x4xf32>)
+  // CHECK: linalg.fill ins(%{{.+}} : f32) outs(%[[VC]] : memref<2x24x4xf32>)
   // CHECK-NOT: memref.store
   // The chunk's values, 0 from row `count` on.
   // CHECK: linalg.index 0 : index
   // CHECK: arith.cmpi ult, %{{.+}}, %[[COUNT]] : index
-  // The cache blocks (of 8 slots here, the whole cache) that hold tokens:
-  // ceil(min(p, C) / 8), so before the ring fills the products skip the
-  // slots not written yet.
-  // CHECK: %[[FILLED:.+]] = arith.minui %[[P]], %{{.+}} : i64
-  // CHECK: %[[ROUNDED:.+]] = arith.addi %[[FILLED]], %{{.+}} : i64
-  // CHECK: %[[BLOCKS64:.+]] = arith.divui %[[ROUNDED]], %{{.+}} : i64
-  // CHECK: %[[BLOCKS:.+]] = arith.index_cast %[[BLOCKS64]] : i64 to index
+  // The cache slots some token of the chunk sees: the last
+  // seen = min(p, window - 1) before p, here 2, ending at lastSlot; the
+  // blocks of 8 that hold them, from the oldest's around the ring of 3
+  // ((lastBlock - oldestBlock) mod 3 + 1 of them); all 3 from block 0 once
+  // seen > C - 8, none when seen is 0. So before the ring fills the
+  // products skip the slots not written yet, and under a window the slots
+  // it hides.
+  // CHECK: %[[SEEN64:.+]] = arith.minui %[[P]], %c2_i64 : i64
+  // CHECK: %[[SEEN:.+]] = arith.index_cast %[[SEEN64]] : i64 to index
+  // CHECK: %[[PAST:.+]] = arith.addi %[[LAST]], %c25 : index
+  // CHECK: %[[BACK:.+]] = arith.subi %[[PAST]], %[[SEEN]] : index
+  // CHECK: %[[OLDEST:.+]] = arith.remui %[[BACK]], %c24 : index
+  // CHECK: %[[OLDESTBLOCK:.+]] = arith.divui %[[OLDEST]], %c8 : index
+  // CHECK: %[[LASTBLOCK:.+]] = arith.divui %[[LAST]], %{{.+}} : index
+  // CHECK: %[[UP:.+]] = arith.addi %[[LASTBLOCK]], %{{.+}} : index
+  // CHECK: %[[DIFF:.+]] = arith.subi %[[UP]], %[[OLDESTBLOCK]] : index
+  // CHECK: %[[AROUND0:.+]] = arith.remui %[[DIFF]], %c3 : index
+  // CHECK: %[[AROUND:.+]] = arith.addi %[[AROUND0]], %c1 : index
+  // CHECK: %[[WHOLE:.+]] = arith.cmpi ugt, %[[SEEN]], %c16 : index
+  // CHECK: %[[NONE:.+]] = arith.cmpi eq, %[[SEEN]], %{{.+}} : index
+  // CHECK: %[[SOME:.+]] = arith.select %[[WHOLE]], %{{.+}}, %[[AROUND]] : index
+  // CHECK: %[[BLOCKS:.+]] = arith.select %[[NONE]], %{{.+}}, %[[SOME]] : index
+  // CHECK: %[[FIRST:.+]] = arith.select %[[WHOLE]], %{{.+}}, %[[OLDESTBLOCK]] : index
   // Task t is key/value head t / 2 and its query head t % 2: rows
   // (t % 2) * N .. of the head's [R * N, D] queries.
   // CHECK: scf.forall (%[[T:.+]]) in (4) shared_outs(%[[OUTS:.+]] = %{{.+}}) -> (tensor<4x4x4xf32>)
@@ -49,15 +65,17 @@ func.func @decode_chunk(%q: tensor<4x16xf32>, %k: tensor<4x8xf32>, %v: tensor<4x
   // CHECK:   %[[ROW0:.+]] = arith.muli %[[BLOCK]], %c4
   // CHECK:   %[[QB:.+]] = tensor.extract_slice %{{.+}}[%[[G]], %[[ROW0]], 0] [1, 4, 4] [1, 1, 1] : tensor<2x8x4xf32> to tensor<1x4x4xf32>
   // CHECK:   %[[QG:.+]] = tensor.collapse_shape %[[QB]]
-  // CHECK:   %[[SCORES:.+]] = tensor.empty() : tensor<4x12xf32>
-  // CHECK:   %[[WITH1:.+]] = scf.for %[[KB:.+]] = %{{.+}} to %[[BLOCKS]] step %{{.+}} iter_args(%[[ACC:.+]] = %[[SCORES]]) -> (tensor<4x12xf32>)
-  // CHECK:     %[[COL:.+]] = arith.muli %[[KB]], %c8
+  // CHECK:   %[[SCORES:.+]] = tensor.empty() : tensor<4x28xf32>
+  // CHECK:   %[[WITH1:.+]] = scf.for %[[KB:.+]] = %{{.+}} to %[[BLOCKS]] step %{{.+}} iter_args(%[[ACC:.+]] = %[[SCORES]]) -> (tensor<4x28xf32>)
+  // CHECK:     %[[KBLOCK:.+]] = arith.addi %[[FIRST]], %[[KB]] : index
+  // CHECK:     %[[KRING:.+]] = arith.remui %[[KBLOCK]], %{{.+}} : index
+  // CHECK:     %[[COL:.+]] = arith.muli %[[KRING]], %{{.+}}
   // CHECK:     %[[CACHEPART:.+]] = tensor.extract_slice %[[ACC]][0, %[[COL]]] [4, 8] [1, 1]
   // CHECK:     %[[S1:.+]] = linalg.matmul ins(%[[QG]], %{{.+}} : tensor<4x4xf32>, tensor<4x8xf32>) outs(%{{.+}} : tensor<4x8xf32>)
   // CHECK:     tensor.insert_slice %[[S1]] into %[[ACC]][0, %[[COL]]] [4, 8] [1, 1]
-  // CHECK:   %[[CHUNKPART:.+]] = tensor.extract_slice %[[WITH1]][0, 8] [4, 4] [1, 1]
+  // CHECK:   %[[CHUNKPART:.+]] = tensor.extract_slice %[[WITH1]][0, 24] [4, 4] [1, 1]
   // CHECK:   %[[S2:.+]] = linalg.matmul ins(%[[QG]], %{{.+}} : tensor<4x4xf32>, tensor<4x4xf32>) outs(%{{.+}} : tensor<4x4xf32>)
-  // CHECK:   tensor.insert_slice %[[S2]] into %[[WITH1]][0, 8] [4, 4] [1, 1]
+  // CHECK:   tensor.insert_slice %[[S2]] into %[[WITH1]][0, 24] [4, 4] [1, 1]
   // The ages: a select, no remainder per score; then 0 <= age < min(p + n
   // + 1, window).
   // CHECK:   %[[J:.+]] = linalg.index 3 : index
@@ -70,14 +88,16 @@ func.func @decode_chunk(%q: tensor<4x16xf32>, %k: tensor<4x8xf32>, %v: tensor<4x
   // CHECK:   arith.cmpi sge
   // CHECK:   arith.cmpi slt
   // CHECK:   arith.andi
-  // The weighted sum: the filled blocks of the cache's values, then the
+  // The weighted sum: the same blocks of the cache's values, then the
   // chunk's onto it.
   // CHECK:   %[[SUM1:.+]] = scf.for %[[VB:.+]] = %{{.+}} to %[[BLOCKS]] step %{{.+}} iter_args(%[[SUM0:.+]] = %{{.+}}) -> (tensor<4x4xf32>)
-  // CHECK:     %[[VCOL:.+]] = arith.muli %[[VB]], %c8
+  // CHECK:     %[[VBLOCK:.+]] = arith.addi %[[FIRST]], %[[VB]] : index
+  // CHECK:     %[[VRING:.+]] = arith.remui %[[VBLOCK]], %{{.+}} : index
+  // CHECK:     %[[VCOL:.+]] = arith.muli %[[VRING]], %{{.+}}
   // CHECK:     %[[VROWS:.+]] = tensor.extract_slice %{{.+}}[%[[VCOL]], 0] [8, 4] [1, 1]
   // CHECK:     %[[W1:.+]] = tensor.extract_slice %{{.+}}[0, %[[VCOL]]] [4, 8] [1, 1]
   // CHECK:     linalg.matmul ins(%[[W1]], %[[VROWS]] : tensor<4x8xf32>, tensor<8x4xf32>) outs(%[[SUM0]] : tensor<4x4xf32>)
-  // CHECK:   %[[W2:.+]] = tensor.extract_slice %{{.+}}[0, 8] [4, 4] [1, 1]
+  // CHECK:   %[[W2:.+]] = tensor.extract_slice %{{.+}}[0, 24] [4, 4] [1, 1]
   // CHECK:   linalg.matmul ins(%[[W2]], %{{.+}} : tensor<4x4xf32>, tensor<4x4xf32>) outs(%[[SUM1]] : tensor<4x4xf32>)
   // CHECK:   scf.forall.in_parallel
   // CHECK:   tensor.parallel_insert_slice %{{.+}} into %[[OUTS]][%[[T]], 0, 0] [1, 4, 4] [1, 1, 1]
@@ -88,12 +108,12 @@ func.func @decode_chunk(%q: tensor<4x16xf32>, %k: tensor<4x8xf32>, %v: tensor<4x
   // CHECK: scf.for %[[ROW:.+]] = %{{.+}} to %[[COUNT]] step
   // CHECK:   %[[AT:.+]] = arith.addi %[[PI]], %[[ROW]] : index
   // CHECK:   %[[SLOT:.+]] = arith.remui %[[AT]], %{{.+}} : index
-  // CHECK:   memref.store %{{.+}}, %[[KC]][%{{.+}}, %[[SLOT]]] : memref<8x8xf32>
-  // CHECK:   memref.store %{{.+}}, %[[VC]][%{{.+}}, %[[SLOT]], %{{.+}}] : memref<2x8x4xf32>
+  // CHECK:   memref.store %{{.+}}, %[[KC]][%{{.+}}, %[[SLOT]]] : memref<8x24xf32>
+  // CHECK:   memref.store %{{.+}}, %[[VC]][%{{.+}}, %[[SLOT]], %{{.+}}] : memref<2x24x4xf32>
   // CHECK: tensor.collapse_shape {{.*}} into tensor<4x16xf32>
   %o = attn.decode_attention %q, %k, %v cache(%kc, %vc) at %pos count %n
          heads = 4 kv_heads = 2 mask = window window = 3 scale = 0.5
-      : (tensor<4x16xf32>, tensor<4x8xf32>, tensor<4x8xf32>, memref<8x8xf32>,
-         memref<2x8x4xf32>, i64, i64) -> tensor<4x16xf32>
+      : (tensor<4x16xf32>, tensor<4x8xf32>, tensor<4x8xf32>, memref<8x24xf32>,
+         memref<2x24x4xf32>, i64, i64) -> tensor<4x16xf32>
   return %o : tensor<4x16xf32>
 }

@@ -4,13 +4,16 @@
 // value heads and, with fewer than 8 of them, blocks of each one's query
 // heads: here one query head per task) multiplies its queries [Rb * N, D]
 // by the cache's keys [D, C], block by block of the slots some token sees,
-// and by the chunk's [D, N] into the two parts of one [Rb * N, C + N] score
-// tile, takes the softmax with each token's ages (cache column j: n + 1 +
-// (lastSlot - j), plus C when negative; chunk key c: n - c), and sums the
+// and by the chunk's [D, N] into the two parts of one score tile, takes the
+// softmax with each token's ages (the slot j in a tile column holds: n + 1
+// + (lastSlot - j), plus C when negative; chunk key c: n - c), and sums the
 // same blocks' values and the chunk's (0 past count) onto one
 // accumulator, so neither cache is copied. The tokens' keys and
 // values go to slots (p + n) mod C afterwards, the first `count` only.
-// C = 24 (three blocks of 8 slots), G = 2, R = 2, D = 4, window 3.
+// Under this window the 2 slots before the chunk touch at most 2 of the
+// ring's 3 blocks of 8, so the tile holds 2 blocks side by side, [Rb * N,
+// 2 * 8 + N], instead of every slot, [Rb * N, C + N].
+// C = 24, G = 2, R = 2, D = 4, window 3.
 
 // RUN: attn-opt %s --convert-attn-to-linalg | FileCheck %s
 
@@ -65,22 +68,35 @@ func.func @decode_chunk(%q: tensor<4x16xf32>, %k: tensor<4x8xf32>, %v: tensor<4x
   // CHECK:   %[[ROW0:.+]] = arith.muli %[[BLOCK]], %c4
   // CHECK:   %[[QB:.+]] = tensor.extract_slice %{{.+}}[%[[G]], %[[ROW0]], 0] [1, 4, 4] [1, 1, 1] : tensor<2x8x4xf32> to tensor<1x4x4xf32>
   // CHECK:   %[[QG:.+]] = tensor.collapse_shape %[[QB]]
-  // CHECK:   %[[SCORES:.+]] = tensor.empty() : tensor<4x28xf32>
-  // CHECK:   %[[WITH1:.+]] = scf.for %[[KB:.+]] = %{{.+}} to %[[BLOCKS]] step %{{.+}} iter_args(%[[ACC:.+]] = %[[SCORES]]) -> (tensor<4x28xf32>)
+  // Seen block i (ring block (first + i) mod 3) goes to tile column 8 i.
+  // CHECK:   %[[SCORES:.+]] = tensor.empty() : tensor<4x20xf32>
+  // CHECK:   %[[WITH1:.+]] = scf.for %[[KB:.+]] = %{{.+}} to %[[BLOCKS]] step %{{.+}} iter_args(%[[ACC:.+]] = %[[SCORES]]) -> (tensor<4x20xf32>)
   // CHECK:     %[[KBLOCK:.+]] = arith.addi %[[FIRST]], %[[KB]] : index
   // CHECK:     %[[KRING:.+]] = arith.remui %[[KBLOCK]], %{{.+}} : index
-  // CHECK:     %[[COL:.+]] = arith.muli %[[KRING]], %{{.+}}
+  // CHECK:     %[[KSLOT:.+]] = arith.muli %[[KRING]], %[[C8:.+]] : index
+  // CHECK:     %[[COL:.+]] = arith.muli %[[KB]], %[[C8]] : index
   // CHECK:     %[[CACHEPART:.+]] = tensor.extract_slice %[[ACC]][0, %[[COL]]] [4, 8] [1, 1]
-  // CHECK:     %[[S1:.+]] = linalg.matmul ins(%[[QG]], %{{.+}} : tensor<4x4xf32>, tensor<4x8xf32>) outs(%{{.+}} : tensor<4x8xf32>)
+  // CHECK:     %[[KEYS:.+]] = tensor.extract_slice %{{.+}}[0, %[[KSLOT]]] [4, 8] [1, 1]
+  // CHECK:     %[[S1:.+]] = linalg.matmul ins(%[[QG]], %[[KEYS]] : tensor<4x4xf32>, tensor<4x8xf32>) outs(%{{.+}} : tensor<4x8xf32>)
   // CHECK:     tensor.insert_slice %[[S1]] into %[[ACC]][0, %[[COL]]] [4, 8] [1, 1]
-  // CHECK:   %[[CHUNKPART:.+]] = tensor.extract_slice %[[WITH1]][0, 24] [4, 4] [1, 1]
+  // CHECK:   %[[CHUNKPART:.+]] = tensor.extract_slice %[[WITH1]][0, 16] [4, 4] [1, 1]
   // CHECK:   %[[S2:.+]] = linalg.matmul ins(%[[QG]], %{{.+}} : tensor<4x4xf32>, tensor<4x4xf32>) outs(%{{.+}} : tensor<4x4xf32>)
-  // CHECK:   tensor.insert_slice %[[S2]] into %[[WITH1]][0, 24] [4, 4] [1, 1]
-  // The ages: a select, no remainder per score; then 0 <= age < min(p + n
-  // + 1, window).
+  // CHECK:   tensor.insert_slice %[[S2]] into %[[WITH1]][0, 16] [4, 4] [1, 1]
+  // The ages: tile column j < 16 holds slot ((first + j / 8) mod 3) * 8 +
+  // j - 8 (j / 8), the mod a select; the age is lastSlot - slot, plus C if
+  // negative (selects, no remainder per score); then 0 <= age < min(p + n +
+  // 1, window). A tile block past the seen ones stands for slots in no seen
+  // block, which that hides.
   // CHECK:   %[[J:.+]] = linalg.index 3 : index
   // CHECK-NOT: arith.remui
-  // CHECK:   arith.subi %[[LAST]], %[[J]] : index
+  // CHECK:   %[[IB:.+]] = arith.divui %[[J]], %{{.+}} : index
+  // CHECK:   %[[RB:.+]] = arith.addi %[[FIRST]], %[[IB]] : index
+  // CHECK:   arith.cmpi uge, %[[RB]]
+  // CHECK:   %[[RING:.+]] = arith.select
+  // CHECK:   %[[INBLOCK:.+]] = arith.subi %[[J]], %{{.+}} : index
+  // CHECK:   %[[RSLOT:.+]] = arith.muli %[[RING]]
+  // CHECK:   %[[SLOTJ:.+]] = arith.addi %[[RSLOT]], %[[INBLOCK]] : index
+  // CHECK:   arith.subi %[[LAST]], %[[SLOTJ]] : index
   // CHECK:   arith.cmpi slt
   // CHECK:   arith.select
   // CHECK:   arith.addi %[[PI]], %{{.+}} : index
@@ -93,11 +109,12 @@ func.func @decode_chunk(%q: tensor<4x16xf32>, %k: tensor<4x8xf32>, %v: tensor<4x
   // CHECK:   %[[SUM1:.+]] = scf.for %[[VB:.+]] = %{{.+}} to %[[BLOCKS]] step %{{.+}} iter_args(%[[SUM0:.+]] = %{{.+}}) -> (tensor<4x4xf32>)
   // CHECK:     %[[VBLOCK:.+]] = arith.addi %[[FIRST]], %[[VB]] : index
   // CHECK:     %[[VRING:.+]] = arith.remui %[[VBLOCK]], %{{.+}} : index
-  // CHECK:     %[[VCOL:.+]] = arith.muli %[[VRING]], %{{.+}}
-  // CHECK:     %[[VROWS:.+]] = tensor.extract_slice %{{.+}}[%[[VCOL]], 0] [8, 4] [1, 1]
+  // CHECK:     %[[VSLOT:.+]] = arith.muli %[[VRING]], %{{.+}}
+  // CHECK:     %[[VCOL:.+]] = arith.muli %[[VB]], %{{.+}}
+  // CHECK:     %[[VROWS:.+]] = tensor.extract_slice %{{.+}}[%[[VSLOT]], 0] [8, 4] [1, 1]
   // CHECK:     %[[W1:.+]] = tensor.extract_slice %{{.+}}[0, %[[VCOL]]] [4, 8] [1, 1]
   // CHECK:     linalg.matmul ins(%[[W1]], %[[VROWS]] : tensor<4x8xf32>, tensor<8x4xf32>) outs(%[[SUM0]] : tensor<4x4xf32>)
-  // CHECK:   %[[W2:.+]] = tensor.extract_slice %{{.+}}[0, 24] [4, 4] [1, 1]
+  // CHECK:   %[[W2:.+]] = tensor.extract_slice %{{.+}}[0, 16] [4, 4] [1, 1]
   // CHECK:   linalg.matmul ins(%[[W2]], %{{.+}} : tensor<4x4xf32>, tensor<4x4xf32>) outs(%[[SUM1]] : tensor<4x4xf32>)
   // CHECK:   scf.forall.in_parallel
   // CHECK:   tensor.parallel_insert_slice %{{.+}} into %[[OUTS]][%[[T]], 0, 0] [1, 4, 4] [1, 1, 1]

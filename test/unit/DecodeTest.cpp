@@ -584,124 +584,105 @@ TEST_P(DecodeTest, ChunkDoesWhatItsStepsDo) {
 /// features: each head's scores stream its key rows in two bands of 64, the
 /// QKV linear streams four bands of its weight as tasks
 /// (emitRowStreamingProduct). Token by token past the ring's wrap, against
-/// the reference's decode step.
-class LongContextDecodeTest : public PerBackendTest {};
-
-TEST_P(LongContextDecodeTest, MatchesReferencePastTheWrap) {
-  const char *source = R"(model long_context {
+/// the reference's decode step, then the same tokens as prompts.
+class LongContextDecodeTest : public PerBackendTest {
+protected:
+  /// The model below under `mask`: `tokens` random rows decoded a step at
+  /// a time into `decoded` and by the reference's decode step into
+  /// `reference`, then fed again from position 0 through
+  /// attn_decoder_prefill in `prompts` (which add up to `tokens`) into
+  /// `prompted`.
+  void decodeThenPrompt(const char *mask, int64_t tokens,
+                        std::initializer_list<int64_t> prompts,
+                        unsigned seed, std::vector<float> &decoded,
+                        std::vector<float> &prompted,
+                        std::vector<double> &reference) {
+    const std::string source = std::string(R"(model long_context {
   context = 288
   decode
   input x : [context, 256]
   param w_qkv : [256, 768]
   param b_qkv : [768]
   q, k, v = split(linear(x, w_qkv, b_qkv), 3)
-  y = attention(q, k, v, heads = 2, mask = causal)
+  y = attention(q, k, v, heads = 2, mask = )") + mask + R"()
   output y
 })";
-  std::string error;
-  auto compiled = CompiledModel::compile(source, error, {},
-                                         /*attentionProbs=*/false, GetParam());
-  ASSERT_TRUE(compiled) << error;
-  const Graph &step = *compiled->graph().decodeStep;
-  attn_decoder *decoder = nullptr;
-  ASSERT_EQ(attn_decoder_open(compiled->model(), &decoder), ATTN_OK)
-      << attn_last_error();
-  std::vector<std::vector<float>> params =
-      makeRandomArguments(compiled->graph(), 5);
-  const int64_t tokens = 300, width = 256;
-  std::vector<float> x = randomRows(tokens, width, 11);
-  std::vector<float> decoded(tokens * width);
-  std::vector<double> reference(tokens * width);
-  ASSERT_NO_FATAL_FAILURE(decodeAgainstReference(decoder, step, params, x,
-                                                 decoded, reference));
-  auto [l2, maxRel] = errors(decoded, reference);
-  EXPECT_LE(l2, 1e-5) << "decode vs reference, " << tokens << " tokens";
-  EXPECT_LE(maxRel, 1e-4);
-
-  // The same tokens as prompts of 40, 100 and 160: with the MLIR backend
-  // (chunks of 64 rows) the first is a chunk in the first context (under a
-  // quarter of it for the whole model), the second runs the whole model
-  // over the chunk's kept rows again, the third the whole model up to the
-  // context and then 12 steps.
-  attn_decoder_reset(decoder);
-  std::vector<float> prompted(tokens * width);
-  int64_t fed = 0;
-  for (int64_t prompt : {40, 100, 160}) {
-    void *args[] = {x.data() + fed * width, params[1].data(),
-                    params[2].data(), prompted.data() + fed * width};
-    ASSERT_EQ(attn_decoder_prefill(decoder, args, 4, prompt), ATTN_OK)
+    std::string error;
+    auto compiled = CompiledModel::compile(
+        source.c_str(), error, {}, /*attentionProbs=*/false, GetParam());
+    ASSERT_TRUE(compiled) << error;
+    attn_decoder *decoder = nullptr;
+    ASSERT_EQ(attn_decoder_open(compiled->model(), &decoder), ATTN_OK)
         << attn_last_error();
-    fed += prompt;
+    std::vector<std::vector<float>> params =
+        makeRandomArguments(compiled->graph(), seed);
+    const int64_t width = 256;
+    std::vector<float> x = randomRows(tokens, width, seed + 6);
+    decoded.assign(tokens * width, 0.0f);
+    reference.assign(tokens * width, 0.0);
+    ASSERT_NO_FATAL_FAILURE(
+        decodeAgainstReference(decoder, *compiled->graph().decodeStep,
+                               params, x, decoded, reference));
+    attn_decoder_reset(decoder);
+    prompted.assign(tokens * width, 0.0f);
+    int64_t fed = 0;
+    for (int64_t prompt : prompts) {
+      void *args[] = {x.data() + fed * width, params[1].data(),
+                      params[2].data(), prompted.data() + fed * width};
+      ASSERT_EQ(attn_decoder_prefill(decoder, args, 4, prompt), ATTN_OK)
+          << attn_last_error();
+      fed += prompt;
+    }
+    ASSERT_EQ(fed, tokens);
+    attn_decoder_free(decoder);
   }
-  ASSERT_EQ(fed, tokens);
-  attn_decoder_free(decoder);
+};
+
+/// Causal, 300 tokens, then prompts of 40, 100 and 160: with the MLIR
+/// backend (chunks of 64 rows) the first is a chunk in the first context
+/// (under a quarter of it for the whole model), the second runs the whole
+/// model over the chunk's kept rows again, the third the whole model up to
+/// the context and then 12 steps.
+TEST_P(LongContextDecodeTest, MatchesReferencePastTheWrap) {
+  std::vector<float> decoded, prompted;
+  std::vector<double> reference;
+  ASSERT_NO_FATAL_FAILURE(decodeThenPrompt("causal", 300, {40, 100, 160}, 5,
+                                           decoded, prompted, reference));
+  auto [l2, maxRel] = errors(decoded, reference);
+  EXPECT_LE(l2, 1e-5) << "decode vs reference";
+  EXPECT_LE(maxRel, 1e-4);
   auto [l2Prompt, maxPrompt] = errors(prompted, reference);
   EXPECT_LE(l2Prompt, 1e-5) << "prompts vs reference";
   EXPECT_LE(maxPrompt, 1e-4) << "prompts vs reference";
 }
 
-/// The same model under window(40): past the first context a step sees 40
-/// of the 288 slots, which the MLIR backend's products read alone (two or
-/// three blocks of 32 slots of each cache; the key cache's while they are
-/// at most a quarter of the ring), unless they wrap past slot 0, and a
+/// Under window(40): past the first context a step sees 40 of the 288
+/// slots, which the MLIR backend's products read alone (two or three
+/// blocks of 32 slots of each cache; the key cache's while they are at
+/// most a quarter of the ring), unless they wrap past slot 0, and a
 /// chunk's 64 tokens see 39 slots before them, which its products read
-/// alone (two or three blocks of 32, around the ring). 400 tokens take the
-/// ring once around and 112 steps more, then go again as prompts of 100,
-/// 200 and 100, the last past the first context: a chunk of 64 tokens and
-/// one of 36 on the MLIR backend.
+/// alone (two or three blocks of 32, around the ring) into a tile of three
+/// blocks. 400 tokens take the ring once around and 112 steps more, then
+/// go again as prompts of 100, 200 and 100, the last past the first
+/// context: a chunk of 64 tokens and one of 36 on the MLIR backend.
 TEST_P(LongContextDecodeTest, WindowMatchesReferencePastTheWrap) {
-  const char *source = R"(model long_window {
-  context = 288
-  decode
-  input x : [context, 256]
-  param w_qkv : [256, 768]
-  param b_qkv : [768]
-  q, k, v = split(linear(x, w_qkv, b_qkv), 3)
-  y = attention(q, k, v, heads = 2, mask = window(40))
-  output y
-})";
-  std::string error;
-  auto compiled = CompiledModel::compile(source, error, {},
-                                         /*attentionProbs=*/false, GetParam());
-  ASSERT_TRUE(compiled) << error;
-  attn_decoder *decoder = nullptr;
-  ASSERT_EQ(attn_decoder_open(compiled->model(), &decoder), ATTN_OK)
-      << attn_last_error();
-  std::vector<std::vector<float>> params =
-      makeRandomArguments(compiled->graph(), 6);
-  const int64_t tokens = 400, width = 256;
-  std::vector<float> x = randomRows(tokens, width, 12);
-  std::vector<float> decoded(tokens * width);
-  std::vector<double> reference(tokens * width);
-  ASSERT_NO_FATAL_FAILURE(decodeAgainstReference(
-      decoder, *compiled->graph().decodeStep, params, x, decoded, reference));
+  std::vector<float> decoded, prompted;
+  std::vector<double> reference;
+  ASSERT_NO_FATAL_FAILURE(decodeThenPrompt("window(40)", 400,
+                                           {100, 200, 100}, 6, decoded,
+                                           prompted, reference));
   auto [l2, maxRel] = errors(decoded, reference);
-  EXPECT_LE(l2, 1e-5) << "decode vs reference, " << tokens << " tokens";
+  EXPECT_LE(l2, 1e-5) << "decode vs reference";
   EXPECT_LE(maxRel, 1e-4);
-
-  attn_decoder_reset(decoder);
-  std::vector<float> prompted(tokens * width);
-  int64_t fed = 0;
-  for (int64_t prompt : {100, 200, 100}) {
-    void *args[] = {x.data() + fed * width, params[1].data(),
-                    params[2].data(), prompted.data() + fed * width};
-    ASSERT_EQ(attn_decoder_prefill(decoder, args, 4, prompt), ATTN_OK)
-        << attn_last_error();
-    fed += prompt;
-  }
-  ASSERT_EQ(fed, tokens);
-  attn_decoder_free(decoder);
-  const int64_t pastContext = 300;
-  std::vector<float> lastPrompt(prompted.begin() + pastContext * width,
-                                prompted.end());
-  std::vector<double> lastReference(reference.begin() + pastContext * width,
-                                    reference.end());
-  auto [l2Prompt, maxPrompt] = errors(lastPrompt, lastReference);
-  EXPECT_LE(l2Prompt, 1e-5) << "the prompt past the first context";
-  EXPECT_LE(maxPrompt, 1e-4) << "the prompt past the first context";
-  auto [l2All, maxAll] = errors(prompted, reference);
-  EXPECT_LE(l2All, 1e-5) << "prompts vs reference";
-  EXPECT_LE(maxAll, 1e-4) << "prompts vs reference";
+  const size_t pastContext = 300 * 256;
+  auto [l2Last, maxLast] = errors(
+      std::vector<float>(prompted.begin() + pastContext, prompted.end()),
+      std::vector<double>(reference.begin() + pastContext, reference.end()));
+  EXPECT_LE(l2Last, 1e-5) << "the prompt past the first context";
+  EXPECT_LE(maxLast, 1e-4) << "the prompt past the first context";
+  auto [l2Prompt, maxPrompt] = errors(prompted, reference);
+  EXPECT_LE(l2Prompt, 1e-5) << "prompts vs reference";
+  EXPECT_LE(maxPrompt, 1e-4) << "prompts vs reference";
 }
 
 ATTNC_INSTANTIATE_PER_BACKEND(LongContextDecodeTest);

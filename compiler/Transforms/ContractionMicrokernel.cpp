@@ -328,16 +328,21 @@ void emitMicrokernel(RewriterBase &rewriter, Location loc,
   // Column blocks are independent: at the top level of a function they
   // form an scf.forall for the thread pool (attn-outline-parallel-loops).
   // The pool's task count is fixed when the function is compiled: for a
-  // dynamic n, the columns of the buffer C is a view of bound it, and the
-  // tasks past n do nothing (a decode step's scores with one key/value
+  // dynamic n, the columns of the buffer C is a subview of bound it, and
+  // the tasks past n do nothing (a decode step's scores with one key/value
   // head, whose loop over heads folds away). With no such bound, a loop.
   Value n0;
   std::optional<int64_t> nBound;
-  if (!ShapedType::isDynamic(s.n))
+  if (!ShapedType::isDynamic(s.n)) {
     nBound = s.n;
-  else if (auto buffer = dyn_cast<MemRefType>(underlyingBuffer(s.c).getType());
-           buffer && buffer.hasStaticShape())
-    nBound = buffer.getShape().back();
+  } else {
+    Value whole = s.c;
+    while (auto subview = whole.getDefiningOp<memref::SubViewOp>())
+      whole = subview.getSource();
+    if (auto type = dyn_cast<MemRefType>(whole.getType());
+        type && type.hasStaticShape())
+      nBound = type.getShape().back();
+  }
   if (parallel && nBound) {
     auto nLoop = b.create<scf::ForallOp>(
         loc, ArrayRef<OpFoldResult>{b.getIndexAttr(0)},
@@ -686,8 +691,7 @@ llvm::SmallDenseSet<Value> argumentsToPrepack(func::FuncOp func,
         return m.op == user;
       });
       if (m == matches.end() || m->shape.isDynamic() || m->shape.b != arg ||
-          m->shape.a == arg ||
-          m->shape.c == arg || streamsRows(*m) ||
+          m->shape.a == arg || m->shape.c == arg || streamsRows(*m) ||
           (panelWidth && *panelWidth != m->block.panelWidth()))
         return false;
       panelWidth = m->block.panelWidth();

@@ -62,13 +62,16 @@ func.func @decode_window(%q: tensor<1x16xf32>, %k: tensor<1x8xf32>, %v: tensor<1
 }
 
 // With C a multiple of 16 (of 64 or 32 first), the products read the
-// slots the token sees, [slot + 1 - limit, slot], rounded out to blocks of
-// 16: from floor((end - limit) / 16) * 16 to ceil(end / 16) * 16, end =
-// slot + 1; all C slots when that range wraps past slot 0 (end < limit).
-// The key cache's slots are a piece of every row, read only while they
-// are at most C / 4 (else whole rows); the value cache's are whole rows of
-// each head's block, always read alone. The products' dynamic sizes are
-// multiples of 16 (attn.extent_multiple) for the micro-kernel.
+// slots the token sees, [slot + 1 - limit, slot] around the ring, rounded
+// out to blocks of 16, in two pieces: from floor((end - limit) / 16) * 16
+// (0 when the range wraps past slot 0, end < limit) to ceil(end / 16) * 16,
+// end = slot + 1; and, when it wraps, the older slots from floor((end + C
+// - limit) / 16) * 16 to C (else an empty piece at C); one piece of all C
+// slots when the rounding makes the two meet. The key cache's slots are a
+// piece of every row, read only while they are at most C / 4 (else whole
+// rows); the value cache's are whole rows of each head's block, always
+// read alone. Each piece is a product whose dynamic size is a multiple of
+// 16 (attn.extent_multiple) for the micro-kernel.
 // C = 48, G = 2, R = 2, D = 4.
 
 // CHECK-LABEL: func.func @decode_visible_slots(
@@ -76,35 +79,51 @@ func.func @decode_visible_slots(%q: tensor<1x16xf32>, %k: tensor<1x8xf32>, %v: t
                                 %kc: memref<8x48xf32>, %vc: memref<2x48x4xf32>, %pos: i64) -> tensor<1x16xf32> {
   // CHECK: %[[SLOT:.+]] = arith.index_cast %{{.+}} : i64 to index
   // CHECK: %[[LIMIT:.+]] = arith.index_cast %{{.+}} : i64 to index
-  // CHECK: %[[END:.+]] = arith.addi %[[SLOT]], %{{.+}} : index
   // CHECK: %[[C16:.+]] = arith.constant 16 : index
+  // CHECK: %[[END:.+]] = arith.addi %[[SLOT]], %{{.+}} : index
   // CHECK: %[[WRAPS:.+]] = arith.cmpi ult, %[[END]], %[[LIMIT]] : index
+  // CHECK: %[[UP:.+]] = arith.addi %[[END]], %c15 : index
+  // CHECK: %[[UPBLOCKS:.+]] = arith.divui %[[UP]], %[[C16]] : index
+  // CHECK: %[[LAST0:.+]] = arith.muli %[[UPBLOCKS]], %[[C16]] : index
   // CHECK: %[[SEEN:.+]] = arith.minui %[[END]], %[[LIMIT]] : index
   // CHECK: %[[START:.+]] = arith.subi %[[END]], %[[SEEN]] : index
-  // CHECK: %[[BLOCK0:.+]] = arith.divui %[[START]], %[[C16]] : index
-  // CHECK: %[[ROUNDED0:.+]] = arith.muli %[[BLOCK0]], %[[C16]] : index
-  // CHECK: %[[FIRST:.+]] = arith.select %[[WRAPS]], %{{.+}}, %[[ROUNDED0]] : index
-  // CHECK: %[[C15:.+]] = arith.constant 15 : index
-  // CHECK: %[[UP:.+]] = arith.addi %[[END]], %[[C15]] : index
-  // CHECK: %[[BLOCK1:.+]] = arith.divui %[[UP]], %[[C16]] : index
-  // CHECK: %[[ROUNDED1:.+]] = arith.muli %[[BLOCK1]], %[[C16]] : index
-  // CHECK: %[[C48:.+]] = arith.constant 48 : index
-  // CHECK: %[[LAST:.+]] = arith.select %[[WRAPS]], %[[C48]], %[[ROUNDED1]] : index
+  // CHECK: %[[DOWNBLOCKS:.+]] = arith.divui %[[START]], %[[C16]] : index
+  // CHECK: %[[DOWN:.+]] = arith.muli %[[DOWNBLOCKS]], %[[C16]] : index
+  // CHECK: %[[FIRST:.+]] = arith.select %[[WRAPS]], %{{.+}}, %[[DOWN]] : index
+  // CHECK: %[[AROUND:.+]] = arith.addi %[[END]], %c48{{.*}} : index
+  // CHECK: %[[OLDSTART:.+]] = arith.subi %[[AROUND]], %[[LIMIT]] : index
+  // CHECK: %[[OLDSTART2:.+]] = arith.select %[[WRAPS]], %[[OLDSTART]], %{{.+}} : index
+  // CHECK: %[[OLDBLOCKS:.+]] = arith.divui %[[OLDSTART2]], %[[C16]] : index
+  // CHECK: %[[OLDER0:.+]] = arith.muli %[[OLDBLOCKS]], %[[C16]] : index
+  // CHECK: %[[MEET:.+]] = arith.cmpi ugt, %[[LAST0]], %[[OLDER0]] : index
+  // CHECK: %[[LAST:.+]] = arith.select %[[MEET]], %{{.+}}, %[[LAST0]] : index
+  // CHECK: %[[OLDER:.+]] = arith.select %[[MEET]], %{{.+}}, %[[OLDER0]] : index
   // CHECK: %[[COUNT:.+]] = arith.subi %[[LAST]], %[[FIRST]] : index
-  // CHECK: %[[C12:.+]] = arith.constant 12 : index
-  // CHECK: %[[FEW:.+]] = arith.cmpi ule, %[[COUNT]], %[[C12]] : index
+  // CHECK: %[[OLDCOUNT:.+]] = arith.subi %{{.+}}, %[[OLDER]] : index
+  // CHECK: %[[TOTAL:.+]] = arith.addi %[[COUNT]], %[[OLDCOUNT]] : index
+  // CHECK: %[[FEW:.+]] = arith.cmpi ule, %[[TOTAL]], %c12 : index
   // CHECK: %[[KFIRST:.+]] = arith.select %[[FEW]], %[[FIRST]], %{{.+}} : index
   // CHECK: %[[KCOUNT:.+]] = arith.select %[[FEW]], %[[COUNT]], %{{.+}} : index
+  // CHECK: %[[KOLDER:.+]] = arith.select %[[FEW]], %[[OLDER]], %{{.+}} : index
+  // CHECK: %[[KOLDCOUNT:.+]] = arith.select %[[FEW]], %[[OLDCOUNT]], %{{.+}} : index
+  // Scores: a product per piece into its columns of the head's scores.
   // CHECK: scf.forall (%[[G1:.+]]) in (2) shared_outs(%[[SOUT:.+]] = %{{.+}}) -> (tensor<2x2x48xf32>)
-  // CHECK:   %[[KG:.+]] = tensor.extract_slice %{{.+}}[%[[G1]], 0, %[[KFIRST]]] [1, 4, %[[KCOUNT]]] [1, 1, 1] : tensor<2x4x48xf32> to tensor<4x?xf32>
   // CHECK:   %[[SPART:.+]] = tensor.extract_slice %[[SOUT]][%[[G1]], 0, %[[KFIRST]]] [1, 2, %[[KCOUNT]]] [1, 1, 1] : tensor<2x2x48xf32> to tensor<2x?xf32>
   // CHECK:   %[[ZEROS:.+]] = linalg.fill ins(%{{.+}} : f32) outs(%[[SPART]] : tensor<2x?xf32>)
+  // CHECK:   %[[KG:.+]] = tensor.extract_slice %{{.+}}[%[[G1]], 0, %[[KFIRST]]] [1, 4, %[[KCOUNT]]] [1, 1, 1] : tensor<2x4x48xf32> to tensor<4x?xf32>
   // CHECK:   %[[S:.+]] = linalg.matmul {attn.extent_multiple = 16 : i64} ins(%{{.+}}, %[[KG]] : tensor<2x4xf32>, tensor<4x?xf32>) outs(%[[ZEROS]] : tensor<2x?xf32>)
+  // CHECK:   %[[KOLD:.+]] = tensor.extract_slice %{{.+}}[%[[G1]], 0, %[[KOLDER]]] [1, 4, %[[KOLDCOUNT]]] [1, 1, 1] : tensor<2x4x48xf32> to tensor<4x?xf32>
+  // CHECK:   %[[SOLD:.+]] = linalg.matmul {attn.extent_multiple = 16 : i64} ins(%{{.+}}, %[[KOLD]] : tensor<2x4xf32>, tensor<4x?xf32>)
   // CHECK:   tensor.parallel_insert_slice %[[S]] into %[[SOUT]][%[[G1]], 0, %[[KFIRST]]] [1, 2, %[[KCOUNT]]] [1, 1, 1]
+  // CHECK:   tensor.parallel_insert_slice %[[SOLD]] into %[[SOUT]][%[[G1]], 0, %[[KOLDER]]] [1, 2, %[[KOLDCOUNT]]] [1, 1, 1]
+  // The weighted sum: a product per piece onto one sum.
   // CHECK: scf.forall (%[[G2:.+]]) in (2) shared_outs(%[[OUT:.+]] = %{{.+}}) -> (tensor<2x2x4xf32>)
-  // CHECK:   %[[PG:.+]] = tensor.extract_slice %{{.+}}[%[[G2]], 0, %[[FIRST]]] [1, 2, %[[COUNT]]] [1, 1, 1] : tensor<2x2x48xf32> to tensor<2x?xf32>
   // CHECK:   %[[VG:.+]] = tensor.extract_slice %{{.+}}[%[[G2]], %[[FIRST]], 0] [1, %[[COUNT]], 4] [1, 1, 1] : tensor<2x48x4xf32> to tensor<?x4xf32>
-  // CHECK:   linalg.matmul {attn.extent_multiple = 16 : i64} ins(%[[PG]], %[[VG]] : tensor<2x?xf32>, tensor<?x4xf32>) outs(%{{.+}} : tensor<2x4xf32>)
+  // CHECK:   %[[PG:.+]] = tensor.extract_slice %{{.+}}[%[[G2]], 0, %[[FIRST]]] [1, 2, %[[COUNT]]] [1, 1, 1] : tensor<2x2x48xf32> to tensor<2x?xf32>
+  // CHECK:   %[[SUM:.+]] = linalg.matmul {attn.extent_multiple = 16 : i64} ins(%[[PG]], %[[VG]] : tensor<2x?xf32>, tensor<?x4xf32>) outs(%{{.+}} : tensor<2x4xf32>)
+  // CHECK:   %[[VOLD:.+]] = tensor.extract_slice %{{.+}}[%[[G2]], %[[OLDER]], 0] [1, %[[OLDCOUNT]], 4] [1, 1, 1] : tensor<2x48x4xf32> to tensor<?x4xf32>
+  // CHECK:   %[[POLD:.+]] = tensor.extract_slice %{{.+}}[%[[G2]], 0, %[[OLDER]]] [1, 2, %[[OLDCOUNT]]] [1, 1, 1] : tensor<2x2x48xf32> to tensor<2x?xf32>
+  // CHECK:   linalg.matmul {attn.extent_multiple = 16 : i64} ins(%[[POLD]], %[[VOLD]] : tensor<2x?xf32>, tensor<?x4xf32>) outs(%[[SUM]] : tensor<2x4xf32>)
   %o = attn.decode_attention %q, %k, %v cache(%kc, %vc) at %pos
          heads = 4 kv_heads = 2 mask = window window = 3 scale = 0.5
       : (tensor<1x16xf32>, tensor<1x8xf32>, tensor<1x8xf32>, memref<8x48xf32>,

@@ -29,6 +29,16 @@
 //                                512 tokens after a whole context (not
 //                                timed), a step per token or 64 at a time
 //                                (NAME_chunk, the MLIR backend's)
+//   decode/window_block_4096/attnc/window256|causal/t1, t2
+//                                a step from memory (a triad pass before
+//                                each) past the first context of a
+//                                sliding-window block (ring of 4096, width
+//                                512, 8 heads, window(256)) and of its
+//                                causal twin, whose step reads every slot
+//                                (the window's reads the window's); ms
+//   prompt/window_block_4096_after_4096/attnc/window256|causal/t1, t2
+//                                512 tokens after a whole context (not
+//                                timed), in chunks; ms
 
 #include "common.h"
 
@@ -122,6 +132,39 @@ struct Gpt2Arguments {
   std::vector<void *> pointers(int64_t first = 0) {
     return {x.data() + first * W, wqkv.data(), bqkv.data(), wo.data(),
             bo.data(), y.data() + first * W};
+  }
+};
+
+/// Random arguments for a decoder of `info`'s model, every per-token input
+/// and output `tokens` rows long, in the step's argument order.
+struct DecodeArguments {
+  std::vector<std::vector<float>> values;
+  std::vector<int64_t> rowElements; ///< per-token arguments' row; else 0
+  DecodeArguments(const attn_decode_info &info, int64_t tokens) {
+    std::mt19937 rng(11);
+    std::uniform_real_distribution<float> unit(-1.0f, 1.0f);
+    for (int32_t a = 0; a < info.num_args; ++a) {
+      const attn_arg_info &arg = info.args[a];
+      int64_t elements = attn_arg_num_elements(&arg);
+      bool perToken = arg.flags & ATTN_ARG_FLAG_PER_TOKEN;
+      rowElements.push_back(perToken ? elements : 0);
+      // Unit inputs; a weight scaled by 1 / sqrt(its rows) keeps the
+      // activations at unit scale.
+      float scale = perToken || arg.rank < 2
+                        ? 1.0f
+                        : 1.0f / std::sqrt(float(arg.shape[0]));
+      std::vector<float> v(perToken ? tokens * elements : elements);
+      for (float &e : v)
+        e = unit(rng) * scale;
+      values.push_back(std::move(v));
+    }
+  }
+  /// The arguments of a prompt whose token rows start at row `first`.
+  std::vector<void *> pointers(int64_t first = 0) {
+    std::vector<void *> result;
+    for (size_t a = 0; a < values.size(); ++a)
+      result.push_back(values[a].data() + first * rowElements[a]);
+    return result;
   }
 };
 
@@ -272,6 +315,93 @@ void registerGpt2Prompts(const std::string &impl,
   }
 }
 
+/// A model's entry points for a decoder.
+struct DecoderModel {
+  const char *label;
+  const attn_decode_info *(*info)(void);
+  attn_decode_fn step;
+  attn_prefill_fn prefill;
+  attn_chunk_fn chunk;
+};
+
+/// The sliding-window block and its causal twin past the first context: a
+/// step from memory and 512 tokens in chunks, each after a whole context
+/// through the prefill (not timed). In the same run, so the two compare.
+void registerWindowLines() {
+  const DecoderModel models[] = {
+      {"window256", window_block_4096_decode_info,
+       window_block_4096_decode_argv, &window_block_4096_prefill_argv,
+       &window_block_4096_chunk_argv},
+      {"causal", causal_block_4096_decode_info, causal_block_4096_decode_argv,
+       &causal_block_4096_prefill_argv, &causal_block_4096_chunk_argv}};
+  for (bool prompt : {false, true})
+    for (const DecoderModel &model : models)
+      for (int t : {1, 2}) {
+        std::string name =
+            std::string(prompt ? "prompt/window_block_4096_after_4096/"
+                               : "decode/window_block_4096/") +
+            "attnc/" + model.label + "/t" + std::to_string(t);
+        benchmark::RegisterBenchmark(
+            name.c_str(), [=](benchmark::State &state) {
+              int previous = attn_set_num_threads(t);
+              const attn_decode_info &info = *model.info();
+              const int64_t context = info.context, tokens = 512;
+              DecodeArguments arguments(info, context + tokens);
+              std::vector<void *> args = arguments.pointers();
+              attn_decoder *decoder = nullptr;
+              if (attn_decoder_create(&info, model.step, &decoder) !=
+                      ATTN_OK ||
+                  attn_decoder_set_prefill(decoder, model.prefill) !=
+                      ATTN_OK ||
+                  attn_decoder_set_chunk(decoder, model.chunk) != ATTN_OK) {
+                state.SkipWithError(attn_last_error());
+                return;
+              }
+              const size_t n = size_t(8) << 20;
+              std::unique_ptr<double[]> a(new double[n]), b(new double[n]),
+                  c(new double[n]);
+              for (size_t i = 0; i < n; ++i)
+                a[i] = 0, b[i] = 1.0, c[i] = 2.0;
+              std::vector<void *> later = arguments.pointers(context);
+              std::vector<double> times;
+              for (auto _ : state) {
+                if (prompt || times.empty()) {
+                  attn_decoder_reset(decoder);
+                  if (attn_decoder_prefill(decoder, args.data(), args.size(),
+                                           context) != ATTN_OK) {
+                    state.SkipWithError(attn_last_error());
+                    break;
+                  }
+                }
+                if (!prompt)
+                  triadPass(a.get(), b.get(), c.get(), n, t);
+                auto t0 = Clock::now();
+                attn_status status =
+                    prompt ? attn_decoder_prefill(decoder, later.data(),
+                                                  later.size(), tokens)
+                           : attn_decoder_step(decoder, later.data(),
+                                               later.size());
+                double dt =
+                    std::chrono::duration<double>(Clock::now() - t0).count();
+                if (status != ATTN_OK) {
+                  state.SkipWithError(attn_last_error());
+                  break;
+                }
+                state.SetIterationTime(dt);
+                times.push_back(dt);
+              }
+              attn_decoder_free(decoder);
+              attn_set_num_threads(previous);
+              if (!times.empty())
+                state.counters["tokens_per_s"] =
+                    double(prompt ? tokens : 1) / median(times);
+            })
+            ->UseManualTime()
+            ->Unit(benchmark::kMillisecond)
+            ->Iterations(prompt ? 5 : 60);
+      }
+}
+
 } // namespace
 
 void registerDecode() {
@@ -291,6 +421,7 @@ void registerDecode() {
                       gpt2_block_1024_decode_argv,
                       &gpt2_block_1024_prefill_argv,
                       &gpt2_block_1024_chunk_argv);
+  registerWindowLines();
 }
 
 } // namespace attnbench

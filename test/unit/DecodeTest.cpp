@@ -954,6 +954,20 @@ struct StandInChunk {
   }
 };
 
+/// Opens `s`'s decoder over the stand-in step and prefill, chunks of
+/// `chunkRows`, `prefillFrom` in its info and, if `chunked`, the stand-in
+/// chunk set.
+void openStandIn(StandInDecoder &s, int32_t chunkRows, int64_t prefillFrom,
+                 bool chunked) {
+  s.info.chunk_rows = chunkRows;
+  s.info.prefill_from = prefillFrom;
+  ASSERT_EQ(attn_decoder_create(&s.info, StandIns::step, &s.d), ATTN_OK)
+      << attn_last_error();
+  ASSERT_EQ(attn_decoder_set_prefill(s.d, StandIns::prefill), ATTN_OK);
+  if (chunked)
+    ASSERT_EQ(attn_decoder_set_chunk(s.d, StandInChunk::chunk), ATTN_OK);
+}
+
 TEST(DecoderPrefillTest, ChunksTakeWhatTheWholeModelCannot) {
   StandInDecoder s;
   // A step whose info says it has no chunk refuses one.
@@ -1032,12 +1046,7 @@ TEST(DecoderPrefillTest, PrefillFromSetsTheShortestWholePrompt) {
   // With a chunk, the info's prefill_from (attnc's count of both paths'
   // products) in place of a quarter of the context.
   StandInDecoder s;
-  s.info.chunk_rows = 4;
-  s.info.prefill_from = 6;
-  ASSERT_EQ(attn_decoder_create(&s.info, StandIns::step, &s.d), ATTN_OK)
-      << attn_last_error();
-  ASSERT_EQ(attn_decoder_set_prefill(s.d, StandIns::prefill), ATTN_OK);
-  ASSERT_EQ(attn_decoder_set_chunk(s.d, StandInChunk::chunk), ATTN_OK);
+  ASSERT_NO_FATAL_FAILURE(openStandIn(s, 4, 6, /*chunked=*/true));
   // 5 tokens: a chunk of 4, then a step.
   StandIns::reset();
   StandInChunk::reset();
@@ -1059,25 +1068,14 @@ TEST(DecoderPrefillTest, PrefillFromSetsTheShortestWholePrompt) {
   // Without the chunk a prompt of a quarter of the context (2 tokens)
   // takes the whole model: prefill_from counted on the chunk.
   StandInDecoder unchunked;
-  unchunked.info.chunk_rows = 4;
-  unchunked.info.prefill_from = 6;
-  ASSERT_EQ(
-      attn_decoder_create(&unchunked.info, StandIns::step, &unchunked.d),
-      ATTN_OK);
-  ASSERT_EQ(attn_decoder_set_prefill(unchunked.d, StandIns::prefill),
-            ATTN_OK);
+  ASSERT_NO_FATAL_FAILURE(openStandIn(unchunked, 4, 6, /*chunked=*/false));
   StandIns::reset();
   ASSERT_EQ(unchunked.prefill(0, 2), ATTN_OK) << attn_last_error();
   EXPECT_EQ(StandIns::prefillCalls, 1);
 
   // context + 1: never, not even for the whole first context.
   StandInDecoder never;
-  never.info.chunk_rows = 4;
-  never.info.prefill_from = 9;
-  ASSERT_EQ(attn_decoder_create(&never.info, StandIns::step, &never.d),
-            ATTN_OK);
-  ASSERT_EQ(attn_decoder_set_prefill(never.d, StandIns::prefill), ATTN_OK);
-  ASSERT_EQ(attn_decoder_set_chunk(never.d, StandInChunk::chunk), ATTN_OK);
+  ASSERT_NO_FATAL_FAILURE(openStandIn(never, 4, 9, /*chunked=*/true));
   StandIns::reset();
   StandInChunk::reset();
   ASSERT_EQ(never.prefill(0, 8), ATTN_OK) << attn_last_error();

@@ -29,7 +29,7 @@
 //                                512 tokens after a whole context (not
 //                                timed), a step per token or 64 at a time
 //                                (NAME_chunk, the MLIR backend's)
-//   decode/window_block_4096/attnc/window256|causal/t1, t2
+//   decode/window_block_4096/halide|attnc/window256|causal/t1, t2
 //                                a step from memory (a triad pass before
 //                                each) past the first context of a
 //                                sliding-window block (ring of 4096, width
@@ -325,22 +325,19 @@ struct DecoderModel {
 };
 
 /// The sliding-window block and its causal twin past the first context: a
-/// step from memory and 512 tokens in chunks, each after a whole context
-/// through the prefill (not timed). In the same run, so the two compare.
-void registerWindowLines() {
-  const DecoderModel models[] = {
-      {"window256", window_block_4096_decode_info,
-       window_block_4096_decode_argv, &window_block_4096_prefill_argv,
-       &window_block_4096_chunk_argv},
-      {"causal", causal_block_4096_decode_info, causal_block_4096_decode_argv,
-       &causal_block_4096_prefill_argv, &causal_block_4096_chunk_argv}};
+/// step from memory and, for a backend with chunks, 512 tokens in chunks,
+/// each after a whole context through the prefill (not timed). In the same
+/// run, so the two compare.
+void registerWindowLines(const char *impl, const DecoderModel (&models)[2]) {
   for (bool prompt : {false, true})
     for (const DecoderModel &model : models)
       for (int t : {1, 2}) {
+        if (prompt && !model.chunk)
+          continue;
         std::string name =
             std::string(prompt ? "prompt/window_block_4096_after_4096/"
                                : "decode/window_block_4096/") +
-            "attnc/" + model.label + "/t" + std::to_string(t);
+            impl + "/" + model.label + "/t" + std::to_string(t);
         benchmark::RegisterBenchmark(
             name.c_str(), [=](benchmark::State &state) {
               int previous = attn_set_num_threads(t);
@@ -353,7 +350,8 @@ void registerWindowLines() {
                       ATTN_OK ||
                   attn_decoder_set_prefill(decoder, model.prefill) !=
                       ATTN_OK ||
-                  attn_decoder_set_chunk(decoder, model.chunk) != ATTN_OK) {
+                  (model.chunk && attn_decoder_set_chunk(decoder, model.chunk) !=
+                                      ATTN_OK)) {
                 state.SkipWithError(attn_last_error());
                 return;
               }
@@ -421,7 +419,22 @@ void registerDecode() {
                       gpt2_block_1024_decode_argv,
                       &gpt2_block_1024_prefill_argv,
                       &gpt2_block_1024_chunk_argv);
-  registerWindowLines();
+#ifdef ATTN_BENCH_HAVE_HALIDE
+  registerWindowLines(
+      "halide", {{"window256", window_block_4096_halide_decode_info,
+                  window_block_4096_halide_decode_argv,
+                  &window_block_4096_halide_prefill_argv, nullptr},
+                 {"causal", causal_block_4096_halide_decode_info,
+                  causal_block_4096_halide_decode_argv,
+                  &causal_block_4096_halide_prefill_argv, nullptr}});
+#endif
+  registerWindowLines(
+      "attnc", {{"window256", window_block_4096_decode_info,
+                 window_block_4096_decode_argv, &window_block_4096_prefill_argv,
+                 &window_block_4096_chunk_argv},
+                {"causal", causal_block_4096_decode_info,
+                 causal_block_4096_decode_argv, &causal_block_4096_prefill_argv,
+                 &causal_block_4096_chunk_argv}});
 }
 
 } // namespace attnbench

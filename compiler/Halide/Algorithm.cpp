@@ -173,8 +173,8 @@ private:
   Func operand(const attnc_hl_op &op, int index) const {
     return alg.values[op.operands[index]];
   }
-  std::string name(const char *what, const attnc_hl_op &op) const {
-    return std::string(what) + "_v" + std::to_string(op.result);
+  std::string name(const std::string &what, const attnc_hl_op &op) const {
+    return what + "_v" + std::to_string(op.result);
   }
 
   void build(Construct &construct);
@@ -519,7 +519,6 @@ void Builder::buildDecodeAttention(Construct &construct) {
   const int D = extent(op.operands[0], 0) / heads;
   const int C = extent(keyArg.value, 0);
   construct.headDim = D;
-  construct.cacheSlots = C;
   Var s("slot"), h("head"), d("feature"), g("kv_head");
   construct.key = s, construct.head = h, construct.feature = d;
 
@@ -541,52 +540,90 @@ void Builder::buildDecodeAttention(Construct &construct) {
   cacheUpdates[op.value_cache] = Func(name("new_value", op));
   cacheUpdates[op.value_cache](d, g) = v(g * D + d, 0);
 
-  // Scores against every slot of the cache, a plain product over unit-
-  // stride rows of keys; the slot of the new token (whose cached column is
-  // stale, or not yet written) takes its score against the new key.
+  // The slots the token sees, [slot + 1 - limit, slot] around the ring:
+  // the recent ones up to its own slot and, past a wrap, the oldest ones
+  // at the ring's end. Each range is rounded out to whole blocks of the
+  // vectors its scores are computed in (the extra slots are masked like
+  // any the token does not see); the older one starts no earlier than the
+  // recent one ends. The key cache is [width, context], one feature of
+  // every slot to a row, so a range is a piece of every row: past half
+  // the ring the step reads whole rows instead, where pieces measured
+  // slower than whole rows (bench/README.md, "The Halide backend's step";
+  // the MLIR backend's products turn at a quarter).
+  int block = lanes;
+  while (C % block != 0)
+    block /= 2;
+  construct.slotBlock = block;
+  auto down = [&](Expr x) { return x / block * block; };
+  auto up = [&](Expr x) { return (x + block - 1) / block * block; };
+  Expr recentCount = min(limit, slot + 1);
+  Expr recentFirst = down(slot + 1 - recentCount), recentEnd = up(slot + 1);
+  Expr olderFirst = max(down(C - (limit - recentCount)), recentEnd);
+  Expr whole = ((recentEnd - recentFirst) + (C - olderFirst)) * 2 > C;
+  Expr firsts[2] = {select(whole, 0, recentFirst), select(whole, C, olderFirst)};
+  Expr ends[2] = {select(whole, C, recentEnd), Expr(C)};
+
+  // Scores against the slots of each range, a plain product over unit-
+  // stride pieces of key-cache rows; the slot of the new token (whose
+  // cached column is stale, or not yet written) takes its score against
+  // the new key.
   RDom f(0, D, "f");
   construct.features = f;
   Expr kvFeature = (h / group) * D + f;
-  construct.dotSum = Func(name("dot_sum", op));
-  construct.dotSum(s, h) = 0.f;
-  construct.dotSum(s, h) += q(h * D + f, 0) * keyCache(s, kvFeature);
   construct.newKeyDot = Func(name("new_key_dot", op));
   construct.newKeyDot(h) = 0.f;
   construct.newKeyDot(h) += q(h * D + f, 0) * k(kvFeature, 0);
-  construct.dot = Func(name("dot", op));
-  construct.dot(s, h) =
-      select(isNew, construct.newKeyDot(h), construct.dotSum(s, h));
-
-  Expr logit = construct.dot(s, h) * static_cast<float>(op.scale);
-  if (alibi.defined())
-    logit -= alibi(h) * cast<float>(age);
-  // Slots the token does not see hold anything, NaN included: select,
-  // never arithmetic, keeps them out.
-  Func scores(name("scores", op));
-  scores(s, h) = select(visible, logit, negativeInfinity());
-  RDom all(0, C, "all");
   construct.rowMax = Func(name("row_max", op));
   construct.rowMax(h) = negativeInfinity();
-  construct.rowMax(h) = max(construct.rowMax(h), scores(all, h));
-  construct.weights = Func(name("weights", op));
-  construct.weights(s, h) =
-      select(visible, expOfNonPositive(scores(s, h) - construct.rowMax(h)),
-             0.f);
   construct.rowSum = Func(name("row_sum", op));
   construct.rowSum(h) = 0.f;
-  construct.rowSum(h) += construct.weights(all, h);
+  construct.slotRanges.resize(2);
+  auto tagOf = [](int range) { return range == 0 ? "_recent" : "_older"; };
+  std::vector<Func> scores(2);
+  for (int r = 0; r < 2; ++r) {
+    Construct::DecodeSlotRange &range = construct.slotRanges[r];
+    std::string tag = tagOf(r);
+    range.slots = RDom(firsts[r], ends[r] - firsts[r], "slots" + tag);
+    range.dotSum = Func(name("dot_sum" + tag, op));
+    range.dotSum(s, h) = 0.f;
+    range.dotSum(s, h) += q(h * D + f, 0) * keyCache(s, kvFeature);
+    range.dot = Func(name("dot" + tag, op));
+    range.dot(s, h) = select(isNew, construct.newKeyDot(h), range.dotSum(s, h));
+    Expr logit = range.dot(s, h) * static_cast<float>(op.scale);
+    if (alibi.defined())
+      logit -= alibi(h) * cast<float>(age);
+    // Slots the token does not see hold anything, NaN included: select,
+    // never arithmetic, keeps them out.
+    scores[r] = Func(name("scores" + tag, op));
+    scores[r](s, h) = select(visible, logit, negativeInfinity());
+    construct.rowMax(h) =
+        max(construct.rowMax(h), scores[r](range.slots, h));
+  }
+  for (int r = 0; r < 2; ++r) {
+    Construct::DecodeSlotRange &range = construct.slotRanges[r];
+    std::string tag = tagOf(r);
+    range.weights = Func(name("weights" + tag, op));
+    range.weights(s, h) = select(
+        visible, expOfNonPositive(scores[r](s, h) - construct.rowMax(h)), 0.f);
+    construct.rowSum(h) += range.weights(range.slots, h);
+  }
 
-  // The new token's value, then the other visible slots' (a where: a slot
-  // not seen is never read, as its value may be NaN).
-  RDom seen(0, C, "seen");
-  seen.where(visibleAt(seen.x) && seen.x != slot);
-  construct.visibleSlots = seen;
+  // The new token's value (its slot is in the recent range), then the
+  // other visible slots' (a where: a slot not seen is never read, as its
+  // value may be NaN).
   Expr kvColumn = (h / group) * D + d;
   construct.accumulator = Func(name("attention_sum", op));
   construct.accumulator(d, h) =
-      construct.weights(slot, h) * v(kvColumn, 0);
-  construct.accumulator(d, h) +=
-      construct.weights(seen, h) * valueCache(d, seen, h / group);
+      construct.slotRanges[0].weights(slot, h) * v(kvColumn, 0);
+  for (int r = 0; r < 2; ++r) {
+    Construct::DecodeSlotRange &range = construct.slotRanges[r];
+    range.valueSlots = RDom(firsts[r], ends[r] - firsts[r],
+                            std::string("seen") + tagOf(r));
+    range.valueSlots.where(visibleAt(range.valueSlots.x) &&
+                           range.valueSlots.x != slot);
+    construct.accumulator(d, h) += range.weights(range.valueSlots, h) *
+                                   valueCache(d, range.valueSlots, h / group);
+  }
   Expr sum = construct.rowSum(h);
   Func normalized(name("attention_heads", op));
   normalized(d, h) = divideByRowSum(construct.accumulator(d, h), sum);

@@ -46,11 +46,19 @@ struct Construct {
   Halide::Var rowInGroup, queryGroup;
   int panelWidth = 0;
   int64_t headDim = 0;
-  // decode attention: the caches' context, the new token's own score per
-  // head, and the visible slots other than the new token's.
-  int cacheSlots = 0;
+  // decode attention: the new token's own score per head, and the ranges
+  // of ring slots the step reads.
   Halide::Func newKeyDot;
-  Halide::RDom visibleSlots;
+  /// One range of slots a decode step reads: its q.k sums, its scores as
+  /// stored (the new token's against its own key), its weights, the range
+  /// itself and the visible slots in it other than the new token's.
+  struct DecodeSlotRange {
+    Halide::Func dotSum, dot, weights;
+    Halide::RDom slots, valueSlots;
+  };
+  std::vector<DecodeSlotRange> slotRanges;
+  /// The ranges' ends are multiples of this many slots.
+  int slotBlock = 1;
   // linear and matmul: the reduction over the inner dimension; linear: its
   // weight, whose column panels a schedule may copy.
   Halide::Func product, weight;

@@ -333,42 +333,50 @@ private:
   }
 
   /// A decode step's attention, one row per head, parallel over heads:
-  /// scores against every slot of the key cache, summed over the head's
-  /// features a whole cache row (one feature of every slot) at a time, so
-  /// the rows stream in order (blocks of 64 slots with their sums in
-  /// registers read pieces of 64 rows at once: a GPT-2 step, cold, took
-  /// 0.79-0.96 ms on one thread against 0.69-0.86, 0.49-0.63 on two
+  /// scores against each range of slots the step reads, summed over the
+  /// head's features a key-cache row (one feature of the range's slots) at
+  /// a time, so the rows stream in order (blocks of 64 slots with their
+  /// sums in registers read pieces of 64 rows at once: a GPT-2 step, cold,
+  /// took 0.79-0.96 ms on one thread against 0.69-0.86, 0.49-0.63 on two
   /// against 0.50-0.57, alternated); then per head the maximum, the
   /// weights and their sum, then the visible slots' values a vector of
-  /// features at a time.
+  /// features at a time. A range's bounds are known only at run time, so
+  /// each of its stages is realized over just that range.
   void scheduleDecodeAttention(Construct &construct) {
     Func out = construct.result;
     Var s = construct.key, h = construct.head, d = construct.feature;
-    const int C = construct.cacheSlots, D = static_cast<int>(construct.headDim);
+    const int D = static_cast<int>(construct.headDim);
     out.compute_root();
     if (int vec = vectorFor(extentOf(construct, 0)); vec > 1)
       out.vectorize(construct.vars[0], vec);
     construct.newKeyDot.compute_root();
-    int vecS = vectorFor(C);
-    construct.dot.compute_root().parallel(h);
-    construct.dotSum.compute_at(construct.dot, h);
-    construct.dotSum.update().reorder(s, construct.features.x, h);
-    if (vecS > 1) {
-      construct.dot.vectorize(s, vecS);
-      construct.dotSum.vectorize(s, vecS);
-      construct.dotSum.update().vectorize(s, vecS);
+    // Ranges are whole blocks of slotBlock slots: no vector tails.
+    int vecS = construct.slotBlock;
+    for (const Construct::DecodeSlotRange &range : construct.slotRanges) {
+      Func dot = range.dot, dotSum = range.dotSum, weights = range.weights;
+      dot.compute_root().parallel(h);
+      dotSum.compute_at(dot, h);
+      dotSum.update().reorder(s, construct.features.x, h);
+      weights.compute_root().parallel(h);
+      if (vecS > 1) {
+        dot.vectorize(s, vecS);
+        dotSum.vectorize(s, vecS);
+        dotSum.update().vectorize(s, vecS);
+        weights.vectorize(s, vecS);
+      }
     }
     construct.rowMax.compute_root();
-    construct.weights.compute_root().parallel(h);
-    if (vecS > 1)
-      construct.weights.vectorize(s, vecS);
     construct.rowSum.compute_root();
     Func acc = construct.accumulator;
     acc.compute_root().parallel(h);
-    acc.update().reorder(d, construct.visibleSlots.x, h).parallel(h);
-    if (int vecD = vectorFor(D); vecD > 1) {
+    int vecD = vectorFor(D);
+    if (vecD > 1)
       acc.vectorize(d, vecD);
-      acc.update().vectorize(d, vecD);
+    for (int r = 0; r < 2; ++r) {
+      Stage update = acc.update(r);
+      update.reorder(d, construct.slotRanges[r].valueSlots.x, h).parallel(h);
+      if (vecD > 1)
+        update.vectorize(d, vecD);
     }
   }
 

@@ -26,7 +26,10 @@
 #include <gtest/gtest.h>
 
 #include <dlfcn.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -687,6 +690,118 @@ TEST_P(LongContextDecodeTest, WindowMatchesReferencePastTheWrap) {
 
 ATTNC_INSTANTIATE_PER_BACKEND(LongContextDecodeTest);
 
+/// Floats in pages of their own (mmap), whose pages can be made unreadable:
+/// a step that reads there dies of SIGSEGV.
+class GuardedFloats {
+public:
+  explicit GuardedFloats(size_t count) : bytes_(count * sizeof(float)) {
+    void *p = mmap(nullptr, bytes_, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    data_ = p == MAP_FAILED ? nullptr : static_cast<float *>(p);
+  }
+  ~GuardedFloats() {
+    if (data_)
+      munmap(data_, bytes_);
+  }
+  GuardedFloats(const GuardedFloats &) = delete;
+  GuardedFloats &operator=(const GuardedFloats &) = delete;
+
+  float *data() const { return data_; }
+  /// Floats [first, first + count) unreadable (or readable again); both
+  /// ends must fall on pages' ends.
+  bool protect(size_t first, size_t count, bool readable) {
+    const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+    const size_t offset = first * sizeof(float), length = count * sizeof(float);
+    if (offset % page != 0 || length % page != 0)
+      return false;
+    return mprotect(reinterpret_cast<char *>(data_) + offset, length,
+                    readable ? PROT_READ | PROT_WRITE : PROT_NONE) == 0;
+  }
+
+private:
+  size_t bytes_;
+  float *data_ = nullptr;
+};
+
+/// A step reads no slot of the caches that its token does not see. Under
+/// window(64) on a ring of 4096 slots, a key-cache row (one feature of
+/// every slot, 16 KiB) is four pages of 1024 slots and a value head's block
+/// (4096 rows of 32 features) four pages' worth per 1024 slots, so the
+/// slots 1024-3071 can be made unreadable in both caches. Steps whose 64
+/// slots lie outside them then run, in the first context, past it, and
+/// across the ring's wrap (slots 4043-4095 and 0-10), and give bit for bit
+/// what they give on readable caches. Until the step read only the slots
+/// its token sees, each backend's read every slot of the key cache.
+class DecodeSlotsTest : public PerBackendTest {};
+
+TEST_P(DecodeSlotsTest, StepReadsOnlyTheSlotsItSees) {
+  const char *source = R"(model visible_slots {
+  context = 4096
+  decode
+  input x : [context, 64]
+  param w_qkv : [64, 192]
+  q, k, v = split(linear(x, w_qkv), 3)
+  y = attention(q, k, v, heads = 2, mask = window(64))
+  output y
+})";
+  std::string error;
+  auto compiled = CompiledModel::compile(
+      source, error, {}, /*attentionProbs=*/false, GetParam());
+  ASSERT_TRUE(compiled) << error;
+  const Graph &step = *compiled->graph().decodeStep;
+  void *library = dlopen(compiled->libraryPath().c_str(), RTLD_NOW | RTLD_LOCAL);
+  ASSERT_TRUE(library) << dlerror();
+  auto rawStep = reinterpret_cast<attn_decode_fn>(
+      dlsym(library, (step.name + "_argv").c_str()));
+  ASSERT_TRUE(rawStep) << dlerror();
+
+  const int64_t slots = 4096, width = 64, headDim = 32, heads = 2;
+  const size_t cacheFloats = slots * width;
+  GuardedFloats keys(cacheFloats), values(cacheFloats);
+  ASSERT_TRUE(keys.data() && values.data());
+  std::vector<float> random = randomRows(slots, width, 17);
+  std::vector<float> plainKeys = random, plainValues(random.rbegin(),
+                                                     random.rend());
+  // Slots [1024, 3072) of every key-cache row and of every value head.
+  auto hide = [&](bool hidden) {
+    for (int64_t feature = 0; feature < width; ++feature)
+      if (!keys.protect(feature * slots + 1024, 2048, !hidden))
+        return false;
+    for (int64_t head = 0; head < heads; ++head)
+      if (!values.protect((head * slots + 1024) * headDim, 2048 * headDim,
+                          !hidden))
+        return false;
+    return true;
+  };
+
+  std::vector<std::vector<float>> full =
+      makeRandomArguments(compiled->graph(), 8);
+  std::vector<float> x = randomRows(1, width, 19);
+  std::vector<float> guardedOut(width), plainOut(width);
+  for (int64_t position : std::initializer_list<int64_t>{
+           500, 1023, slots + 3500, 2 * slots + 10}) {
+    SCOPED_TRACE("position " + std::to_string(position));
+    std::copy(plainKeys.begin(), plainKeys.end(), keys.data());
+    std::copy(plainValues.begin(), plainValues.end(), values.data());
+    std::vector<float> stepKeys = plainKeys, stepValues = plainValues;
+    std::vector<void *> guardedArgs =
+        stepArguments(step, full, x.data(), guardedOut.data());
+    std::vector<void *> plainArgs =
+        stepArguments(step, full, x.data(), plainOut.data());
+    float *guardedCaches[] = {keys.data(), values.data()};
+    float *plainCaches[] = {stepKeys.data(), stepValues.data()};
+    ASSERT_TRUE(hide(true)) << std::strerror(errno);
+    int status = rawStep(guardedArgs.data(), guardedCaches, position);
+    ASSERT_TRUE(hide(false)) << std::strerror(errno);
+    ASSERT_EQ(status, 0);
+    ASSERT_EQ(rawStep(plainArgs.data(), plainCaches, position), 0);
+    EXPECT_EQ(guardedOut, plainOut);
+  }
+  dlclose(library);
+}
+
+ATTNC_INSTANTIATE_PER_BACKEND(DecodeSlotsTest);
+
 TEST(DecodeErrorsTest, CreateChecksItsArguments) {
   attn_decoder *decoder = nullptr;
   EXPECT_EQ(attn_decoder_create(nullptr, nullptr, &decoder),
@@ -964,8 +1079,9 @@ void openStandIn(StandInDecoder &s, int32_t chunkRows, int64_t prefillFrom,
   ASSERT_EQ(attn_decoder_create(&s.info, StandIns::step, &s.d), ATTN_OK)
       << attn_last_error();
   ASSERT_EQ(attn_decoder_set_prefill(s.d, StandIns::prefill), ATTN_OK);
-  if (chunked)
+  if (chunked) {
     ASSERT_EQ(attn_decoder_set_chunk(s.d, StandInChunk::chunk), ATTN_OK);
+  }
 }
 
 TEST(DecoderPrefillTest, ChunksTakeWhatTheWholeModelCannot) {

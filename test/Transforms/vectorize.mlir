@@ -1,6 +1,6 @@
 // attn-vectorize: register tiles for linalg on tensors. Row reductions read
-// a whole row as one vector and reduce it horizontally (a max as a tree of
-// compare-and-select); elementwise ops work
+// a whole row (or pieces of 256) as one vector and reduce it horizontally (a
+// max as a tree of compare-and-select); elementwise ops work
 // on 16 lanes along the innermost dimension, transposes on 16 x 16 blocks;
 // exp becomes a polynomial on vectors (no libm call per lane); contractions
 // are left for attn-contraction-microkernel.
@@ -28,6 +28,25 @@ func.func @row_max(%x: tensor<4x64xf32>) -> tensor<4xf32> {
     linalg.yield %r : f32
   } -> tensor<4xf32>
   return %m : tensor<4xf32>
+}
+
+// A row longer than 256 (a decode step's scores over a ring of 4096 slots)
+// is reduced in pieces of 256, each as one vector reduction (a tree of
+// 16-lane adds once converted to LLVM with reassociation), not 16 lanes at
+// a time with a horizontal reduction each.
+// CHECK-LABEL: func.func @long_row_sum
+// CHECK: scf.for {{.*}} = %c0 to %c4096 step %c256
+// CHECK: vector.transfer_read {{.*}} : tensor<1x256xf32>, vector<256xf32>
+// CHECK: vector.reduction <add>, {{.*}} : vector<256xf32> into f32
+// CHECK-NOT: vector<16xf32>
+func.func @long_row_sum(%x: tensor<2x4096xf32>) -> tensor<2xf32> {
+  %init = tensor.empty() : tensor<2xf32>
+  %m = linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i)>], iterator_types = ["parallel", "reduction"]} ins(%x : tensor<2x4096xf32>) outs(%init : tensor<2xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %r = arith.addf %in, %out : f32
+    linalg.yield %r : f32
+  } -> tensor<2xf32>
+  return %m : tensor<2xf32>
 }
 
 // CHECK-LABEL: func.func @exp

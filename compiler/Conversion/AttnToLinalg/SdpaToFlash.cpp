@@ -363,6 +363,10 @@ struct SdpaToFlash : OpConversionPattern<attn::SdpaOp> {
     // (8 query tiles) copied: 3-4 % slower aligned, level to 4 % faster
     // misaligned; it reads in place. One group (multi-query) reads K and V
     // in place: its rows are contiguous, and 16 bytes off measured no slower.
+    // K alone read in place (the micro-kernel only broadcasts its elements,
+    // so alignment does not matter to it) with V still copied measured
+    // level at H12 S1024 D64: 0.99x causal and unmasked, one and two
+    // threads: the first read of K from memory costs the same either way.
     int64_t rowBytes = G * D * int64_t(sizeof(float));
     bool packGroup = G > 1 &&
                      (rowBytes >= kMinPackedRowBytes ||

@@ -350,8 +350,8 @@ void registerWindowLines(const char *impl, const DecoderModel (&models)[2]) {
                       ATTN_OK ||
                   attn_decoder_set_prefill(decoder, model.prefill) !=
                       ATTN_OK ||
-                  (model.chunk && attn_decoder_set_chunk(decoder, model.chunk) !=
-                                      ATTN_OK)) {
+                  (model.chunk &&
+                   attn_decoder_set_chunk(decoder, model.chunk) != ATTN_OK)) {
                 state.SkipWithError(attn_last_error());
                 return;
               }

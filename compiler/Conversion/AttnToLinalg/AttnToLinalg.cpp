@@ -359,11 +359,14 @@ enum class SlotsAlong { Columns, Terms };
 /// and one thread alone reads them at about half the rate two do. With
 /// `slots`, only their pieces of N or K take part, a product each: the
 /// columns of out[g] outside them are left unset, and terms outside them
-/// are not added.
+/// are not added. `sideBySide`: the pieces' columns of out (Columns) or
+/// terms of lhs (Terms) lie one after the other from 0, in a compact
+/// tile, rather than at their slots.
 static Value productPerHead(OpBuilder &b, Location loc, Value lhs, Value rhs,
                             int64_t G, int64_t M, int64_t K, int64_t N,
                             std::optional<SlotRanges> slots = std::nullopt,
-                            SlotsAlong along = SlotsAlong::Columns) {
+                            SlotsAlong along = SlotsAlong::Columns,
+                            bool sideBySide = false) {
   Type f32 = b.getF32Type();
   auto loop = b.create<scf::ForallOp>(
       loc, ArrayRef<OpFoldResult>{b.getIndexAttr(G)},
@@ -398,27 +401,33 @@ static Value productPerHead(OpBuilder &b, Location loc, Value lhs, Value rhs,
                        b.getI64IntegerAttr(slots->multiple));
     return product.getResult(0);
   };
-  // The pieces of the dimension `along` runs over: all of it without
-  // `slots`.
-  SmallVector<std::pair<OpFoldResult, OpFoldResult>> pieces;
-  if (slots)
-    for (const SlotRanges::Piece &piece : slots->pieces)
-      pieces.push_back({piece.first, piece.count});
-  else
-    pieces.push_back({zero, along == SlotsAlong::Terms ? kAll : nAll});
+  // The pieces of the dimension `along` runs over (all of it without
+  // `slots`): their first slot, their length, and where they lie in the
+  // compact tile (at their slot unless `sideBySide`).
+  SmallVector<std::tuple<OpFoldResult, OpFoldResult, OpFoldResult>> pieces;
+  if (slots) {
+    auto [recent, older] = slots->pieces;
+    pieces.push_back(
+        {recent.first, recent.count, sideBySide ? zero : recent.first});
+    pieces.push_back({older.first, older.count,
+                      sideBySide ? recent.count : older.first});
+  } else {
+    OpFoldResult all = along == SlotsAlong::Terms ? kAll : nAll;
+    pieces.push_back({zero, all, zero});
+  }
   Value out = loop.getRegionIterArgs()[0];
   // Results and the columns of out[g] they go to.
   SmallVector<std::tuple<Value, OpFoldResult, OpFoldResult>> results;
   if (along == SlotsAlong::Columns) {
     Value a = slice(lhs, zero, rows, zero, kAll);
-    for (auto [first, count] : pieces)
+    for (auto [first, count, placed] : pieces)
       results.push_back({matmul(a, slice(rhs, zero, kAll, first, count),
-                                zeros(slice(out, zero, rows, first, count))),
-                         first, count});
+                                zeros(slice(out, zero, rows, placed, count))),
+                         placed, count});
   } else {
     Value sum = zeros(slice(out, zero, rows, zero, nAll));
-    for (auto [first, count] : pieces)
-      sum = matmul(slice(lhs, zero, rows, first, count),
+    for (auto [first, count, placed] : pieces)
+      sum = matmul(slice(lhs, zero, rows, placed, count),
                    slice(rhs, first, count, zero, nAll), sum);
     results.push_back({sum, zero, nAll});
   }
@@ -444,7 +453,9 @@ static Value productPerHead(OpBuilder &b, Location loc, Value lhs, Value rhs,
 /// holds the token age(j) = (slot - j) mod C steps old, visible while
 /// age(j) < min(span, position + 1) (span: the window, or C). Both
 /// products read only the slots the token can see, rounded out to blocks
-/// (visibleSlots, keySlots). Position 0 zeroes the value cache's other
+/// (visibleSlots, keySlots); under a window much shorter than the ring the
+/// scores hold just those slots, side by side, so the softmax skips the
+/// others too. Position 0 zeroes the value cache's other
 /// rows first: the caches come uninitialized, and a zero weight times a
 /// NaN row is NaN.
 struct DecodeAttentionToLinalg : OpConversionPattern<attn::DecodeAttentionOp> {
@@ -640,22 +651,64 @@ struct DecodeAttentionToLinalg : OpConversionPattern<attn::DecodeAttentionOp> {
         ArrayRef<ReassociationIndices>{{0, 1}, {2}});
     std::optional<SlotRanges> slots =
         visibleSlots(rewriter, loc, slot, limit, C);
-    Value scores = productPerHead(rewriter, loc, q, keyHeads, G, R, D, C,
-                                  keySlots(rewriter, loc, slots, C));
+    // Under a window much shorter than the ring, the scores are a compact
+    // tile of Tc columns, the visible pieces side by side (any range of
+    // `span` slots rounded out to blocks fits), and the softmax runs over
+    // those instead of all C: on a ring of 4096 under window(256), 320
+    // columns. Up to a quarter of the ring, where the key cache's pieces
+    // are read anyway (keySlots).
+    int64_t Tc = C;
+    if (slots) {
+      int64_t block = slots->multiple;
+      int64_t tile = (llvm::divideCeil(span, block) + 1) * block;
+      if (tile <= C / 4)
+        Tc = tile;
+    }
+    bool compact = Tc < C;
+    Value scores = productPerHead(
+        rewriter, loc, q, keyHeads, G, R, D, Tc,
+        compact ? slots : keySlots(rewriter, loc, slots, C),
+        SlotsAlong::Columns, compact);
+    // The ring slot of score column j: j itself, or in the compact tile
+    // the recent piece's, then the older piece's (columns past both are
+    // unset and hidden).
+    Value recentFirst, recentCount, olderFirst, columns;
+    if (compact) {
+      auto [recent, older] = slots->pieces;
+      recentFirst = recent.first, recentCount = recent.count;
+      olderFirst = older.first;
+      columns = rewriter.create<arith::AddIOp>(loc, recent.count, older.count);
+    }
+    auto slotOf = [=](OpBuilder &b, Location l, Value j) -> Value {
+      if (!compact)
+        return j;
+      Value inRecent =
+          b.create<arith::CmpIOp>(l, arith::CmpIPredicate::ult, j, recentCount);
+      return b.create<arith::SelectOp>(
+          l, inRecent, b.create<arith::AddIOp>(l, recentFirst, j),
+          b.create<arith::AddIOp>(
+              l, olderFirst, b.create<arith::SubIOp>(l, j, recentCount)));
+    };
     KeyRule ring{
         /*hidesKeys=*/true,
         [=](OpBuilder &b, Location l, Value, Value j) -> Value {
-          return b.create<arith::CmpIOp>(l, arith::CmpIPredicate::ult,
-                                         age(b, l, slot, j, C), limit);
+          Value seen = b.create<arith::CmpIOp>(
+              l, arith::CmpIPredicate::ult, age(b, l, slot, slotOf(b, l, j), C),
+              limit);
+          if (!compact)
+            return seen;
+          Value inTile =
+              b.create<arith::CmpIOp>(l, arith::CmpIPredicate::ult, j, columns);
+          return b.create<arith::AndIOp>(l, inTile, seen);
         },
         [=](OpBuilder &b, Location l, Value, Value j) -> Value {
-          Value a = b.create<arith::IndexCastOp>(l, b.getI64Type(),
-                                                 age(b, l, slot, j, C));
+          Value a = b.create<arith::IndexCastOp>(
+              l, b.getI64Type(), age(b, l, slot, slotOf(b, l, j), C));
           return b.create<arith::UIToFPOp>(l, b.getF32Type(), a);
         }};
-    AttentionSizes sizes{1, C, G, R, D};
+    AttentionSizes sizes{1, Tc, G, R, D};
     Value scores4 = rewriter.create<tensor::ExpandShapeOp>(
-        loc, RankedTensorType::get({G, R, 1, C}, f32), scores,
+        loc, RankedTensorType::get({G, R, 1, Tc}, f32), scores,
         ArrayRef<ReassociationIndices>{{0}, {1}, {2, 3}});
     auto [weights, rowSum] =
         softmaxNumerators(rewriter, loc, scores4, op.getScale().convertToFloat(),
@@ -663,10 +716,11 @@ struct DecodeAttentionToLinalg : OpConversionPattern<attn::DecodeAttentionOp> {
 
     // unnormalized[g, r, d] = P_g[r, :] . V[g, :, d]
     Value weights3 = rewriter.create<tensor::CollapseShapeOp>(
-        loc, RankedTensorType::get({G, R, C}, f32), weights,
+        loc, RankedTensorType::get({G, R, Tc}, f32), weights,
         ArrayRef<ReassociationIndices>{{0}, {1}, {2, 3}});
-    Value unnormalized = productPerHead(rewriter, loc, weights3, values, G,
-                                        R, C, D, slots, SlotsAlong::Terms);
+    Value unnormalized =
+        productPerHead(rewriter, loc, weights3, values, G, R, C, D, slots,
+                       SlotsAlong::Terms, compact);
 
     // out = unnormalized / rowSum (a row that sees the token itself is never
     // empty, but the guard costs nothing).

@@ -130,3 +130,59 @@ func.func @decode_visible_slots(%q: tensor<1x16xf32>, %k: tensor<1x8xf32>, %v: t
          memref<2x48x4xf32>, i64) -> tensor<1x16xf32>
   return %o : tensor<1x16xf32>
 }
+
+// Under a window much shorter than the ring (its range of slots, rounded
+// out to blocks, fits in a quarter of it) the scores are a compact tile:
+// C = 144 in blocks of 16 and window 3 give 32 columns, the recent piece's
+// from column 0 and the older piece's after it, and the softmax runs over
+// those 32. Column j's slot is the recent piece's first + j, or past it the
+// older piece's first + (j - recent count); columns past both pieces are
+// hidden. The weighted sum reads each piece's weights from its columns of
+// the tile and its values from its slots.
+// C = 144, G = 2, R = 2, D = 4.
+
+// CHECK-LABEL: func.func @decode_compact_tile(
+func.func @decode_compact_tile(%q: tensor<1x16xf32>, %k: tensor<1x8xf32>, %v: tensor<1x8xf32>,
+                               %kc: memref<8x144xf32>, %vc: memref<2x144x4xf32>, %pos: i64) -> tensor<1x16xf32> {
+  // CHECK: %[[SLOT:.+]] = arith.index_cast %{{.+}} : i64 to index
+  // CHECK: %[[LIMIT:.+]] = arith.index_cast %{{.+}} : i64 to index
+  // CHECK: %[[FIRST:.+]] = arith.select %{{.+}}, %{{.+}}, %{{.+}} : index
+  // CHECK: %[[COUNT:.+]] = arith.subi %{{.+}}, %[[FIRST]] : index
+  // CHECK: %[[OLDCOUNT:.+]] = arith.subi %c144{{.*}}, %[[OLDER:[0-9]+]] : index
+  // The key cache's pieces are read whatever their size (no test against a
+  // quarter of the ring).
+  // CHECK-NOT: arith.cmpi ule
+  // CHECK: scf.forall (%[[G1:.+]]) in (2) shared_outs(%[[SOUT:.+]] = %{{.+}}) -> (tensor<2x2x32xf32>)
+  // CHECK:   tensor.extract_slice %[[SOUT]][%[[G1]], 0, 0] [1, 2, %[[COUNT]]] [1, 1, 1] : tensor<2x2x32xf32> to tensor<2x?xf32>
+  // CHECK:   tensor.extract_slice %{{.+}}[%[[G1]], 0, %[[FIRST]]] [1, 4, %[[COUNT]]] [1, 1, 1] : tensor<2x4x144xf32> to tensor<4x?xf32>
+  // CHECK:   %[[S:.+]] = linalg.matmul {attn.extent_multiple = 16 : i64}
+  // CHECK:   tensor.extract_slice %[[SOUT]][%[[G1]], 0, %[[COUNT]]] [1, 2, %[[OLDCOUNT]]] [1, 1, 1] : tensor<2x2x32xf32> to tensor<2x?xf32>
+  // CHECK:   tensor.extract_slice %{{.+}}[%[[G1]], 0, %[[OLDER]]] [1, 4, %[[OLDCOUNT]]] [1, 1, 1] : tensor<2x4x144xf32> to tensor<4x?xf32>
+  // CHECK:   %[[SOLD:.+]] = linalg.matmul {attn.extent_multiple = 16 : i64}
+  // CHECK:   tensor.parallel_insert_slice %[[S]] into %[[SOUT]][%[[G1]], 0, 0] [1, 2, %[[COUNT]]] [1, 1, 1]
+  // CHECK:   tensor.parallel_insert_slice %[[SOLD]] into %[[SOUT]][%[[G1]], 0, %[[COUNT]]] [1, 2, %[[OLDCOUNT]]] [1, 1, 1]
+  // CHECK: %[[COLUMNS:.+]] = arith.addi %[[COUNT]], %[[OLDCOUNT]] : index
+  // The logits: tile column j to its slot, its age, and the tile's end.
+  // CHECK: %[[J:.+]] = linalg.index 3 : index
+  // CHECK: %[[RECENT:.+]] = arith.cmpi ult, %[[J]], %[[COUNT]] : index
+  // CHECK: %[[PAST:.+]] = arith.subi %[[J]], %[[COUNT]] : index
+  // CHECK: %[[INOLDER:.+]] = arith.addi %[[OLDER]], %[[PAST]] : index
+  // CHECK: %[[INRECENT:.+]] = arith.addi %[[FIRST]], %[[J]] : index
+  // CHECK: %[[JSLOT:.+]] = arith.select %[[RECENT]], %[[INRECENT]], %[[INOLDER]] : index
+  // CHECK: arith.subi %[[SLOT]], %[[JSLOT]] : index
+  // CHECK: %[[SEEN:.+]] = arith.cmpi ult, %{{.+}}, %[[LIMIT]] : index
+  // CHECK: %[[INTILE:.+]] = arith.cmpi ult, %[[J]], %[[COLUMNS]] : index
+  // CHECK: arith.andi %[[INTILE]], %[[SEEN]] : i1
+  // CHECK: scf.forall (%[[G2:.+]]) in (2) shared_outs(%{{.+}} = %{{.+}}) -> (tensor<2x2x4xf32>)
+  // CHECK:   tensor.extract_slice %{{.+}}[%[[G2]], %[[FIRST]], 0] [1, %[[COUNT]], 4] [1, 1, 1] : tensor<2x144x4xf32> to tensor<?x4xf32>
+  // CHECK:   tensor.extract_slice %{{.+}}[%[[G2]], 0, 0] [1, 2, %[[COUNT]]] [1, 1, 1] : tensor<2x2x32xf32> to tensor<2x?xf32>
+  // CHECK:   linalg.matmul {attn.extent_multiple = 16 : i64}
+  // CHECK:   tensor.extract_slice %{{.+}}[%[[G2]], %[[OLDER]], 0] [1, %[[OLDCOUNT]], 4] [1, 1, 1] : tensor<2x144x4xf32> to tensor<?x4xf32>
+  // CHECK:   tensor.extract_slice %{{.+}}[%[[G2]], 0, %[[COUNT]]] [1, 2, %[[OLDCOUNT]]] [1, 1, 1] : tensor<2x2x32xf32> to tensor<2x?xf32>
+  // CHECK:   linalg.matmul {attn.extent_multiple = 16 : i64}
+  %o = attn.decode_attention %q, %k, %v cache(%kc, %vc) at %pos
+         heads = 4 kv_heads = 2 mask = window window = 3 scale = 0.5
+      : (tensor<1x16xf32>, tensor<1x8xf32>, tensor<1x8xf32>, memref<8x144xf32>,
+         memref<2x144x4xf32>, i64) -> tensor<1x16xf32>
+  return %o : tensor<1x16xf32>
+}

@@ -5,7 +5,6 @@
 #include "attnc/Codegen/KernelInterface.h"
 #include "attnc/Codegen/ParallelLaunch.h"
 #include "attnc/Codegen/Pipeline.h"
-#include "attnc/Frontend/DecodeStep.h"
 #include "attnc/MLIRGen.h"
 #include "attnc/Support/OutputFile.h"
 
@@ -135,16 +134,8 @@ llvm::Error attnc::compileGraph(const Graph &graph,
     return llvm::createStringError(llvm::inconvertibleErrorCode(),
                                    what + "\n" + diagnostics);
   };
-  // The Halide backend compiles no chunk (see withoutChunk).
-  const bool dropsChunk = backend == Backend::Halide && graph.chunk;
-  Graph withoutItsChunk;
-  if (dropsChunk) {
-    withoutItsChunk = graph;
-    withoutChunk(withoutItsChunk);
-  }
-  const Graph &compiled = dropsChunk ? withoutItsChunk : graph;
   mlir::OwningOpRef<mlir::ModuleOp> module =
-      generateAttnModule(*context, compiled, sourceMgr);
+      generateAttnModule(*context, graph, sourceMgr);
   if (!module)
     return fail("generating the attn dialect failed");
   if (backend == Backend::Halide) {
@@ -155,7 +146,7 @@ llvm::Error attnc::compileGraph(const Graph &graph,
     auto output = OutputFile::open(outputPath);
     if (!output)
       return output.takeError();
-    if (llvm::Error err = emitHalideKernel(*module, compiled, halide, target,
+    if (llvm::Error err = emitHalideKernel(*module, graph, halide, target,
                                            **output, sharedLibrary))
       return err;
     return (*output)->commit();

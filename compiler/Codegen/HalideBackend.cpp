@@ -104,11 +104,12 @@ std::string pipelineName(const Graph &graph) {
   return graph.name + "__halide";
 }
 
-/// The model and, when it has them, its decode step and prefill: one
-/// pipeline each.
+/// The model and, when it has them, its decode step, prefill and chunk:
+/// one pipeline each.
 std::vector<const Graph *> kernelsOf(const Graph &graph) {
   std::vector<const Graph *> kernels = {&graph};
-  for (const Graph *other : {graph.decodeStep.get(), graph.prefill.get()})
+  for (const Graph *other :
+       {graph.decodeStep.get(), graph.prefill.get(), graph.chunk.get()})
     if (other)
       kernels.push_back(other);
   return kernels;
@@ -201,12 +202,86 @@ Error compilePipeline(const HalidePipeline &pipeline,
   return Error::success();
 }
 
+/// Emits `body(i)` for i from 0 to `trips` - 1 (at least once).
+void emitLoop(IRBuilder<> &b, Function *function, int64_t trips,
+              function_ref<void(Value *)> body) {
+  LLVMContext &ctx = function->getContext();
+  BasicBlock *before = b.GetInsertBlock();
+  BasicBlock *loop = BasicBlock::Create(ctx, "loop", function);
+  BasicBlock *after = BasicBlock::Create(ctx, "after_loop", function);
+  b.CreateBr(loop);
+  b.SetInsertPoint(loop);
+  PHINode *i = b.CreatePHI(b.getInt64Ty(), 2);
+  i->addIncoming(b.getInt64(0), before);
+  body(i);
+  Value *next = b.CreateAdd(i, b.getInt64(1));
+  i->addIncoming(next, b.GetInsertBlock());
+  b.CreateCondBr(b.CreateICmpULT(next, b.getInt64(trips)), loop, after);
+  b.SetInsertPoint(after);
+}
+
+/// Stores the keys and values of a chunk's first `count` rows (clamped to
+/// [0, rows], as attn.decode_attention does) into their slots, position +
+/// r mod context: from `chunkRows` ([width, rows] keys and [kv_heads, rows,
+/// head_dim] values per layer) into the caches at `cachePointers`. The
+/// rows take at most two runs of slots, the second from slot 0 after a
+/// wrap: per feature row of a key cache and per head of a value cache,
+/// two copies.
+void storeChunkRows(IRBuilder<> &b, Function *entry, const Graph &graph,
+                    ArrayRef<Value *> cachePointers,
+                    ArrayRef<std::pair<Value *, Value *>> chunkRows,
+                    Value *position, Value *count) {
+  Type *f32 = b.getFloatTy();
+  const int64_t rows = graph.chunkRows, context = graph.context;
+  const Align align(sizeof(float));
+  Value *stored = b.CreateBinaryIntrinsic(
+      Intrinsic::smin,
+      b.CreateBinaryIntrinsic(Intrinsic::smax, count, b.getInt64(0)),
+      b.getInt64(rows));
+  Value *firstSlot = b.CreateURem(position, b.getInt64(context));
+  Value *beforeWrap = b.CreateBinaryIntrinsic(
+      Intrinsic::umin, stored, b.CreateSub(b.getInt64(context), firstSlot));
+  Value *afterWrap = b.CreateSub(stored, beforeWrap);
+  // `floats` floats of row `row` of `from` go to `to` at `slot`, and the
+  // rest of the run to slot 0.
+  auto copyRun = [&](Value *to, Value *from, int64_t floats) {
+    Value *bytes = b.getInt64(floats * int64_t(sizeof(float)));
+    b.CreateMemCpy(b.CreateGEP(f32, to, b.CreateMul(firstSlot,
+                                                    b.getInt64(floats))),
+                   align, from, align, b.CreateMul(beforeWrap, bytes));
+    b.CreateMemCpy(to, align,
+                   b.CreateGEP(f32, from,
+                               b.CreateMul(beforeWrap, b.getInt64(floats))),
+                   align, b.CreateMul(afterWrap, bytes));
+  };
+  for (auto [layer, width] : llvm::enumerate(graph.kvCacheWidths)) {
+    int64_t headDim = graph.kvCacheHeadDims[layer];
+    Value *keys = chunkRows[2 * layer].first;
+    Value *values = chunkRows[2 * layer + 1].first;
+    // Feature f of the keys: row f of the key cache, [context] slots.
+    emitLoop(b, entry, width, [&](Value *f) {
+      copyRun(b.CreateGEP(f32, cachePointers[2 * layer],
+                          b.CreateMul(f, b.getInt64(context))),
+              b.CreateGEP(f32, keys, b.CreateMul(f, b.getInt64(rows))), 1);
+    });
+    // Head g's values: block g of the value cache, [context, head_dim].
+    emitLoop(b, entry, width / headDim, [&](Value *g) {
+      copyRun(b.CreateGEP(f32, cachePointers[2 * layer + 1],
+                          b.CreateMul(g, b.getInt64(context * headDim))),
+              b.CreateGEP(f32, values, b.CreateMul(g, b.getInt64(rows * headDim))),
+              headDim);
+    });
+  }
+}
+
 /// NAME(float *...): the attnc entry point over the Halide pipelines, with
 /// the parameters of the MLIR backend's kernel (KernelInterface.cpp):
 /// inputs and params, a decode step's caches and position, outputs. Each
 /// array becomes a halide_buffer_t (HalideRuntime.h) describing it; a
 /// decode step also passes, after the outputs, the slots of the caches its
-/// new keys and values go to. The pipelines run in order; a value one
+/// new keys and values go to; a chunk passes buffers of its rows' keys and
+/// values, which it stores into the caches after the last pipeline (its
+/// attention reads the slots as they were). The pipelines run in order; a value one
 /// hands to the next gets a buffer from halide_malloc (the attnc runtime's
 /// scratch blocks when it is linked). The runtime's thread pool runs the
 /// pipelines' parallel loops when the application links the attnc runtime
@@ -228,7 +303,9 @@ void defineEntryPoint(Module &module, const Graph &graph,
     (arg.role == ArgRole::Output ? outputs : inputs).push_back(&arg);
   const size_t caches = 2 * graph.kvCacheWidths.size();
   SmallVector<Type *> params(inputs.size() + caches, ptr);
-  if (graph.isDecodeStep)
+  if (graph.isDecodeStep || graph.isChunk)
+    params.push_back(i64);
+  if (graph.isChunk)
     params.push_back(i64);
   params.append(outputs.size(), ptr);
   Function *entry =
@@ -323,14 +400,17 @@ void defineEntryPoint(Module &module, const Graph &graph,
                                  : SmallVector<int64_t>{width / headDim,
                                                         context, headDim}));
     }
-  Value *position = graph.isDecodeStep ? entry->getArg(next++) : nullptr;
+  Value *position = graph.isDecodeStep || graph.isChunk
+                        ? entry->getArg(next++)
+                        : nullptr;
   if (position)
     args.push_back(position);
+  Value *count = graph.isChunk ? entry->getArg(next++) : nullptr;
   for (const KernelArg *arg : outputs)
     args.push_back(dense(entry->getArg(next++), arg->shape));
   // The token's slot, as attn.decode_attention computes it (unsigned).
   SmallVector<Value *> slots;
-  if (position) {
+  if (graph.isDecodeStep) {
     Value *slot = b.CreateURem(position, b.getInt64(context));
     for (auto [layer, width] : llvm::enumerate(graph.kvCacheWidths)) {
       int64_t headDim = graph.kvCacheHeadDims[layer];
@@ -353,6 +433,8 @@ void defineEntryPoint(Module &module, const Graph &graph,
   Value *noContext = ConstantPointerNull::get(ptr);
   // Buffers handed between pipelines, by value id: (host, buffer).
   DenseMap<int32_t, std::pair<Value *, Value *>> handed;
+  // A chunk's keys and values of its rows, per cache: (host, buffer).
+  SmallVector<std::pair<Value *, Value *>> chunkRows;
   // Returns the code `fail` gives, after freeing the buffers handed on now,
   // when `failed` holds; else goes on.
   auto returnIf = [&](Value *failed, StringRef what,
@@ -364,9 +446,28 @@ void defineEntryPoint(Module &module, const Graph &graph,
     Value *code = fail();
     for (auto &[value, hostAndBuffer] : handed)
       b.CreateCall(halideFree, {noContext, hostAndBuffer.first});
+    for (auto &[host, rowsBuffer] : chunkRows)
+      b.CreateCall(halideFree, {noContext, host});
     b.CreateRet(code);
     b.SetInsertPoint(next);
   };
+  const int64_t rows = graph.chunkRows;
+  if (graph.isChunk) {
+    for (auto [layer, width] : llvm::enumerate(graph.kvCacheWidths)) {
+      int64_t headDim = graph.kvCacheHeadDims[layer];
+      for (SmallVector<int64_t> shape :
+           {SmallVector<int64_t>{width, rows},
+            SmallVector<int64_t>{width / headDim, rows, headDim}}) {
+        Value *host = b.CreateCall(
+            halideMalloc,
+            {noContext, b.getInt64(width * rows * int64_t(sizeof(float)))});
+        returnIf(b.CreateIsNull(host), "out_of_memory",
+                 [&] { return b.CreateCall(outOfMemory, {noContext}); });
+        chunkRows.push_back({host, dense(host, shape)});
+        slots.push_back(chunkRows.back().second);
+      }
+    }
+  }
   for (const HalidePipeline &pipeline : pipelines) {
     const attnc_hl_model &model = pipeline.model.model();
     SmallVector<Value *> callArgs;
@@ -413,6 +514,10 @@ void defineEntryPoint(Module &module, const Graph &graph,
       handed.erase(it);
     }
   }
+  if (graph.isChunk)
+    storeChunkRows(b, entry, graph, cachePointers, chunkRows, position, count);
+  for (auto &[host, rowsBuffer] : chunkRows)
+    b.CreateCall(halideFree, {noContext, host});
   b.CreateRet(b.getInt32(0));
 }
 

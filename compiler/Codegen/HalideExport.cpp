@@ -86,19 +86,24 @@ llvm::Expected<HalideModel> HalideModel::fromModule(ModuleOp module,
   auto keep = [&](std::string text) { return result.keep(std::move(text)); };
 
   // Block arguments are the non-output arguments in ABI order, then a
-  // decode step's caches (key and value of each layer) and its position;
-  // the returned values are the outputs, in order.
+  // decode step's caches (key and value of each layer) and its position,
+  // then a chunk's count; the returned values are the outputs, in order.
   std::vector<const KernelArg *> inputs, outputs;
   for (const KernelArg &arg : graph.args)
     (arg.role == ArgRole::Output ? outputs : inputs).push_back(&arg);
   Block &body = func.getBody().front();
   size_t caches = 2 * graph.kvCacheWidths.size();
-  size_t expected = inputs.size() + caches + (graph.isDecodeStep ? 1 : 0);
+  size_t expected = inputs.size() + caches + (graph.isDecodeStep ? 1 : 0) +
+                    (graph.isChunk ? 2 : 0);
   if (body.getNumArguments() != expected)
     return fail(func, "has " + Twine(body.getNumArguments()) +
                           " arguments, the model declares " +
                           Twine(expected));
-  llvm::DenseMap<Value, int32_t> argIndex; // of the caches and position
+  // Of the caches and position; a chunk's count is no argument of the
+  // pipelines (-1): its rows past the count are computed like the others
+  // and never reach a token's, and the caller stores only the tokens'
+  // keys and values.
+  llvm::DenseMap<Value, int32_t> argIndex;
   for (auto [index, arg] : llvm::enumerate(body.getArguments())) {
     if (index < inputs.size()) {
       const KernelArg *kernelArg = inputs[index];
@@ -107,6 +112,10 @@ llvm::Expected<HalideModel> HalideModel::fromModule(ModuleOp module,
       int32_t role = kernelArg->role == ArgRole::Param ? ATTNC_HL_PARAM
                                                        : ATTNC_HL_INPUT;
       result.args.push_back({keep(kernelArg->name), role, addValue(arg)});
+      continue;
+    }
+    if (index == inputs.size() + caches + 1) {
+      argIndex[arg] = -1;
       continue;
     }
     argIndex[arg] = static_cast<int32_t>(result.args.size());

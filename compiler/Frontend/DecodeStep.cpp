@@ -1,7 +1,6 @@
 //===- DecodeStep.cpp - a model run one token at a time -------------------===//
 
 #include "attnc/Frontend/DecodeStep.h"
-#include "attnc/Frontend/PromptCost.h"
 
 using namespace attnc;
 
@@ -167,17 +166,6 @@ Graph attnc::buildChunk(const Graph &model, Graph &step,
   chunk->chunkRows = rows;
   step.chunkRows = rows;
   return std::move(*chunk);
-}
-
-void attnc::withoutChunk(Graph &model) {
-  if (!model.chunk)
-    return;
-  model.chunk = nullptr;
-  // The step is shared with other copies of the graph.
-  model.decodeStep = std::make_shared<Graph>(*model.decodeStep);
-  model.decodeStep->chunkRows = 0;
-  // Without chunks a shorter prompt runs a step per token.
-  model.decodeStep->prefillFrom = prefillFromTokens(model);
 }
 
 Graph attnc::buildPrefill(const Graph &model, const Graph &step) {

@@ -125,6 +125,40 @@ Expr restrictToVisible(const attnc_hl_op &op, RDom &dom, Expr first,
   }
 }
 
+/// The ranges of ring slots (of C, in blocks of `block`) that hold the
+/// `count` tokens up to the one in slot `last`: the recent ones up to it
+/// and, past a wrap, the oldest ones at the ring's end. Each range is
+/// rounded out to whole blocks of the vectors its scores are computed in
+/// (the extra slots are masked like any the token does not see); the older
+/// one starts no earlier than the recent one ends, and ends at C, so that
+/// an empty one still lies inside the ring. The key cache is [width,
+/// context], one feature of every slot to a row, so a range is a piece of
+/// every row: past half the ring the ranges become whole rows, where pieces
+/// measured slower than whole rows (bench/README.md, "The Halide backend's
+/// step"; the MLIR backend's products turn at a quarter).
+struct SlotRangeBounds {
+  Expr firsts[2], ends[2];
+};
+SlotRangeBounds slotRangeBounds(Expr last, Expr count, int C, int block) {
+  auto down = [&](Expr x) { return x / block * block; };
+  auto up = [&](Expr x) { return (x + block - 1) / block * block; };
+  Expr recentCount = min(count, last + 1);
+  Expr recentFirst = down(last + 1 - recentCount), recentEnd = up(last + 1);
+  Expr olderFirst = max(down(C - (count - recentCount)), recentEnd);
+  Expr whole = ((recentEnd - recentFirst) + (C - olderFirst)) * 2 > C;
+  return {{select(whole, 0, recentFirst), select(whole, C, olderFirst)},
+          {select(whole, C, recentEnd), Expr(C)}};
+}
+
+/// Slots per block of a decode attention's slot ranges: a vector of
+/// `lanes`, or the largest power of 2 below it that divides the ring.
+int slotBlockFor(int C, int lanes) {
+  int block = lanes;
+  while (C % block != 0)
+    block /= 2;
+  return block;
+}
+
 class Builder {
 public:
   Builder(const attnc_hl_model &model, int lanes) : model(model), lanes(lanes) {}
@@ -182,6 +216,7 @@ private:
   void buildMatmul(Construct &construct);
   void buildAttention(Construct &construct);
   void buildDecodeAttention(Construct &construct);
+  void buildChunkAttention(Construct &construct);
   void buildSoftmax(Construct &construct);
   void buildRope(Construct &construct);
   void buildNorm(Construct &construct);
@@ -190,8 +225,10 @@ private:
   const attnc_hl_model &model;
   const int lanes; ///< floats per vector: reductions over keys go this wide
   Algorithm alg;
-  /// A decode step's new key or value, by the index of its cache argument.
+  /// A decode step's new key or value (a chunk's rows of them), by the
+  /// index of its cache argument, and their rows.
   std::map<int, Func> cacheUpdates;
+  std::map<int, int> cacheUpdateRows;
   /// Values that may hold the -inf a mask() writes over hidden keys, by
   /// value id: elementwise arithmetic on them is strict (buildElementwise).
   std::vector<bool> holdsMaskInfinity;
@@ -265,10 +302,20 @@ Algorithm Builder::run() {
     // A column of the key cache ([width, context]: the slot's column is
     // `width` floats `context` apart), or the slot's row of each head's
     // block of the value cache ([kv_heads, context, head_dim]: kv_heads
-    // rows of head_dim floats, context * head_dim apart).
+    // rows of head_dim floats, context * head_dim apart). A chunk's rows
+    // go to dense buffers: [width, rows] and [kv_heads, rows, head_dim].
     std::vector<int> cache = extents(arg.value);
     bool isKey = arg.role == ATTNC_HL_KEY_CACHE;
+    int rows = cacheUpdateRows[a];
     alg.outputs.push_back(update->second);
+    if (rows > 1) {
+      alg.outputExtents.push_back(isKey
+                                      ? std::vector<int>{rows, cache[1]}
+                                      : std::vector<int>{cache[0], rows,
+                                                         cache[2]});
+      alg.outputStrides.emplace_back();
+      continue;
+    }
     alg.outputExtents.push_back(isKey ? std::vector<int>{1, cache[1]}
                                       : std::vector<int>{cache[0], cache[2]});
     alg.outputStrides.push_back(isKey
@@ -508,6 +555,8 @@ void Builder::buildAttention(Construct &construct) {
 
 void Builder::buildDecodeAttention(Construct &construct) {
   const attnc_hl_op &op = *construct.op;
+  if (extent(op.operands[0], 1) > 1)
+    return buildChunkAttention(construct);
   Func q = operand(op, 0), k = operand(op, 1), v = operand(op, 2);
   Func alibi = op.has_alibi ? operand(op, 3) : Func();
   const attnc_hl_arg &keyArg = model.args[op.key_cache];
@@ -539,29 +588,12 @@ void Builder::buildDecodeAttention(Construct &construct) {
   cacheUpdates[op.key_cache](s, d) = k(d, 0);
   cacheUpdates[op.value_cache] = Func(name("new_value", op));
   cacheUpdates[op.value_cache](d, g) = v(g * D + d, 0);
+  cacheUpdateRows[op.key_cache] = cacheUpdateRows[op.value_cache] = 1;
 
-  // The slots the token sees, [slot + 1 - limit, slot] around the ring:
-  // the recent ones up to its own slot and, past a wrap, the oldest ones
-  // at the ring's end. Each range is rounded out to whole blocks of the
-  // vectors its scores are computed in (the extra slots are masked like
-  // any the token does not see); the older one starts no earlier than the
-  // recent one ends. The key cache is [width, context], one feature of
-  // every slot to a row, so a range is a piece of every row: past half
-  // the ring the step reads whole rows instead, where pieces measured
-  // slower than whole rows (bench/README.md, "The Halide backend's step";
-  // the MLIR backend's products turn at a quarter).
-  int block = lanes;
-  while (C % block != 0)
-    block /= 2;
-  construct.slotBlock = block;
-  auto down = [&](Expr x) { return x / block * block; };
-  auto up = [&](Expr x) { return (x + block - 1) / block * block; };
-  Expr recentCount = min(limit, slot + 1);
-  Expr recentFirst = down(slot + 1 - recentCount), recentEnd = up(slot + 1);
-  Expr olderFirst = max(down(C - (limit - recentCount)), recentEnd);
-  Expr whole = ((recentEnd - recentFirst) + (C - olderFirst)) * 2 > C;
-  Expr firsts[2] = {select(whole, 0, recentFirst), select(whole, C, olderFirst)};
-  Expr ends[2] = {select(whole, C, recentEnd), Expr(C)};
+  // The slots the token sees, [slot + 1 - limit, slot] around the ring.
+  construct.slotBlock = slotBlockFor(C, lanes);
+  SlotRangeBounds bounds = slotRangeBounds(slot, limit, C, construct.slotBlock);
+  Expr *firsts = bounds.firsts, *ends = bounds.ends;
 
   // Scores against the slots of each range, a plain product over unit-
   // stride pieces of key-cache rows; the slot of the new token (whose
@@ -632,6 +664,163 @@ void Builder::buildDecodeAttention(Construct &construct) {
   construct.result(column, row) = normalized(column % D, column / D);
 }
 
+/// A chunk: N tokens at once, row r the token at position + r. Each row
+/// attends over the cached tokens before the chunk that its mask lets it
+/// see and over the chunk's rows up to its own. The ring is read as it was
+/// before the chunk (the caller stores the chunk's keys and values after
+/// the call), so a slot that a later row of the chunk takes still holds
+/// the token an earlier row sees there.
+void Builder::buildChunkAttention(Construct &construct) {
+  const attnc_hl_op &op = *construct.op;
+  Func q = operand(op, 0), k = operand(op, 1), v = operand(op, 2);
+  Func alibi = op.has_alibi ? operand(op, 3) : Func();
+  const attnc_hl_arg &keyArg = model.args[op.key_cache];
+  const attnc_hl_arg &valueArg = model.args[op.value_cache];
+  Func keyCache = alg.values[keyArg.value];     // (slot, feature)
+  Func valueCache = alg.values[valueArg.value]; // (feature, slot, kv head)
+  const int heads = static_cast<int>(op.heads);
+  const int group = static_cast<int>(op.heads / op.kv_heads);
+  const int D = extent(op.operands[0], 0) / heads;
+  const int N = extent(op.operands[0], 1);
+  const int C = extent(keyArg.value, 0);
+  construct.headDim = D;
+  construct.decodeRows = N;
+  Var s("slot"), n("row"), h("head"), d("feature"), g("kv_head"), m("own");
+  Var lane("lane");
+  construct.key = s, construct.query = n, construct.head = h;
+  construct.feature = d, construct.lane = lane;
+  cacheUpdates[op.key_cache] = Func(name("new_keys", op));
+  cacheUpdates[op.key_cache](n, d) = k(d, n);
+  cacheUpdates[op.value_cache] = Func(name("new_values", op));
+  cacheUpdates[op.value_cache](d, n, g) = v(g * D + d, n);
+  cacheUpdateRows[op.key_cache] = cacheUpdateRows[op.value_cache] = N;
+
+  // Slot `last` holds the token just before the chunk, slot s the one
+  // age(s) steps before that. Row r sees a token at distance a (0: itself)
+  // while a < span; the cached tokens the first row sees, the most any row
+  // does, are the last min(position, span - 1). Unsigned, as in the step.
+  const int64_t span = std::min<int64_t>(
+      op.mask == ATTNC_HL_MASK_WINDOW ? op.window : C, C + N);
+  Expr position = cast<uint64_t>(alg.position);
+  Expr last = cast<int>((position + Expr(static_cast<uint64_t>(C - 1))) %
+                        Expr(static_cast<uint64_t>(C)));
+  Expr cached = cast<int>(min(position, Expr(static_cast<uint64_t>(span - 1))));
+  auto ageOf = [&](Expr at) { return (last - at + C) % C; };
+  Expr cachedDistance = ageOf(s) + n + 1;
+  Expr cachedSeen = ageOf(s) < cached && cachedDistance < static_cast<int>(span);
+  // Float compares, as for prefill attention (buildAttention): on integers
+  // Halide's bounds inference would shrink the register blocks of sums to
+  // the visible part.
+  Expr ownSeen = cast<float>(m) <= cast<float>(n) &&
+                 cast<float>(n - m) < static_cast<float>(span);
+
+  construct.slotBlock = slotBlockFor(C, lanes);
+  const int L = construct.slotBlock;
+  SlotRangeBounds bounds = slotRangeBounds(last, cached, C, L);
+
+  RDom f(0, D, "f");
+  construct.features = f;
+  Expr kvFeature = (h / group) * D + f;
+  Var fv("key_feature");
+  construct.ownKeys = Func(name("own_keys", op));
+  construct.ownKeys(m, fv, g) = k(g * D + fv, m);
+  const float scale = static_cast<float>(op.scale);
+  auto score = [&](Expr dot, Expr distance, Expr seen) {
+    Expr logit = dot * scale;
+    if (alibi.defined())
+      logit -= alibi(h) * cast<float>(distance);
+    // Slots not seen hold anything, NaN included: select, never
+    // arithmetic, keeps them out.
+    return select(seen, logit, negativeInfinity());
+  };
+
+  // Scores, per-lane maxima. The chunk's own rows are the third "range".
+  construct.slotRanges.resize(2);
+  Construct::DecodeSlotRange &own = construct.ownRows;
+  own.slots = RDom(0, N, "own_rows");
+  own.dotSum = Func(name("own_dot_sum", op));
+  own.dotSum(m, n, h) = 0.f;
+  own.dotSum(m, n, h) += q(h * D + f, n) * construct.ownKeys(m, f, h / group);
+  own.dot = Func(name("own_scores", op));
+  own.dot(m, n, h) = score(own.dotSum(m, n, h), n - m, ownSeen);
+  construct.rowMax = Func(name("row_max", op));
+  construct.rowMax(n, h) = negativeInfinity();
+  construct.rowMax(n, h) = max(construct.rowMax(n, h), own.dot(own.slots, n, h));
+  auto tagOf = [](int range) { return range == 0 ? "_recent" : "_older"; };
+  std::vector<RDom> blocks(2);
+  RDom lanesOf(0, L, "lanes");
+  for (int r = 0; r < 2; ++r) {
+    Construct::DecodeSlotRange &range = construct.slotRanges[r];
+    std::string tag = tagOf(r);
+    Expr first = bounds.firsts[r], extent = bounds.ends[r] - first;
+    range.slots = RDom(first, extent, "slots" + tag);
+    range.dotSum = Func(name("dot_sum" + tag, op));
+    range.dotSum(s, n, h) = 0.f;
+    range.dotSum(s, n, h) += q(h * D + f, n) * keyCache(s, kvFeature);
+    range.dot = Func(name("scores" + tag, op));
+    range.dot(s, n, h) = score(range.dotSum(s, n, h), cachedDistance, cachedSeen);
+    // Maxima and sums a vector of slots at a time: a scalar running
+    // maximum would be a chain of dependent operations as long as the row.
+    blocks[r] = RDom(0, extent / L, "blocks" + tag);
+    range.partialMax = Func(name("row_max_lanes" + tag, op));
+    range.partialMax(lane, n, h) = negativeInfinity();
+    range.partialMax(lane, n, h) =
+        max(range.partialMax(lane, n, h),
+            range.dot(first + blocks[r] * L + lane, n, h));
+    construct.rowMax(n, h) =
+        max(construct.rowMax(n, h), range.partialMax(lanesOf, n, h));
+  }
+  Expr rowMax = construct.rowMax(n, h);
+  construct.rowSum = Func(name("row_sum", op));
+  construct.rowSum(n, h) = 0.f;
+  own.weights = Func(name("own_weights", op));
+  own.weights(m, n, h) =
+      select(ownSeen, expOfNonPositive(own.dot(m, n, h) - rowMax), 0.f);
+  construct.rowSum(n, h) += own.weights(own.slots, n, h);
+  for (int r = 0; r < 2; ++r) {
+    Construct::DecodeSlotRange &range = construct.slotRanges[r];
+    std::string tag = tagOf(r);
+    range.weights = Func(name("weights" + tag, op));
+    range.weights(s, n, h) = select(
+        cachedSeen, expOfNonPositive(range.dot(s, n, h) - rowMax), 0.f);
+    range.partialSum = Func(name("row_sum_lanes" + tag, op));
+    range.partialSum(lane, n, h) = 0.f;
+    range.partialSum(lane, n, h) +=
+        range.weights(bounds.firsts[r] + blocks[r] * L + lane, n, h);
+    construct.rowSum(n, h) += range.partialSum(lanesOf, n, h);
+  }
+
+  // Weights times values: the chunk's rows up to the row's own (a later
+  // row may be past the count, its value anything, NaN included), and the
+  // cached slots the first row sees (every such slot holds a token; a row
+  // that does not see it has weight 0 there).
+  Expr kvColumn = (h / group) * D + d;
+  own.valueSlots = RDom(0, N, "own_seen");
+  own.valueSlots.where(own.valueSlots.x <= n);
+  own.valueSum = Func(name("own_value_sum", op));
+  own.valueSum(d, n, h) = 0.f;
+  own.valueSum(d, n, h) +=
+      own.weights(own.valueSlots, n, h) * v(kvColumn, own.valueSlots);
+  Expr sum = own.valueSum(d, n, h);
+  for (int r = 0; r < 2; ++r) {
+    Construct::DecodeSlotRange &range = construct.slotRanges[r];
+    range.valueSlots = RDom(bounds.firsts[r], bounds.ends[r] - bounds.firsts[r],
+                            std::string("seen") + tagOf(r));
+    range.valueSlots.where(ageOf(range.valueSlots.x) < cached);
+    range.valueSum = Func(name("value_sum" + std::string(tagOf(r)), op));
+    range.valueSum(d, n, h) = 0.f;
+    range.valueSum(d, n, h) += range.weights(range.valueSlots, n, h) *
+                               valueCache(d, range.valueSlots, h / group);
+    sum += range.valueSum(d, n, h);
+  }
+  construct.accumulator = Func(name("attention_heads", op));
+  construct.accumulator(d, n, h) = divideByRowSum(sum, construct.rowSum(n, h));
+  Var column = construct.vars[0], row = construct.vars[1];
+  construct.result = Func(name("decode_attention", op));
+  construct.result(column, row) =
+      construct.accumulator(column % D, row, column / D);
+}
+
 void Builder::buildSoftmax(Construct &construct) {
   const attnc_hl_op &op = *construct.op;
   Func in = operand(op, 0);
@@ -677,8 +866,10 @@ void Builder::buildRope(Construct &construct) {
   construct.cosTable(p, s) = cast<float>(cos(theta));
   construct.sinTable(p, s) = cast<float>(sin(theta));
 
-  // A decode step's one row is the token at the step's position.
-  Expr c = v[0], pos = op.rope_at_position ? cast<int>(alg.position) : v[1];
+  // A decode step's one row is the token at the step's position, a
+  // chunk's row r the one r after it.
+  Expr c = v[0], pos = op.rope_at_position ? cast<int>(alg.position) + v[1]
+                                           : v[1];
   Expr within = c % D;
   Expr pair, first, partner;
   if (op.rope_interleaved) {

@@ -49,16 +49,27 @@ struct Construct {
   // decode attention: the new token's own score per head, and the ranges
   // of ring slots the step reads.
   Halide::Func newKeyDot;
-  /// One range of slots a decode step reads: its q.k sums, its scores as
-  /// stored (the new token's against its own key), its weights, the range
-  /// itself and the visible slots in it other than the new token's.
+  /// One range of slots a decode step or chunk reads: its q.k sums, its
+  /// scores as stored (a step's new token's against its own key), its
+  /// weights, the range itself and the visible slots in it other than a
+  /// step's new token's. A chunk's also has its per-lane row maxima and
+  /// sums (`lanes` of them, over blocks of slotBlock slots) and its sum of
+  /// weights times values.
   struct DecodeSlotRange {
     Halide::Func dotSum, dot, weights;
     Halide::RDom slots, valueSlots;
+    Halide::Func partialMax, partialSum, valueSum;
   };
   std::vector<DecodeSlotRange> slotRanges;
   /// The ranges' ends are multiples of this many slots.
   int slotBlock = 1;
+  /// Rows of decode attention: 1 for a step, N for a chunk.
+  int decodeRows = 1;
+  /// A chunk's attention over its own rows (row r sees rows up to r): the
+  /// keys of a key/value head transposed, so that the scores against
+  /// them are unit-stride vectors, then the stages of a slot range.
+  Halide::Func ownKeys;
+  DecodeSlotRange ownRows;
   // linear and matmul: the reduction over the inner dimension; linear: its
   // weight, whose column panels a schedule may copy.
   Halide::Func product, weight;

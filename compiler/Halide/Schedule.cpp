@@ -56,7 +56,10 @@ public:
         scheduleProbabilities(construct);
         break;
       case ATTNC_HL_DECODE_ATTENTION:
-        scheduleDecodeAttention(construct);
+        if (construct.decodeRows > 1)
+          scheduleChunkAttention(construct);
+        else
+          scheduleDecodeAttention(construct);
         break;
       case ATTNC_HL_LAYER_NORM:
       case ATTNC_HL_RMS_NORM:
@@ -378,6 +381,79 @@ private:
       if (vecD > 1)
         update.vectorize(d, vecD);
     }
+  }
+
+  /// A chunk's attention, a task per head: the scores of the chunk's rows
+  /// against the slots of each range and against the chunk's own rows, in
+  /// register blocks of 8 rows x (a vector of slots) summed over the
+  /// head's features (a feature of the range's slots is a piece of a key-
+  /// cache row); per-lane maxima, the weights, per-lane sums; then the
+  /// weighted sums of values for blocks of rows x (the head's features),
+  /// each block's sums in registers over the slots. A range's bounds are
+  /// known only at run time; they are whole blocks of slotBlock slots.
+  void scheduleChunkAttention(Construct &construct) {
+    const int D = static_cast<int>(construct.headDim);
+    const int N = construct.decodeRows;
+    Var s = construct.key, n = construct.query, h = construct.head;
+    Var d = construct.feature, lane = construct.lane;
+    Func heads = construct.accumulator, out = construct.result;
+    out.compute_root().parallel(construct.vars[1]);
+    if (int vec = vectorFor(extentOf(construct, 0)); vec > 1)
+      out.vectorize(construct.vars[0], vec);
+
+    int vecD = vectorFor(D);
+    int blockRows = divisorOf(N, {D / std::max(vecD, 1) <= 4 ? 4 : 2, 2});
+    Var block("rows"), rowInBlock("row");
+    heads.compute_root()
+        .split(n, block, rowInBlock, blockRows)
+        .reorder(d, rowInBlock, block, h)
+        .parallel(h)
+        .unroll(rowInBlock);
+    if (vecD > 1)
+      heads.vectorize(d, vecD).unroll(d);
+    LoopLevel task(heads, h);
+
+    int dotRows = divisorOf(N, {8, 4, 2});
+    auto scheduleScores = [&](Construct::DecodeSlotRange &range, Var key,
+                              int vec) {
+      Var ko("dot_ko"), ki("dot_ki"), io("dot_io"), ii("dot_ii");
+      range.dot.compute_at(task)
+          .split(key, ko, ki, vec)
+          .split(n, io, ii, dotRows)
+          .reorder(ki, ii, io, ko)
+          .unroll(ii);
+      if (vec > 1)
+        range.dot.vectorize(ki);
+      keepInRegisters(range.dotSum, range.dot, io, key, n,
+                      construct.features.x, vec);
+      range.weights.compute_at(task);
+      if (vec > 1)
+        range.weights.vectorize(key, vec);
+    };
+    Construct::DecodeSlotRange &own = construct.ownRows;
+    Var m = own.dot.args()[0];
+    construct.ownKeys.compute_at(task);
+    if (int vec = vectorFor(N); vec > 1)
+      construct.ownKeys.vectorize(construct.ownKeys.args()[0], vec);
+    scheduleScores(own, m, vectorFor(N));
+    int vecS = construct.slotBlock;
+    for (Construct::DecodeSlotRange &range : construct.slotRanges) {
+      scheduleScores(range, s, vecS);
+      for (Func partial : {range.partialMax, range.partialSum}) {
+        partial.compute_at(task);
+        if (vecS > 1) {
+          partial.vectorize(lane);
+          partial.update().vectorize(lane);
+        }
+      }
+    }
+    construct.rowMax.compute_at(task);
+    construct.rowSum.compute_at(task);
+
+    for (Construct::DecodeSlotRange *range :
+         {&own, &construct.slotRanges[0], &construct.slotRanges[1]})
+      keepInRegisters(range->valueSum, LoopLevel(heads, block), d, n,
+                      range->valueSlots.x, vecD);
   }
 
   /// The stages of one query tile up to the weights, in a task of the

@@ -87,8 +87,8 @@ def test_decode_matches_full_model_and_numpy(attnc_exe, uniform, weights,
 def test_prefill_then_steps_match_steps(attnc_exe, uniform, weights, backend):
     """A prompt of prefill_from tokens or more runs through the whole
     model (NAME_prefill), after earlier tokens too (run again in front of
-    it), past the first context through chunks (the MLIR backend's, of
-    CONTEXT rows here: a whole one, then 5 padded), and matches the steps to
+    it), past the first context through chunks (of CONTEXT rows here: a
+    whole one, then 5 padded), and matches the steps to
     rounding, the tokens after it included; a shorter one runs a step per
     token, bit for bit."""
     kernel = attnc.compile(block("causal"), backend=backend).load()
@@ -96,13 +96,11 @@ def test_prefill_then_steps_match_steps(attnc_exe, uniform, weights, backend):
     stepped = kernel.decoder(**weights)
     one_by_one = np.stack([stepped.step(x=x[t]) for t in range(len(x))])
     session = kernel.decoder(**weights)
-    assert session.chunk_rows == (0 if backend == "halide" else CONTEXT)
-    # Without a chunk, from a quarter of the context; with one, from where
-    # attnc counts steps and chunks dearer than the whole model: here one
-    # chunk (8 rows over 16 keys each) outweighs the whole model, and three
-    # steps (a quarter of a chunk each) do too.
-    assert session.prefill_from == (CONTEXT // 4 if backend == "halide"
-                                    else 3)
+    assert session.chunk_rows == CONTEXT
+    # From where attnc counts steps and chunks dearer than the whole model:
+    # here one chunk (8 rows over 16 keys each) outweighs the whole model,
+    # and three steps (a quarter of a chunk each) do too.
+    assert session.prefill_from == 3
     for prompts, exact in (((5,), False), ((CONTEXT + 2,), False),
                            ((1, 4), False), ((3, 6), False),
                            ((CONTEXT, CONTEXT + 5), False),

@@ -321,10 +321,9 @@ TEST_P(DecodeTest, MatchesFullModelAndReferencePastTheWrap) {
   // Whole prompts from position 0; then after earlier tokens, which the
   // prefill runs again in front of the prompt: after 3 steps, 9 tokens;
   // after a prompt of 6 (whole), 13 tokens (10 whole, 3 steps). Past the
-  // first context the MLIR backend's chunks (16 rows here) take prompts of
-  // 8 tokens or more: 20 tokens after 16 as a chunk of 16 and 4 steps (past
-  // the ring's wrap), then 12 as one chunk; with the Halide backend, which
-  // compiles no chunk, steps.
+  // first context chunks (16 rows here) take prompts of 8 tokens or more:
+  // 20 tokens after 16 as a chunk of 16 and 4 steps (past the ring's wrap),
+  // then 12 as one chunk.
   const std::vector<std::vector<int64_t>> wholePrompts = {
       {kContext + 3}, {kContext},    {kContext / 2},
       {1, 1, 1, 9},   {6, 13},       {kContext, kContext + 4, kContext - 4}};
@@ -491,8 +490,7 @@ TEST_P(DecodeTest, CachesNeedNoInitialization) {
 /// leaves in the caches what n steps would (to rounding: other products),
 /// whatever its rows past n hold (NaN here) and whatever the caches' unused
 /// slots hold (NaN). Chunks from position 0, short ones, and one whose
-/// tokens wrap the ring. The Halide backend compiles no chunk: its info
-/// says chunk_rows 0 and the library has no NAME_chunk_argv.
+/// tokens wrap the ring.
 TEST_P(DecodeTest, ChunkDoesWhatItsStepsDo) {
   std::string error;
   auto compiled = compile(error);
@@ -506,12 +504,6 @@ TEST_P(DecodeTest, ChunkDoesWhatItsStepsDo) {
   auto rawChunk = reinterpret_cast<attn_chunk_fn>(
       dlsym(library, (compiled->graph().name + "_chunk_argv").c_str()));
   ASSERT_TRUE(rawStep) << dlerror();
-  if (std::get<1>(GetParam()).backend == Backend::Halide) {
-    EXPECT_EQ(info->chunk_rows, 0);
-    EXPECT_EQ(rawChunk, nullptr);
-    dlclose(library);
-    return;
-  }
   ASSERT_TRUE(rawChunk) << dlerror();
   const int64_t rows = info->chunk_rows;
   ASSERT_EQ(rows, chunkRowsFor(kContext));

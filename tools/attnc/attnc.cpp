@@ -532,9 +532,6 @@ int main(int argc, char **argv) {
     return 1;
   if (emitAttentionProbs)
     addAttentionProbOutputs(*graph);
-  // The Halide backend compiles no chunk, so the header declares none.
-  if (backend == Backend::Halide)
-    withoutChunk(*graph);
   Expected<MemoryBudget> budget = MemoryBudget::fromOption(memoryBudget);
   if (!budget)
     return fail("--memory-budget: " + toString(budget.takeError()),

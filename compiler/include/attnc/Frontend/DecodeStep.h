@@ -63,10 +63,6 @@ Graph buildChunk(const Graph &model, Graph &step, DiagnosticReporter &diag,
 constexpr int64_t kMaxChunkRows = 64;
 int64_t chunkRowsFor(int64_t context);
 
-/// Drops the chunk of `model` (and its step's chunkRows): for backends that
-/// do not compile one.
-void withoutChunk(Graph &model);
-
 } // namespace attnc
 
 #endif // ATTNC_FRONTEND_DECODESTEP_H

@@ -131,7 +131,7 @@ struct Graph {
   /// with its keys and values, a whole prompt in one call.
   std::shared_ptr<Graph> prefill;
   /// And NAME_chunk: the step over several tokens at once, for prompts the
-  /// prefill cannot take (the MLIR backend's; see withoutChunk).
+  /// prefill cannot take.
   std::shared_ptr<Graph> chunk;
   std::vector<Shape> valueShapes;
   std::vector<KernelArg> args;

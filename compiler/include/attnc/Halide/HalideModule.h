@@ -22,7 +22,7 @@ extern "C" {
 
 /* Bumped on any change to the structures below; the module refuses a caller
  * built against another version. */
-#define ATTNC_HL_INTERFACE_VERSION 2
+#define ATTNC_HL_INTERFACE_VERSION 3
 
 typedef enum attnc_hl_op_kind {
   ATTNC_HL_LINEAR = 1,     /* (x, w[, b]): x @ w + b                        */
@@ -74,7 +74,7 @@ typedef struct attnc_hl_op {
   int32_t has_bias;   /* attention: operand 3 is an additive [S, T] mask */
   int32_t has_alibi;  /* attention: the last operand is [heads] slopes */
   int32_t rope_interleaved;
-  int32_t rope_at_position; /* a decode step's one row, at the position */
+  int32_t rope_at_position; /* row r at the position + r (a step, a chunk) */
   int32_t gelu_tanh;
   int32_t key_cache, value_cache; /* decode attention: argument indices */
   double scale, base, eps;
@@ -95,7 +95,11 @@ typedef enum attnc_hl_role { ATTNC_HL_INPUT, ATTNC_HL_PARAM, ATTNC_HL_OUTPUT,
  * after the model's: the new key, a [width, 1] column of the key cache, and
  * the new value, a [kv_heads, head_dim] row of each head's block of the
  * value cache, which the caller places at the token's slot (position mod
- * context) of the caches. */
+ * context) of the caches. A chunk's (decode attention over N > 1 rows, row
+ * r the token at position + r) are the rows' keys, [width, N], and values,
+ * [kv_heads, N, head_dim], in buffers of their own: its attention reads
+ * slots of the caches that later rows of the chunk take, so the caller
+ * stores the rows that are tokens into their slots only after the call. */
 typedef struct attnc_hl_arg {
   const char *name;
   int32_t role;  /* attnc_hl_role */

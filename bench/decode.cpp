@@ -21,14 +21,14 @@
 //   prompt/gpt2_block_1024_after_256/<impl>/steps|whole|chunks/t1, t2
 //                                the same for 512 tokens after a prompt of
 //                                256 (not timed), which the whole model
-//                                runs again in front of them; `chunks` (the
-//                                MLIR backend's) with both the prefill and
-//                                the chunk set, where the decoder takes
-//                                chunks under prefill_from tokens
-//   prompt/gpt2_block_1024_after_1024/attnc/steps|chunks/t1, t2
+//                                runs again in front of them; `chunks`
+//                                with both the prefill and the chunk set,
+//                                where the decoder takes chunks under
+//                                prefill_from tokens
+//   prompt/gpt2_block_1024_after_1024/<impl>/steps|chunks/t1, t2
 //                                512 tokens after a whole context (not
 //                                timed), a step per token or 64 at a time
-//                                (NAME_chunk, the MLIR backend's)
+//                                (NAME_chunk)
 //   decode/window_block_4096/halide|attnc/window256|causal/t1, t2
 //                                a step from memory (a triad pass before
 //                                each) past the first context of a
@@ -36,7 +36,7 @@
 //                                512, 8 heads, window(256)) and of its
 //                                causal twin, whose step reads every slot
 //                                (the window's reads the window's); ms
-//   prompt/window_block_4096_after_4096/attnc/window256|causal/t1, t2
+//   prompt/window_block_4096_after_4096/<impl>/window256|causal/t1, t2
 //                                512 tokens after a whole context (not
 //                                timed), in chunks; ms
 
@@ -413,7 +413,8 @@ void registerDecode() {
 #ifdef ATTN_BENCH_HAVE_HALIDE
   registerGpt2Prompts("halide", gpt2_block_1024_halide_decode_info,
                       gpt2_block_1024_halide_decode_argv,
-                      &gpt2_block_1024_halide_prefill_argv);
+                      &gpt2_block_1024_halide_prefill_argv,
+                      &gpt2_block_1024_halide_chunk_argv);
 #endif
   registerGpt2Prompts("attnc", gpt2_block_1024_decode_info,
                       gpt2_block_1024_decode_argv,
@@ -423,10 +424,12 @@ void registerDecode() {
   registerWindowLines(
       "halide", {{"window256", window_block_4096_halide_decode_info,
                   window_block_4096_halide_decode_argv,
-                  &window_block_4096_halide_prefill_argv, nullptr},
+                  &window_block_4096_halide_prefill_argv,
+                  &window_block_4096_halide_chunk_argv},
                  {"causal", causal_block_4096_halide_decode_info,
                   causal_block_4096_halide_decode_argv,
-                  &causal_block_4096_halide_prefill_argv, nullptr}});
+                  &causal_block_4096_halide_prefill_argv,
+                  &causal_block_4096_halide_chunk_argv}});
 #endif
   registerWindowLines(
       "attnc", {{"window256", window_block_4096_decode_info,

@@ -33,6 +33,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <functional>
 #include <limits>
 #include <random>
 
@@ -715,38 +716,21 @@ private:
   float *data_ = nullptr;
 };
 
-/// A step reads no slot of the caches that its token does not see. Under
-/// window(64) on a ring of 4096 slots, a key-cache row (one feature of
-/// every slot, 16 KiB) is four pages of 1024 slots and a value head's block
-/// (4096 rows of 32 features) four pages' worth per 1024 slots, so the
-/// slots 1024-3071 can be made unreadable in both caches. Steps whose 64
-/// slots lie outside them then run, in the first context, past it, and
-/// across the ring's wrap (slots 4043-4095 and 0-10), and give bit for bit
-/// what they give on readable caches. Until the step read only the slots
-/// its token sees, each backend's read every slot of the key cache.
-class DecodeSlotsTest : public PerBackendTest {};
+/// The entry point of a step (count 1) or of a chunk, over argv arguments.
+using CacheEntry = std::function<int(void **args, float **caches,
+                                     int64_t position, int64_t count)>;
 
-TEST_P(DecodeSlotsTest, StepReadsOnlyTheSlotsItSees) {
-  const char *source = R"(model visible_slots {
-  context = 4096
-  decode
-  input x : [context, 64]
-  param w_qkv : [64, 192]
-  q, k, v = split(linear(x, w_qkv), 3)
-  y = attention(q, k, v, heads = 2, mask = window(64))
-  output y
-})";
-  std::string error;
-  auto compiled = CompiledModel::compile(
-      source, error, {}, /*attentionProbs=*/false, GetParam());
-  ASSERT_TRUE(compiled) << error;
-  const Graph &step = *compiled->graph().decodeStep;
-  void *library = dlopen(compiled->libraryPath().c_str(), RTLD_NOW | RTLD_LOCAL);
-  ASSERT_TRUE(library) << dlerror();
-  auto rawStep = reinterpret_cast<attn_decode_fn>(
-      dlsym(library, (step.name + "_argv").c_str()));
-  ASSERT_TRUE(rawStep) << dlerror();
-
+/// Calls `entry` over `rows` token rows at each (position, count) of
+/// `calls` on caches of 4096 slots, 64 features and 2 heads of 32 whose
+/// slots 1024-3071 are unreadable, and on plain copies of them: the
+/// outputs and the caches after each call must be the same bit for bit. A
+/// key-cache row (one feature of every slot, 16 KiB) is four pages of 1024
+/// slots and a value head's block (4096 rows of 32 features) four pages'
+/// worth per 1024 slots, so those slots can be made unreadable in both.
+void expectSameOnGuardedCaches(
+    const CompiledModel &compiled, const Graph &entryGraph,
+    const CacheEntry &entry, int64_t rows,
+    std::initializer_list<std::pair<int64_t, int64_t>> calls) {
   const int64_t slots = 4096, width = 64, headDim = 32, heads = 2;
   const size_t cacheFloats = slots * width;
   GuardedFloats keys(cacheFloats), values(cacheFloats);
@@ -767,29 +751,99 @@ TEST_P(DecodeSlotsTest, StepReadsOnlyTheSlotsItSees) {
   };
 
   std::vector<std::vector<float>> full =
-      makeRandomArguments(compiled->graph(), 8);
-  std::vector<float> x = randomRows(1, width, 19);
-  std::vector<float> guardedOut(width), plainOut(width);
-  for (int64_t position : std::initializer_list<int64_t>{
-           500, 1023, slots + 3500, 2 * slots + 10}) {
-    SCOPED_TRACE("position " + std::to_string(position));
+      makeRandomArguments(compiled.graph(), 8);
+  std::vector<float> x = randomRows(rows, width, 19);
+  std::vector<float> guardedOut(rows * width), plainOut(rows * width);
+  for (auto [position, count] : calls) {
+    SCOPED_TRACE("position " + std::to_string(position) + ", " +
+                 std::to_string(count) + " tokens");
     std::copy(plainKeys.begin(), plainKeys.end(), keys.data());
     std::copy(plainValues.begin(), plainValues.end(), values.data());
     std::vector<float> stepKeys = plainKeys, stepValues = plainValues;
     std::vector<void *> guardedArgs =
-        stepArguments(step, full, x.data(), guardedOut.data());
+        stepArguments(entryGraph, full, x.data(), guardedOut.data());
     std::vector<void *> plainArgs =
-        stepArguments(step, full, x.data(), plainOut.data());
+        stepArguments(entryGraph, full, x.data(), plainOut.data());
     float *guardedCaches[] = {keys.data(), values.data()};
     float *plainCaches[] = {stepKeys.data(), stepValues.data()};
     ASSERT_TRUE(hide(true)) << std::strerror(errno);
-    int status = rawStep(guardedArgs.data(), guardedCaches, position);
+    int status = entry(guardedArgs.data(), guardedCaches, position, count);
     ASSERT_TRUE(hide(false)) << std::strerror(errno);
     ASSERT_EQ(status, 0);
-    ASSERT_EQ(rawStep(plainArgs.data(), plainCaches, position), 0);
+    ASSERT_EQ(entry(plainArgs.data(), plainCaches, position, count), 0);
+    guardedOut.resize(count * width);
+    plainOut.resize(count * width);
     EXPECT_EQ(guardedOut, plainOut);
+    guardedOut.resize(rows * width);
+    plainOut.resize(rows * width);
+    EXPECT_TRUE(std::equal(stepKeys.begin(), stepKeys.end(), keys.data()));
+    EXPECT_TRUE(std::equal(stepValues.begin(), stepValues.end(), values.data()));
   }
-  dlclose(library);
+}
+
+/// Steps and chunks read no slot of the caches that their tokens do not
+/// see: under window(64) on a ring of 4096 slots, calls whose tokens see
+/// slots outside 1024-3071 (expectSameOnGuardedCaches) run, and give bit for
+/// bit what they give on readable caches. Until each read only the slots
+/// its tokens see, both backends' steps read every slot of the key cache.
+class DecodeSlotsTest : public PerBackendTest {
+protected:
+  /// Compiles the model of the guarded-cache tests and opens its library.
+  void openVisibleSlots() {
+    const char *source = R"(model visible_slots {
+  context = 4096
+  decode
+  input x : [context, 64]
+  param w_qkv : [64, 192]
+  q, k, v = split(linear(x, w_qkv), 3)
+  y = attention(q, k, v, heads = 2, mask = window(64))
+  output y
+})";
+    std::string error;
+    compiled = CompiledModel::compile(source, error, {},
+                                      /*attentionProbs=*/false, GetParam());
+    ASSERT_TRUE(compiled) << error;
+    library = dlopen(compiled->libraryPath().c_str(), RTLD_NOW | RTLD_LOCAL);
+    ASSERT_TRUE(library) << dlerror();
+  }
+  void TearDown() override {
+    if (library)
+      dlclose(library);
+  }
+  void *symbol(const std::string &name) { return dlsym(library, name.c_str()); }
+
+  std::unique_ptr<CompiledModel> compiled;
+  void *library = nullptr;
+};
+
+/// Steps in the first context, past it, and across the ring's wrap (slots
+/// 4043-4095 and 0-10).
+TEST_P(DecodeSlotsTest, StepReadsOnlyTheSlotsItSees) {
+  ASSERT_NO_FATAL_FAILURE(openVisibleSlots());
+  const Graph &step = *compiled->graph().decodeStep;
+  auto rawStep =
+      reinterpret_cast<attn_decode_fn>(symbol(step.name + "_argv"));
+  ASSERT_TRUE(rawStep) << dlerror();
+  expectSameOnGuardedCaches(
+      *compiled, step,
+      [&](void **args, float **caches, int64_t position, int64_t) {
+        return rawStep(args, caches, position);
+      },
+      1, {{500, 1}, {1023, 1}, {4096 + 3500, 1}, {2 * 4096 + 10, 1}});
+}
+
+/// Chunks of 64 rows (whole, and a part) in the first context, past it,
+/// and one whose tokens and the slots they see wrap the ring (it stores
+/// slots 4070-4095 and 0-13, and reads 4007-4069).
+TEST_P(DecodeSlotsTest, ChunkReadsOnlyTheSlotsItSees) {
+  ASSERT_NO_FATAL_FAILURE(openVisibleSlots());
+  const Graph &chunk = *compiled->graph().chunk;
+  auto rawChunk =
+      reinterpret_cast<attn_chunk_fn>(symbol(chunk.name + "_argv"));
+  ASSERT_TRUE(rawChunk) << dlerror();
+  expectSameOnGuardedCaches(*compiled, chunk, rawChunk, chunk.chunkRows,
+                            {{500, 64}, {900, 30}, {4096 + 3437, 64},
+                             {2 * 4096 + 4070, 40}});
 }
 
 /// Under a window much shorter than the ring, window(16) of 288 slots in

@@ -423,12 +423,12 @@ private:
           .reorder(ki, ii, io, ko)
           .unroll(ii);
       if (vec > 1)
-        range.dot.vectorize(ki);
+        range.dot.vectorize(ki, std::min(vec, lanes)).unroll(ki);
       keepInRegisters(range.dotSum, range.dot, io, key, n,
                       construct.features.x, vec);
       range.weights.compute_at(task);
       if (vec > 1)
-        range.weights.vectorize(key, vec);
+        range.weights.vectorize(key, std::min(vec, lanes));
     };
     Construct::DecodeSlotRange &own = construct.ownRows;
     Var m = own.dot.args()[0];

@@ -176,6 +176,18 @@ pipelinesOf(mlir::ModuleOp module, const Graph &graph,
                             pipelineName(graph));
 }
 
+/// The options `kernel`'s pipelines are compiled with. A chunk's keep
+/// attnc's hand-written schedule under --halide-autoscheduler: Halide 14's
+/// mullapudi2016 stops on its attention with an internal error (in its
+/// partitioner's set-up), and the decoder's choice of chunks over the
+/// whole model (prefill_from) is counted for attnc's own kernels.
+HalideOptions optionsFor(const Graph &kernel, const HalideOptions &options) {
+  HalideOptions kernelOptions = options;
+  if (kernel.isChunk)
+    kernelOptions.autoscheduler.clear();
+  return kernelOptions;
+}
+
 Error compilePipeline(const HalidePipeline &pipeline,
                       const HalideOptions &options,
                       const std::string &halideTarget, const char *objectPath,
@@ -607,8 +619,9 @@ Error attnc::emitHalideStatement(mlir::ModuleOp module, const Graph &graph,
       auto stmt = makeTemp("stmt");
       if (!stmt)
         return stmt.takeError();
-      if (Error err = compilePipeline(pipeline, options, *halideTarget,
-                                      nullptr, (*stmt)->path.c_str()))
+      if (Error err = compilePipeline(pipeline, optionsFor(*kernel, options),
+                                      *halideTarget, nullptr,
+                                      (*stmt)->path.c_str()))
         return err;
       if (Error err = copyInto((*stmt)->path, output))
         return err;
@@ -645,7 +658,8 @@ Error attnc::emitHalideKernel(mlir::ModuleOp module, const Graph &graph,
       auto pipelineObject = makeTemp("o");
       if (!pipelineObject)
         return pipelineObject.takeError();
-      if (Error err = compilePipeline(pipeline, options, *halideTarget,
+      if (Error err = compilePipeline(pipeline, optionsFor(*kernel, options),
+                                      *halideTarget,
                                       (*pipelineObject)->path.c_str(),
                                       nullptr))
         return err;

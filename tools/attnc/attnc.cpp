@@ -98,7 +98,8 @@ cl::opt<std::string> halideAutoscheduler(
     "halide-autoscheduler",
     cl::desc("With --backend=halide, schedule with one of Halide's "
              "autoschedulers instead of attnc's hand-written schedule: "
-             "adams2019, li2018 or mullapudi2016"),
+             "adams2019, li2018 or mullapudi2016 (a decode model's chunk "
+             "keeps attnc's)"),
     cl::value_desc("name"), cl::cat(attncCategory));
 cl::opt<unsigned> halidePipelineOps(
     "halide-pipeline-ops",

@@ -215,6 +215,26 @@ private:
   void buildLinear(Construct &construct);
   void buildMatmul(Construct &construct);
   void buildAttention(Construct &construct);
+  /// Decode attention's operands: the token rows' queries, keys and
+  /// values, ALiBi's slopes (undefined without), the caches as (slot,
+  /// feature) and (feature, slot, kv head); query heads per key/value head,
+  /// a head's width and the ring's slots.
+  struct DecodeOperands {
+    Func q, k, v, alibi, keyCache, valueCache;
+    int group, D, C;
+  };
+  DecodeOperands decodeOperands(const attnc_hl_op &op) const {
+    const int heads = static_cast<int>(op.heads);
+    return {operand(op, 0),
+            operand(op, 1),
+            operand(op, 2),
+            op.has_alibi ? operand(op, 3) : Func(),
+            alg.values[model.args[op.key_cache].value],
+            alg.values[model.args[op.value_cache].value],
+            static_cast<int>(op.heads / op.kv_heads),
+            extent(op.operands[0], 0) / heads,
+            extent(model.args[op.key_cache].value, 0)};
+  }
   void buildDecodeAttention(Construct &construct);
   void buildChunkAttention(Construct &construct);
   void buildSoftmax(Construct &construct);
@@ -557,16 +577,10 @@ void Builder::buildDecodeAttention(Construct &construct) {
   const attnc_hl_op &op = *construct.op;
   if (extent(op.operands[0], 1) > 1)
     return buildChunkAttention(construct);
-  Func q = operand(op, 0), k = operand(op, 1), v = operand(op, 2);
-  Func alibi = op.has_alibi ? operand(op, 3) : Func();
-  const attnc_hl_arg &keyArg = model.args[op.key_cache];
-  const attnc_hl_arg &valueArg = model.args[op.value_cache];
-  Func keyCache = alg.values[keyArg.value];     // (slot, feature)
-  Func valueCache = alg.values[valueArg.value]; // (feature, slot, kv head)
-  const int heads = static_cast<int>(op.heads);
-  const int group = static_cast<int>(op.heads / op.kv_heads);
-  const int D = extent(op.operands[0], 0) / heads;
-  const int C = extent(keyArg.value, 0);
+  DecodeOperands o = decodeOperands(op);
+  Func q = o.q, k = o.k, v = o.v, alibi = o.alibi;
+  Func keyCache = o.keyCache, valueCache = o.valueCache;
+  const int group = o.group, D = o.D, C = o.C;
   construct.headDim = D;
   Var s("slot"), h("head"), d("feature"), g("kv_head");
   construct.key = s, construct.head = h, construct.feature = d;
@@ -672,17 +686,11 @@ void Builder::buildDecodeAttention(Construct &construct) {
 /// the token an earlier row sees there.
 void Builder::buildChunkAttention(Construct &construct) {
   const attnc_hl_op &op = *construct.op;
-  Func q = operand(op, 0), k = operand(op, 1), v = operand(op, 2);
-  Func alibi = op.has_alibi ? operand(op, 3) : Func();
-  const attnc_hl_arg &keyArg = model.args[op.key_cache];
-  const attnc_hl_arg &valueArg = model.args[op.value_cache];
-  Func keyCache = alg.values[keyArg.value];     // (slot, feature)
-  Func valueCache = alg.values[valueArg.value]; // (feature, slot, kv head)
-  const int heads = static_cast<int>(op.heads);
-  const int group = static_cast<int>(op.heads / op.kv_heads);
-  const int D = extent(op.operands[0], 0) / heads;
+  DecodeOperands o = decodeOperands(op);
+  Func q = o.q, k = o.k, v = o.v, alibi = o.alibi;
+  Func keyCache = o.keyCache, valueCache = o.valueCache;
+  const int group = o.group, D = o.D, C = o.C;
   const int N = extent(op.operands[0], 1);
-  const int C = extent(keyArg.value, 0);
   construct.headDim = D;
   construct.decodeRows = N;
   Var s("slot"), n("row"), h("head"), d("feature"), g("kv_head"), m("own");

@@ -254,8 +254,8 @@ void storeChunkRows(IRBuilder<> &b, Function *entry, const Graph &graph,
   Value *beforeWrap = b.CreateBinaryIntrinsic(
       Intrinsic::umin, stored, b.CreateSub(b.getInt64(context), firstSlot));
   Value *afterWrap = b.CreateSub(stored, beforeWrap);
-  // `floats` floats of row `row` of `from` go to `to` at `slot`, and the
-  // rest of the run to slot 0.
+  // Rows [0, stored) of `from`, `floats` floats each, go to `to` from slot
+  // firstSlot on, those past the ring's end from slot 0.
   auto copyRun = [&](Value *to, Value *from, int64_t floats) {
     Value *bytes = b.getInt64(floats * int64_t(sizeof(float)));
     b.CreateMemCpy(b.CreateGEP(f32, to, b.CreateMul(firstSlot,

@@ -53,8 +53,8 @@ struct Construct {
   /// scores as stored (a step's new token's against its own key), its
   /// weights, the range itself and the visible slots in it other than a
   /// step's new token's. A chunk's also has its per-lane row maxima and
-  /// sums (`lanes` of them, over blocks of slotBlock slots) and its sum of
-  /// weights times values.
+  /// sums (slotBlock lanes, each over every slotBlock-th slot) and its sum
+  /// of weights times values.
   struct DecodeSlotRange {
     Halide::Func dotSum, dot, weights;
     Halide::RDom slots, valueSlots;

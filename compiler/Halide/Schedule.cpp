@@ -385,9 +385,10 @@ private:
 
   /// A chunk's attention, a task per head: the scores of the chunk's rows
   /// against the slots of each range and against the chunk's own rows, in
-  /// register blocks of 8 rows x (a vector of slots) summed over the
-  /// head's features (a feature of the range's slots is a piece of a key-
-  /// cache row); per-lane maxima, the weights, per-lane sums; then the
+  /// register blocks of 8 rows x (a block of slotBlock slots, two vectors)
+  /// summed over the head's features (a feature of the range's slots is a
+  /// piece of a key-cache row); per-lane maxima, the weights, per-lane
+  /// sums; then the
   /// weighted sums of values for blocks of rows x (the head's features),
   /// each block's sums in registers over the slots. A range's bounds are
   /// known only at run time; they are whole blocks of slotBlock slots.

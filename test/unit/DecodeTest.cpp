@@ -576,6 +576,35 @@ TEST_P(DecodeTest, ChunkDoesWhatItsStepsDo) {
   dlclose(library);
 }
 
+/// The largest |q . k| / sqrt(128) over the causal pairs of the first 288
+/// of `tokens` rows of `x` ([tokens, 256]) under the long-context model's
+/// QKV linear (`w` [256, 768], `b` [768]; q and k columns 0-255 and
+/// 256-511, two heads of 128), in double.
+double largestCausalLogit(const std::vector<float> &x,
+                          const std::vector<float> &w,
+                          const std::vector<float> &b, int64_t tokens) {
+  const int64_t rows = std::min<int64_t>(tokens, 288), width = 256, D = 128;
+  std::vector<double> qk(rows * 2 * width);
+  for (int64_t t = 0; t < rows; ++t)
+    for (int64_t c = 0; c < 2 * width; ++c) {
+      double sum = b[c];
+      for (int64_t i = 0; i < width; ++i)
+        sum += double(x[t * width + i]) * w[i * 3 * width + c];
+      qk[t * 2 * width + c] = sum;
+    }
+  double largest = 0;
+  for (int64_t h = 0; h < 2; ++h)
+    for (int64_t t = 0; t < rows; ++t)
+      for (int64_t u = 0; u <= t; ++u) {
+        double dot = 0;
+        for (int64_t d = 0; d < D; ++d)
+          dot += qk[t * 2 * width + h * D + d] *
+                 qk[u * 2 * width + width + h * D + d];
+        largest = std::max(largest, std::fabs(dot) / std::sqrt(double(D)));
+      }
+  return largest;
+}
+
 /// A context wider than one register block of the scores and heads of 128
 /// features: each head's scores stream its key rows in two bands of 64, the
 /// QKV linear streams four bands of its weight as tasks
@@ -592,7 +621,9 @@ protected:
                         std::initializer_list<int64_t> prompts,
                         unsigned seed, std::vector<float> &decoded,
                         std::vector<float> &prompted,
-                        std::vector<double> &reference) {
+                        std::vector<double> &reference,
+                        float inputScale = 1.0f,
+                        double *largestLogit = nullptr) {
     const std::string source = std::string(R"(model long_context {
   context = 288
   decode
@@ -614,6 +645,10 @@ protected:
         makeRandomArguments(compiled->graph(), seed);
     const int64_t width = 256;
     std::vector<float> x = randomRows(tokens, width, seed + 6);
+    for (float &e : x)
+      e *= inputScale;
+    if (largestLogit)
+      *largestLogit = largestCausalLogit(x, params[1], params[2], tokens);
     decoded.assign(tokens * width, 0.0f);
     reference.assign(tokens * width, 0.0);
     ASSERT_NO_FATAL_FAILURE(
@@ -633,6 +668,44 @@ protected:
     attn_decoder_free(decoder);
   }
 };
+
+/// Logits near 1e4 through steps, the whole model and chunks (prompts of
+/// 100, 200 and 100 tokens, the last past the first context: chunks of 64
+/// and 36): inputs scaled by 128 (exactly) make |q . k| / sqrt(128) reach
+/// the value printed. Each softmax is then nearly one-hot and an output row
+/// nearly a row of v. A logit of 1e4 summed in float from q and k rounded
+/// in float is off by a few 1e-3, so where two keys nearly tie their
+/// weights can move by a few 0.1 %: the outputs must be finite and within
+/// 2e-3 of the largest output of the double reference (2.0-2.7e-4
+/// measured on both backends). A masked key let through, or a visible one
+/// dropped, moves a row by the size of v's rows.
+TEST_P(LongContextDecodeTest, LargeLogitsStayFiniteAndCorrect) {
+  std::vector<float> decoded, prompted;
+  std::vector<double> reference;
+  double largest = 0;
+  ASSERT_NO_FATAL_FAILURE(decodeThenPrompt("causal", 400, {100, 200, 100}, 7,
+                                           decoded, prompted, reference,
+                                           128.0f, &largest));
+  double largestOutput = 0;
+  for (double r : reference)
+    largestOutput = std::max(largestOutput, std::fabs(r));
+  auto worst = [&](const std::vector<float> &got) {
+    double w = 0;
+    for (size_t i = 0; i < got.size(); ++i) {
+      if (!std::isfinite(got[i]))
+        return std::numeric_limits<double>::infinity();
+      w = std::max(w, std::fabs(got[i] - reference[i]));
+    }
+    return w / largestOutput;
+  };
+  double decodedError = worst(decoded), promptedError = worst(prompted);
+  std::printf("largest logit %.3g; worst error over the largest output: "
+              "steps %.2e, prompts %.2e\n",
+              largest, decodedError, promptedError);
+  EXPECT_GE(largest, 5e3) << "the logits should be large";
+  EXPECT_LE(decodedError, 2e-3) << "steps";
+  EXPECT_LE(promptedError, 2e-3) << "prompts";
+}
 
 /// Causal, 300 tokens, then prompts of 40, 100 and 160: with the MLIR
 /// backend (chunks of 64 rows) the first is a chunk in the first context
